@@ -1,0 +1,224 @@
+package analysis
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// The meta rules report problems with the template text and with soc2ls
+// itself. They have no Check: the engine reports them.
+var (
+	SyntaxRule = &Rule{
+		ID: "SOC2-PARSE-001", Title: "Template does not parse", Severity: Error, Meta: true,
+		Doc: "The document is not valid YAML or JSON, so CloudFormation will reject it and no other rule can " +
+			"check it. The diagnostic sits where the parser gave up; YAML parsers often report the line where " +
+			"the enclosing block started, so look at that line and the few after it.\n\n" +
+			"**Fix:** correct the syntax. Common causes are a tab used for indentation, a missing space after " +
+			"`:`, an unclosed `[` or `{`, or an unquoted value starting with `*`, `&`, `!` or `%`.",
+	}
+	DuplicateKeyRule = &Rule{
+		ID: "SOC2-PARSE-002", Title: "Duplicate key in a mapping", Severity: Error, Meta: true,
+		Doc: "A mapping repeats a key. YAML libraries silently keep one of the two values, but CloudFormation " +
+			"rejects the template, and a reviewer reading the first definition will not see the second. Two " +
+			"resources with the same logical id are the common case after a copy and paste.\n\n" +
+			"**Fix:** rename or remove one of the two entries.",
+	}
+	AliasRule = &Rule{
+		ID: "SOC2-PARSE-003", Title: "YAML anchors, aliases and merge keys are not supported", Severity: Error, Meta: true,
+		Doc: "CloudFormation's YAML dialect does not support anchors (`&name`), aliases (`*name`) or merge keys " +
+			"(`<<`). soc2ls never expands them, so a template that relies on them is both rejected at deploy " +
+			"time and only partly checked.\n\n**Fix:** write the repeated values out, or move them to a " +
+			"parameter or a mapping.",
+	}
+	InternalErrorRule = &Rule{
+		ID: "SOC2-INTERNAL-001", Title: "soc2ls internal error", Severity: Error, Meta: true,
+		Doc: "A rule failed while checking this template. Its findings for this template are missing; every " +
+			"other rule ran normally. This is a bug in soc2ls, not in the template: please report it with " +
+			"the message, which names the rule and the position, and a template that reproduces it.",
+	}
+)
+
+// MetaRules returns the rules the engine itself reports.
+func MetaRules() []*Rule {
+	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, InternalErrorRule}
+}
+
+// AnyType in a rule's Types makes it run on every resource.
+const AnyType = "*"
+
+// Engine runs a rule set over templates. It is safe for concurrent use once
+// built.
+type Engine struct {
+	rules   []*Rule
+	byID    map[string]*Rule
+	byType  map[string][]*Rule
+	global  []*Rule
+	Options *Options
+}
+
+// NewEngine builds an engine for rules (the meta rules are added) with the
+// given options (nil means DefaultOptions).
+func NewEngine(rules []*Rule, opts *Options) *Engine {
+	if opts == nil {
+		opts = DefaultOptions()
+	}
+	e := &Engine{byID: map[string]*Rule{}, byType: map[string][]*Rule{}, Options: opts}
+	for _, r := range append(MetaRules(), rules...) {
+		e.rules = append(e.rules, r)
+		e.byID[r.ID] = r
+		if r.Meta || r.Check == nil {
+			continue
+		}
+		if s, ok := opts.Rules[r.ID]; ok && s.Off {
+			continue
+		}
+		if len(r.Types) == 0 {
+			e.global = append(e.global, r)
+		}
+		for _, t := range r.Types {
+			e.byType[t] = append(e.byType[t], r)
+		}
+	}
+	return e
+}
+
+// Rules returns every rule of the engine, meta rules first, then in the
+// order given.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Rule returns the rule with the given id.
+func (e *Engine) Rule(id string) (*Rule, bool) {
+	r, ok := e.byID[id]
+	return r, ok
+}
+
+// Result is the outcome of analysing one document.
+type Result struct {
+	Template *template.Template
+	Findings []Finding
+}
+
+// Analyze parses and checks one document.
+func (e *Engine) Analyze(filename string, src []byte) *Result {
+	t := template.Parse(filename, src)
+	return &Result{Template: t, Findings: e.Run(t)}
+}
+
+// Run checks a parsed template and returns its findings sorted by position.
+// Documents that are not CloudFormation templates yield nothing, except a
+// syntax error in a document that looks like one.
+func (e *Engine) Run(t *template.Template) []Finding {
+	var out []Finding
+	report := func(f Finding) { out = append(out, f) }
+	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
+		return nil
+	}
+	for _, p := range t.Problems {
+		r := SyntaxRule
+		switch p.Code {
+		case template.ProblemDuplicateKey:
+			r = DuplicateKeyRule
+		case template.ProblemAlias:
+			r = AliasRule
+		}
+		out = append(out, Finding{RuleID: r.ID, Severity: e.severity(r), Span: p.Span, Message: p.Message})
+	}
+	if t.Root == nil {
+		return out
+	}
+	for _, res := range t.Resources {
+		for _, r := range e.byType[res.Type] {
+			e.runRule(r, t, res, report)
+		}
+		for _, r := range e.byType[AnyType] {
+			e.runRule(r, t, res, report)
+		}
+	}
+	for _, r := range e.global {
+		e.runRule(r, t, nil, report)
+	}
+	SortFindings(out)
+	return out
+}
+
+func (e *Engine) severity(r *Rule) Severity {
+	if s, ok := e.Options.Rules[r.ID]; ok && s.Severity != 0 {
+		return s.Severity
+	}
+	return r.Severity
+}
+
+// runRule runs one rule, turning a panic into an internal-error finding so
+// that one broken rule cannot take the others, or the editor, down.
+func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, report func(Finding)) {
+	override := e.severity(r)
+	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, report: func(f Finding) {
+		if override != r.Severity {
+			// A configured severity replaces the rule's; possible findings stay
+			// one level below it.
+			if f.Possible {
+				f.Severity = override.Lower()
+			} else {
+				f.Severity = override
+			}
+		}
+		report(f)
+	}}
+	defer func() {
+		if v := recover(); v != nil {
+			span := template.Span{}
+			where := "the template"
+			if res != nil {
+				span = res.Key.Span
+				where = "resource " + res.Name
+			}
+			pos := t.Lines.Position(span.Start)
+			report(Finding{
+				RuleID:   InternalErrorRule.ID,
+				Severity: Error,
+				Span:     span,
+				Resource: nameOf(res),
+				Message: fmt.Sprintf("internal error: rule %s failed on %s (line %d): %v; its findings are missing, the other rules ran. Please report this bug.",
+					r.ID, where, pos.Line, v),
+			})
+			panicHook(r.ID, t.Filename, pos.Line, v, debug.Stack())
+		}
+	}()
+	r.Check(pass)
+}
+
+// PanicHook, when set, is told about every recovered rule panic (the
+// language server logs them). It must not retain the stack.
+var PanicHook func(ruleID, filename string, line int, value any, stack []byte)
+
+func panicHook(ruleID, filename string, line int, v any, stack []byte) {
+	if PanicHook != nil {
+		PanicHook(ruleID, filename, line, v, stack)
+	}
+}
+
+func nameOf(r *template.Resource) string {
+	if r == nil {
+		return ""
+	}
+	return r.Name
+}
+
+// SortFindings orders findings by position, then rule id, then message, so
+// that output is deterministic.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Span.Start != b.Span.Start {
+			return a.Span.Start < b.Span.Start
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return strings.Compare(a.Message, b.Message) < 0
+	})
+}

@@ -1,0 +1,98 @@
+package analysis
+
+import (
+	"fmt"
+
+	"github.com/soc2ls/soc2ls/analysis/edit"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// Pass is what a rule's Check receives: the template, the resource under
+// inspection (for resource rules), the options, and the means to report.
+type Pass struct {
+	Rule     *Rule
+	Template *template.Template
+	Resource *template.Resource // nil for whole-template rules
+	Options  *Options
+	report   func(Finding)
+}
+
+// Report records a finding. Unset fields take the rule's defaults: the rule's
+// id, severity and criteria, and the resource under inspection.
+func (p *Pass) Report(f Finding) {
+	f.RuleID = p.Rule.ID
+	if f.Severity == 0 {
+		f.Severity = p.Rule.Severity
+	}
+	if f.Controls == nil {
+		f.Controls = p.Rule.Controls
+	}
+	if f.Resource == "" && p.Resource != nil {
+		f.Resource = p.Resource.Name
+	}
+	p.report(f)
+}
+
+// Reportf reports a finding at span with a formatted message.
+func (p *Pass) Reportf(span template.Span, format string, args ...any) {
+	p.Report(Finding{Span: span, Message: fmt.Sprintf(format, args...)})
+}
+
+// ReportVerdict reports f according to a verdict from template.Value.Judge:
+// nothing for Pass; as is for Definite; one severity level lower for
+// Possible, with the circumstances of the witness appended to the message
+// ("when IsProduction is false").
+func (p *Pass) ReportVerdict(v template.Verdict, witness template.Alt, f Finding) {
+	switch v {
+	case template.Pass:
+		return
+	case template.Possible:
+		if f.Severity == 0 {
+			f.Severity = p.Rule.Severity
+		}
+		f.Severity = f.Severity.Lower()
+		f.Possible = true
+		if d := witness.Describe(); d != "" {
+			f.Message += " (" + d + ")"
+		}
+	case template.Definite:
+		if d := witness.Describe(); d != "" && witness.Param != "" && !witness.Default {
+			f.Message += " (" + d + ")"
+		}
+	}
+	p.Report(f)
+}
+
+// NewFix builds a fix with the given title: build receives an edit builder
+// for the pass's template.
+func (p *Pass) NewFix(title string, build func(b *edit.Builder)) Fix {
+	b := edit.New(p.Template)
+	build(b)
+	return Fix{Title: title, Edits: b.Edits()}
+}
+
+// KeySpan returns the span of the resource's logical id, the usual anchor
+// for "property missing" findings.
+func (p *Pass) KeySpan() template.Span {
+	if p.Resource == nil {
+		return template.Span{}
+	}
+	return p.Resource.Key.Span
+}
+
+// SectionSpan returns the span of a top-level section key (Resources,
+// Parameters, ...), or of the first key of the document when the section is
+// absent.
+func (p *Pass) SectionSpan(name string) template.Span {
+	t := p.Template
+	if s := t.Sections[name]; s != nil {
+		return s.Key.Span
+	}
+	if s := t.Sections["Resources"]; s != nil {
+		return s.Key.Span
+	}
+	if t.Root != nil && len(t.Root.Pairs) > 0 {
+		return t.Root.Pairs[0].Key.Span
+	}
+	return template.Span{}
+}

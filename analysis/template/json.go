@@ -1,0 +1,332 @@
+package template
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting in JSON documents (yaml.v3 applies the same bound to
+// YAML), so that hostile input cannot exhaust the stack.
+const maxDepth = 10000
+
+// jsonParser is a small recursive-descent JSON parser that keeps the byte span
+// of every value. encoding/json cannot report spans for values, and yaml.v3
+// rejects valid JSON escapes such as \/ and surrogate pairs.
+type jsonParser struct {
+	src      []byte
+	lines    *Lines
+	i        int
+	depth    int
+	problems []Problem
+}
+
+type jsonError struct {
+	at  int
+	msg string
+}
+
+func parseJSON(src []byte, lines *Lines) (root *Node, problems []Problem) {
+	p := &jsonParser{src: src, lines: lines}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(jsonError)
+			if !ok {
+				panic(r)
+			}
+			end := e.at + 1
+			if end > len(src) {
+				end = len(src)
+			}
+			if e.at > len(src) {
+				e.at = len(src)
+			}
+			pos := lines.Position(e.at)
+			root = nil
+			problems = append(p.problems, Problem{Code: ProblemSyntax, Span: Span{e.at, end},
+				Message: fmt.Sprintf("JSON syntax error at line %d, column %d: %s", pos.Line, pos.Column, e.msg)})
+		}
+	}()
+	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
+		p.i = 3
+	}
+	p.ws()
+	if p.i == len(src) {
+		return nil, nil
+	}
+	root = p.value()
+	p.ws()
+	if p.i < len(src) {
+		p.fail("unexpected %s after the end of the document", p.describe())
+	}
+	return root, p.problems
+}
+
+func (p *jsonParser) fail(format string, args ...any) {
+	panic(jsonError{p.i, fmt.Sprintf(format, args...)})
+}
+
+func (p *jsonParser) describe() string {
+	if p.i >= len(p.src) {
+		return "end of file"
+	}
+	r, _ := utf8.DecodeRune(p.src[p.i:])
+	return strconv.QuoteRune(r)
+}
+
+func (p *jsonParser) ws() {
+	for p.i < len(p.src) {
+		switch p.src[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) value() *Node {
+	if p.i >= len(p.src) {
+		p.fail("unexpected end of file: a value was expected")
+	}
+	switch b := p.src[p.i]; {
+	case b == '{':
+		return p.object()
+	case b == '[':
+		return p.array()
+	case b == '"':
+		return p.string()
+	case b == '-' || (b >= '0' && b <= '9'):
+		return p.number()
+	case b == 't':
+		return p.literal("true", Bool)
+	case b == 'f':
+		return p.literal("false", Bool)
+	case b == 'n':
+		n := p.literal("null", NullScalar)
+		n.Kind = Null
+		return n
+	}
+	p.fail("unexpected %s: a value was expected", p.describe())
+	return nil
+}
+
+func (p *jsonParser) enter() {
+	p.depth++
+	if p.depth > maxDepth {
+		p.fail("nesting deeper than %d levels", maxDepth)
+	}
+}
+
+func (p *jsonParser) object() *Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	n := &Node{Kind: Mapping, Flow: true, Span: Span{Start: p.i}}
+	p.i++
+	p.ws()
+	var seen map[string]*Node
+	if p.i < len(p.src) && p.src[p.i] == '}' {
+		p.i++
+		n.End = p.i
+		return n
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.src) || p.src[p.i] != '"' {
+			p.fail("unexpected %s: a quoted key was expected", p.describe())
+		}
+		key := p.string()
+		p.ws()
+		if p.i >= len(p.src) || p.src[p.i] != ':' {
+			p.fail("unexpected %s: ':' was expected after key %q", p.describe(), key.Value)
+		}
+		p.i++
+		p.ws()
+		val := p.value()
+		if seen == nil {
+			seen = map[string]*Node{}
+		}
+		if first, dup := seen[key.Value]; dup {
+			fl := p.lines.Position(first.Start).Line
+			p.problems = append(p.problems, Problem{Code: ProblemDuplicateKey, Span: key.Span,
+				Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)})
+		} else {
+			seen[key.Value] = key
+		}
+		n.Pairs = append(n.Pairs, &Pair{Key: key, Value: val})
+		p.ws()
+		if p.i >= len(p.src) {
+			p.fail("unexpected end of file: '}' was expected to close the object opened at line %d", p.lines.Position(n.Start).Line)
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			n.End = p.i
+			return longForm(n)
+		default:
+			p.fail("unexpected %s: ',' or '}' was expected", p.describe())
+		}
+	}
+}
+
+func (p *jsonParser) array() *Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	n := &Node{Kind: Sequence, Flow: true, Span: Span{Start: p.i}}
+	p.i++
+	p.ws()
+	if p.i < len(p.src) && p.src[p.i] == ']' {
+		p.i++
+		n.End = p.i
+		return n
+	}
+	for {
+		p.ws()
+		n.Items = append(n.Items, p.value())
+		p.ws()
+		if p.i >= len(p.src) {
+			p.fail("unexpected end of file: ']' was expected to close the array opened at line %d", p.lines.Position(n.Start).Line)
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			n.End = p.i
+			return n
+		default:
+			p.fail("unexpected %s: ',' or ']' was expected", p.describe())
+		}
+	}
+}
+
+func (p *jsonParser) literal(word string, t ScalarType) *Node {
+	start := p.i
+	if len(p.src)-p.i < len(word) || string(p.src[p.i:p.i+len(word)]) != word {
+		p.fail("unexpected %s: a value was expected", p.describe())
+	}
+	p.i += len(word)
+	return &Node{Kind: Scalar, ScalarType: t, Value: word, Span: Span{start, p.i}, ValueSpan: Span{start, p.i}}
+}
+
+func (p *jsonParser) number() *Node {
+	start := p.i
+	if p.src[p.i] == '-' {
+		p.i++
+	}
+	digits := func() int {
+		s := p.i
+		for p.i < len(p.src) && p.src[p.i] >= '0' && p.src[p.i] <= '9' {
+			p.i++
+		}
+		return p.i - s
+	}
+	if digits() == 0 {
+		p.fail("malformed number")
+	}
+	if p.i < len(p.src) && p.src[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			p.fail("malformed number: digits expected after '.'")
+		}
+	}
+	if p.i < len(p.src) && (p.src[p.i] == 'e' || p.src[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.src) && (p.src[p.i] == '+' || p.src[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			p.fail("malformed number: digits expected in the exponent")
+		}
+	}
+	s := Span{start, p.i}
+	return &Node{Kind: Scalar, ScalarType: Number, Value: string(p.src[start:p.i]), Span: s, ValueSpan: s}
+}
+
+func (p *jsonParser) string() *Node {
+	start := p.i
+	p.i++ // opening quote
+	var buf []byte
+	plainFrom := p.i
+	for {
+		if p.i >= len(p.src) {
+			p.i = start
+			p.fail("unterminated string")
+		}
+		b := p.src[p.i]
+		switch {
+		case b == '"':
+			var v string
+			if buf == nil {
+				v = string(p.src[plainFrom:p.i])
+			} else {
+				v = string(append(buf, p.src[plainFrom:p.i]...))
+			}
+			p.i++
+			return &Node{Kind: Scalar, Quoted: true, Value: v, Span: Span{start, p.i}, ValueSpan: Span{start + 1, p.i - 1}}
+		case b == '\\':
+			buf = append(buf, p.src[plainFrom:p.i]...)
+			p.i++
+			if p.i >= len(p.src) {
+				p.fail("unterminated string")
+			}
+			switch e := p.src[p.i]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r := p.hex4()
+				if utf16.IsSurrogate(r) {
+					if p.i+2 < len(p.src) && p.src[p.i+1] == '\\' && p.src[p.i+2] == 'u' {
+						save := p.i
+						p.i += 2
+						r2 := p.hex4()
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							r = dec
+						} else {
+							p.i = save
+							r = utf8.RuneError
+						}
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				p.fail("invalid escape \\%c in string", e)
+			}
+			p.i++
+			plainFrom = p.i
+		case b < 0x20:
+			p.fail("control character %q in string: it must be escaped", rune(b))
+		default:
+			p.i++
+		}
+	}
+}
+
+// hex4 reads the four hex digits after \u; p.i is on the 'u' and is left on
+// the last digit.
+func (p *jsonParser) hex4() rune {
+	if p.i+4 >= len(p.src) {
+		p.fail("truncated \\u escape")
+	}
+	v, err := strconv.ParseUint(string(p.src[p.i+1:p.i+5]), 16, 16)
+	if err != nil {
+		p.fail("invalid \\u escape")
+	}
+	p.i += 4
+	return rune(v)
+}

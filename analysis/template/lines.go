@@ -1,0 +1,188 @@
+package template
+
+import (
+	"sort"
+	"unicode/utf8"
+)
+
+// Span is a half-open range of byte offsets [Start, End) into a document.
+type Span struct {
+	Start, End int
+}
+
+// Contains reports whether the byte offset off lies inside s (an empty span
+// contains its start).
+func (s Span) Contains(off int) bool {
+	return off >= s.Start && (off < s.End || off == s.Start)
+}
+
+// Position is a human-facing location: 1-based line, 1-based column counted in
+// UTF-16 code units (what editors and SARIF use), and the byte offset.
+type Position struct {
+	Line   int // 1-based
+	Column int // 1-based, UTF-16 code units
+	Offset int // byte offset
+}
+
+// Lines indexes the start of every line of a document so that byte offsets and
+// (line, UTF-16 column) pairs convert both ways. It is the project's single
+// position converter: the CLI, SARIF and the language server all go through it.
+// Line breaks are LF, CRLF and lone CR, as in LSP.
+type Lines struct {
+	src    []byte
+	starts []int // byte offset of the first byte of each line
+}
+
+// NewLines indexes src.
+func NewLines(src []byte) *Lines {
+	starts := make([]int, 1, 64+len(src)/32)
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '\n':
+			starts = append(starts, i+1)
+		case '\r':
+			if i+1 < len(src) && src[i+1] == '\n' {
+				i++
+			}
+			starts = append(starts, i+1)
+		}
+	}
+	return &Lines{src: src, starts: starts}
+}
+
+// Count returns the number of lines (a document always has at least one).
+func (l *Lines) Count() int { return len(l.starts) }
+
+// LineStart returns the byte offset where 0-based line i starts, clamped to the
+// document.
+func (l *Lines) LineStart(i int) int {
+	if i < 0 {
+		return 0
+	}
+	if i >= len(l.starts) {
+		return len(l.src)
+	}
+	return l.starts[i]
+}
+
+// LineEnd returns the byte offset of the end of 0-based line i, before its line
+// break.
+func (l *Lines) LineEnd(i int) int {
+	if i < 0 {
+		i = 0
+	}
+	if i+1 >= len(l.starts) {
+		return len(l.src)
+	}
+	end := l.starts[i+1]
+	if end > 0 && l.src[end-1] == '\n' {
+		end--
+	}
+	if end > l.starts[i] && l.src[end-1] == '\r' {
+		end--
+	}
+	return end
+}
+
+// LineOf returns the 0-based line that contains byte offset off.
+func (l *Lines) LineOf(off int) int {
+	if off <= 0 {
+		return 0
+	}
+	if off > len(l.src) {
+		off = len(l.src)
+	}
+	return sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off }) - 1
+}
+
+// Position converts a byte offset into a Position. Offsets inside a UTF-8
+// sequence or a CRLF pair are moved back to the start of that character.
+func (l *Lines) Position(off int) Position {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(l.src) {
+		off = len(l.src)
+	}
+	line := l.LineOf(off)
+	start := l.starts[line]
+	end := l.LineEnd(line)
+	if off > end {
+		off = end
+	}
+	col := 0
+	for i := start; i < off; {
+		r, size := utf8.DecodeRune(l.src[i:])
+		if i+size > off { // inside a multibyte sequence
+			off = i
+			break
+		}
+		col += utf16Len(r)
+		i += size
+	}
+	return Position{Line: line + 1, Column: col + 1, Offset: off}
+}
+
+// Offset converts a 0-based line and a 0-based UTF-16 column into a byte
+// offset. Positions past the end of a line clamp to the line end, lines past
+// the end clamp to the end of the document, and a column inside a surrogate
+// pair lands before the character, as LSP requires.
+func (l *Lines) Offset(line, utf16Col int) int {
+	if line < 0 {
+		return 0
+	}
+	if line >= len(l.starts) {
+		return len(l.src)
+	}
+	i := l.starts[line]
+	end := l.LineEnd(line)
+	for col := 0; i < end && col < utf16Col; {
+		r, size := utf8.DecodeRune(l.src[i:])
+		w := utf16Len(r)
+		if col+w > utf16Col {
+			break
+		}
+		col += w
+		i += size
+	}
+	return i
+}
+
+// OffsetOfRuneColumn converts a 1-based line and a 1-based column counted in
+// Unicode code points (yaml.v3's convention) into a byte offset. On the first
+// line a byte-order mark is skipped, since yaml.v3 does not count it.
+func (l *Lines) OffsetOfRuneColumn(line, col int) int {
+	if line < 1 {
+		line = 1
+	}
+	if line > len(l.starts) {
+		return len(l.src)
+	}
+	i := l.starts[line-1]
+	if line == 1 && len(l.src) >= 3 && l.src[0] == 0xEF && l.src[1] == 0xBB && l.src[2] == 0xBF {
+		i = 3
+	}
+	end := l.LineEnd(line - 1)
+	for c := 1; c < col && i < end; c++ {
+		_, size := utf8.DecodeRune(l.src[i:])
+		i += size
+	}
+	return i
+}
+
+// Indent returns the number of leading spaces of the line containing off.
+func (l *Lines) Indent(off int) int {
+	i := l.starts[l.LineOf(off)]
+	n := 0
+	for i+n < len(l.src) && l.src[i+n] == ' ' {
+		n++
+	}
+	return n
+}
+
+func utf16Len(r rune) int {
+	if r >= 0x10000 && r <= utf8.MaxRune {
+		return 2
+	}
+	return 1
+}
