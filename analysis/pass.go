@@ -96,3 +96,28 @@ func (p *Pass) SectionSpan(name string) template.Span {
 	}
 	return template.Span{}
 }
+
+// ProductionValue is the value of the Environment parameter that means
+// production.
+const ProductionValue = "production"
+
+// Production returns the parameter values that describe a production
+// deployment, for template.Assume and EvalCondition.
+func (p *Pass) Production() map[string]string {
+	return map[string]string{p.Options.EnvironmentParameter: ProductionValue}
+}
+
+// IsProductionTemplate reports whether the template deploys to production
+// when nothing says otherwise: its Environment parameter defaults to
+// production or allows nothing else. Production-sensitive rules ("prod↑" in
+// the catalogue) raise their severity one level for such templates.
+func (p *Pass) IsProductionTemplate() bool {
+	param := p.Template.Parameter(p.Options.EnvironmentParameter)
+	if param == nil {
+		return false
+	}
+	if param.Default.Text() == ProductionValue {
+		return true
+	}
+	return len(param.AllowedValues) == 1 && param.AllowedValues[0].Text() == ProductionValue
+}

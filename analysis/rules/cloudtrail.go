@@ -79,3 +79,5 @@ func checkTrailMultiRegion(pass *analysis.Pass) {
 	}
 	pass.ReportVerdict(verdict, witness, f)
 }
+
+var cloudtrailRules = []*analysis.Rule{CloudTrailMultiRegion}

@@ -92,3 +92,5 @@ func environmentLiterals(t *template.Template, param string) []*template.Node {
 	}
 	return out
 }
+
+var paramRules = []*analysis.Rule{EnvironmentParameterMissing}

@@ -206,3 +206,5 @@ func normalizePartition(s string) string {
 	}
 	return s
 }
+
+var s3Rules = []*analysis.Rule{S3DenyInsecureTransport}

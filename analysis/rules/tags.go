@@ -106,3 +106,5 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+var tagRules = []*analysis.Rule{EnvironmentTagLiteral}

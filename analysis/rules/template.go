@@ -73,3 +73,5 @@ func primaryRegionParameter(def string) edit.Value {
 		edit.KV{Key: "AllowedPattern", Value: edit.Str(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)},
 	)
 }
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition}
