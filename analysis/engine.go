@@ -130,16 +130,17 @@ func (e *Engine) Run(t *template.Template) []Finding {
 	if t.Root == nil {
 		return out
 	}
+	memo := map[string]any{}
 	for _, res := range t.Resources {
 		for _, r := range e.byType[res.Type] {
-			e.runRule(r, t, res, report)
+			e.runRule(r, t, res, memo, report)
 		}
 		for _, r := range e.byType[AnyType] {
-			e.runRule(r, t, res, report)
+			e.runRule(r, t, res, memo, report)
 		}
 	}
 	for _, r := range e.global {
-		e.runRule(r, t, nil, report)
+		e.runRule(r, t, nil, memo, report)
 	}
 	SortFindings(out)
 	return out
@@ -154,9 +155,9 @@ func (e *Engine) severity(r *Rule) Severity {
 
 // runRule runs one rule, turning a panic into an internal-error finding so
 // that one broken rule cannot take the others, or the editor, down.
-func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, report func(Finding)) {
+func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, memo map[string]any, report func(Finding)) {
 	override := e.severity(r)
-	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, report: func(f Finding) {
+	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, report: func(f Finding) {
 		if override != r.Severity {
 			// A configured severity replaces the rule's; possible findings stay
 			// one level below it.

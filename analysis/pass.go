@@ -15,6 +15,20 @@ type Pass struct {
 	Resource *template.Resource // nil for whole-template rules
 	Options  *Options
 	report   func(Finding)
+	memo     map[string]any // per-template facts shared by all rules of one run
+}
+
+// Memo returns the value computed by compute for key, computing it at most
+// once per template analysis. Rules use it for indexes that several rules
+// or resources need (the audit buckets, the baseline verdict), so that no
+// rule re-walks the template per resource.
+func (p *Pass) Memo(key string, compute func() any) any {
+	if v, ok := p.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	p.memo[key] = v
+	return v
 }
 
 // Report records a finding. Unset fields take the rule's defaults: the rule's

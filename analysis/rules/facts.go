@@ -1,0 +1,279 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// This file holds the cross-resource facts that several rules share: which
+// resource a value points at, which buckets and log groups hold audit
+// evidence, and whether the template is a security baseline. Facts that
+// need a walk over the whole template are computed once per analysis with
+// pass.Memo.
+
+// nameProperties are the properties that give a resource its physical name,
+// by type, so that literal names can be matched to resources.
+var nameProperties = map[string]string{
+	"AWS::S3::Bucket":                    "BucketName",
+	"AWS::Logs::LogGroup":                "LogGroupName",
+	"AWS::SNS::Topic":                    "TopicName",
+	"AWS::SQS::Queue":                    "QueueName",
+	"AWS::IAM::Role":                     "RoleName",
+	"AWS::KMS::Key":                      "",
+	"AWS::CloudTrail::Trail":             "TrailName",
+	"AWS::DynamoDB::Table":               "TableName",
+	"AWS::SecretsManager::Secret":        "Name",
+	"AWS::Lambda::Function":              "FunctionName",
+	"AWS::Config::ConfigurationRecorder": "Name",
+}
+
+// physicalName returns the literal physical name of a resource, or "".
+func physicalName(r *template.Resource) string {
+	if p := nameProperties[r.Type]; p != "" {
+		return r.Property(p).Text()
+	}
+	return ""
+}
+
+// resolveResource returns the in-template resource a value designates:
+// through Ref, GetAtt, a Sub whose only variable is ${X} or ${X.Attr}, either
+// branch of Fn::If, or a literal name or ARN that matches a resource's
+// physical name. It returns nil when the value designates nothing in the
+// template (a parameter, an import, an external ARN).
+func resolveResource(t *template.Template, n *template.Node) *template.Resource {
+	if n == nil {
+		return nil
+	}
+	switch {
+	case n.IsFn("Ref"):
+		return t.Resource(n.Arg.Text())
+	case n.IsFn("Fn::GetAtt"):
+		if res, _, _, ok := template.GetAtt(n); ok {
+			return t.Resource(res)
+		}
+	case n.IsFn("Fn::Sub"):
+		parts, _, ok := template.Sub(n)
+		if !ok {
+			return nil
+		}
+		for _, p := range parts {
+			if p.Var == "" || strings.HasPrefix(p.Var, "AWS::") {
+				continue
+			}
+			name, _, _ := strings.Cut(p.Var, ".")
+			if r := t.Resource(name); r != nil {
+				return r
+			}
+		}
+	case n.IsFn("Fn::If"):
+		if n.Arg.Kind == template.Sequence && len(n.Arg.Items) == 3 {
+			if r := resolveResource(t, n.Arg.Items[1]); r != nil {
+				return r
+			}
+			return resolveResource(t, n.Arg.Items[2])
+		}
+	case n.IsScalar() && n.Value != "":
+		return resourceByPhysicalName(t, n.Value)
+	}
+	return nil
+}
+
+// resourceByPhysicalName matches a literal name, or an ARN ending in a name
+// (arn:aws:s3:::name, ...:log-group:name:*), against resources' physical
+// names.
+func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
+	candidates := []string{s}
+	if strings.HasPrefix(s, "arn:") {
+		rest := s
+		if i := strings.LastIndex(rest, ":::"); i >= 0 {
+			candidates = append(candidates, strings.SplitN(rest[i+3:], "/", 2)[0])
+		}
+		if i := strings.Index(rest, ":log-group:"); i >= 0 {
+			candidates = append(candidates, strings.TrimSuffix(strings.TrimSuffix(rest[i+len(":log-group:"):], ":*"), "*"))
+		}
+	}
+	for _, r := range t.Resources {
+		if name := physicalName(r); name != "" {
+			for _, c := range candidates {
+				if c == name {
+					return r
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// resolveOfType is resolveResource restricted to one resource type.
+func resolveOfType(t *template.Template, n *template.Node, typ string) *template.Resource {
+	if r := resolveResource(t, n); r != nil && r.Type == typ {
+		return r
+	}
+	return nil
+}
+
+// tagValue returns the literal value of a tag (key matched
+// case-insensitively), or "".
+func tagValue(r *template.Resource, key string) string {
+	for _, tg := range tagsOf(r) {
+		if strings.EqualFold(tg.Key, key) {
+			return tg.Value.Text()
+		}
+	}
+	return ""
+}
+
+// classification returns the resource's DataClassification tag, lower-cased.
+func classification(r *template.Resource) string {
+	return strings.ToLower(tagValue(r, "DataClassification"))
+}
+
+// isConfidential reports whether a resource is tagged as holding
+// confidential or restricted data.
+func isConfidential(r *template.Resource) bool {
+	switch classification(r) {
+	case "confidential", "restricted", "secret", "sensitive", "pii":
+		return true
+	}
+	return false
+}
+
+// auditBuckets maps each in-template bucket that receives audit evidence to
+// the reason, e.g. "trail Trail writes its logs here": trail and Config
+// delivery buckets, flow-log and load-balancer log destinations, S3
+// access-log targets, and buckets tagged DataClassification: audit.
+func auditBuckets(pass *analysis.Pass) map[*template.Resource]string {
+	return pass.Memo("auditBuckets", func() any {
+		t := pass.Template
+		out := map[*template.Resource]string{}
+		mark := func(n *template.Node, why string) {
+			if b := resolveOfType(t, n, bucketType); b != nil {
+				if _, seen := out[b]; !seen {
+					out[b] = why
+				}
+			}
+		}
+		for _, r := range t.Resources {
+			switch r.Type {
+			case trailType:
+				mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
+			case "AWS::Config::DeliveryChannel":
+				mark(r.Property("S3BucketName"), "Config delivery channel "+r.Name+" writes here")
+			case "AWS::EC2::FlowLog":
+				if strings.EqualFold(r.Property("LogDestinationType").Text(), "s3") {
+					mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+				}
+			case "AWS::ElasticLoadBalancingV2::LoadBalancer":
+				for _, a := range r.Property("LoadBalancerAttributes").List() {
+					if a.Get("Key").Text() == "access_logs.s3.bucket" {
+						mark(a.Get("Value"), "load balancer "+r.Name+" writes its access logs here")
+					}
+				}
+			case bucketType:
+				mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
+				if classification(r) == "audit" {
+					if _, seen := out[r]; !seen {
+						out[r] = "it is tagged DataClassification: audit"
+					}
+				}
+			}
+		}
+		return out
+	}).(map[*template.Resource]string)
+}
+
+// accessLogTargets returns the buckets that receive S3 server access logs.
+func accessLogTargets(pass *analysis.Pass) map[*template.Resource]bool {
+	return pass.Memo("accessLogTargets", func() any {
+		out := map[*template.Resource]bool{}
+		for _, r := range pass.Template.ResourcesOfType(bucketType) {
+			if b := resolveOfType(pass.Template, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != nil {
+				out[b] = true
+			}
+		}
+		return out
+	}).(map[*template.Resource]bool)
+}
+
+var auditLogGroupName = regexp.MustCompile(`(?i)cloudtrail|flow-?logs?|vpc-?flow|audit|security`)
+
+// auditLogGroups maps each in-template log group that holds audit or
+// security logs to the reason: trail and flow-log destinations, groups
+// tagged as audit or security data, and groups whose name says so.
+func auditLogGroups(pass *analysis.Pass) map[*template.Resource]string {
+	return pass.Memo("auditLogGroups", func() any {
+		t := pass.Template
+		out := map[*template.Resource]string{}
+		mark := func(n *template.Node, why string) {
+			if g := resolveOfType(t, n, "AWS::Logs::LogGroup"); g != nil {
+				if _, seen := out[g]; !seen {
+					out[g] = why
+				}
+			}
+		}
+		for _, r := range t.Resources {
+			switch r.Type {
+			case trailType:
+				mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
+			case "AWS::EC2::FlowLog":
+				mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
+				mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+			case "AWS::Logs::LogGroup":
+				switch classification(r) {
+				case "audit", "security":
+					out[r] = "it is tagged DataClassification: " + classification(r)
+				}
+				if _, seen := out[r]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
+					out[r] = "its name says it holds audit logs"
+				}
+			}
+		}
+		return out
+	}).(map[*template.Resource]string)
+}
+
+// baselineTypes are the account-level security services whose presence
+// makes a template a security baseline.
+var baselineTypes = []string{trailType, "AWS::Config::ConfigurationRecorder", "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub"}
+
+var baselineDescription = regexp.MustCompile(`(?i)baseline|landing.?zone|security foundation|account (setup|bootstrap)`)
+
+// isBaseline reports whether the template claims to be a security baseline
+// (RULES.md section 4): an explicit Metadata soc2ls profile wins; otherwise
+// declaring a trail, recorder, detector or Security Hub, or a description
+// that says so.
+func isBaseline(pass *analysis.Pass) bool {
+	return pass.Memo("isBaseline", func() any {
+		t := pass.Template
+		switch strings.ToLower(t.Metadata.Path("soc2ls", "profile").Text()) {
+		case "baseline":
+			return true
+		case "workload":
+			return false
+		}
+		for _, typ := range baselineTypes {
+			if len(t.ResourcesOfType(typ)) > 0 {
+				return true
+			}
+		}
+		return baselineDescription.MatchString(t.Description)
+	}).(bool)
+}
+
+// toggleParameter returns the first parameter whose name matches one of the
+// patterns (case-insensitive regular expressions), e.g. an EnableAWSConfig
+// or ConfigAlreadyEnabled parameter saying that a service is managed by this
+// switch or elsewhere.
+func toggleParameter(t *template.Template, patterns ...string) *template.Parameter {
+	for _, p := range t.Parameters {
+		for _, pat := range patterns {
+			if regexp.MustCompile(`(?i)` + pat).MatchString(p.Name) {
+				return p
+			}
+		}
+	}
+	return nil
+}
