@@ -126,12 +126,15 @@ func yamlScalar(s scalarValue, flow bool) string {
 		return s.text
 	}
 	t := s.text
-	needQuote := yamlPlainUnsafe.MatchString(t) || yamlTypedWord.MatchString(t) || strings.ContainsAny(t, "\n\t") ||
+	// Quote what YAML would read differently, and, for readability, values
+	// full of YAML indicators (patterns, wildcards) that a reader might
+	// misread even where a plain scalar would be valid.
+	needQuote := yamlPlainUnsafe.MatchString(t) || yamlTypedWord.MatchString(t) || strings.ContainsAny(t, "\n\t{}[]\\*&!|%@`") ||
 		(flow && strings.ContainsAny(t, ",[]{}"))
 	if !needQuote {
 		return t
 	}
-	if strings.ContainsAny(t, "\n\t\\") {
+	if strings.ContainsAny(t, "\n\t") {
 		return strconv.Quote(t)
 	}
 	return "'" + strings.ReplaceAll(t, "'", "''") + "'"

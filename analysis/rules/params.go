@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"sort"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/edit"
@@ -90,6 +91,7 @@ func environmentLiterals(t *template.Template, param string) []*template.Node {
 			}
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out
 }
 

@@ -48,16 +48,26 @@ func checkRegionLiterals(pass *analysis.Pass) {
 				return true
 			}
 			lit := b
+			fix := pass.NewFix("Compare with !Ref "+param, func(eb *edit.Builder) {
+				eb.Replace(lit, edit.Ref(param))
+				if t.Parameter(param) == nil {
+					eb.AddEntry("Parameters", param, primaryRegionParameter(lit.Value))
+				}
+			})
+			if p := t.Parameter(param); p != nil && p.Default.Text() != lit.Value {
+				// The existing parameter defaults to another region: the edit
+				// would change which region the condition selects.
+				fix.Title += " (its default is " + p.Default.Text() + ", not " + lit.Value + ": check before deploying)"
+				if p.Default == nil {
+					fix.Title = "Compare with !Ref " + param + " (it has no default: deployments must then name the region)"
+				}
+				fix.Unsafe = true
+			}
 			pass.Report(analysis.Finding{
 				Span: lit.Span,
 				Message: "condition " + c.Name + " pins the template to region " + lit.Value +
 					": compare AWS::Region with a " + param + " parameter so the stack can be rebuilt in another region",
-				Fixes: []analysis.Fix{pass.NewFix("Compare with !Ref "+param, func(eb *edit.Builder) {
-					eb.Replace(lit, edit.Ref(param))
-					if t.Parameter(param) == nil {
-						eb.AddEntry("Parameters", param, primaryRegionParameter(lit.Value))
-					}
-				})},
+				Fixes: []analysis.Fix{fix},
 			})
 			return false
 		})
