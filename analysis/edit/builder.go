@@ -69,15 +69,7 @@ func (b *Builder) Replace(n *template.Node, v Value) {
 
 // inFlow reports whether n sits inside a YAML flow collection, where plain
 // scalars may not contain flow indicators.
-func (b *Builder) inFlow(n *template.Node) bool {
-	_, path := b.t.NodeAt(n.Start)
-	for _, p := range path {
-		if p != n && p.Flow && p.Start < n.Start {
-			return true
-		}
-	}
-	return false
-}
+func (b *Builder) inFlow(n *template.Node) bool { return n.InFlow }
 
 // Set sets key to v in mapping m: the existing value is replaced, or the pair
 // is added after the last pair.

@@ -35,7 +35,7 @@ var envWord = regexp.MustCompile(`(?i)(^|[^a-z])(prod|production|prd|staging|sta
 func checkEnvironmentParameter(pass *analysis.Pass) {
 	t := pass.Template
 	name := pass.Options.EnvironmentParameter
-	evidence := environmentLiterals(t, name)
+	evidence := environmentLiterals(pass)
 	if len(evidence) == 0 {
 		return
 	}
@@ -51,7 +51,7 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 				len(evidence), plural(len(evidence), "place"), evidence[0].Value, t.Lines.Position(evidence[0].Start).Line, name),
 			Related: related,
 			Fixes: []analysis.Fix{pass.NewFix("Add an "+name+" parameter and use it in environment tags", func(b *edit.Builder) {
-				useEnvironmentParameter(pass, b, "")
+				useEnvironmentParameter(pass, b, environmentTagLiterals(pass))
 			})},
 		})
 		return
@@ -78,9 +78,9 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 // environmentLiterals finds literals that name a stage: environment tag
 // values, and literal names (properties ending in "Name") that contain a
 // stage word such as prod or staging.
-func environmentLiterals(t *template.Template, param string) []*template.Node {
-	out := environmentTagLiterals(t, param)
-	for _, r := range t.Resources {
+func environmentLiterals(pass *analysis.Pass) []*template.Node {
+	out := append([]*template.Node{}, environmentTagLiterals(pass)...)
+	for _, r := range pass.Template.Resources {
 		if r.Properties == nil || r.Properties.Kind != template.Mapping {
 			continue
 		}

@@ -38,7 +38,7 @@ have only one).`,
 
 func checkBucketTLS(pass *analysis.Pass) {
 	t, bucket := pass.Template, pass.Resource
-	policies := bucketPoliciesOf(t, bucket)
+	policies := bucketPolicies(pass)[bucket]
 	for _, pol := range policies {
 		for _, st := range statements(pol.Property("PolicyDocument")) {
 			if deniesInsecureTransport(t, st, bucket) {
@@ -92,18 +92,20 @@ func denyInsecureTransportStatement(bucket string) edit.Value {
 	)
 }
 
-// bucketPoliciesOf returns the bucket policies whose Bucket is this bucket:
-// by Ref, or by the bucket's literal name.
-func bucketPoliciesOf(t *template.Template, bucket *template.Resource) []*template.Resource {
-	name := bucket.Property("BucketName").Text()
-	var out []*template.Resource
-	for _, p := range t.ResourcesOfType(bucketPolicyType) {
-		b := p.Property("Bucket")
-		if refTarget(b) == bucket.Name || (name != "" && b.Text() == name) {
-			out = append(out, p)
+// bucketPolicies maps each bucket to the bucket policies whose Bucket
+// resolves to it (by Ref, or by the bucket's literal name), computed once
+// per analysis.
+func bucketPolicies(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
+	return pass.Memo("bucketPolicies", func() any {
+		t := pass.Template
+		out := map[*template.Resource][]*template.Resource{}
+		for _, p := range t.ResourcesOfType(bucketPolicyType) {
+			if b := resolveOfType(t, p.Property("Bucket"), bucketType); b != nil {
+				out[b] = append(out[b], p)
+			}
 		}
-	}
-	return out
+		return out
+	}).(map[*template.Resource][]*template.Resource)
 }
 
 // deniesInsecureTransport reports whether a statement denies all S3 actions

@@ -39,44 +39,47 @@ func checkEnvironmentTags(pass *analysis.Pass) {
 			Message: "resource " + pass.Resource.Name + " tags " + tg.Key + " with the literal \"" + tg.Value.Value +
 				"\": use !Ref " + param + " so that one template serves every stage",
 			Fixes: []analysis.Fix{pass.NewFix("Use !Ref "+param+" for the "+tg.Key+" tag", func(b *edit.Builder) {
-				useEnvironmentParameter(pass, b, tg.Value.Value)
+				useEnvironmentParameter(pass, b, []*template.Node{tg.Value})
 			})},
 		})
 	}
 }
 
 // environmentTagLiterals returns every literal environment tag value of the
-// template, in document order.
-func environmentTagLiterals(t *template.Template, param string) []*template.Node {
-	var out []*template.Node
-	for _, r := range t.Resources {
-		for _, tg := range tagsOf(r) {
-			if isEnvironmentKey(tg.Key, param) && isLiteral(tg.Value) && tg.Value.Value != "" {
-				out = append(out, tg.Value)
+// template, in document order, computed once per analysis.
+func environmentTagLiterals(pass *analysis.Pass) []*template.Node {
+	return pass.Memo("environmentTagLiterals", func() any {
+		param := pass.Options.EnvironmentParameter
+		var out []*template.Node
+		for _, r := range pass.Template.Resources {
+			for _, tg := range tagsOf(r) {
+				if isEnvironmentKey(tg.Key, param) && isLiteral(tg.Value) && tg.Value.Value != "" {
+					out = append(out, tg.Value)
+				}
 			}
 		}
-	}
-	return out
+		return out
+	}).([]*template.Node)
 }
 
-// useEnvironmentParameter is the one fix shared by TAG-001 and PARAM-001:
-// every literal environment tag becomes !Ref Environment, and the parameter
-// is added when missing, defaulting to the first literal so that deploying
-// the fixed template changes nothing. Building both fixes here keeps their
-// edits identical, so applying both at once is the same as applying one.
-func useEnvironmentParameter(pass *analysis.Pass, b *edit.Builder, _ string) {
+// useEnvironmentParameter is the fix shared by TAG-001 (one tag) and
+// PARAM-001 (every tag): the given literal tags become !Ref Environment, and
+// the parameter is added when missing, defaulting to the first literal tag of
+// the template so that deploying the fixed template changes nothing. Both
+// rules build their edits here, so the parameter insertion is the same edit
+// in every fix and any combination of them applies cleanly.
+func useEnvironmentParameter(pass *analysis.Pass, b *edit.Builder, tags []*template.Node) {
 	t := pass.Template
 	param := pass.Options.EnvironmentParameter
-	literals := environmentTagLiterals(t, param)
-	for _, n := range literals {
+	for _, n := range tags {
 		b.Replace(n, edit.Ref(param))
 	}
 	if t.Parameter(param) != nil {
 		return
 	}
 	def := ""
-	if len(literals) > 0 {
-		def = literals[0].Value
+	if all := environmentTagLiterals(pass); len(all) > 0 {
+		def = all[0].Value
 	}
 	b.AddEntry("Parameters", param, environmentParameter(pass.Options, def))
 }

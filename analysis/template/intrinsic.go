@@ -41,7 +41,7 @@ func shortTagFunction(tag string) (fn string, known bool) {
 
 // longForm turns a single-pair mapping whose key is a function name into an
 // Intrinsic node; any other mapping is returned unchanged.
-func longForm(m *Node) *Node {
+func (a *allocator) longForm(m *Node) *Node {
 	if len(m.Pairs) != 1 {
 		return m
 	}
@@ -49,7 +49,9 @@ func longForm(m *Node) *Node {
 	if k.Value != "Ref" && k.Value != "Condition" && !(strings.HasPrefix(k.Value, "Fn::") && functionSet[k.Value]) {
 		return m
 	}
-	return &Node{Kind: Intrinsic, Span: m.Span, Fn: k.Value, Arg: m.Pairs[0].Value, FnSpan: k.Span, Flow: m.Flow}
+	n := a.node()
+	*n = Node{Kind: Intrinsic, Span: m.Span, Fn: k.Value, Arg: m.Pairs[0].Value, FnSpan: k.Span, Flow: m.Flow}
+	return n
 }
 
 // GetAtt decodes the argument of a Fn::GetAtt call in either of its forms,

@@ -20,6 +20,7 @@ type jsonParser struct {
 	i        int
 	depth    int
 	problems []Problem
+	alloc    allocator
 }
 
 type jsonError struct {
@@ -165,7 +166,7 @@ func (p *jsonParser) object() *Node {
 		case '}':
 			p.i++
 			n.End = p.i
-			return longForm(n)
+			return p.alloc.longForm(n)
 		default:
 			p.fail("unexpected %s: ',' or '}' was expected", p.describe())
 		}

@@ -105,10 +105,13 @@ func (l *Lines) Position(off int) Position {
 		off = len(l.src)
 	}
 	line := l.LineOf(off)
-	start := l.starts[line]
+	start := l.lineContentStart(line)
 	end := l.LineEnd(line)
 	if off > end {
 		off = end
+	}
+	if off < start { // inside the byte-order mark
+		off = start
 	}
 	col := 0
 	for i := start; i < off; {
@@ -134,7 +137,7 @@ func (l *Lines) Offset(line, utf16Col int) int {
 	if line >= len(l.starts) {
 		return len(l.src)
 	}
-	i := l.starts[line]
+	i := l.lineContentStart(line)
 	end := l.LineEnd(line)
 	for col := 0; i < end && col < utf16Col; {
 		r, size := utf8.DecodeRune(l.src[i:])
@@ -148,6 +151,16 @@ func (l *Lines) Offset(line, utf16Col int) int {
 	return i
 }
 
+// lineContentStart is where columns start counting on 0-based line i: the
+// line start, except after a byte-order mark on the first line, which is not
+// a character (SARIF and LSP clients do not count it).
+func (l *Lines) lineContentStart(i int) int {
+	if i == 0 && len(l.src) >= 3 && l.src[0] == 0xEF && l.src[1] == 0xBB && l.src[2] == 0xBF {
+		return 3
+	}
+	return l.starts[i]
+}
+
 // OffsetOfRuneColumn converts a 1-based line and a 1-based column counted in
 // Unicode code points (yaml.v3's convention) into a byte offset. On the first
 // line a byte-order mark is skipped, since yaml.v3 does not count it.
@@ -158,10 +171,7 @@ func (l *Lines) OffsetOfRuneColumn(line, col int) int {
 	if line > len(l.starts) {
 		return len(l.src)
 	}
-	i := l.starts[line-1]
-	if line == 1 && len(l.src) >= 3 && l.src[0] == 0xEF && l.src[1] == 0xBB && l.src[2] == 0xBF {
-		i = 3
-	}
+	i := l.lineContentStart(line - 1)
 	end := l.LineEnd(line - 1)
 	for c := 1; c < col && i < end; c++ {
 		_, size := utf8.DecodeRune(l.src[i:])

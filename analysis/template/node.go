@@ -76,6 +76,9 @@ type Node struct {
 
 	// Flow is true for YAML flow collections ({...}, [...]) and for all JSON.
 	Flow bool
+	// InFlow is true for nodes inside a flow collection, where YAML forbids
+	// block style and restricts plain scalars (and for all JSON nodes).
+	InFlow bool
 }
 
 // Pair is one key/value entry of a mapping.

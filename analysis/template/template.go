@@ -74,6 +74,7 @@ type Template struct {
 	params     map[string]*Parameter
 	conditions map[string]*Condition
 	resources  map[string]*Resource
+	byType     map[string][]*Resource
 	mappings   map[string]*Entry
 
 	// Refs indexes every reference in the template.
@@ -177,6 +178,7 @@ func (t *Template) build() {
 	t.params = map[string]*Parameter{}
 	t.conditions = map[string]*Condition{}
 	t.resources = map[string]*Resource{}
+	t.byType = map[string][]*Resource{}
 	t.mappings = map[string]*Entry{}
 	t.Sections = map[string]*Pair{}
 	root := t.Root
@@ -231,6 +233,7 @@ func (t *Template) build() {
 		r.UpdateReplacePolicy = v.Get("UpdateReplacePolicy")
 		t.Resources = append(t.Resources, r)
 		t.resources[r.Name] = r
+		t.byType[r.Type] = append(t.byType[r.Type], r)
 	}
 	for _, e := range entries(root.Get("Outputs")) {
 		e := e
@@ -279,14 +282,9 @@ func (t *Template) Resource(name string) *Resource { return t.resources[name] }
 func (t *Template) Mapping(name string) *Entry { return t.mappings[name] }
 
 // ResourcesOfType returns the resources of the given type, in document order.
+// The slice is shared: do not modify it.
 func (t *Template) ResourcesOfType(typ string) []*Resource {
-	var out []*Resource
-	for _, r := range t.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
+	return t.byType[typ]
 }
 
 // ResourceAt returns the resource whose entry contains byte offset off, or nil.

@@ -187,6 +187,12 @@ func TestSpansWithMultibyteCRLFAndBOM(t *testing.T) {
 	if tp.Lines.Offset(1, 37) != strings.Index(src, "😀") {
 		t.Errorf("an offset inside a surrogate pair must land before the character")
 	}
+	if p := tp.Lines.Position(3); p.Line != 1 || p.Column != 1 {
+		t.Errorf("the byte-order mark is not a column: first key at %+v", p)
+	}
+	if tp.Lines.Offset(0, 0) != 3 {
+		t.Errorf("column 0 of line 0 is after the byte-order mark, got offset %d", tp.Lines.Offset(0, 0))
+	}
 	tag := r.PropertyPath("Tags").Items[0].Get("Value")
 	if text(tp, tag.Span) != "production" {
 		t.Errorf("tag value span %q", text(tp, tag.Span))

@@ -14,9 +14,11 @@ import (
 // starts (at its tag or anchor, if any); every end is recomputed from the
 // source text here.
 type yamlConverter struct {
+	flow     int // depth of flow collections around the node being converted
 	src      []byte
 	lines    *Lines
 	problems []Problem
+	alloc    allocator
 }
 
 func parseYAML(src []byte, lines *Lines) (*Node, []Problem) {
@@ -96,6 +98,10 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 	}
 
 	var n *Node
+	if y.Style&yaml.FlowStyle != 0 {
+		c.flow++
+		defer func() { c.flow-- }()
+	}
 	switch y.Kind {
 	case yaml.ScalarNode:
 		n = c.scalar(y, contentStart)
@@ -108,10 +114,12 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 		for end < len(c.src) && !isYAMLSpace(c.src[end]) && c.src[end] != ',' && c.src[end] != ']' && c.src[end] != '}' {
 			end++
 		}
-		n = &Node{Kind: Alias, Span: Span{contentStart, end}, Value: y.Value}
+		n = c.alloc.node()
+		*n = Node{Kind: Alias, Span: Span{contentStart, end}, Value: y.Value}
 		c.problem(ProblemAlias, n.Span, "YAML alias *%s: CloudFormation does not support anchors and aliases", y.Value)
 	default:
-		n = &Node{Kind: Null, Span: Span{contentStart, contentStart}}
+		n = c.alloc.node()
+		*n = Node{Kind: Null, Span: Span{contentStart, contentStart}}
 	}
 
 	if tagSpan.End > tagSpan.Start {
@@ -121,18 +129,22 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 			if !known {
 				c.problem(ProblemSyntax, tagSpan, "unknown tag %s: CloudFormation only understands the short forms of its intrinsic functions", tag)
 			}
-			n = &Node{Kind: Intrinsic, Span: Span{start, n.End}, Fn: fn, Arg: n, Short: true, FnSpan: tagSpan, Flow: n.Flow}
-			return n
+			call := c.alloc.node()
+			*call = Node{Kind: Intrinsic, Span: Span{start, n.End}, Fn: fn, Arg: n, Short: true, FnSpan: tagSpan, Flow: n.Flow, InFlow: c.flow > 1 || c.flow == 1 && !n.Flow}
+			return call
 		}
 	}
 	if start < n.Start {
 		n.Start = start
 	}
+	// A flow collection is itself in flow context only if an enclosing one is.
+	n.InFlow = c.flow > 1 || (c.flow == 1 && !n.Flow)
 	return n
 }
 
 func (c *yamlConverter) scalar(y *yaml.Node, at int) *Node {
-	n := &Node{Kind: Scalar, Value: y.Value}
+	n := c.alloc.node()
+	n.Kind, n.Value = Scalar, y.Value
 	switch {
 	case y.Style&yaml.DoubleQuotedStyle != 0:
 		n.Quoted = true
@@ -164,16 +176,22 @@ func (c *yamlConverter) scalar(y *yaml.Node, at int) *Node {
 }
 
 func (c *yamlConverter) mapping(y *yaml.Node, at int) *Node {
-	n := &Node{Kind: Mapping, Flow: y.Style&yaml.FlowStyle != 0}
+	n := c.alloc.node()
+	n.Kind, n.Flow = Mapping, y.Style&yaml.FlowStyle != 0
 	n.Pairs = make([]*Pair, 0, len(y.Content)/2)
+	// Duplicate keys: a linear scan for the small mappings that templates
+	// are made of, a map for large ones.
 	var seen map[string]*Node
+	if len(y.Content) > 32 {
+		seen = make(map[string]*Node, len(y.Content)/2)
+	}
 	end := at
 	for i := 0; i+1 < len(y.Content); i += 2 {
 		ky, vy := y.Content[i], y.Content[i+1]
 		key := c.convert(ky)
 		if key.Kind != Scalar && key.Kind != Null {
 			c.problem(ProblemSyntax, key.Span, "complex mapping keys are not supported in CloudFormation templates")
-			key = &Node{Kind: Scalar, Span: key.Span, ValueSpan: key.Span}
+			key = &Node{Span: key.Span, ValueSpan: key.Span}
 		}
 		key.Kind = Scalar
 		if ky.Value == "<<" && ky.Style == 0 {
@@ -185,16 +203,26 @@ func (c *yamlConverter) mapping(y *yaml.Node, at int) *Node {
 			p := c.afterColon(key.End)
 			val.Span, val.ValueSpan = Span{p, p}, Span{p, p}
 		}
-		if seen == nil {
-			seen = make(map[string]*Node, len(y.Content)/2)
+		var first *Node
+		if seen != nil {
+			if first = seen[key.Value]; first == nil {
+				seen[key.Value] = key
+			}
+		} else {
+			for _, p := range n.Pairs {
+				if p.Key.Value == key.Value {
+					first = p.Key
+					break
+				}
+			}
 		}
-		if first, dup := seen[key.Value]; dup {
+		if first != nil {
 			fl := c.lines.Position(first.Start).Line
 			c.problem(ProblemDuplicateKey, key.Span, "duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)
-		} else {
-			seen[key.Value] = key
 		}
-		n.Pairs = append(n.Pairs, &Pair{Key: key, Value: val})
+		pair := c.alloc.pair()
+		pair.Key, pair.Value = key, val
+		n.Pairs = append(n.Pairs, pair)
 		end = max(end, val.End, key.End)
 	}
 	if n.Flow {
@@ -204,11 +232,12 @@ func (c *yamlConverter) mapping(y *yaml.Node, at int) *Node {
 	if len(n.Pairs) > 0 && !n.Flow && n.Pairs[0].Key.Start < at {
 		n.Start = n.Pairs[0].Key.Start
 	}
-	return longForm(n)
+	return c.alloc.longForm(n)
 }
 
 func (c *yamlConverter) sequence(y *yaml.Node, at int) *Node {
-	n := &Node{Kind: Sequence, Flow: y.Style&yaml.FlowStyle != 0}
+	n := c.alloc.node()
+	n.Kind, n.Flow = Sequence, y.Style&yaml.FlowStyle != 0
 	n.Items = make([]*Node, 0, len(y.Content))
 	end := at
 	for _, it := range y.Content {
