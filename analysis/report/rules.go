@@ -37,8 +37,12 @@ func RulesMarkdown(w io.Writer, rules []*analysis.Rule) error {
 	fmt.Fprintln(bw, "| Rule | Severity | Criteria | Title |")
 	fmt.Fprintln(bw, "| --- | --- | --- | --- |")
 	for _, r := range append(append([]*analysis.Rule{}, soc2...), meta...) {
+		criteria := strings.Join(r.Controls, ", ")
+		if criteria == "" {
+			criteria = "—"
+		}
 		fmt.Fprintf(bw, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Severity,
-			strings.Join(r.Controls, ", "), strings.ReplaceAll(r.Title, "|", `\|`))
+			criteria, strings.ReplaceAll(r.Title, "|", `\|`))
 	}
 	for _, group := range []struct {
 		title string
