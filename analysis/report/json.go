@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/edit"
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
@@ -118,7 +119,13 @@ func jsonFindingOf(lines *template.Lines, fd analysis.Finding) jsonFinding {
 	}
 	for _, fx := range fd.Fixes {
 		jx := jsonFix{Title: fx.Title, Unsafe: fx.Unsafe, Edits: make([]jsonEdit, 0, len(fx.Edits))}
-		for _, e := range fx.Edits {
+		// Sorted and without duplicates (two parts of a fix may add the same
+		// parameter), so that consumers can apply them from last to first.
+		edits, err := edit.Normalize(fx.Edits)
+		if err != nil {
+			edits = fx.Edits
+		}
+		for _, e := range edits {
 			jx.Edits = append(jx.Edits, jsonEdit{Range: jsonRangeOf(lines, e.Start, e.End), NewText: e.NewText})
 		}
 		jf.Fixes = append(jf.Fixes, jx)
