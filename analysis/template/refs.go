@@ -5,12 +5,12 @@ type RefKind uint8
 
 // Reference kinds.
 const (
-	RefRef        RefKind = iota // Ref X (a parameter, resource or pseudo parameter)
-	RefGetAtt                    // Fn::GetAtt X.Attr / [X, Attr]
-	RefSub                       // ${X} or ${X.Attr} inside Fn::Sub
-	RefDependsOn                 // DependsOn: X
-	RefCondition                 // Condition: X on a resource or output, Fn::If [X, ..], {Condition: X}
-	RefFindInMap                 // Fn::FindInMap [X, ..]
+	RefRef       RefKind = iota // Ref X (a parameter, resource or pseudo parameter)
+	RefGetAtt                   // Fn::GetAtt X.Attr / [X, Attr]
+	RefSub                      // ${X} or ${X.Attr} inside Fn::Sub
+	RefDependsOn                // DependsOn: X
+	RefCondition                // Condition: X on a resource or output, Fn::If [X, ..], {Condition: X}
+	RefFindInMap                // Fn::FindInMap [X, ..]
 )
 
 func (k RefKind) String() string {
