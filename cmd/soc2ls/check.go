@@ -96,6 +96,17 @@ Flags:
 		return usageError(stderr, "check", "no PATH given (use - to read standard input)")
 	}
 
+	// Open the report file first: a path that cannot be written should stop
+	// the run before --fix changes anything.
+	var outFile *os.File
+	if *outPath != "" {
+		if outFile, err = os.Create(*outPath); err != nil {
+			fmt.Fprintln(stderr, "soc2ls:", describe(*outPath, err))
+			return 2
+		}
+		defer outFile.Close()
+	}
+
 	inputs, errs := collect(paths, stderr)
 	var stdinSrc []byte
 	readsStdin := false
@@ -107,23 +118,7 @@ Flags:
 			}
 		}
 	}
-
-	engine := analysis.NewEngine(ruleSet(), nil)
-	outcomes := make([]outcome, len(inputs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
-		wg.Go(func() {
-			for i := range jobs {
-				outcomes[i] = checkOne(engine, inputs[i], stdinSrc, *fix)
-			}
-		})
-	}
-	for i := range inputs {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	outcomes := checkAll(analysis.NewEngine(ruleSet(), nil), inputs, stdinSrc, *fix)
 
 	// Messages follow the order of the inputs, which is deterministic
 	// (command line order, then lexical within directories).
@@ -138,11 +133,7 @@ Flags:
 			errs = append(errs, o.err.Error())
 		}
 		for _, f := range o.fixed {
-			title := ""
-			if len(f.Fixes) > 0 {
-				title = f.Fixes[0].Title
-			}
-			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, title, f.RuleID)
+			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, f.Fixes[0].Title, f.RuleID)
 		}
 		if len(o.fixed) > 0 {
 			fixedCount += len(o.fixed)
@@ -170,19 +161,16 @@ Flags:
 		dest = stderr
 		stdout.Write(fixedSrc)
 	}
-	var buf bytes.Buffer
-	if *outPath != "" {
-		dest = &buf
+	if outFile != nil {
+		dest = outFile
 	}
-	if err := write(dest, results, info); err != nil {
+	err = write(dest, results, info)
+	if outFile != nil && err == nil {
+		err = outFile.Close()
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "soc2ls:", err)
 		return 2
-	}
-	if *outPath != "" {
-		if err := os.WriteFile(*outPath, buf.Bytes(), 0o644); err != nil {
-			fmt.Fprintln(stderr, "soc2ls:", describe(*outPath, err))
-			return 2
-		}
 	}
 
 	sum := report.Summarize(results)
@@ -200,6 +188,27 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// checkAll checks the inputs on runtime.GOMAXPROCS workers (the engine is
+// safe for concurrent use) and returns their outcomes in input order.
+func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []outcome {
+	outcomes := make([]outcome, len(inputs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Go(func() {
+			for i := range jobs {
+				outcomes[i] = checkOne(e, inputs[i], stdinSrc, fix)
+			}
+		})
+	}
+	for i := range inputs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return outcomes
 }
 
 // checkOne reads, analyses and, with fix, repairs one input.

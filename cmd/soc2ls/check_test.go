@@ -312,6 +312,13 @@ func TestCheckFix(t *testing.T) {
 	if err := os.Symlink("target.yaml", link); err != nil {
 		t.Skipf("symlinks unavailable: %v", err)
 	}
+	// A report that cannot be written stops the run before anything is fixed.
+	if r := runCLI("", "check", "--fix", "-o", filepath.Join(dir, "no", "report.txt"), path); r.code != 2 {
+		t.Errorf("unwritable -o: exit %d", r.code)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, src) {
+		t.Errorf("the file was fixed although the report could not be written")
+	}
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
