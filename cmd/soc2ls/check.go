@@ -133,7 +133,12 @@ Flags:
 			errs = append(errs, o.err.Error())
 		}
 		for _, f := range o.fixed {
-			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, f.Fixes[0].Title, f.RuleID)
+			// No line numbers: later rounds of FixAll see a changed document.
+			what := f.Fixes[0].Title
+			if f.Resource != "" {
+				what = f.Resource + ": " + what
+			}
+			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, what, f.RuleID)
 		}
 		if len(o.fixed) > 0 {
 			fixedCount += len(o.fixed)

@@ -329,9 +329,9 @@ func TestCheckFix(t *testing.T) {
 		t.Errorf("exit %d, want 0 (everything fixed); stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{
-		path + ": fixed: Set IsMultiRegionTrail: true [SOC2-CT-001]\n",
-		path + ": fixed: ",
-		link + ": fixed: Set IsMultiRegionTrail: true [SOC2-CT-001]\n",
+		path + ": fixed: ProdCloudTrail: Set IsMultiRegionTrail: true [SOC2-CT-001]\n",
+		path + ": fixed: TrailBucket: ",
+		link + ": fixed: Trail: Set IsMultiRegionTrail: true [SOC2-CT-001]\n",
 		"fixed 3 findings in 2 files\n",
 		"no findings (2 files checked)\n",
 	} {
@@ -394,7 +394,7 @@ func TestCheckFixStdin(t *testing.T) {
 	if !strings.Contains(r.stdout, "IsMultiRegionTrail: true") || !strings.HasPrefix(r.stdout, "AWSTemplateFormatVersion") {
 		t.Errorf("stdout is not the fixed document:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "<stdin>: fixed: Set IsMultiRegionTrail: true [SOC2-CT-001]") {
+	if !strings.Contains(r.stderr, "<stdin>: fixed: Trail: Set IsMultiRegionTrail: true [SOC2-CT-001]") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	// Findings that remain go to stderr, since stdout carries the document.
