@@ -117,16 +117,7 @@ func (e *Engine) Run(t *template.Template) []Finding {
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
 		return nil
 	}
-	for _, p := range t.Problems {
-		r := SyntaxRule
-		switch p.Code {
-		case template.ProblemDuplicateKey:
-			r = DuplicateKeyRule
-		case template.ProblemAlias:
-			r = AliasRule
-		}
-		out = append(out, Finding{RuleID: r.ID, Severity: e.severity(r), Span: p.Span, Message: p.Message})
-	}
+	out = append(out, e.ProblemFindings(t)...)
 	if t.Root == nil {
 		return out
 	}
@@ -143,6 +134,26 @@ func (e *Engine) Run(t *template.Template) []Finding {
 		e.runRule(r, t, nil, memo, report)
 	}
 	SortFindings(out)
+	return out
+}
+
+// ProblemFindings returns the parse problems of t (syntax errors, duplicate
+// keys, aliases) as findings of the meta rules, whether or not t looks like a
+// template. Run includes them for templates; the CLI also uses it for files
+// named explicitly, whose syntax errors it reports even when they do not look
+// like CloudFormation.
+func (e *Engine) ProblemFindings(t *template.Template) []Finding {
+	var out []Finding
+	for _, p := range t.Problems {
+		r := SyntaxRule
+		switch p.Code {
+		case template.ProblemDuplicateKey:
+			r = DuplicateKeyRule
+		case template.ProblemAlias:
+			r = AliasRule
+		}
+		out = append(out, Finding{RuleID: r.ID, Severity: e.severity(r), Span: p.Span, Message: p.Message})
+	}
 	return out
 }
 

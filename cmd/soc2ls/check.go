@@ -1,21 +1,471 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/report"
+	"github.com/soc2ls/soc2ls/analysis/rules"
 )
 
+// ruleSet returns the rules soc2ls runs. Tests replace it so that their
+// golden files do not change whenever a rule joins the catalogue.
+var ruleSet = rules.All
+
+// allRules is the rule set followed by the meta rules, the order in which
+// rules are listed and described.
+func allRules() []*analysis.Rule {
+	return append(append([]*analysis.Rule{}, ruleSet()...), analysis.MetaRules()...)
+}
+
+// maxWalkedFileSize bounds the files a directory walk analyses: CloudFormation
+// accepts templates of 1 MB at most, so anything past 10 MB found by a walk
+// is a data file with a misleading extension.
+const maxWalkedFileSize = 10 << 20
+
+// skippedDirs are never entered by a directory walk: version control and
+// dependency trees hold no templates of the project. (cdk.out is walked: it
+// holds the templates CDK synthesises.)
+var skippedDirs = map[string]bool{".git": true, ".hg": true, ".svn": true, "node_modules": true}
+
+// input is one document to check.
+type input struct {
+	path     string // as shown to the user
+	explicit bool   // named on the command line: always analysed
+	stdin    bool
+}
+
+// outcome is what checking one input produced.
+type outcome struct {
+	result   *report.FileResult // nil when the file was skipped
+	fixed    []analysis.Finding // findings whose fixes were applied
+	fixedSrc []byte             // the fixed document, for standard input
+	notes    []string           // said on stderr
+	err      error
+}
+
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "soc2ls check: not built yet")
+	fset := flag.NewFlagSet("check", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	format := fset.String("format", "text", "output `format`: text, json or sarif")
+	failOn := fset.String("fail-on", "warning", "exit 1 when a finding has this `severity` or a worse one: error, warning, info or none")
+	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
+	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
+	fset.Usage = func() {
+		fmt.Fprint(fset.Output(), `Usage: soc2ls check [flags] PATH...
+
+Checks CloudFormation templates for SOC 2 compliance gaps. PATH is a file, a
+directory (searched recursively for .yaml, .yml, .json and .template files;
+other YAML and JSON is skipped) or - for standard input.
+
+Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on
+usage or I/O errors.
+
+Flags:
+`)
+		fset.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fset, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	write, ok := report.Lookup(*format)
+	if !ok {
+		return usageError(stderr, "check", "unknown format %q (want text, json or sarif)", *format)
+	}
+	var threshold analysis.Severity // 0: never fail on findings
+	if *failOn != "none" {
+		if threshold, ok = analysis.ParseSeverity(*failOn); !ok {
+			return usageError(stderr, "check", "unknown --fail-on level %q (want error, warning, info or none)", *failOn)
+		}
+	}
+	if len(paths) == 0 {
+		return usageError(stderr, "check", "no PATH given (use - to read standard input)")
+	}
+
+	// Open the report file first: a path that cannot be written should stop
+	// the run before --fix changes anything.
+	var outFile *os.File
+	if *outPath != "" {
+		if outFile, err = os.Create(*outPath); err != nil {
+			fmt.Fprintln(stderr, "soc2ls:", describe(*outPath, err))
+			return 2
+		}
+		defer outFile.Close()
+	}
+
+	inputs, errs := collect(paths, stderr)
+	var stdinSrc []byte
+	readsStdin := false
+	for _, in := range inputs {
+		if in.stdin {
+			readsStdin = true
+			if stdinSrc, err = io.ReadAll(stdin); err != nil {
+				errs = append(errs, "standard input: "+err.Error())
+			}
+		}
+	}
+	outcomes := checkAll(analysis.NewEngine(ruleSet(), nil), inputs, stdinSrc, *fix)
+
+	// Messages follow the order of the inputs, which is deterministic
+	// (command line order, then lexical within directories).
+	var results []report.FileResult
+	var fixedSrc []byte
+	fixedCount, fixedFiles := 0, 0
+	for i, o := range outcomes {
+		for _, n := range o.notes {
+			fmt.Fprintln(stderr, "soc2ls:", n)
+		}
+		if o.err != nil {
+			errs = append(errs, o.err.Error())
+		}
+		for _, f := range o.fixed {
+			// No line numbers: later rounds of FixAll see a changed document.
+			what := f.Fixes[0].Title
+			if f.Resource != "" {
+				what = f.Resource + ": " + what
+			}
+			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, what, f.RuleID)
+		}
+		if len(o.fixed) > 0 {
+			fixedCount += len(o.fixed)
+			fixedFiles++
+		}
+		if inputs[i].stdin {
+			fixedSrc = o.fixedSrc
+		}
+		if o.result != nil {
+			results = append(results, *o.result)
+		}
+	}
+	for _, e := range errs {
+		fmt.Fprintln(stderr, "soc2ls:", e)
+	}
+	report.Sort(results)
+
+	info := report.Info{ToolVersion: toolVersion(), Rules: allRules(), Errors: errs}
+	if wd, err := os.Getwd(); err == nil {
+		info.SrcRoot = wd
+	}
+	// The report goes to stdout, unless stdout carries the fixed document.
+	var dest io.Writer = stdout
+	if readsStdin && *fix {
+		dest = stderr
+		stdout.Write(fixedSrc)
+	}
+	if outFile != nil {
+		dest = outFile
+	}
+	err = write(dest, results, info)
+	if outFile != nil && err == nil {
+		err = outFile.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "soc2ls:", err)
+		return 2
+	}
+
+	sum := report.Summarize(results)
+	if len(results) == 0 && len(errs) == 0 {
+		fmt.Fprintln(stderr, "soc2ls: warning: no CloudFormation templates found")
+	}
+	if fixedCount > 0 {
+		fmt.Fprintf(stderr, "fixed %d %s in %d %s\n", fixedCount, plural(fixedCount, "finding"), fixedFiles, plural(fixedFiles, "file"))
+	}
+	fmt.Fprintln(stderr, sum)
+	switch {
+	case len(errs) > 0:
+		return 2
+	case threshold != 0 && sum.AtLeast(threshold) > 0:
+		return 1
+	}
+	return 0
+}
+
+// checkAll checks the inputs on runtime.GOMAXPROCS workers (the engine is
+// safe for concurrent use) and returns their outcomes in input order.
+func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []outcome {
+	outcomes := make([]outcome, len(inputs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Go(func() {
+			for i := range jobs {
+				outcomes[i] = checkOne(e, inputs[i], stdinSrc, fix)
+			}
+		})
+	}
+	for i := range inputs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return outcomes
+}
+
+// checkOne reads, analyses and, with fix, repairs one input.
+func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix bool) outcome {
+	var o outcome
+	src := stdinSrc
+	if !in.stdin {
+		var err error
+		if src, err = os.ReadFile(in.path); err != nil {
+			o.err = errors.New(describe(in.path, err))
+			return o
+		}
+	}
+	if in.stdin && fix {
+		o.fixedSrc = src // the document goes back to stdout, fixed or not
+	}
+	if !in.explicit && !mayBeTemplate(src) {
+		return o
+	}
+	res := e.Analyze(in.path, src)
+	if !res.Template.IsCloudFormation && len(res.Findings) == 0 {
+		switch {
+		case !in.explicit:
+			return o // other YAML or JSON found by a walk
+		case res.Template.HasSyntaxError():
+			res.Findings = e.ProblemFindings(res.Template)
+		default:
+			o.notes = append(o.notes, "warning: "+in.path+": not a CloudFormation template, nothing to check")
+		}
+	}
+	if fix && hasSafeFix(res.Findings) {
+		fixed, applied, err := e.FixAll(in.path, src)
+		switch {
+		case err != nil:
+			o.err = fmt.Errorf("%s: fixing failed: %v", in.path, err)
+		case len(applied) == 0 || bytes.Equal(fixed, src):
+		case in.stdin:
+			o.fixedSrc, o.fixed = fixed, applied
+			res = e.Analyze(in.path, fixed)
+		default:
+			if err := writeAtomic(in.path, fixed); err != nil {
+				o.err = errors.New(describe(in.path, err))
+				break
+			}
+			o.fixed = applied
+			res = e.Analyze(in.path, fixed)
+		}
+	}
+	o.result = &report.FileResult{Path: in.path, Template: res.Template, Findings: res.Findings}
+	return o
+}
+
+// mayBeTemplate is a cheap filter for files found by a walk: every template
+// names its Resources or its AWSTemplateFormatVersion, so files without
+// either (package.json, CI workflows, Kubernetes manifests) are not parsed.
+func mayBeTemplate(src []byte) bool {
+	return bytes.Contains(src, []byte("Resources")) || bytes.Contains(src, []byte("AWSTemplateFormatVersion"))
+}
+
+func hasSafeFix(fs []analysis.Finding) bool {
+	for _, f := range fs {
+		if len(f.Fixes) > 0 && !f.Fixes[0].Unsafe {
+			return true
+		}
+	}
+	return false
+}
+
+// collect expands the command line into inputs: files as named, directories
+// walked, "-" for standard input. Duplicates (the same file named twice, or
+// reached through a link) are checked once.
+func collect(paths []string, stderr io.Writer) ([]input, []string) {
+	var inputs []input
+	var errs []string
+	seen := map[string]int{} // resolved path -> index in inputs
+	add := func(in input) {
+		key := in.path
+		if !in.stdin {
+			if real, err := filepath.EvalSymlinks(in.path); err == nil {
+				key = real
+			}
+			if abs, err := filepath.Abs(key); err == nil {
+				key = abs
+			}
+		}
+		if i, ok := seen[key]; ok {
+			// Named explicitly after a walk found it: explicit rules apply.
+			inputs[i].explicit = inputs[i].explicit || in.explicit
+			return
+		}
+		seen[key] = len(inputs)
+		inputs = append(inputs, in)
+	}
+	for _, p := range paths {
+		if p == "-" {
+			add(input{path: report.StdinPath, explicit: true, stdin: true})
+			continue
+		}
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			errs = append(errs, describe(p, err))
+		case !fi.IsDir():
+			add(input{path: p, explicit: true})
+		default:
+			errs = append(errs, walk(p, add, stderr)...)
+		}
+	}
+	return inputs, errs
+}
+
+// walk finds the template files under root. It does not follow symbolic
+// links to directories (no loops), follows links to files only when their
+// target lies inside root, and skips files too large to be templates.
+func walk(root string, add func(input), stderr io.Writer) []string {
+	var errs []string
+	// Walk the resolved root, since WalkDir does not enter a root that is
+	// itself a link, but show paths under the name the user gave.
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return []string{describe(root, err)}
+	}
+	filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
+		display := root
+		if rel, rerr := filepath.Rel(real, path); rerr == nil && rel != "." {
+			display = filepath.Join(root, rel)
+		}
+		if err != nil {
+			errs = append(errs, describe(display, err))
+			return nil
+		}
+		if d.IsDir() {
+			if path != real && skippedDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !isTemplateName(d.Name()) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(path)
+			if err != nil || !within(real, target) {
+				return nil // dangling, or outside the tree being checked
+			}
+		}
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			errs = append(errs, describe(display, err))
+		case !fi.Mode().IsRegular():
+			// a directory named like a template, a device, a FIFO
+		case fi.Size() > maxWalkedFileSize:
+			fmt.Fprintf(stderr, "soc2ls: warning: %s: skipped, larger than %d MB\n", display, maxWalkedFileSize>>20)
+		default:
+			add(input{path: display})
+		}
+		return nil
+	})
+	return errs
+}
+
+func isTemplateName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json", ".template":
+		return true
+	}
+	return false
+}
+
+// within reports whether path lies inside dir (both resolved).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// writeAtomic replaces the file at path with data so that readers see the old
+// or the new content, never a half-written file: it writes a temporary file
+// in the same directory (rename is atomic only within a file system), keeps
+// the file's permissions, and renames it over the original. A symbolic link
+// is kept and its target rewritten.
+func writeAtomic(path string, data []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".soc2ls-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// describe formats a file error as "path: reason", without the operation
+// name that *fs.PathError adds ("open x: no such file or directory").
+func describe(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return path + ": " + err.Error()
+}
+
+// parseInterspersed parses flags that may appear before, between or after the
+// positional arguments (`soc2ls check templates/ --format sarif`), which the
+// flag package alone does not allow. "--" ends the flags.
+func parseInterspersed(fset *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fset.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fset.Args()
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError reports a command line mistake and returns exit status 2.
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "soc2ls %s: %s\nRun 'soc2ls %s -h' for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
 	return 2
 }
 
-func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "soc2ls rules: not built yet")
-	return 2
-}
-
-func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "soc2ls explain: not built yet")
-	return 2
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

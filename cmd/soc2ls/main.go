@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -67,6 +68,20 @@ func usage(w io.Writer) {
 }
 
 func runVersion(_ []string, _ io.Reader, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "soc2ls", version)
+	fmt.Fprintln(stdout, "soc2ls", toolVersion())
 	return 0
+}
+
+// toolVersion is the version set at link time or, in a build without one
+// (`go install github.com/soc2ls/soc2ls/cmd/soc2ls@v1.2.0`, or a local build
+// that the go command stamps from version control), the module version
+// recorded in the binary.
+func toolVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
 }
