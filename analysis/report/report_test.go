@@ -423,17 +423,17 @@ func TestRulesMarkdownAnchors(t *testing.T) {
 }
 
 // TestSARIFSchema validates SARIF output against the official 2.1.0 JSON
-// schema with tools/sarif-validate (node and ajv). It is skipped when the
-// validator is not installed (npm ci --prefix tools/sarif-validate), unless
+// schema with testdata/sarif-validate (node and ajv). It is skipped when the
+// validator is not installed (npm ci --prefix testdata/sarif-validate), unless
 // SOC2LS_REQUIRE_SARIF_SCHEMA is set, as CI should.
 func TestSARIFSchema(t *testing.T) {
-	dir := filepath.Join("..", "..", "tools", "sarif-validate")
+	dir := filepath.Join("..", "..", "testdata", "sarif-validate")
 	node, err := exec.LookPath("node")
 	if _, statErr := os.Stat(filepath.Join(dir, "node_modules", "ajv")); err != nil || statErr != nil {
 		if os.Getenv("SOC2LS_REQUIRE_SARIF_SCHEMA") != "" {
-			t.Fatalf("SARIF schema validator missing: install node and run npm ci --prefix tools/sarif-validate")
+			t.Fatalf("SARIF schema validator missing: install node and run npm ci --prefix testdata/sarif-validate")
 		}
-		t.Skip("SARIF schema validator not installed: npm ci --prefix tools/sarif-validate")
+		t.Skip("SARIF schema validator not installed: npm ci --prefix testdata/sarif-validate")
 	}
 	var names []string
 	for _, dir := range []string{"SOC2-CT-001", "SOC2-S3-001"} {
