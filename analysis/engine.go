@@ -34,6 +34,14 @@ var (
 			"time and only partly checked.\n\n**Fix:** write the repeated values out, or move them to a " +
 			"parameter or a mapping.",
 	}
+	UnknownTagRule = &Rule{
+		ID: "SOC2-PARSE-004", Title: "Unknown YAML tag", Severity: Warning, Meta: true,
+		Doc: "A value carries a YAML tag that is not the short form of a CloudFormation function, such as " +
+			"`!Rain::Embed` or a misspelt `!GetAttr`. CloudFormation rejects tags it does not know, so the " +
+			"template only deploys if a preprocessor (the rain CLI, a packaging step) rewrites it first. " +
+			"soc2ls treats the tagged value as unknown: rules neither trust nor flag it.\n\n**Fix:** correct " +
+			"the function name, or ignore the warning for templates that a preprocessor expands.",
+	}
 	InternalErrorRule = &Rule{
 		ID: "SOC2-INTERNAL-001", Title: "soc2ls internal error", Severity: Error, Meta: true,
 		Doc: "A rule failed while checking this template. Its findings for this template are missing; every " +
@@ -44,7 +52,7 @@ var (
 
 // MetaRules returns the rules the engine itself reports.
 func MetaRules() []*Rule {
-	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, InternalErrorRule}
+	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, UnknownTagRule, InternalErrorRule}
 }
 
 // AnyType in a rule's Types makes it run on every resource.
@@ -151,6 +159,8 @@ func (e *Engine) ProblemFindings(t *template.Template) []Finding {
 			r = DuplicateKeyRule
 		case template.ProblemAlias:
 			r = AliasRule
+		case template.ProblemUnknownTag:
+			r = UnknownTagRule
 		}
 		out = append(out, Finding{RuleID: r.ID, Severity: e.severity(r), Span: p.Span, Message: p.Message})
 	}

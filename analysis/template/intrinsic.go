@@ -2,15 +2,17 @@ package template
 
 import "strings"
 
-// Functions lists every intrinsic function and condition function that
-// CloudFormation (with the AWS::LanguageExtensions transform) understands, in
-// long form.
+// Functions lists every intrinsic function, condition function and rule
+// function that CloudFormation (with the AWS::LanguageExtensions transform)
+// understands, in long form.
 var Functions = []string{
 	"Ref", "Condition",
 	"Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs",
 	"Fn::ImportValue", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::Sub",
 	"Fn::Transform", "Fn::If", "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not",
 	"Fn::Length", "Fn::ToJsonString", "Fn::ForEach",
+	// Rule-specific functions of the Rules section.
+	"Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll",
 }
 
 var functionSet = func() map[string]bool {

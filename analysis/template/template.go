@@ -36,6 +36,7 @@ const (
 	ProblemDuplicateKey                    // a mapping repeats a key
 	ProblemAlias                           // a YAML anchor, alias or merge key
 	ProblemStructure                       // valid YAML/JSON, but not a valid template shape
+	ProblemUnknownTag                      // a YAML tag that is no CloudFormation function (!Rain::Embed, ...)
 )
 
 // Problem is something wrong with the text of a template itself, found while

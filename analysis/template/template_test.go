@@ -273,7 +273,7 @@ func TestProblems(t *testing.T) {
 		{"Resources:\n  A: &t {Type: AWS::SNS::Topic}\n  B: *t\n", ProblemAlias, "anchor &t", 2},
 		{"Resources:\n  A:\n\tType: AWS::SNS::Topic\n", ProblemSyntax, "YAML syntax error near line 3", 3},
 		{"Resources:\n  A: {Type: AWS::SNS::Topic\n", ProblemSyntax, "YAML syntax error", 0},
-		{"Resources:\n  A:\n    Type: !Bogus AWS::SNS::Topic\n", ProblemSyntax, "unknown tag !Bogus", 3},
+		{"Resources:\n  A:\n    Type: !Bogus AWS::SNS::Topic\n", ProblemUnknownTag, "unknown tag !Bogus", 3},
 	}
 	for _, c := range cases {
 		tp := Parse("t.yaml", []byte(c.src))

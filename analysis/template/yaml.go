@@ -127,7 +127,7 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 		if !strings.HasPrefix(tag, "!!") {
 			fn, known := shortTagFunction(tag)
 			if !known {
-				c.problem(ProblemSyntax, tagSpan, "unknown tag %s: CloudFormation only understands the short forms of its intrinsic functions", tag)
+				c.problem(ProblemUnknownTag, tagSpan, "unknown tag %s: CloudFormation only understands the short forms of its intrinsic functions; a preprocessor (rain, a macro) must expand it before deployment", tag)
 			}
 			call := c.alloc.node()
 			*call = Node{Kind: Intrinsic, Span: Span{start, n.End}, Fn: fn, Arg: n, Short: true, FnSpan: tagSpan, Flow: n.Flow, InFlow: c.flow > 1 || c.flow == 1 && !n.Flow}

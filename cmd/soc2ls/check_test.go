@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -90,8 +91,27 @@ func golden(t *testing.T, path, got string) {
 		t.Fatalf("%v (run go test ./cmd/soc2ls -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("output differs from %s (run go test ./cmd/soc2ls -update and review the diff):\n%s", path, got)
+		t.Errorf("output differs from %s (run go test ./cmd/soc2ls -update and review the diff): %s", path, firstDifference(got, string(want)))
 	}
+}
+
+// firstDifference describes the first line where got and want differ, so a
+// failure shows the change rather than the whole output.
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n  got:  %q\n  want: %q", i+1, gl, wl)
+		}
+	}
+	return "(no line differs)"
 }
 
 func TestCheckExitCodes(t *testing.T) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Validates SARIF files against the SARIF 2.1.0 JSON schema.
 //
-//   npm ci --prefix tools/sarif-validate
-//   node tools/sarif-validate/validate.js out.sarif...
+//   npm ci --prefix testdata/sarif-validate
+//   node testdata/sarif-validate/validate.js out.sarif...
 //
 // The schema is the final 2.1.0 one (rtm.5) as shipped in the npm package
 // @microsoft/jest-sarif; it is draft-04, which ajv 6 validates once the
