@@ -159,7 +159,7 @@ func Describe(f analysis.Finding) string {
 
 // CheckExpectations compares a result's findings with the file's
 // expectations.
-func CheckExpectations(t *testing.T, file string, res *analysis.Result) {
+func CheckExpectations(t testing.TB, file string, res *analysis.Result) {
 	t.Helper()
 	exps := Expectations(t, file, res.Template.Source)
 	for _, f := range res.Findings {
@@ -221,7 +221,7 @@ func CheckGolden(t *testing.T, file string, src []byte, e, full *analysis.Engine
 // CheckFixResult re-analyses fixed text: it must parse, and for every rule
 // and resource it may have at most the findings the original had, less the
 // ones that were fixed.
-func CheckFixResult(t *testing.T, file string, before, after []byte, applied []analysis.Finding, full *analysis.Engine) {
+func CheckFixResult(t testing.TB, file string, before, after []byte, applied []analysis.Finding, full *analysis.Engine) {
 	t.Helper()
 	orig := full.Analyze(file, before)
 	res := full.Analyze(file, after)
