@@ -28,7 +28,7 @@ func (r *recorder) Fatalf(format string, args ...any) {
 
 var topicRule = &analysis.Rule{
 	ID: "SOC2-TEST-001", Title: "Topic without key", Severity: analysis.Warning, Controls: []string{"CC6.1"},
-	Doc: "A long enough doc that says what is checked, why an auditor cares and how to fix it, for the test.",
+	Doc:   "A long enough doc that says what is checked, why an auditor cares and how to fix it, for the test.",
 	Types: []string{"AWS::SNS::Topic"},
 	Check: func(p *analysis.Pass) {
 		if p.Resource.Property("KmsMasterKeyId") == nil {
