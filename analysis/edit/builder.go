@@ -14,6 +14,10 @@ type Builder struct {
 	// added remembers section entries already added by this builder, so a
 	// fix that needs the same parameter twice adds it once.
 	added map[string]bool
+	// removed holds the elements Delete and Remove took out, by collection,
+	// in the order the collections were first touched.
+	removed      map[*template.Node]map[int]bool
+	removedOrder []*template.Node
 }
 
 // New starts a fix for t.
@@ -22,7 +26,12 @@ func New(t *template.Template) *Builder {
 }
 
 // Edits returns the edits collected so far.
-func (b *Builder) Edits() []Edit { return b.edits }
+func (b *Builder) Edits() []Edit {
+	if len(b.removedOrder) == 0 {
+		return b.edits
+	}
+	return append(append([]Edit(nil), b.edits...), b.removalEdits()...)
+}
 
 // add records an edit; generated text uses LF and gets the document's line
 // break here, once.
