@@ -18,6 +18,10 @@ type Builder struct {
 	// in the order the collections were first touched.
 	removed      map[*template.Node]map[int]bool
 	removedOrder []*template.Node
+	// newSections collects the entries for sections the template lacks;
+	// each such section is written once, with all its entries, by Edits.
+	newSections     map[string][]KV
+	newSectionOrder []string
 }
 
 // New starts a fix for t.
@@ -27,16 +31,25 @@ func New(t *template.Template) *Builder {
 
 // Edits returns the edits collected so far.
 func (b *Builder) Edits() []Edit {
-	if len(b.removedOrder) == 0 {
+	if len(b.removedOrder) == 0 && len(b.newSectionOrder) == 0 {
 		return b.edits
 	}
-	return append(append([]Edit(nil), b.edits...), b.removalEdits()...)
+	out := append([]Edit(nil), b.edits...)
+	for _, section := range b.newSectionOrder {
+		out = append(out, b.sectionEdit(section, Map(b.newSections[section]...)))
+	}
+	return append(out, b.removalEdits()...)
 }
 
 // add records an edit; generated text uses LF and gets the document's line
 // break here, once.
 func (b *Builder) add(start, end int, text string) {
-	b.edits = append(b.edits, Edit{Start: start, End: end, NewText: b.nl(text)})
+	b.edits = append(b.edits, b.edit(start, end, text))
+}
+
+// edit makes an edit whose LF line breaks become the document's.
+func (b *Builder) edit(start, end int, text string) Edit {
+	return Edit{Start: start, End: end, NewText: b.nl(text)}
 }
 
 // indentUnit detects the indentation step of a document: the column of the
@@ -250,6 +263,19 @@ func (b *Builder) AddEntry(section, name string, v Value) {
 		b.fillEmpty(p, Map(KV{name, v}))
 		return
 	}
+	if b.newSections == nil {
+		b.newSections = map[string][]KV{}
+	}
+	if _, ok := b.newSections[section]; !ok {
+		b.newSectionOrder = append(b.newSectionOrder, section)
+	}
+	b.newSections[section] = append(b.newSections[section], KV{name, v})
+}
+
+// sectionEdit is the edit that creates a top-level section with the given
+// value, in its conventional place.
+func (b *Builder) sectionEdit(section string, value Value) Edit {
+	t := b.t
 	root := t.Root
 	// Find the first existing section that comes after this one.
 	rank := func(s string) int {
@@ -267,18 +293,16 @@ func (b *Builder) AddEntry(section, name string, v Value) {
 			break
 		}
 	}
-	entry := Map(KV{section, Map(KV{name, v})})
+	entry := Map(KV{section, value})
 	if t.Format == template.JSON {
 		indent := column(t, root.Pairs[0].Key.Start)
 		m := entry.(mapValue)
 		text := jsonValue(Str(section), 0, b.unit) + ": " + jsonValue(m[0].Value, indent, b.unit)
 		if before != nil {
-			b.add(before.Key.Start, before.Key.Start, (text + ",\n" + strings.Repeat(" ", indent)))
-		} else {
-			last := root.Pairs[len(root.Pairs)-1]
-			b.add(last.Value.End, last.Value.End, (",\n" + strings.Repeat(" ", indent) + text))
+			return b.edit(before.Key.Start, before.Key.Start, text+",\n"+strings.Repeat(" ", indent))
 		}
-		return
+		last := root.Pairs[len(root.Pairs)-1]
+		return b.edit(last.Value.End, last.Value.End, ",\n"+strings.Repeat(" ", indent)+text)
 	}
 	text := yamlBlockMap(entry.(mapValue), 0, b.unit)
 	if before != nil {
@@ -292,15 +316,14 @@ func (b *Builder) AddEntry(section, name string, v Value) {
 			}
 			at = ls
 		}
-		b.add(at, at, (text + "\n\n"))
-		return
+		return b.edit(at, at, text+"\n\n")
 	}
 	end := len(t.Source)
 	prefix := "\n"
 	if end > 0 && t.Source[end-1] != '\n' {
 		prefix = "\n\n"
 	}
-	b.add(end, end, (prefix + text + "\n"))
+	return b.edit(end, end, prefix+text+"\n")
 }
 
 // nl converts the LF line breaks of generated text to the document's.
