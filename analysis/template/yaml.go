@@ -21,7 +21,30 @@ type yamlConverter struct {
 	alloc    allocator
 }
 
+// parseYAML parses a YAML document: with the fast path when it can, else
+// with yaml.v3 and the converter.
 func parseYAML(src []byte, lines *Lines) (*Node, []Problem) {
+	if root, problems, ok := parseYAMLFastOrGiveUp(src, lines); ok {
+		return root, problems
+	}
+	return parseYAMLv3(src, lines)
+}
+
+// parseYAMLFastOrGiveUp runs the fast path and treats a bug in it (a panic,
+// which FuzzYAMLFastPath exists to find) as giving up: an editor session must
+// not die for an optimisation.
+func parseYAMLFastOrGiveUp(src []byte, lines *Lines) (root *Node, problems []Problem, ok bool) {
+	defer func() {
+		if recover() != nil {
+			root, problems, ok = nil, nil, false
+		}
+	}()
+	return parseYAMLFast(src, lines, &allocator{})
+}
+
+// parseYAMLv3 parses with yaml.v3 and converts its tree: the reference path,
+// which handles every document and reports syntax errors.
+func parseYAMLv3(src []byte, lines *Lines) (*Node, []Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, []Problem{yamlSyntaxProblem(err, lines)}
@@ -122,6 +145,8 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 		*n = Node{Kind: Null, Span: Span{contentStart, contentStart}}
 	}
 
+	// A flow collection is itself in flow context only if an enclosing one is.
+	n.InFlow = c.flow > 1 || (c.flow == 1 && !n.Flow)
 	if tagSpan.End > tagSpan.Start {
 		tag := string(c.src[tagSpan.Start:tagSpan.End])
 		if !strings.HasPrefix(tag, "!!") {
@@ -137,8 +162,6 @@ func (c *yamlConverter) convert(y *yaml.Node) *Node {
 	if start < n.Start {
 		n.Start = start
 	}
-	// A flow collection is itself in flow context only if an enclosing one is.
-	n.InFlow = c.flow > 1 || (c.flow == 1 && !n.Flow)
 	return n
 }
 
@@ -276,9 +299,20 @@ func (c *yamlConverter) closeFlow(at, last int, open, close byte) int {
 	return len(c.src)
 }
 
+// skipSpace skips white space, line breaks and comments: what may stand
+// between a node's tag and its content.
 func (c *yamlConverter) skipSpace(i int) int {
-	for i < len(c.src) && isYAMLSpace(c.src[i]) {
-		i++
+	for i < len(c.src) {
+		switch {
+		case isYAMLSpace(c.src[i]):
+			i++
+		case c.src[i] == '#' && i > 0 && isYAMLSpace(c.src[i-1]):
+			for i < len(c.src) && c.src[i] != '\n' && c.src[i] != '\r' {
+				i++
+			}
+		default:
+			return i
+		}
 	}
 	return i
 }
