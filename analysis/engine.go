@@ -52,7 +52,7 @@ var (
 
 // MetaRules returns the rules the engine itself reports.
 func MetaRules() []*Rule {
-	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, UnknownTagRule, InternalErrorRule}
+	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, UnknownTagRule, InternalErrorRule, SuppressionReasonRule, UnusedSuppressionRule}
 }
 
 // AnyType in a rule's Types makes it run on every resource.
@@ -107,19 +107,44 @@ func (e *Engine) Rule(id string) (*Rule, bool) {
 // Result is the outcome of analysing one document.
 type Result struct {
 	Template *template.Template
+	// Findings are the active findings, sorted by position.
 	Findings []Finding
+	// Suppressed are the findings silenced by a documented exception, each
+	// with its Suppression, sorted by position.
+	Suppressed []Finding
 }
 
 // Analyze parses and checks one document.
 func (e *Engine) Analyze(filename string, src []byte) *Result {
 	t := template.Parse(filename, src)
-	return &Result{Template: t, Findings: e.Run(t)}
+	active, suppressed := e.RunAll(t)
+	return &Result{Template: t, Findings: active, Suppressed: suppressed}
 }
 
-// Run checks a parsed template and returns its findings sorted by position.
-// Documents that are not CloudFormation templates yield nothing, except a
-// syntax error in a document that looks like one.
+// Run checks a parsed template and returns its active findings sorted by
+// position: suppressed findings are left out, findings about the
+// suppressions themselves are in.
 func (e *Engine) Run(t *template.Template) []Finding {
+	active, _ := e.RunAll(t)
+	return active
+}
+
+// RunAll checks a parsed template and returns its active and its suppressed
+// findings, each sorted by position. Documents that are not CloudFormation
+// templates yield nothing, except a syntax error in a document that looks
+// like one.
+func (e *Engine) RunAll(t *template.Template) (active, suppressed []Finding) {
+	out := e.findings(t)
+	if t.Root == nil || !t.IsCloudFormation {
+		return out, nil
+	}
+	active, suppressed = e.applySuppressions(t, out)
+	SortFindings(active)
+	return active, suppressed
+}
+
+// findings runs the rules and returns every finding, suppressed or not.
+func (e *Engine) findings(t *template.Template) []Finding {
 	var out []Finding
 	report := func(f Finding) { out = append(out, f) }
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {

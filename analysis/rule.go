@@ -125,6 +125,9 @@ type Finding struct {
 	// Possible is true when only some values of a parameter, or some
 	// branches of a condition, violate the rule.
 	Possible bool
+	// Suppression is the documented exception that silences the finding,
+	// for the findings in Result.Suppressed; nil for active findings.
+	Suppression *Suppression
 }
 
 // Validate checks that a rule set is well formed: ids unique and well

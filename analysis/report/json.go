@@ -28,8 +28,21 @@ type (
 		Version string `json:"version"`
 	}
 	jsonFile struct {
-		Path     string        `json:"path"`
-		Findings []jsonFinding `json:"findings"`
+		Path       string           `json:"path"`
+		Findings   []jsonFinding    `json:"findings"`
+		Suppressed []jsonSuppressed `json:"suppressed"`
+	}
+	// jsonSuppressed is a suppressed finding with the exception that
+	// silences it.
+	jsonSuppressed struct {
+		jsonFinding
+		Suppression jsonSuppression `json:"suppression"`
+	}
+	jsonSuppression struct {
+		Source  string    `json:"source"`  // metadata, comment, cfn_nag, checkov, guard
+		Written string    `json:"written"` // the other tool's id, for cfn_nag/checkov/guard
+		Reason  string    `json:"reason"`
+		Range   jsonRange `json:"range"` // where the suppression is written
 	}
 	jsonFinding struct {
 		RuleID   string        `json:"ruleId"`
@@ -69,6 +82,7 @@ type (
 		FilesWithFindings int            `json:"filesWithFindings"`
 		Findings          int            `json:"findings"`
 		BySeverity        map[string]int `json:"bySeverity"`
+		Suppressed        int            `json:"suppressed"`
 	}
 )
 
@@ -86,13 +100,21 @@ func JSON(w io.Writer, files []FileResult, info Info) error {
 			FilesWithFindings: s.FilesWithFindings,
 			Findings:          s.Findings,
 			BySeverity:        map[string]int{"error": s.Errors, "warning": s.Warnings, "info": s.Info, "hint": s.Hints},
+			Suppressed:        s.Suppressed,
 		},
 		Errors: append([]string{}, info.Errors...),
 	}
 	for _, f := range files {
-		jf := jsonFile{Path: f.Path, Findings: make([]jsonFinding, 0, len(f.Findings))}
+		jf := jsonFile{Path: f.Path, Findings: make([]jsonFinding, 0, len(f.Findings)), Suppressed: make([]jsonSuppressed, 0, len(f.Suppressed))}
 		for _, fd := range f.Findings {
 			jf.Findings = append(jf.Findings, jsonFindingOf(f.Template.Lines, fd))
+		}
+		for _, fd := range f.Suppressed {
+			s := fd.Suppression
+			jf.Suppressed = append(jf.Suppressed, jsonSuppressed{
+				jsonFinding: jsonFindingOf(f.Template.Lines, fd),
+				Suppression: jsonSuppression{Source: string(s.Source), Written: s.Written, Reason: s.Reason, Range: jsonRangeOf(f.Template.Lines, s.Span.Start, s.Span.End)},
+			})
 		}
 		out.Files = append(out.Files, jf)
 	}

@@ -28,6 +28,10 @@ type FileResult struct {
 	// offsets into lines and columns.
 	Template *template.Template
 	Findings []analysis.Finding
+	// Suppressed are the findings silenced by documented exceptions, each
+	// with its Suppression. JSON and SARIF always record them (an auditor
+	// reviews every exception); text shows them only when asked.
+	Suppressed []analysis.Finding
 }
 
 // Info describes the run being reported, beyond its results.
@@ -43,6 +47,8 @@ type Info struct {
 	// Errors are problems that kept files from being checked (unreadable
 	// files, failed writes). SARIF marks such a run as unsuccessful.
 	Errors []string
+	// ShowSuppressed makes the text format list suppressed findings too.
+	ShowSuppressed bool
 }
 
 // Writer writes the results of a run in one format. Files and findings are
@@ -71,6 +77,7 @@ func Sort(files []FileResult) {
 	sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	for _, f := range files {
 		analysis.SortFindings(f.Findings)
+		analysis.SortFindings(f.Suppressed)
 	}
 }
 
@@ -83,12 +90,16 @@ type Summary struct {
 	Warnings          int
 	Info              int
 	Hints             int
+	// Suppressed counts the findings silenced by documented exceptions; they
+	// are not in Findings.
+	Suppressed int
 }
 
 // Summarize counts the findings of files; every file counts as checked.
 func Summarize(files []FileResult) Summary {
 	s := Summary{FilesChecked: len(files)}
 	for _, f := range files {
+		s.Suppressed += len(f.Suppressed)
 		if len(f.Findings) > 0 {
 			s.FilesWithFindings++
 		}
@@ -124,6 +135,9 @@ func (s Summary) AtLeast(min analysis.Severity) int {
 // "3 errors, 2 warnings in 2 files (5 files checked)".
 func (s Summary) String() string {
 	checked := plural(s.FilesChecked, "file", "files") + " checked"
+	if s.Suppressed > 0 {
+		checked += ", " + plural(s.Suppressed, "finding", "findings") + " suppressed"
+	}
 	if s.Findings == 0 {
 		return "no findings (" + checked + ")"
 	}

@@ -204,7 +204,7 @@ func TestJSON(t *testing.T) {
 	if !strings.Contains(edit["newText"].(string), `"aws:SecureTransport": "false"`) {
 		t.Errorf("edit: %v", edit)
 	}
-	want := map[string]any{"filesChecked": float64(2), "filesWithFindings": float64(1), "findings": float64(2),
+	want := map[string]any{"filesChecked": float64(2), "filesWithFindings": float64(1), "findings": float64(2), "suppressed": float64(0),
 		"bySeverity": map[string]any{"error": float64(2), "warning": float64(0), "info": float64(0), "hint": float64(0)}}
 	if !reflect.DeepEqual(doc["summary"], want) {
 		t.Errorf("summary: got %v, want %v", doc["summary"], want)
@@ -244,7 +244,7 @@ func TestSARIF(t *testing.T) {
 		}
 		wantTags := append(append([]string{}, rule.Controls...), "security")
 		if rule.Meta {
-			wantTags = []string{}
+			wantTags = append([]string{}, rule.Controls...)
 		}
 		if !reflect.DeepEqual(r.Properties.Tags, wantTags) {
 			t.Errorf("%s tags: got %v, want %v", r.ID, r.Properties.Tags, wantTags)

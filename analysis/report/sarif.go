@@ -97,15 +97,24 @@ type (
 		Description *sarifMessage `json:"description,omitempty"`
 	}
 	sarifResult struct {
-		RuleID              string            `json:"ruleId"`
-		RuleIndex           *int              `json:"ruleIndex,omitempty"`
-		Level               string            `json:"level"`
-		Message             sarifMessage      `json:"message"`
-		Locations           []sarifLocation   `json:"locations"`
-		RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
-		PartialFingerprints map[string]string `json:"partialFingerprints"`
-		Fixes               []sarifFix        `json:"fixes,omitempty"`
-		Properties          *sarifResultProps `json:"properties,omitempty"`
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           *int               `json:"ruleIndex,omitempty"`
+		Level               string             `json:"level"`
+		Message             sarifMessage       `json:"message"`
+		Locations           []sarifLocation    `json:"locations"`
+		RelatedLocations    []sarifLocation    `json:"relatedLocations,omitempty"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints"`
+		Fixes               []sarifFix         `json:"fixes,omitempty"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+		Properties          *sarifResultProps  `json:"properties,omitempty"`
+	}
+	// sarifSuppression records a documented exception: code-scanning
+	// services hide the result but keep it, with its justification.
+	sarifSuppression struct {
+		Kind          string         `json:"kind"`
+		Status        string         `json:"status"`
+		Justification string         `json:"justification"`
+		Location      *sarifLocation `json:"location,omitempty"`
 	}
 	sarifResultProps struct {
 		Controls []string `json:"controls,omitempty"`
@@ -193,6 +202,13 @@ func SARIF(w io.Writer, files []FileResult, info Info) error {
 		seen := map[string]int{}
 		for _, fd := range f.Findings {
 			run.Results = append(run.Results, sarifResultOf(f.Template, loc, fd, ruleIndex, seen))
+		}
+		for _, fd := range f.Suppressed {
+			res := sarifResultOf(f.Template, loc, fd, ruleIndex, seen)
+			at := sarifLocation{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: loc,
+				Region: sarifRegionOf(f.Template.Lines, fd.Suppression.Span.Start, fd.Suppression.Span.End)}}
+			res.Suppressions = []sarifSuppression{{Kind: "inSource", Status: "accepted", Justification: fd.Suppression.Reason, Location: &at}}
+			run.Results = append(run.Results, res)
 		}
 	}
 	enc := json.NewEncoder(w)

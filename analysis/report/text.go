@@ -14,10 +14,19 @@ import (
 //	    file:line:col: note: related message
 //
 // Lines and columns are 1-based; columns count UTF-16 code units, as in
-// editors and SARIF. The summary is not written: see Summarize.
-func Text(w io.Writer, files []FileResult, _ Info) error {
+// editors and SARIF. With Info.ShowSuppressed, suppressed findings come first
+// in each file, as `file:line:col: suppressed warning: ... (comment: reason)`.
+// The summary is not written: see Summarize.
+func Text(w io.Writer, files []FileResult, info Info) error {
 	bw := bufio.NewWriter(w)
 	for _, f := range files {
+		if info.ShowSuppressed {
+			for _, fd := range f.Suppressed {
+				p := f.Template.Lines.Position(fd.Span.Start)
+				fmt.Fprintf(bw, "%s:%d:%d: suppressed %s: %s [%s] (%s: %s)\n", f.Path, p.Line, p.Column, fd.Severity,
+					oneLine(fd.Message), fd.RuleID, fd.Suppression.Source, oneLine(fd.Suppression.Reason))
+			}
+		}
 		for _, fd := range f.Findings {
 			p := f.Template.Lines.Position(fd.Span.Start)
 			fmt.Fprintf(bw, "%s:%d:%d: %s: %s [%s]", f.Path, p.Line, p.Column, fd.Severity, oneLine(fd.Message), fd.RuleID)

@@ -61,6 +61,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	failOn := fset.String("fail-on", "warning", "exit 1 when a finding has this `severity` or a worse one: error, warning, info or none")
 	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
 	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
+	showSuppressed := fset.Bool("show-suppressed", false, "list suppressed findings with their reasons in text output (JSON and SARIF always record them)")
 	fset.Usage = func() {
 		fmt.Fprint(fset.Output(), `Usage: soc2ls check [flags] PATH...
 
@@ -156,7 +157,7 @@ Flags:
 	}
 	report.Sort(results)
 
-	info := report.Info{ToolVersion: toolVersion(), Rules: allRules(), Errors: errs}
+	info := report.Info{ToolVersion: toolVersion(), Rules: allRules(), Errors: errs, ShowSuppressed: *showSuppressed}
 	if wd, err := os.Getwd(); err == nil {
 		info.SrcRoot = wd
 	}
@@ -262,7 +263,7 @@ func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix bool) outcome {
 			res = e.Analyze(in.path, fixed)
 		}
 	}
-	o.result = &report.FileResult{Path: in.path, Template: res.Template, Findings: res.Findings}
+	o.result = &report.FileResult{Path: in.path, Template: res.Template, Findings: res.Findings, Suppressed: res.Suppressed}
 	return o
 }
 

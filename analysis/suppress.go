@@ -1,0 +1,250 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// Suppressions are documented exceptions: a finding an engineer has decided
+// to accept, with the reason written next to the resource. Auditors read
+// them as change-management evidence (CC8.1), so a suppression needs a
+// reason to count, one that no longer matches anything is reported, and
+// suppressed findings are kept (Result.Suppressed) rather than dropped.
+
+// The rules about suppressions themselves. The engine reports them.
+var (
+	SuppressionReasonRule = &Rule{
+		ID: "SOC2-SUPPRESS-001", Title: "Suppression without a reason", Severity: Info, Meta: true,
+		Controls: []string{"CC8.1"},
+		Doc: "A suppression names a rule but gives no reason, so it suppresses nothing: an exception an auditor " +
+			"cannot read the justification of is not a documented exception.\n\n**Why an auditor cares.** " +
+			"Accepted deviations from a baseline are part of change management (CC8.1): each one needs the " +
+			"decision and its reason on record.\n\n**How to fix.** Add the reason:\n\n```yaml\nMetadata:\n  soc2ls:\n" +
+			"    ignore:\n      - rule: SOC2-S3-005\n        reason: access-log target bucket cannot log to itself\n```\n\n" +
+			"or, inline, `# soc2ls:ignore SOC2-S3-005 access-log target bucket`. cfn-guard's `SuppressedRules` " +
+			"have no place for a reason: add a soc2ls entry with one.",
+	}
+	UnusedSuppressionRule = &Rule{
+		ID: "SOC2-SUPPRESS-002", Title: "Suppression matches no finding", Severity: Info, Meta: true,
+		Controls: []string{"CC8.1"},
+		Doc: "A suppression names a rule that reports nothing here (the problem was fixed, the resource changed, " +
+			"or the rule id is misspelt or unknown). Stale exceptions make the record of accepted risks " +
+			"misleading.\n\n**Why an auditor cares.** The list of exceptions is reviewed as evidence of " +
+			"change management (CC8.1); entries that no longer apply hide the ones that do.\n\n" +
+			"**How to fix.** Delete the suppression, or correct the rule id.",
+	}
+)
+
+// SuppressionSource says how a suppression was written.
+type SuppressionSource string
+
+// The ways of writing a suppression.
+const (
+	SourceMetadata SuppressionSource = "metadata" // Metadata: {soc2ls: {ignore: [...]}}
+	SourceComment  SuppressionSource = "comment"  // # soc2ls:ignore RULE reason
+	SourceCfnNag   SuppressionSource = "cfn_nag"  // Metadata: {cfn_nag: {rules_to_suppress: [...]}}
+	SourceCheckov  SuppressionSource = "checkov"  // Metadata: {checkov: {skip: [...]}}
+	SourceGuard    SuppressionSource = "guard"    // Metadata: {guard: {SuppressedRules: [...]}}
+)
+
+// Suppression is one documented exception.
+type Suppression struct {
+	RuleID string // our rule id
+	// Written is the id as written, when it is another tool's (W35, CKV_AWS_18).
+	Written string
+	Reason  string
+	Source  SuppressionSource
+	Span    template.Span // the entry or comment that says it
+	// Resource limits it to one resource's findings; "" for the whole
+	// template, or for a comment on a finding's line.
+	Resource string
+	// Line, for comments not on a resource's key line: the 0-based line
+	// whose findings it suppresses; -1 otherwise.
+	Line int
+}
+
+// Crosswalk maps other tools' rule ids (cfn_nag W35, checkov CKV_AWS_18,
+// cfn-guard S3_BUCKET_LOGGING_ENABLED) to ours, so that the suppressions
+// already written for them count. The rules package fills it.
+var Crosswalk = map[string][]string{}
+
+// KnownRules holds the id of every rule soc2ls has, whether or not an engine
+// runs it, so that a suppression of an unknown id can be told from one of a
+// rule that is merely not running. The rules package fills it.
+var KnownRules = map[string]bool{}
+
+// suppressions collects every suppression written in t.
+func (e *Engine) suppressions(t *template.Template) []*Suppression {
+	var out []*Suppression
+	out = append(out, metadataSuppressions(t.Metadata, "")...)
+	for _, r := range t.Resources {
+		out = append(out, metadataSuppressions(r.Metadata, r.Name)...)
+	}
+	if t.Format == template.YAML {
+		out = append(out, commentSuppressions(t)...)
+	}
+	return out
+}
+
+// metadataSuppressions reads the soc2ls, cfn_nag, checkov and guard entries
+// of a Metadata mapping.
+func metadataSuppressions(md *template.Node, resource string) []*Suppression {
+	if md == nil || md.Kind != template.Mapping {
+		return nil
+	}
+	var out []*Suppression
+	add := func(id, written, reason string, src SuppressionSource, span template.Span) {
+		out = append(out, &Suppression{RuleID: id, Written: written, Reason: strings.TrimSpace(reason), Source: src, Span: span, Resource: resource, Line: -1})
+	}
+	for _, it := range md.Path("soc2ls", "ignore").List() {
+		if it.IsScalar() { // ignore: [SOC2-S3-005]: a rule with no reason
+			add(it.Value, "", "", SourceMetadata, it.Span)
+			continue
+		}
+		add(it.Get("rule").Text(), "", it.Get("reason").Text(), SourceMetadata, it.Span)
+	}
+	for _, it := range md.Path("cfn_nag", "rules_to_suppress").List() {
+		for _, id := range crosswalk(it.Get("id").Text()) {
+			add(id, it.Get("id").Text(), it.Get("reason").Text(), SourceCfnNag, it.Span)
+		}
+	}
+	for _, it := range md.Path("checkov", "skip").List() {
+		for _, id := range crosswalk(it.Get("id").Text()) {
+			add(id, it.Get("id").Text(), it.Get("comment").Text(), SourceCheckov, it.Span)
+		}
+	}
+	for _, it := range md.Path("guard", "SuppressedRules").List() {
+		for _, id := range crosswalk(it.Text()) {
+			add(id, it.Text(), "", SourceGuard, it.Span)
+		}
+	}
+	return out
+}
+
+// crosswalk returns our rule ids for another tool's id (none when it maps
+// to no rule of ours: such entries are that tool's business).
+func crosswalk(id string) []string {
+	return Crosswalk[strings.TrimSpace(id)]
+}
+
+var ignoreMarker = []byte("soc2ls:ignore")
+
+// commentSuppressions finds `# soc2ls:ignore RULE[,RULE] reason` comments.
+// A comment on a resource's key line covers the resource; any other covers
+// the findings that start on its line.
+func commentSuppressions(t *template.Template) []*Suppression {
+	var out []*Suppression
+	src := t.Source
+	for off := 0; ; {
+		i := bytes.Index(src[off:], ignoreMarker)
+		if i < 0 {
+			break
+		}
+		i += off
+		off = i + len(ignoreMarker)
+		line := t.Lines.LineOf(i)
+		start, end := t.Lines.LineStart(line), t.Lines.LineEnd(line)
+		hash := bytes.LastIndexByte(src[start:i], '#')
+		if hash < 0 || strings.TrimSpace(string(src[start+hash+1:i])) != "" || !isComment(t, start+hash) {
+			continue
+		}
+		rest := strings.TrimSpace(string(src[off:end]))
+		ids, reason, _ := strings.Cut(rest, " ")
+		span := template.Span{Start: start + hash, End: end}
+		resource, target := "", line
+		for _, r := range t.Resources {
+			if t.Lines.LineOf(r.Key.Start) == line {
+				resource, target = r.Name, -1
+				break
+			}
+		}
+		for _, id := range strings.Split(ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, &Suppression{RuleID: id, Reason: strings.TrimSpace(reason), Source: SourceComment, Span: span, Resource: resource, Line: target})
+			}
+		}
+	}
+	return out
+}
+
+// isComment reports whether the '#' at off starts a YAML comment rather
+// than sitting inside a scalar: it must start the line or follow white
+// space, and no scalar of the template may contain it.
+func isComment(t *template.Template, off int) bool {
+	if off > 0 && t.Source[off-1] != ' ' && t.Source[off-1] != '\t' && t.Source[off-1] != '\n' && t.Source[off-1] != '\r' {
+		return false
+	}
+	n, _ := t.NodeAt(off)
+	return n == nil || n.Kind != template.Scalar || !n.Span.Contains(off) || off == n.End
+}
+
+// applySuppressions splits findings into active and suppressed ones and
+// adds the findings about the suppressions themselves.
+func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (active, suppressed []Finding) {
+	sups := e.suppressions(t)
+	if len(sups) == 0 {
+		return findings, nil
+	}
+	used := make([]bool, len(sups))
+	for _, f := range findings {
+		if r, ok := e.byID[f.RuleID]; ok && r.Meta {
+			active = append(active, f)
+			continue
+		}
+		line := t.Lines.LineOf(f.Span.Start)
+		var by *Suppression
+		for i, s := range sups {
+			if !strings.EqualFold(s.RuleID, f.RuleID) || s.Resource != "" && s.Resource != f.Resource || s.Line >= 0 && s.Line != line {
+				continue
+			}
+			if s.Reason == "" {
+				used[i] = true // reported as reasonless, not as unused
+				continue
+			}
+			used[i] = true
+			by = s
+			break
+		}
+		if by == nil {
+			active = append(active, f)
+			continue
+		}
+		f.Suppression = by
+		suppressed = append(suppressed, f)
+	}
+	for i, s := range sups {
+		switch {
+		case s.Reason == "":
+			msg := "suppression of " + s.RuleID + " has no reason, so it suppresses nothing: add `reason:` (or text after the rule id in a comment)"
+			if s.Source == SourceGuard {
+				msg = "cfn-guard suppression " + s.Written + " (" + s.RuleID + ") has no reason, so soc2ls does not honour it: add a soc2ls ignore entry with a reason"
+			}
+			active = append(active, e.metaFinding(SuppressionReasonRule, s, msg))
+		case !used[i]:
+			what := "matches no finding"
+			if r, runs := e.byID[strings.ToUpper(s.RuleID)]; !runs || r.Meta {
+				if KnownRules[strings.ToUpper(s.RuleID)] {
+					continue // the rule exists but this engine does not run it
+				}
+				what = "names no rule of soc2ls"
+			} else if st := e.Options.Rules[r.ID]; st.Off {
+				continue // a rule turned off reports nothing to suppress
+			}
+			target := "this template"
+			if s.Resource != "" {
+				target = "resource " + s.Resource
+			} else if s.Line >= 0 {
+				target = fmt.Sprintf("line %d", s.Line+1)
+			}
+			active = append(active, e.metaFinding(UnusedSuppressionRule, s, fmt.Sprintf("suppression of %s %s on %s: remove it", s.RuleID, what, target)))
+		}
+	}
+	return active, suppressed
+}
+
+func (e *Engine) metaFinding(r *Rule, s *Suppression, msg string) Finding {
+	return Finding{RuleID: r.ID, Severity: e.severity(r), Span: s.Span, Message: msg, Controls: r.Controls, Resource: s.Resource}
+}
