@@ -116,6 +116,11 @@ func setProperty(b *edit.Builder, r *template.Resource, key string, v edit.Value
 // completes "trail X ..." ("does not validate its log files"); the fix sets
 // the property to true where it is written in place.
 func checkTrueProperty(pass *analysis.Pass, key string, absentBad bool, what string) {
+	checkTrueOf(pass, "trail", key, absentBad, what)
+}
+
+// checkTrueOf is checkTrueProperty for a resource called noun in messages.
+func checkTrueOf(pass *analysis.Pass, noun, key string, absentBad bool, what string) {
 	r := pass.Resource
 	prop := r.Property(key)
 	verdict, witness := pass.Template.Eval(prop).Judge(falseOrAbsent(absentBad))
@@ -124,12 +129,12 @@ func checkTrueProperty(pass *analysis.Pass, key string, absentBad bool, what str
 	}
 	f := analysis.Finding{
 		Span:    pass.KeySpan(),
-		Message: "trail " + r.Name + " " + what + ": set " + key + " to true",
+		Message: noun + " " + r.Name + " " + what + ": set " + key + " to true",
 	}
 	if prop != nil && prop.Kind != template.Null {
 		f.Span = prop.Span
 		if witness.Node != prop {
-			f.Message = "trail " + r.Name + " may " + mayForm(what) + ": " + key + " can be " + altText(witness)
+			f.Message = noun + " " + r.Name + " may " + mayForm(what) + ": " + key + " can be " + altText(witness)
 		}
 	}
 	if writtenInPlace(prop) {
