@@ -290,8 +290,8 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 		f.Message = "trail " + r.Name + " does not send its events to CloudWatch Logs, so no alarm can watch them: set CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn"
 		if group == nil && role == nil && r.Properties != nil && r.Properties.Kind == template.Mapping {
 			f.Fixes = []analysis.Fix{newOrderedFix(pass, "Send the trail's events to a new CloudWatch Logs log group", func(props, res *edit.Builder) {
-				g := addTrailLogGroup(pass, res, r)
-				ro := addTrailLogsRole(pass, res, r, edit.GetAtt(g, "Arn"))
+				g := addTrailLogGroup(pass, res, r.Name, r.Condition, logGroupName(pass.Template, r.Name))
+				ro := addTrailLogsRole(pass, res, r.Name, r.Condition, edit.GetAtt(g, "Arn"))
 				props.Insert(r.Properties, "CloudWatchLogsLogGroupArn", edit.GetAtt(g, "Arn"))
 				props.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
 			})}
@@ -301,7 +301,7 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 		f.Message = "trail " + r.Name + " sets CloudWatchLogsLogGroupArn without CloudWatchLogsRoleArn: CloudTrail needs both to deliver to CloudWatch Logs"
 		if lg := resolveOfType(t, group, "AWS::Logs::LogGroup"); lg != nil && role == nil && r.Properties.Kind == template.Mapping {
 			f.Fixes = []analysis.Fix{newOrderedFix(pass, "Add a role that lets CloudTrail write to "+lg.Name, func(props, res *edit.Builder) {
-				ro := addTrailLogsRole(pass, res, r, edit.GetAtt(lg.Name, "Arn"))
+				ro := addTrailLogsRole(pass, res, r.Name, r.Condition, edit.GetAtt(lg.Name, "Arn"))
 				props.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
 			})}
 		}
@@ -325,34 +325,32 @@ func newOrderedFix(pass *analysis.Pass, title string, build func(props, res *edi
 	return analysis.Fix{Title: title, Edits: append(props.Edits(), res.Edits()...)}
 }
 
-// trailResourceBase is the prefix of the logical ids of resources a fix
-// creates for a trail: "Trail" for a trail called Trail, else its own id
-// (ProdCloudTrail -> ProdCloudTrailLogGroup).
-func trailResourceBase(r *template.Resource) string {
-	return r.Name
-}
-
-// withCondition returns the attributes of a new resource of type typ that
-// exists exactly when the resource it serves does.
-func withCondition(typ string, served *template.Resource, rest ...edit.KV) edit.Value {
+// newResource returns a resource definition of type typ, gated by
+// condition cond when it is not empty.
+func newResource(typ, cond string, rest ...edit.KV) edit.Value {
 	kvs := []edit.KV{{Key: "Type", Value: edit.Str(typ)}}
-	if served != nil && served.Condition != "" {
-		kvs = append(kvs, edit.KV{Key: "Condition", Value: edit.Str(served.Condition)})
+	if cond != "" {
+		kvs = append(kvs, edit.KV{Key: "Condition", Value: edit.Str(cond)})
 	}
 	return edit.Map(append(kvs, rest...)...)
 }
 
-// addTrailLogGroup adds the F4 log group for a trail and returns its
-// logical id: retained, encrypted with the audit key, kept for
-// AuditLogRetentionDays.
-func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail *template.Resource) string {
-	t := pass.Template
-	name := uniqueLogicalID(t, trailResourceBase(trail)+"LogGroup")
-	groupName := "/aws/cloudtrail/${AWS::StackName}"
+// logGroupName is the name of a new log group for the trail called trail:
+// /aws/cloudtrail/<stack>, with the trail's id when the stack has several.
+func logGroupName(t *template.Template, trail string) string {
 	if len(t.ResourcesOfType(trailType)) > 1 {
-		groupName += "-" + trail.Name
+		return "/aws/cloudtrail/${AWS::StackName}-" + trail
 	}
-	b.AddEntry("Resources", name, withCondition("AWS::Logs::LogGroup", trail,
+	return "/aws/cloudtrail/${AWS::StackName}"
+}
+
+// addTrailLogGroup adds the F4 log group for the trail with logical id
+// trail (the log group's id starts with it), under condition cond, and
+// returns its logical id: retained, encrypted with the audit key, kept for
+// AuditLogRetentionDays.
+func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupName string) string {
+	name := uniqueLogicalID(pass.Template, trail+"LogGroup")
+	b.AddEntry("Resources", name, newResource("AWS::Logs::LogGroup", cond,
 		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
 		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
 		edit.KV{Key: "Properties", Value: edit.Map(
@@ -367,9 +365,9 @@ func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail *template.Reso
 
 // addTrailLogsRole adds the F4 role CloudTrail assumes to write to the log
 // group groupArn, and returns its logical id.
-func addTrailLogsRole(pass *analysis.Pass, b *edit.Builder, trail *template.Resource, groupArn edit.Value) string {
-	name := uniqueLogicalID(pass.Template, trailResourceBase(trail)+"LogsRole")
-	b.AddEntry("Resources", name, withCondition("AWS::IAM::Role", trail,
+func addTrailLogsRole(pass *analysis.Pass, b *edit.Builder, trail, cond string, groupArn edit.Value) string {
+	name := uniqueLogicalID(pass.Template, trail+"LogsRole")
+	b.AddEntry("Resources", name, newResource("AWS::IAM::Role", cond,
 		edit.KV{Key: "Properties", Value: edit.Map(
 			edit.KV{Key: "AssumeRolePolicyDocument", Value: edit.Map(
 				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
@@ -1008,7 +1006,244 @@ func checkAdvancedSelectors(pass *analysis.Pass) {
 	}
 }
 
+// TrailMissing reports baseline templates that record no API activity.
+var TrailMissing = &analysis.Rule{
+	ID:       "SOC2-TPL-107",
+	Title:    "Baseline template has no CloudTrail trail",
+	Severity: analysis.Warning,
+	Controls: []string{"CC7.2", "CC2.1"},
+	Doc: `A template that sets up an account's security services (it declares a Config recorder, a GuardDuty
+detector or Security Hub, says it is a baseline, or opts in with ` + "`Metadata: {soc2ls: {profile: baseline}}`" + `)
+but creates no ` + "`AWS::CloudTrail::Trail`" + ` leaves the account with only the 90-day event history of the
+console: no durable, validated record of who did what. An organization trail managed elsewhere is fine, but
+the template should say so. Workload templates are not asked to add a trail.
+
+**Why an auditor cares.** The trail is the primary evidence for CC7.2 monitoring and for the completeness of
+the records controls rely on (CC2.1); auditors ask for it for the whole audit period, in every region.
+
+**How to fix.** Add a multi-region trail with log file validation, KMS encryption, CloudWatch Logs delivery
+and data events, writing to a retained, TLS-only audit bucket whose policy lets CloudTrail deliver, all gated
+by ` + "`CreateTrailInPrimary`" + ` (an ` + "`EnableCloudTrail`" + ` parameter and the primary region). Where an
+organization trail covers the account, an ` + "`EnableCloudTrail`" + ` or ` + "`OrganizationTrailArn`" + `-style parameter
+records it.`,
+	Check: checkTrailMissing,
+}
+
+func checkTrailMissing(pass *analysis.Pass) {
+	t := pass.Template
+	if !isBaseline(pass) || len(t.ResourcesOfType(trailType)) > 0 {
+		return
+	}
+	if toggleParameter(t, `trail`) != nil {
+		return
+	}
+	pass.Report(analysis.Finding{
+		Span:    pass.SectionSpan("Resources"),
+		Message: "this baseline template creates no CloudTrail trail and no parameter says that a trail is managed elsewhere: add a multi-region trail gated by an EnableCloudTrail parameter",
+		Fixes: []analysis.Fix{pass.NewFix("Add a multi-region trail with its audit bucket, log group and role, gated by CreateTrailInPrimary", func(b *edit.Builder) {
+			addTrail(pass, b)
+		})},
+	})
+}
+
+// trailNameSub is the physical name of a trail a fix creates; bucket and
+// key policies scope CloudTrail to it with aws:SourceArn.
+const trailNameSub = "${AWS::StackName}-trail"
+
+// addTrail adds the F3, F4 and F6 bundle: a multi-region trail gated by
+// CreateTrailInPrimary, writing to an audit bucket (an existing one whose
+// policy gets the CloudTrail statements, or a new one with its access-log
+// bucket), with its log group and delivery role, encrypted with the audit
+// key.
+func addTrail(pass *analysis.Pass, b *edit.Builder) {
+	t := pass.Template
+	cond := ensureCondition(pass, b, condCreateTrailInPrimary)
+	key := useAuditKey(pass, b, keyForCloudTrail, keyForLogs)
+	name := uniqueLogicalID(t, "Trail")
+	bucket, policy := trailBucket(pass, b, cond, key)
+	group := addTrailLogGroup(pass, b, name, cond, "/aws/cloudtrail/${AWS::StackName}")
+	role := addTrailLogsRole(pass, b, name, cond, edit.GetAtt(group, "Arn"))
+	b.AddEntry("Resources", name, newResource(trailType, cond,
+		edit.KV{Key: "DependsOn", Value: edit.Str(policy)},
+		edit.KV{Key: "Properties", Value: edit.Map(
+			edit.KV{Key: "TrailName", Value: edit.Sub(trailNameSub)},
+			edit.KV{Key: "IsLogging", Value: edit.Bool(true)},
+			edit.KV{Key: "S3BucketName", Value: edit.Ref(bucket)},
+			edit.KV{Key: "IsMultiRegionTrail", Value: edit.Bool(true)},
+			edit.KV{Key: "IncludeGlobalServiceEvents", Value: edit.Bool(true)},
+			edit.KV{Key: "EnableLogFileValidation", Value: edit.Bool(true)},
+			edit.KV{Key: "KMSKeyId", Value: key},
+			edit.KV{Key: "CloudWatchLogsLogGroupArn", Value: edit.GetAtt(group, "Arn")},
+			edit.KV{Key: "CloudWatchLogsRoleArn", Value: edit.GetAtt(role, "Arn")},
+			edit.KV{Key: "EventSelectors", Value: edit.List(edit.Map(
+				edit.KV{Key: "ReadWriteType", Value: edit.Str("All")},
+				edit.KV{Key: "IncludeManagementEvents", Value: edit.Bool(true)},
+				edit.KV{Key: "DataResources", Value: edit.List(s3AllSelector().resource, lambdaSelector().resource)},
+			))},
+			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
+		)},
+	))
+}
+
+// trailBucket returns the logical ids of the bucket a new trail writes to
+// and of the bucket policy that lets CloudTrail deliver there. It reuses an
+// ungated audit bucket of the template that is not an access-log target
+// (typically the Config delivery bucket), adding the CloudTrail statements
+// to its policy; otherwise it adds the F2 audit bucket, its access-log
+// bucket and their policies, under condition cond.
+func trailBucket(pass *analysis.Pass, b *edit.Builder, cond string, key edit.Value) (bucket, policy string) {
+	t := pass.Template
+	audit, targets := auditBuckets(pass), accessLogTargets(pass)
+	for _, bk := range t.ResourcesOfType(bucketType) {
+		if _, ok := audit[bk]; !ok || targets[bk] || bk.Condition != "" {
+			continue
+		}
+		pols := bucketPolicies(pass)[bk]
+		if len(pols) == 0 {
+			name := uniqueLogicalID(t, bk.Name+"Policy")
+			b.AddEntry("Resources", name, bucketPolicy(bk.Name, "",
+				denyInsecureTransportStatement(bk.Name), cloudTrailAclStatement(bk.Name), cloudTrailWriteStatement(bk.Name)))
+			return bk.Name, name
+		}
+		if list := pols[0].PropertyPath("PolicyDocument", "Statement"); list != nil && list.Kind == template.Sequence && len(list.Items) > 0 {
+			b.Append(list, cloudTrailAclStatement(bk.Name))
+			b.Append(list, cloudTrailWriteStatement(bk.Name))
+			return bk.Name, pols[0].Name
+		}
+	}
+	logs := ""
+	for _, bk := range t.ResourcesOfType(bucketType) {
+		if targets[bk] && bk.Condition == "" {
+			logs = bk.Name
+			break
+		}
+	}
+	if logs == "" {
+		logs = uniqueLogicalID(t, "AccessLogsBucket")
+		b.AddEntry("Resources", logs, auditBucket(pass, b, cond, "access-log-retention",
+			edit.KV{Key: "BucketEncryption", Value: bucketEncryption(edit.KV{Key: "SSEAlgorithm", Value: edit.Str("AES256")})}))
+		b.AddEntry("Resources", uniqueLogicalID(t, logs+"Policy"), bucketPolicy(logs, cond,
+			denyInsecureTransportStatement(logs),
+			edit.Map(
+				edit.KV{Key: "Sid", Value: edit.Str("S3ServerAccessLogs")},
+				edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+				edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("logging.s3.amazonaws.com")})},
+				edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
+				edit.KV{Key: "Resource", Value: edit.Sub("${" + logs + ".Arn}/*")},
+				edit.KV{Key: "Condition", Value: sourceAccountCondition()},
+			)))
+	}
+	bucket = uniqueLogicalID(t, "AuditLogBucket")
+	b.AddEntry("Resources", bucket, auditBucket(pass, b, cond, "audit-retention",
+		edit.KV{Key: "BucketEncryption", Value: bucketEncryption(
+			edit.KV{Key: "SSEAlgorithm", Value: edit.Str("aws:kms")},
+			edit.KV{Key: "KMSMasterKeyID", Value: key})},
+		edit.KV{Key: "LoggingConfiguration", Value: edit.Map(
+			edit.KV{Key: "DestinationBucketName", Value: edit.Ref(logs)},
+			edit.KV{Key: "LogFilePrefix", Value: edit.Str("audit-log-bucket/")},
+		)}))
+	policy = uniqueLogicalID(t, bucket+"Policy")
+	b.AddEntry("Resources", policy, bucketPolicy(bucket, cond,
+		denyInsecureTransportStatement(bucket), cloudTrailAclStatement(bucket), cloudTrailWriteStatement(bucket)))
+	return bucket, policy
+}
+
+// bucketEncryption is a BucketEncryption block with the given default; a
+// KMS default also enables bucket keys.
+func bucketEncryption(byDefault ...edit.KV) edit.Value {
+	rule := []edit.KV{{Key: "ServerSideEncryptionByDefault", Value: edit.Map(byDefault...)}}
+	if len(byDefault) > 1 {
+		rule = append(rule, edit.KV{Key: "BucketKeyEnabled", Value: edit.Bool(true)})
+	}
+	return edit.Map(edit.KV{Key: "ServerSideEncryptionConfiguration", Value: edit.List(edit.Map(rule...))})
+}
+
+// auditBucket is an F2 bucket for audit evidence: retained, private,
+// versioned, expiring after AuditLogRetentionDays, locked in governance
+// mode, tagged as audit data. extra holds its encryption and logging.
+func auditBucket(pass *analysis.Pass, b *edit.Builder, cond, lifecycleID string, extra ...edit.KV) edit.Value {
+	props := append(extra,
+		edit.KV{Key: "PublicAccessBlockConfiguration", Value: edit.Map(
+			edit.KV{Key: "BlockPublicAcls", Value: edit.Bool(true)},
+			edit.KV{Key: "BlockPublicPolicy", Value: edit.Bool(true)},
+			edit.KV{Key: "IgnorePublicAcls", Value: edit.Bool(true)},
+			edit.KV{Key: "RestrictPublicBuckets", Value: edit.Bool(true)},
+		)},
+		edit.KV{Key: "OwnershipControls", Value: edit.Map(edit.KV{Key: "Rules", Value: edit.List(
+			edit.Map(edit.KV{Key: "ObjectOwnership", Value: edit.Str("BucketOwnerEnforced")}))})},
+		edit.KV{Key: "VersioningConfiguration", Value: edit.Map(edit.KV{Key: "Status", Value: edit.Str("Enabled")})},
+		edit.KV{Key: "LifecycleConfiguration", Value: edit.Map(edit.KV{Key: "Rules", Value: edit.List(edit.Map(
+			edit.KV{Key: "Id", Value: edit.Str(lifecycleID)},
+			edit.KV{Key: "Status", Value: edit.Str("Enabled")},
+			edit.KV{Key: "Transitions", Value: edit.List(edit.Map(
+				edit.KV{Key: "StorageClass", Value: edit.Str("GLACIER")},
+				edit.KV{Key: "TransitionInDays", Value: edit.Int(90)}))},
+			edit.KV{Key: "ExpirationInDays", Value: edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays))},
+			edit.KV{Key: "NoncurrentVersionExpiration", Value: edit.Map(edit.KV{Key: "NoncurrentDays", Value: edit.Int(90)})},
+		))})},
+		edit.KV{Key: "ObjectLockEnabled", Value: edit.Bool(true)},
+		edit.KV{Key: "ObjectLockConfiguration", Value: edit.Map(
+			edit.KV{Key: "ObjectLockEnabled", Value: edit.Str("Enabled")},
+			edit.KV{Key: "Rule", Value: edit.Map(
+				edit.KV{Key: "DefaultRetention", Value: edit.Map(
+					edit.KV{Key: "Mode", Value: edit.Str("GOVERNANCE")},
+					edit.KV{Key: "Days", Value: edit.Int(365)},
+				)},
+			)},
+		)},
+		edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
+	)
+	return newResource(bucketType, cond,
+		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "Properties", Value: edit.Map(props...)})
+}
+
+// bucketPolicy is an AWS::S3::BucketPolicy for bucket with the given
+// statements.
+func bucketPolicy(bucket, cond string, statements ...edit.Value) edit.Value {
+	return newResource(bucketPolicyType, cond, edit.KV{Key: "Properties", Value: edit.Map(
+		edit.KV{Key: "Bucket", Value: edit.Ref(bucket)},
+		edit.KV{Key: "PolicyDocument", Value: edit.Map(
+			edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
+			edit.KV{Key: "Statement", Value: edit.List(statements...)},
+		)},
+	)})
+}
+
+// trailSourceArn limits CloudTrail to the trail a fix creates.
+func trailSourceArn() edit.KV {
+	return edit.KV{Key: "aws:SourceArn", Value: edit.Sub("arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + trailNameSub)}
+}
+
+// cloudTrailAclStatement and cloudTrailWriteStatement are the F6
+// statements that let CloudTrail check the bucket and deliver to it.
+func cloudTrailAclStatement(bucket string) edit.Value {
+	return edit.Map(
+		edit.KV{Key: "Sid", Value: edit.Str("AWSCloudTrailAclCheck")},
+		edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+		edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("cloudtrail.amazonaws.com")})},
+		edit.KV{Key: "Action", Value: edit.Str("s3:GetBucketAcl")},
+		edit.KV{Key: "Resource", Value: edit.GetAtt(bucket, "Arn")},
+		edit.KV{Key: "Condition", Value: edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(trailSourceArn())})},
+	)
+}
+
+func cloudTrailWriteStatement(bucket string) edit.Value {
+	return edit.Map(
+		edit.KV{Key: "Sid", Value: edit.Str("AWSCloudTrailWrite")},
+		edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+		edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("cloudtrail.amazonaws.com")})},
+		edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
+		edit.KV{Key: "Resource", Value: edit.Sub("${" + bucket + ".Arn}/AWSLogs/${AWS::AccountId}/*")},
+		edit.KV{Key: "Condition", Value: edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(
+			edit.KV{Key: "s3:x-amz-acl", Value: edit.Str("bucket-owner-full-control")},
+			trailSourceArn(),
+		)})},
+	)
+}
+
 var cloudtrailRules = []*analysis.Rule{
 	CloudTrailMultiRegion, CloudTrailGlobalEvents, CloudTrailLogFileValidation, CloudTrailCloudWatchLogs,
-	CloudTrailEncryption, CloudTrailDataEvents, CloudTrailLogging, CloudTrailManagementEvents,
+	CloudTrailEncryption, CloudTrailDataEvents, CloudTrailLogging, CloudTrailManagementEvents, TrailMissing,
 }
