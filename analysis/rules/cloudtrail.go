@@ -581,11 +581,9 @@ func checkTrailDataEvents(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	d := trailDataEvents(t, r)
 	anchor := pass.KeySpan()
-	selectors := r.Property("EventSelectors")
-	advanced := r.Property("AdvancedEventSelectors")
-	for _, p := range []*template.Node{selectors, advanced} {
-		if p != nil && p.Kind != template.Null {
-			anchor = r.Properties.Pair(propertyKeyOf(r, p)).Key.Span
+	for _, key := range []string{"EventSelectors", "AdvancedEventSelectors"} {
+		if p := r.Properties.Pair(key); p != nil && p.Value.Kind != template.Null {
+			anchor = p.Key.Span
 		}
 	}
 	switch {
@@ -645,16 +643,6 @@ func s3DataValues(r *template.Resource) *template.Node {
 		}
 	}
 	return nil
-}
-
-// propertyKeyOf returns the key under which node p sits in r's Properties.
-func propertyKeyOf(r *template.Resource, p *template.Node) string {
-	for _, pair := range r.Properties.Pairs {
-		if pair.Value == p {
-			return pair.Key.Value
-		}
-	}
-	return ""
 }
 
 // dataSelector is one kind of data event, in both selector styles.
