@@ -22,6 +22,10 @@ type Builder struct {
 	// each such section is written once, with all its entries, by Edits.
 	newSections     map[string][]KV
 	newSectionOrder []string
+	// appended holds the entries added to existing sections. They come
+	// after every other edit: the end of a section is also the end of its
+	// last entry, where edits to that entry insert too.
+	appended []Edit
 }
 
 // New starts a fix for t.
@@ -31,10 +35,10 @@ func New(t *template.Template) *Builder {
 
 // Edits returns the edits collected so far.
 func (b *Builder) Edits() []Edit {
-	if len(b.removedOrder) == 0 && len(b.newSectionOrder) == 0 {
+	if len(b.removedOrder) == 0 && len(b.newSectionOrder) == 0 && len(b.appended) == 0 {
 		return b.edits
 	}
-	out := append([]Edit(nil), b.edits...)
+	out := append(append([]Edit(nil), b.edits...), b.appended...)
 	for _, section := range b.newSectionOrder {
 		out = append(out, b.sectionEdit(section, Map(b.newSections[section]...)))
 	}
@@ -257,7 +261,10 @@ func (b *Builder) AddEntry(section, name string, v Value) {
 	b.added[id] = true
 	t := b.t
 	if p := t.Sections[section]; p != nil && p.Value.Kind == template.Mapping {
+		n := len(b.edits)
 		b.Insert(p.Value, name, v)
+		b.appended = append(b.appended, b.edits[n:]...)
+		b.edits = b.edits[:n]
 		return
 	} else if p != nil {
 		b.fillEmpty(p, Map(KV{name, v}))

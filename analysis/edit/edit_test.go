@@ -102,6 +102,14 @@ func TestBuilderYAML(t *testing.T) {
 		build: func(b *Builder, tp *template.Template) {
 			b.Insert(tp.Resource("T").Properties, "B", If("C", Map(KV{"K", Str("v")}), Ref("AWS::NoValue")))
 		},
+	}, {
+		name: "a new resource comes after edits to the last resource, whatever the call order",
+		src:  "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      A: x\n",
+		want: "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      A: x\n      KmsMasterKeyId: !GetAtt K.Arn\n  K:\n    Type: AWS::KMS::Key\n",
+		build: func(b *Builder, tp *template.Template) {
+			b.AddEntry("Resources", "K", Map(KV{"Type", Str("AWS::KMS::Key")}))
+			b.Insert(tp.Resource("T").Properties, "KmsMasterKeyId", GetAtt("K", "Arn"))
+		},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
