@@ -22,7 +22,8 @@ var DynamoDBRecovery = &analysis.Rule{
 	Doc: `A DynamoDB table is checked for three things. Point-in-time recovery
 (` + "`PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled`" + `) must be on in production: without it a bad
 deployment, a faulty batch job or a malicious delete cannot be undone (a warning, an error in a template that
-deploys to production). ` + "`DeletionProtectionEnabled`" + ` must be true in production, so that deleting the stack or
+deploys to production). ` + "`DeletionProtectionEnabled`" + ` must be true in production (not checked when the
+` + "`Environment`" + ` parameter cannot be production), so that deleting the stack or
 replacing the table cannot drop the data (a warning). A table tagged as confidential should be encrypted with a
 customer managed KMS key (` + "`SSESpecification`" + ` with ` + "`SSEEnabled: true`" + ` and ` + "`KMSMasterKeyId`" + `) rather than the
 AWS owned or AWS managed key (info). Values are judged as they are when ` + "`Environment`" + ` is production, so
@@ -79,6 +80,9 @@ func checkTablePITR(pass *analysis.Pass) {
 
 func checkTableDeletionProtection(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
+	if !ddbMayBeProduction(pass) {
+		return
+	}
 	prop := r.Property("DeletionProtectionEnabled")
 	verdict, witness := t.Assume(t.Eval(prop), pass.Production()).Judge(ec2NotTrue)
 	f := analysis.Finding{
@@ -92,6 +96,21 @@ func checkTableDeletionProtection(pass *analysis.Pass) {
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)
+}
+
+// ddbMayBeProduction is false when the template's Environment parameter
+// cannot be production (its AllowedValues leave it out).
+func ddbMayBeProduction(pass *analysis.Pass) bool {
+	p := pass.Template.Parameter(pass.Options.EnvironmentParameter)
+	if p == nil || len(p.AllowedValues) == 0 {
+		return true
+	}
+	for _, v := range p.AllowedValues {
+		if v.Text() == analysis.ProductionValue {
+			return true
+		}
+	}
+	return false
 }
 
 func checkTableKey(pass *analysis.Pass) {

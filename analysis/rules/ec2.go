@@ -42,6 +42,8 @@ type sgIngress struct {
 	group *template.Resource // the group the rule opens; nil when outside the template
 	entry *template.Node     // the rule's mapping: the list item, or the standalone resource's Properties
 	list  *template.Node     // the SecurityGroupIngress list of an inline entry; nil for standalone
+	// conds are the Fn::If conditions under which an inline entry exists.
+	conds []template.CondAssumption
 }
 
 // who names the rule for messages: "security group Web" or "ingress
@@ -68,8 +70,8 @@ func ingressesOf(t *template.Template, r *template.Resource) []sgIngress {
 		}
 		var out []sgIngress
 		for _, it := range list.Items {
-			for _, m := range ec2Branches(it) {
-				out = append(out, sgIngress{res: r, group: r, entry: m, list: list})
+			for _, b := range ec2Branches(it, nil) {
+				out = append(out, sgIngress{res: r, group: r, entry: b.node, list: list, conds: b.conds})
 			}
 		}
 		return out
@@ -77,25 +79,45 @@ func ingressesOf(t *template.Template, r *template.Resource) []sgIngress {
 		if r.Properties == nil || r.Properties.Kind != template.Mapping {
 			return nil
 		}
-		g := resolveOfType(t, r.Property("GroupId"), ec2SecurityGroupType)
+		g := ec2Resolve(t, r.Property("GroupId"), ec2SecurityGroupType)
 		if g == nil {
-			g = resolveOfType(t, r.Property("GroupName"), ec2SecurityGroupType)
+			g = ec2Resolve(t, r.Property("GroupName"), ec2SecurityGroupType)
 		}
 		return []sgIngress{{res: r, group: g, entry: r.Properties}}
 	}
 	return nil
 }
 
+// ec2Resolve is resolveOfType for network resources, which have no
+// physical names to match: a literal id (sg-..., vpc-...) designates
+// something outside the template, so it is not looked up.
+func ec2Resolve(t *template.Template, n *template.Node, typ string) *template.Resource {
+	if n == nil || n.Kind == template.Scalar {
+		return nil
+	}
+	return resolveOfType(t, n, typ)
+}
+
+// ec2Branch is a mapping a list item stands for, with the Fn::If
+// conditions that select it.
+type ec2Branch struct {
+	node  *template.Node
+	conds []template.CondAssumption
+}
+
 // ec2Branches returns the mappings a list item stands for: itself, or the
 // mapping branches of an Fn::If.
-func ec2Branches(n *template.Node) []*template.Node {
+func ec2Branches(n *template.Node, conds []template.CondAssumption) []ec2Branch {
 	switch {
 	case n == nil:
 		return nil
 	case n.Kind == template.Mapping:
-		return []*template.Node{n}
+		return []ec2Branch{{n, conds}}
 	case n.IsFn("Fn::If") && n.Arg.Kind == template.Sequence && len(n.Arg.Items) == 3:
-		return append(ec2Branches(n.Arg.Items[1]), ec2Branches(n.Arg.Items[2])...)
+		name := n.Arg.Items[0].Text()
+		yes := append(append([]template.CondAssumption(nil), conds...), template.CondAssumption{Name: name, Value: true})
+		no := append(append([]template.CondAssumption(nil), conds...), template.CondAssumption{Name: name, Value: false})
+		return append(ec2Branches(n.Arg.Items[1], yes), ec2Branches(n.Arg.Items[2], no)...)
 	}
 	return nil
 }
@@ -230,7 +252,8 @@ type sgWorld struct {
 // and CidrIpv6, whether the source is (definitely or possibly) every
 // address, with the ports it opens. Rules whose ports cannot be known are
 // left out.
-func worldOpen(t *template.Template, entry *template.Node) []sgWorld {
+func worldOpen(t *template.Template, in sgIngress) []sgWorld {
+	entry := in.entry
 	var out []sgWorld
 	for _, key := range []string{"CidrIp", "CidrIpv6"} {
 		n := entry.Get(key)
@@ -246,6 +269,11 @@ func worldOpen(t *template.Template, entry *template.Node) []sgWorld {
 		ports, ok := portsOf(t, entry)
 		if !ok {
 			continue
+		}
+		if len(in.conds) > 0 {
+			// An entry inside Fn::If exists only under its conditions.
+			witness.Conds = append(append([]template.CondAssumption(nil), in.conds...), witness.Conds...)
+			verdict = template.Possible
 		}
 		out = append(out, sgWorld{key: key, cidr: n, verdict: verdict, witness: witness, ports: ports})
 	}
@@ -282,7 +310,7 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 		add := func(idx map[*template.Resource][]*template.Resource, user *template.Resource, lists ...*template.Node) {
 			for _, l := range lists {
 				for _, it := range l.List() {
-					g := resolveOfType(t, it, ec2SecurityGroupType)
+					g := ec2Resolve(t, it, ec2SecurityGroupType)
 					if g == nil {
 						continue
 					}
@@ -414,7 +442,7 @@ the ` + "`CorporateIPRange`" + ` parameter, with a CIDR pattern that refuses /0,
 func checkSGWorldOpenPorts(pass *analysis.Pass) {
 	t, public := pass.Template, pass.Options.PublicPorts
 	for _, in := range ingressesOf(t, pass.Resource) {
-		for _, w := range worldOpen(t, in.entry) {
+		for _, w := range worldOpen(t, in) {
 			if w.ports.proto == "icmp" || w.ports.withinTCP(public) {
 				continue
 			}
@@ -460,7 +488,7 @@ func narrowToPublicFix(pass *analysis.Pass, in sgIngress, w sgWorld, public []in
 		}
 	}
 	sort.Ints(keep)
-	if len(keep) == 0 || (in.list == nil && len(keep) > 1) {
+	if len(keep) == 0 || (len(keep) > 1 && (in.list == nil || !ec2IsItem(in.list, in.entry))) {
 		return analysis.Fix{}, false
 	}
 	title := "Narrow the rule to " + describePorts(keep)
@@ -515,7 +543,7 @@ every session. The quick fix restricts the source and adds the ` + "`CorporateIP
 func checkSGWorldOpenAdmin(pass *analysis.Pass) {
 	t := pass.Template
 	for _, in := range ingressesOf(t, pass.Resource) {
-		for _, w := range worldOpen(t, in.entry) {
+		for _, w := range worldOpen(t, in) {
 			var names []string
 			for _, a := range sgAdminPorts {
 				if w.ports.coversTCP(a.port) || (w.ports.proto == "udp" && a.port == 3389 && w.ports.from <= a.port && a.port <= w.ports.to) {
@@ -532,10 +560,27 @@ func checkSGWorldOpenAdmin(pass *analysis.Pass) {
 			}
 			if w.cidr.IsScalar() {
 				f.Fixes = []analysis.Fix{corporateRangeFix(pass, w, in.entry)}
+				if in.list != nil && ec2IsItem(in.list, in.entry) {
+					list, entry := in.list, in.entry
+					f.Fixes = append(f.Fixes, ec2Unsafe(pass.NewFix("Remove the rule (reach instances through SSM Session Manager)", func(b *edit.Builder) {
+						b.Remove(list, entry)
+					})))
+				}
 			}
 			pass.ReportVerdict(w.verdict, w.witness, f)
 		}
 	}
+}
+
+// ec2IsItem reports whether n is an item of sequence s itself (not a
+// branch of an Fn::If item).
+func ec2IsItem(s, n *template.Node) bool {
+	for _, it := range s.Items {
+		if it == n {
+			return true
+		}
+	}
+	return false
 }
 
 // ---------------------------------------------------------------- SG-003
@@ -705,7 +750,7 @@ func checkSGWebPortsOnCompute(pass *analysis.Pass) {
 			continue
 		}
 		users := use.compute[in.group]
-		for _, w := range worldOpen(t, in.entry) {
+		for _, w := range worldOpen(t, in) {
 			if !w.ports.withinTCP(public) {
 				continue
 			}
@@ -1082,15 +1127,15 @@ func subnetRouting(pass *analysis.Pass) *subnetRoutes {
 		for _, r := range t.Resources {
 			switch r.Type {
 			case "AWS::EC2::SubnetRouteTableAssociation":
-				sub := resolveOfType(t, r.Property("SubnetId"), ec2SubnetType)
-				rt := resolveOfType(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
+				sub := ec2Resolve(t, r.Property("SubnetId"), ec2SubnetType)
+				rt := ec2Resolve(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
 				if sub != nil && rt != nil {
 					s.tables[sub] = append(s.tables[sub], rt)
 				}
 			case "AWS::EC2::Route":
-				rt := resolveOfType(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
+				rt := ec2Resolve(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
 				gw := r.Property("GatewayId")
-				if rt != nil && (resolveOfType(t, gw, ec2IGWType) != nil || strings.HasPrefix(gw.Text(), "igw-")) {
+				if rt != nil && (ec2Resolve(t, gw, ec2IGWType) != nil || strings.HasPrefix(gw.Text(), "igw-")) {
 					s.igw[rt] = true
 				}
 			}
@@ -1111,7 +1156,7 @@ func subnetLooksPrivate(pass *analysis.Pass, sub *template.Resource) (bool, stri
 	routes := subnetRouting(pass)
 	tables := routes.tables[sub]
 	if len(tables) == 0 {
-		if resolveOfType(pass.Template, sub.Property("VpcId"), ec2VPCType) != nil {
+		if ec2Resolve(pass.Template, sub.Property("VpcId"), ec2VPCType) != nil {
 			return true, "it uses the VPC's main route table, which has no route to an internet gateway"
 		}
 		return false, ""
