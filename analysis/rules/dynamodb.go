@@ -30,7 +30,7 @@ AWS owned or AWS managed key (info). Values are judged as they are when ` + "`En
 ` + "`!If [IsProduction, true, false]`" + ` passes.
 
 **Why an auditor cares.** Availability (A1.2) and recovery from incidents (CC7.4) are evidenced by backups that
-can actually restore recent data; point-in-time recovery keeps 35 days of continuous backups. For confidential
+can actually restore recent data; point-in-time recovery keeps up to 35 days of continuous backups. For confidential
 data (C1.1, CC6.1), a customer managed key puts access to the data under a key policy and in CloudTrail, and
 lets the data be made unreadable by disabling the key.
 

@@ -449,7 +449,7 @@ func checkSGWorldOpenPorts(pass *analysis.Pass) {
 			f := analysis.Finding{
 				Span: w.cidr.Span,
 				Message: in.who() + " opens " + w.ports.describe() + " to the whole internet (" + w.source() +
-					"): only " + describePorts(public) + " may be world-open, on a load balancer; restrict the source",
+					"): " + worldOpenAllowance(public) + "; restrict the source",
 			}
 			if w.cidr.IsScalar() {
 				f.Fixes = append(f.Fixes, corporateRangeFix(pass, w, in.entry))
@@ -463,6 +463,14 @@ func checkSGWorldOpenPorts(pass *analysis.Pass) {
 			pass.ReportVerdict(w.verdict, w.witness, f)
 		}
 	}
+}
+
+// worldOpenAllowance says what may be open to the world, for messages.
+func worldOpenAllowance(public []int) string {
+	if len(public) == 0 {
+		return "no port may be world-open"
+	}
+	return "only " + describePorts(public) + " may be world-open, on a load balancer"
 }
 
 // describePorts renders the public ports: "tcp 80, 443".
