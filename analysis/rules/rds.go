@@ -336,13 +336,16 @@ var RDSDeletionProtection = &analysis.Rule{
 	Types:    []string{dbInstanceType, dbClusterType},
 	Doc: `Checks two safeguards of RDS instances and Aurora clusters (instances in a cluster are covered by
 the cluster): ` + "`DeletionProtection`" + ` must be true in production, so that neither the console nor a stack
-operation can delete the database; and the resource's ` + "`DeletionPolicy`" + ` must not be ` + "`Delete`" + ` (or left
-out, which means ` + "`Delete`" + ` for instances), so that removing the resource from the template, or deleting
-the stack, leaves a final snapshot. Raised to an error when the template deploys to production by default.
+operation can delete the database; and the resource must keep a snapshot when CloudFormation removes it.
+Without attributes, CloudFormation snapshots a database that leaves the stack (` + "`DeletionPolicy`" + ` defaults
+to ` + "`Snapshot`" + ` for these types) but deletes outright one that a change replaces (` + "`UpdateReplacePolicy`" + `
+defaults to ` + "`Delete`" + `), so an explicit ` + "`DeletionPolicy: Delete`" + ` and a missing or ` + "`Delete`" + `
+` + "`UpdateReplacePolicy`" + ` are reported. Raised to an error when the template deploys to production by default.
 
 **Why an auditor cares.** Confidential records (C1.1) must be disposed of only on purpose, and
-availability (A1.2) depends on not losing the database to a mistaken change. A rename that makes
-CloudFormation replace the resource, or a deleted stack, is the commonest way databases disappear.
+availability (A1.2) depends on not losing the database to a mistaken change. A change that makes
+CloudFormation replace the resource (a new identifier, engine or encryption setting), or a deleted stack,
+is the commonest way databases disappear.
 
 **How to fix.** Write ` + "`DeletionProtection: !If [IsProduction, true, false]`" + ` (so that development stacks
 can still be torn down) and the attributes ` + "`DeletionPolicy: Snapshot`" + ` and ` + "`UpdateReplacePolicy: Snapshot`" + `.`,
@@ -371,22 +374,36 @@ func checkRDSDeletion(pass *analysis.Pass) {
 		pass.ReportVerdict(verdict, witness, f)
 	}
 
-	policy := r.DeletionPolicy
-	verdict, witness := t.Eval(policy).Judge(func(a template.Alt) bool {
-		return a.Kind == template.Absent || strings.EqualFold(a.Text(), "Delete")
-	})
-	if verdict == template.Pass {
+	// Without the attribute, CloudFormation snapshots a database it deletes
+	// (DeletionPolicy defaults to Snapshot for these types) but not one it
+	// replaces (UpdateReplacePolicy defaults to Delete).
+	isDelete := func(a template.Alt) bool { return strings.EqualFold(a.Text(), "Delete") }
+	deletion, replace := r.DeletionPolicy, r.UpdateReplacePolicy
+	dv, dw := t.Eval(deletion).Judge(isDelete)
+	rv, rw := t.Eval(replace).Judge(func(a template.Alt) bool { return a.Kind == template.Absent || isDelete(a) })
+	if dv == template.Pass && rv == template.Pass {
 		return
 	}
 	f := analysis.Finding{
-		Span:     propertySpan(pass, policy),
+		Span:     propertySpan(pass, replace),
 		Severity: sev,
-		Message:  dbKind(r) + " is deleted without a final snapshot when it leaves the stack: set DeletionPolicy and UpdateReplacePolicy to Snapshot",
+		Message:  dbKind(r) + " is deleted without a snapshot when a change replaces it: set UpdateReplacePolicy to Snapshot",
 	}
-	if inPlace(policy) {
+	verdict, witness := rv, rw
+	if dv != template.Pass {
+		f.Span = deletion.Span
+		f.Message = dbKind(r) + " is deleted without a final snapshot when it leaves the stack: set DeletionPolicy and UpdateReplacePolicy to Snapshot"
+		verdict, witness = dv, dw
+		if rv == template.Definite {
+			verdict = template.Definite
+		}
+	}
+	if inPlace(deletion) && inPlace(replace) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Set DeletionPolicy and UpdateReplacePolicy: Snapshot", func(b *edit.Builder) {
-			b.Set(r.Value, "DeletionPolicy", edit.Str("Snapshot"))
-			if up := r.UpdateReplacePolicy; up == nil || up.Kind == template.Null || strings.EqualFold(up.Text(), "Delete") {
+			if dv != template.Pass || deletion == nil {
+				b.Set(r.Value, "DeletionPolicy", edit.Str("Snapshot"))
+			}
+			if rv != template.Pass {
 				b.Set(r.Value, "UpdateReplacePolicy", edit.Str("Snapshot"))
 			}
 		})}
@@ -460,15 +477,19 @@ func clusterMembers(pass *analysis.Pass) map[*template.Resource][]*template.Reso
 	return pass.Memo("rdsClusterMembers", func() any {
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
+		byName := map[string]*template.Resource{}
+		for _, cl := range t.ResourcesOfType(dbClusterType) {
+			if name := cl.Property("DBClusterIdentifier").Text(); name != "" {
+				byName[strings.ToLower(name)] = cl
+			}
+		}
 		for _, in := range t.ResourcesOfType(dbInstanceType) {
 			id := in.Property("DBClusterIdentifier")
-			c := resolveOfType(t, id, dbClusterType)
-			if c == nil && id.IsScalar() {
-				for _, cl := range t.ResourcesOfType(dbClusterType) {
-					if strings.EqualFold(cl.Property("DBClusterIdentifier").Text(), id.Value) {
-						c = cl
-					}
-				}
+			var c *template.Resource
+			if id.IsScalar() {
+				c = byName[strings.ToLower(id.Value)]
+			} else {
+				c = resolveOfType(t, id, dbClusterType)
 			}
 			if c != nil {
 				out[c] = append(out[c], in)
@@ -752,12 +773,13 @@ func checkRDSForceSSL(pass *analysis.Pass) {
 	}
 	ref := r.Property(groupProp)
 	enforce := param + ": " + on[0]
-	if !isSet(t, ref) {
+	// The default groups are named default.<family>.
+	if !isSet(t, ref) || strings.HasPrefix(strings.ToLower(ref.Text()), "default.") {
 		if pgDefaultOn {
 			return
 		}
 		f := analysis.Finding{
-			Span:     pass.KeySpan(),
+			Span:     propertySpan(pass, ref),
 			Severity: sev,
 			Message:  dbKind(r) + " uses the default parameter group, which accepts connections without TLS: reference a parameter group (" + groupType + ") that sets " + enforce,
 		}
@@ -777,6 +799,9 @@ func checkRDSForceSSL(pass *analysis.Pass) {
 		}
 		pass.Report(f)
 		return
+	}
+	if ref.IsScalar() {
+		return // a group created outside the template
 	}
 	group := resolveOfType(t, ref, groupType)
 	if group == nil {
