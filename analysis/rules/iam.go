@@ -556,13 +556,52 @@ func checkIAMTrust(pass *analysis.Pass) {
 			if account == "" {
 				account = v.Value
 			}
-			pass.Report(analysis.Finding{
+			f := analysis.Finding{
 				Span:     v.Span,
 				Severity: analysis.Warning,
 				Message:  "role " + r.Name + " trusts account " + account + " without an sts:ExternalId or aws:PrincipalOrgID condition: add one, so that only the intended party can assume it",
-			})
+			}
+			if fx, ok := externalIDFix(pass, st, account); ok {
+				f.Fixes = []analysis.Fix{fx}
+			}
+			pass.Report(f)
 		}
 	}
+}
+
+// externalIDFix requires an external id, supplied through a new parameter
+// that the deployer fills with the value agreed with the other account.
+// It is unsafe: until the other party sends that id, it cannot assume the
+// role.
+func externalIDFix(pass *analysis.Pass, st *template.Node, account string) (analysis.Fix, bool) {
+	cond := st.Get("Condition")
+	if cond != nil && cond.Kind != template.Mapping {
+		return analysis.Fix{}, false
+	}
+	eq := cond.Get("StringEquals")
+	if eq != nil && eq.Kind != template.Mapping {
+		return analysis.Fix{}, false
+	}
+	r := pass.Resource
+	fx := pass.NewFix("Require an sts:ExternalId in this trust statement (new parameter to fill in)", func(b *edit.Builder) {
+		name := uniqueLogicalID(pass.Template, r.Name+"ExternalId")
+		b.AddEntry("Parameters", name, edit.Map(
+			edit.KV{Key: "Type", Value: edit.Str("String")},
+			edit.KV{Key: "MinLength", Value: edit.Int(2)},
+			edit.KV{Key: "Description", Value: edit.Str("External id agreed with account " + account + " for assuming role " + r.Name)},
+		))
+		kv := edit.KV{Key: "sts:ExternalId", Value: edit.Ref(name)}
+		switch {
+		case cond == nil:
+			b.Insert(st, "Condition", edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(kv)}))
+		case eq == nil:
+			b.Insert(cond, "StringEquals", edit.Map(kv))
+		default:
+			b.Insert(eq, kv.Key, kv.Value)
+		}
+	})
+	fx.Unsafe = true
+	return fx, true
 }
 
 // ---------------------------------------------------------------- IAM-006
