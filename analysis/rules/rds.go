@@ -46,6 +46,12 @@ func inCluster(t *template.Template, r *template.Resource) bool {
 	return r.Type == dbInstanceType && isSet(t, r.Property("DBClusterIdentifier"))
 }
 
+// isReadReplica reports whether a DB instance is a read replica, whose data
+// is a copy kept by its source.
+func isReadReplica(t *template.Template, r *template.Resource) bool {
+	return r.Type == dbInstanceType && isSet(t, r.Property("SourceDBInstanceIdentifier"))
+}
+
 // isReplicaOrRestore reports whether a database takes its storage settings
 // from a source: a read replica, a restore from a snapshot or a clone.
 func isReplicaOrRestore(t *template.Template, r *template.Resource) bool {
@@ -258,7 +264,7 @@ bad deployment.
 
 func checkRDSBackups(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if inCluster(t, r) || (r.Type == dbInstanceType && isSet(t, r.Property("SourceDBInstanceIdentifier"))) {
+	if inCluster(t, r) || isReadReplica(t, r) {
 		return
 	}
 	prop := r.Property("BackupRetentionPeriod")
@@ -335,8 +341,9 @@ var RDSDeletionProtection = &analysis.Rule{
 	Controls: []string{"C1.1", "A1.2"},
 	Types:    []string{dbInstanceType, dbClusterType},
 	Doc: `Checks two safeguards of RDS instances and Aurora clusters (instances in a cluster are covered by
-the cluster): ` + "`DeletionProtection`" + ` must be true in production, so that neither the console nor a stack
-operation can delete the database; and the resource must keep a snapshot when CloudFormation removes it.
+the cluster, and read replicas by their source): ` + "`DeletionProtection`" + ` must be true in production, so
+that neither the console nor a stack operation can delete the database; and the resource must keep a
+snapshot when CloudFormation removes it.
 Without attributes, CloudFormation snapshots a database that leaves the stack (` + "`DeletionPolicy`" + ` defaults
 to ` + "`Snapshot`" + ` for these types) but deletes outright one that a change replaces (` + "`UpdateReplacePolicy`" + `
 defaults to ` + "`Delete`" + `), so an explicit ` + "`DeletionPolicy: Delete`" + ` and a missing or ` + "`Delete`" + `
@@ -354,7 +361,7 @@ can still be torn down) and the attributes ` + "`DeletionPolicy: Snapshot`" + ` 
 
 func checkRDSDeletion(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if inCluster(t, r) {
+	if inCluster(t, r) || isReadReplica(t, r) {
 		return
 	}
 	sev := prodSeverity(pass)
@@ -423,7 +430,8 @@ var RDSMultiAZ = &analysis.Rule{
 	Types:    []string{dbInstanceType, dbClusterType},
 	Doc: `When the template can deploy to production, a DB instance must have ` + "`MultiAZ: true`" + ` in
 production, and an Aurora cluster needs at least two instances in the template (Aurora's standby is
-another instance of the cluster). Templates whose ` + "`Environment`" + ` cannot be production are not checked.
+another instance of the cluster). Read replicas are not checked, and neither are templates whose
+` + "`Environment`" + ` cannot be production.
 
 **Why an auditor cares.** Availability commitments (A1.2) rest on infrastructure that survives the loss
 of a data centre. A single-AZ database turns an Availability Zone outage, or routine maintenance, into
@@ -436,7 +444,7 @@ second ` + "`AWS::RDS::DBInstance`" + ` with the same ` + "`DBClusterIdentifier`
 
 func checkRDSMultiAZ(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if inCluster(t, r) || !mayBeProduction(pass) {
+	if inCluster(t, r) || isReadReplica(t, r) || !mayBeProduction(pass) {
 		return
 	}
 	if r.Type == dbClusterType {
