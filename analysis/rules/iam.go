@@ -31,9 +31,14 @@ type policyDoc struct {
 // policyDocuments returns the identity policy documents a resource defines:
 // PolicyDocument of AWS::IAM::Policy and ManagedPolicy, and each
 // Policies[*].PolicyDocument of roles, users and groups.
-func policyDocuments(r *template.Resource) []policyDoc {
+func policyDocuments(pass *analysis.Pass, r *template.Resource) []policyDoc {
 	switch r.Type {
-	case iamPolicyType, iamManagedPolicyType:
+	case iamManagedPolicyType:
+		if permissionBoundaries(pass)[r] && !attached(r) {
+			return nil // a boundary limits permissions, it grants none
+		}
+		fallthrough
+	case iamPolicyType:
 		if d := r.Property("PolicyDocument"); d != nil {
 			return []policyDoc{{d, "policy " + r.Name}}
 		}
@@ -54,6 +59,37 @@ func policyDocuments(r *template.Resource) []policyDoc {
 		return out
 	}
 	return nil
+}
+
+// permissionBoundaries returns the managed policies of the template that
+// roles or users use as their PermissionsBoundary, computed once per
+// analysis.
+func permissionBoundaries(pass *analysis.Pass) map[*template.Resource]bool {
+	return pass.Memo("iamPermissionBoundaries", func() any {
+		t := pass.Template
+		out := map[*template.Resource]bool{}
+		for _, typ := range []string{iamRoleType, iamUserType} {
+			for _, r := range t.ResourcesOfType(typ) {
+				if b := r.Property("PermissionsBoundary"); b != nil && !b.IsScalar() {
+					if p := resolveOfType(t, b, iamManagedPolicyType); p != nil {
+						out[p] = true
+					}
+				}
+			}
+		}
+		return out
+	}).(map[*template.Resource]bool)
+}
+
+// attached reports whether a managed policy names roles, users or groups to
+// attach itself to.
+func attached(r *template.Resource) bool {
+	for _, p := range []string{"Roles", "Users", "Groups"} {
+		if len(r.Property(p).List()) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // scalarItems returns the literal scalar nodes of a value or list (the
@@ -94,7 +130,8 @@ var IAMAdminPolicy = &analysis.Rule{
 	Doc: `Reports a statement of an identity policy (` + "`AWS::IAM::Policy`" + `, ` + "`AWS::IAM::ManagedPolicy`" + `, or the
 inline ` + "`Policies`" + ` of a role, user or group) that allows ` + "`Action: \"*\"`" + ` on ` + "`Resource: \"*\"`" + `. Whoever
 holds the policy can do anything in the account, including turning off CloudTrail, deleting backups and
-granting themselves or others further access.
+granting themselves or others further access. A managed policy used only as a ` + "`PermissionsBoundary`" + ` is
+not checked: a boundary caps permissions, it grants none.
 
 **Why an auditor cares.** Least privilege and segregation of duties (CC6.3) are tested by sampling who
 can do what; an all-powerful policy defined in a template means the workload or person it is attached to
@@ -109,7 +146,7 @@ with its reason.`,
 }
 
 func checkIAMAdmin(pass *analysis.Pass) {
-	for _, pd := range policyDocuments(pass.Resource) {
+	for _, pd := range policyDocuments(pass, pass.Resource) {
 		for _, st := range statements(pd.doc) {
 			if effect(st) != "allow" {
 				continue
@@ -200,7 +237,7 @@ var writeActions = []string{
 }
 
 func checkIAMBroad(pass *analysis.Pass) {
-	for _, pd := range policyDocuments(pass.Resource) {
+	for _, pd := range policyDocuments(pass, pass.Resource) {
 		for _, st := range statements(pd.doc) {
 			if effect(st) != "allow" {
 				continue
