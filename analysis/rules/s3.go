@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -209,4 +211,910 @@ func normalizePartition(s string) string {
 	return s
 }
 
-var s3Rules = []*analysis.Rule{S3DenyInsecureTransport}
+// ---------------------------------------------------------------------------
+// Shared by the bucket rules S3-002 ... S3-008 and TPL-112.
+
+// evalPath evaluates the value at a path of keys below n, seeing through
+// intrinsics at every level (an Fn::If choosing between two blocks, a Ref
+// AWS::NoValue for a whole block): every alternative keeps the conditions
+// and the parameter of the levels above it. A scalar where a mapping is
+// expected is Unknown (it is not the rule's business to flag it).
+func evalPath(t *template.Template, n *template.Node, path ...string) template.Value {
+	v := t.Eval(n)
+	for _, k := range path {
+		var next template.Value
+		for _, a := range v {
+			switch {
+			case a.Kind == template.Literal && a.Node.Kind == template.Mapping:
+				for _, c := range t.Eval(a.Node.Get(k)) {
+					if len(a.Conds) > 0 {
+						c.Conds = append(append([]template.CondAssumption(nil), a.Conds...), c.Conds...)
+					}
+					if c.Param == "" {
+						c.Param, c.Default = a.Param, a.Default
+					}
+					next = append(next, c)
+				}
+			case a.Kind == template.Literal:
+				next = append(next, template.Alt{Kind: template.Unknown, Node: a.Node, Conds: a.Conds})
+			default:
+				next = append(next, a)
+			}
+		}
+		v = next
+	}
+	return v
+}
+
+// withValue builds a fix whose property edit uses a value that another
+// builder step also creates (a Ref to a resource the fix adds, the audit
+// key): produce runs once on a scratch builder to learn the value, use
+// writes the property, then produce runs for real. Edits at the same offset
+// apply in the order they were made, so the property lands in its resource
+// before the new resources that follow it.
+func withValue(pass *analysis.Pass, b *edit.Builder, produce func(*edit.Builder) edit.Value, use func(edit.Value)) {
+	use(produce(edit.New(pass.Template)))
+	produce(b)
+}
+
+// isAbsent reports whether an alternative is Absent.
+func isAbsent(a template.Alt) bool { return a.Kind == template.Absent }
+
+// propertyAnchor returns the span a finding about the property at path
+// should cover: the value when it is written, else the key of the deepest
+// pair that exists on the path, else the resource's logical id.
+func propertyAnchor(pass *analysis.Pass, path ...string) template.Span {
+	r := pass.Resource
+	span := pass.KeySpan()
+	m := r.Properties
+	for _, k := range path {
+		p := m.Pair(k)
+		if p == nil {
+			return span
+		}
+		span = p.Key.Span
+		if p.Value.Kind == template.Null {
+			return span
+		}
+		m = p.Value
+	}
+	return m.Span
+}
+
+// editableInPlace reports whether the value at path below the resource's
+// Properties is written in place: every level above it a mapping (or
+// missing), and the value itself missing or a scalar. Fixes are offered only
+// then, so that they never rewrite a parameter or a condition the author
+// chose.
+func editableInPlace(r *template.Resource, path ...string) bool {
+	m := r.Properties
+	if m != nil && m.Kind != template.Mapping && m.Kind != template.Null {
+		return false
+	}
+	for i, k := range path {
+		n := m.Get(k)
+		if n == nil || n.Kind == template.Null {
+			return true
+		}
+		if i == len(path)-1 {
+			return n.Kind == template.Scalar
+		}
+		if n.Kind != template.Mapping {
+			return false
+		}
+		m = n
+	}
+	return true
+}
+
+// setProperty writes v at path below the resource's Properties, creating
+// Properties and the mappings along the way.
+func setProperty(b *edit.Builder, r *template.Resource, v edit.Value, path ...string) {
+	b.SetPath(r.Value, append([]string{"Properties"}, path...), v)
+}
+
+// trailBuckets maps each in-template bucket that a trail writes to, to the
+// trails writing there (TPL-112: their posture findings count one level
+// higher).
+func trailBuckets(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
+	return pass.Memo("trailBuckets", func() any {
+		t := pass.Template
+		out := map[*template.Resource][]*template.Resource{}
+		for _, tr := range t.ResourcesOfType(trailType) {
+			if b := resolveOfType(t, tr.Property("S3BucketName"), bucketType); b != nil {
+				out[b] = append(out[b], tr)
+			}
+		}
+		return out
+	}).(map[*template.Resource][]*template.Resource)
+}
+
+// logTargets returns the buckets that receive access logs (S3 server access
+// logs and load-balancer access logs). Both services write with SSE-S3 only
+// and need the bucket to stay a plain log sink, so some rules skip them.
+func logTargets(pass *analysis.Pass) map[*template.Resource]bool {
+	return pass.Memo("s3LogTargets", func() any {
+		t := pass.Template
+		out := map[*template.Resource]bool{}
+		for b := range accessLogTargets(pass) {
+			out[b] = true
+		}
+		for _, lb := range t.ResourcesOfType(loadBalancerType) {
+			for _, a := range lb.Property("LoadBalancerAttributes").List() {
+				if a.Get("Key").Text() == "access_logs.s3.bucket" {
+					if b := resolveOfType(t, a.Get("Value"), bucketType); b != nil {
+						out[b] = true
+					}
+				}
+			}
+		}
+		return out
+	}).(map[*template.Resource]bool)
+}
+
+// auditNote returns " (audit evidence: <why>)" for audit-log buckets, or "".
+func auditNote(pass *analysis.Pass, r *template.Resource) string {
+	if why, ok := auditBuckets(pass)[r]; ok {
+		return " (it holds audit evidence: " + why + ")"
+	}
+	return ""
+}
+
+// isAuditBucket reports whether the bucket receives audit evidence.
+func isAuditBucket(pass *analysis.Pass, r *template.Resource) bool {
+	_, ok := auditBuckets(pass)[r]
+	return ok
+}
+
+// trailEscalation raises sev one level for a bucket a trail writes to
+// (TPL-112: the trail bucket is the primary audit-evidence store).
+func trailEscalation(pass *analysis.Pass, r *template.Resource, sev analysis.Severity) analysis.Severity {
+	if len(trailBuckets(pass)[r]) > 0 {
+		return sev.Raise()
+	}
+	return sev
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-002
+
+var publicAccessFlags = []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"}
+
+// S3PublicAccessBlock reports buckets that do not block public access at
+// the bucket level.
+var S3PublicAccessBlock = &analysis.Rule{
+	ID:       "SOC2-S3-002",
+	Title:    "S3 bucket does not block public access",
+	Severity: analysis.Error,
+	Controls: []string{"CC6.1", "CC6.6"},
+	Types:    []string{bucketType},
+	Doc: `The bucket's ` + "`PublicAccessBlockConfiguration`" + ` is missing, or one of its four flags
+(` + "`BlockPublicAcls`" + `, ` + "`BlockPublicPolicy`" + `, ` + "`IgnorePublicAcls`" + `, ` + "`RestrictPublicBuckets`" + `) is
+not ` + "`true`" + `. A flag that is left out counts as false. Without all four, a later ACL or policy
+change (a console click, a careless deployment) can make objects readable from the internet, and
+nothing in the bucket stops it.
+
+**Why an auditor cares.** Logical access (CC6.1) and boundary protection (CC6.6) are tested by looking
+for public exposure of data stores. The bucket-level block is the control that makes "no public
+bucket" hold by construction rather than by everyone being careful.
+
+**How to fix.** Set all four flags to ` + "`true`" + `. Buckets that must serve content publicly should
+sit behind CloudFront with origin access control instead of being opened up.`,
+	Check: checkPublicAccessBlock,
+}
+
+func checkPublicAccessBlock(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	const block = "PublicAccessBlockConfiguration"
+	fixAll := func() []analysis.Fix {
+		if !editableInPlace(r, block) && r.Property(block).Kind != template.Mapping {
+			return nil
+		}
+		return []analysis.Fix{pass.NewFix("Block all public access to bucket "+r.Name, func(b *edit.Builder) {
+			setPublicAccessBlock(b, r)
+		})}
+	}
+	verdict, witness := evalPath(t, r.Properties, block).Judge(isAbsent)
+	if verdict != template.Pass {
+		f := analysis.Finding{
+			Span:    propertyAnchor(pass, block),
+			Message: "bucket " + r.Name + " does not block public access: set PublicAccessBlockConfiguration with " + strings.Join(publicAccessFlags, ", ") + " all true",
+		}
+		if verdict == template.Definite {
+			f.Fixes = fixAll()
+		}
+		pass.ReportVerdict(verdict, witness, f)
+		return
+	}
+	var bad []string
+	worst, first := template.Pass, template.Alt{}
+	for _, flag := range publicAccessFlags {
+		v, w := evalPath(t, r.Properties, block, flag).Judge(func(a template.Alt) bool {
+			if a.Kind == template.Absent {
+				return true
+			}
+			on, ok := a.Bool()
+			return ok && !on
+		})
+		if v == template.Pass {
+			continue
+		}
+		bad = append(bad, flag)
+		if v > worst {
+			worst, first = v, w
+		}
+	}
+	if worst == template.Pass {
+		return
+	}
+	span := r.Properties.Pair(block).Key.Span
+	if len(bad) == 1 {
+		span = propertyAnchor(pass, block, bad[0])
+	}
+	verb := "is"
+	if len(bad) > 1 {
+		verb = "are"
+	}
+	f := analysis.Finding{
+		Span:    span,
+		Message: "bucket " + r.Name + " does not fully block public access: " + strings.Join(bad, ", ") + " " + verb + " not true in PublicAccessBlockConfiguration; set all four flags to true",
+	}
+	if r.Property(block).Kind == template.Mapping {
+		inPlace := true
+		for _, flag := range bad {
+			inPlace = inPlace && editableInPlace(r, block, flag)
+		}
+		if inPlace {
+			f.Fixes = fixAll()
+		}
+	}
+	pass.ReportVerdict(worst, first, f)
+}
+
+// setPublicAccessBlock sets the four public-access flags of a bucket to true.
+func setPublicAccessBlock(b *edit.Builder, r *template.Resource) {
+	const block = "PublicAccessBlockConfiguration"
+	m := r.Property(block)
+	if m == nil || m.Kind != template.Mapping {
+		kvs := make([]edit.KV, 0, len(publicAccessFlags))
+		for _, flag := range publicAccessFlags {
+			kvs = append(kvs, edit.KV{Key: flag, Value: edit.Bool(true)})
+		}
+		setProperty(b, r, edit.Map(kvs...), block)
+		return
+	}
+	for _, flag := range publicAccessFlags {
+		if on, ok := m.Get(flag).Bool(); !ok || !on {
+			b.Set(m, flag, edit.Bool(true))
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-003
+
+// S3DefaultEncryption reports buckets without an explicit default
+// encryption, and audit or confidential buckets not encrypted with a
+// customer-managed KMS key.
+var S3DefaultEncryption = &analysis.Rule{
+	ID:       "SOC2-S3-003",
+	Title:    "S3 bucket encryption is implicit or not under a customer-managed key",
+	Severity: analysis.Warning,
+	Controls: []string{"CC6.1", "C1.1", "PI1.4"},
+	Types:    []string{bucketType},
+	Doc: `Checks the bucket's ` + "`BucketEncryption`" + `. S3 encrypts new objects with S3-managed keys (SSE-S3)
+by default since January 2023, so a bucket without the property is still encrypted: that case is only
+**info**, because an explicit setting documents the intent and survives a change of defaults. Buckets
+that hold audit evidence (trail, Config, flow-log destinations, or tagged ` + "`DataClassification: audit`" + `)
+or confidential data (tagged ` + "`confidential`" + `, ` + "`restricted`" + `, ...) get a **warning** unless they use
+` + "`aws:kms`" + ` (or ` + "`aws:kms:dsse`" + `) with a customer-managed key in ` + "`KMSMasterKeyID`" + `. Buckets
+that receive S3 server access logs or load-balancer access logs are exempt from the key requirement:
+those services can only write to SSE-S3 buckets.
+
+**Why an auditor cares.** CC6.1 and C1.1 expect sensitive data to be encrypted at rest with keys the
+organisation controls. With a customer-managed key, reading the data needs a key-policy grant as well
+as S3 access, key use is logged in CloudTrail, and the key can be disabled in an incident; none of
+that is true of S3-managed keys.
+
+**How to fix.** Set ` + "`SSEAlgorithm: aws:kms`" + `, ` + "`KMSMasterKeyID`" + ` to the audit or data key and
+` + "`BucketKeyEnabled: true`" + ` (fewer KMS calls). The quick fix uses the template's audit key (adding the
+statements the writing service needs) or adds one. For ordinary buckets it writes ` + "`SSEAlgorithm: AES256`" + `.`,
+	Check: checkBucketEncryption,
+}
+
+func checkBucketEncryption(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	why, audit := auditBuckets(pass)[r]
+	sensitive := (audit || isConfidential(r)) && !logTargets(pass)[r]
+	if !audit && isConfidential(r) {
+		why = "it is tagged DataClassification: " + tagValue(r, "DataClassification")
+	}
+	const enc = "BucketEncryption"
+	verdict, witness := evalPath(t, r.Properties, enc).Judge(isAbsent)
+	if verdict != template.Pass {
+		f := analysis.Finding{Span: propertyAnchor(pass, enc), Severity: analysis.Info,
+			Message: "bucket " + r.Name + " does not declare its default encryption: set BucketEncryption (S3 applies SSE-S3 by default, an explicit setting documents it)"}
+		if sensitive {
+			f.Severity = analysis.Warning
+			f.Message = "bucket " + r.Name + " holds sensitive data (" + why + ") but declares no default encryption: encrypt it with a customer-managed KMS key (BucketEncryption with SSEAlgorithm aws:kms and KMSMasterKeyID)"
+		}
+		if verdict == template.Definite && editableInPlace(r, enc) {
+			title := "Encrypt bucket " + r.Name + " with SSE-S3 (AES256)"
+			if sensitive {
+				title = "Encrypt bucket " + r.Name + " with the audit KMS key"
+			}
+			f.Fixes = []analysis.Fix{pass.NewFix(title, func(b *edit.Builder) {
+				write := func(byDefault edit.Value, extra ...edit.KV) {
+					rule := append([]edit.KV{{Key: "ServerSideEncryptionByDefault", Value: byDefault}}, extra...)
+					setProperty(b, r, edit.Map(edit.KV{Key: "ServerSideEncryptionConfiguration", Value: edit.List(edit.Map(rule...))}), enc)
+				}
+				if !sensitive {
+					write(edit.Map(edit.KV{Key: "SSEAlgorithm", Value: edit.Str("AES256")}))
+					return
+				}
+				withValue(pass, b, bucketKey(pass, r), func(key edit.Value) {
+					write(edit.Map(
+						edit.KV{Key: "SSEAlgorithm", Value: edit.Str("aws:kms")},
+						edit.KV{Key: "KMSMasterKeyID", Value: key}),
+						edit.KV{Key: "BucketKeyEnabled", Value: edit.Bool(true)})
+				})
+			})}
+		}
+		pass.ReportVerdict(verdict, witness, f)
+		return
+	}
+	if !sensitive {
+		return
+	}
+	conf := r.PropertyPath(enc, "ServerSideEncryptionConfiguration")
+	for _, item := range conf.List() {
+		byDefault := item.Get("ServerSideEncryptionByDefault")
+		algo := evalPath(t, item, "ServerSideEncryptionByDefault", "SSEAlgorithm")
+		v, w := algo.Judge(func(a template.Alt) bool {
+			s := strings.ToLower(a.Text())
+			return a.Kind == template.Literal && s != "aws:kms" && s != "aws:kms:dsse"
+		})
+		if v != template.Pass {
+			algoNode := byDefault.Get("SSEAlgorithm")
+			f := analysis.Finding{Span: algoNode.Span,
+				Message: "bucket " + r.Name + " holds sensitive data (" + why + ") but is encrypted with S3-managed keys: use SSEAlgorithm aws:kms with a customer-managed key in KMSMasterKeyID"}
+			if v == template.Definite && algoNode.IsScalar() && byDefault.Kind == template.Mapping {
+				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt bucket "+r.Name+" with the audit KMS key", func(b *edit.Builder) {
+					b.Replace(algoNode, edit.Str("aws:kms"))
+					withValue(pass, b, bucketKey(pass, r), func(key edit.Value) { b.Set(byDefault, "KMSMasterKeyID", key) })
+					if item.Kind == template.Mapping && item.Get("BucketKeyEnabled") == nil {
+						b.Insert(item, "BucketKeyEnabled", edit.Bool(true))
+					}
+				})}
+			}
+			pass.ReportVerdict(v, w, f)
+			continue
+		}
+		key := evalPath(t, item, "ServerSideEncryptionByDefault", "KMSMasterKeyID")
+		v, w = key.Judge(func(a template.Alt) bool {
+			return a.Kind == template.Absent || (a.Kind == template.Literal && strings.EqualFold(a.Text(), "alias/aws/s3"))
+		})
+		if v == template.Pass {
+			continue
+		}
+		f := analysis.Finding{Span: propertyAnchorNode(byDefault.Pair("KMSMasterKeyID"), byDefault.Pair("SSEAlgorithm")),
+			Message: "bucket " + r.Name + " holds sensitive data (" + why + ") but uses the AWS-managed aws/s3 key: set KMSMasterKeyID to a customer-managed key"}
+		if k := byDefault.Get("KMSMasterKeyID"); v == template.Definite && byDefault.Kind == template.Mapping && (k == nil || k.Kind == template.Scalar || k.Kind == template.Null) {
+			f.Fixes = []analysis.Fix{pass.NewFix("Use the audit KMS key for bucket "+r.Name, func(b *edit.Builder) {
+				withValue(pass, b, bucketKey(pass, r), func(key edit.Value) { b.Set(byDefault, "KMSMasterKeyID", key) })
+				if item.Kind == template.Mapping && item.Get("BucketKeyEnabled") == nil {
+					b.Insert(item, "BucketKeyEnabled", edit.Bool(true))
+				}
+			})}
+		}
+		pass.ReportVerdict(v, w, f)
+	}
+}
+
+// propertyAnchorNode returns the span of the value of the first pair that
+// exists among pairs.
+func propertyAnchorNode(pairs ...*template.Pair) template.Span {
+	for _, p := range pairs {
+		if p != nil {
+			if p.Value.Kind == template.Null {
+				return p.Key.Span
+			}
+			return p.Value.Span
+		}
+	}
+	return template.Span{}
+}
+
+// bucketKey returns the fix step that designates the KMS key for bucket r:
+// the template's audit key with the statements its log writers need.
+func bucketKey(pass *analysis.Pass, r *template.Resource) func(*edit.Builder) edit.Value {
+	return func(b *edit.Builder) edit.Value { return useAuditKey(pass, b, bucketKeyConsumers(pass, r)...) }
+}
+
+// bucketKeyConsumers are the key-policy statements a KMS key needs when it
+// becomes the default encryption key of bucket r: the services that write
+// audit logs into it.
+func bucketKeyConsumers(pass *analysis.Pass, r *template.Resource) []string {
+	var out []string
+	if len(trailBuckets(pass)[r]) > 0 {
+		out = append(out, keyForCloudTrail)
+	}
+	for _, ch := range pass.Template.ResourcesOfType("AWS::Config::DeliveryChannel") {
+		if resolveOfType(pass.Template, ch.Property("S3BucketName"), bucketType) == r {
+			out = append(out, keyForConfig)
+			break
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-004
+
+// S3Versioning reports buckets that do not keep object versions.
+var S3Versioning = &analysis.Rule{
+	ID:       "SOC2-S3-004",
+	Title:    "S3 bucket versioning is not enabled",
+	Severity: analysis.Warning,
+	Controls: []string{"CC7.4", "A1.2", "C1.2", "PI1.5"},
+	Types:    []string{bucketType},
+	Doc: `The bucket has no ` + "`VersioningConfiguration`" + `, or its ` + "`Status`" + ` is ` + "`Suspended`" + `. An
+overwritten or deleted object is then gone for good: a faulty deployment, a compromised credential or
+ransomware can destroy data with a single call. This is an **error** for buckets that hold audit
+evidence (trail, Config, flow-log and access-log destinations, buckets tagged ` + "`DataClassification: audit`" + `).
+
+**Why an auditor cares.** Incident response (CC7.4) and recovery (A1.2) need a way back to a
+known-good state, and processing integrity (PI1.5) needs stored data to be protected from unauthorised
+change. For audit evidence, an auditor will ask how a deleted log file would be detected and restored.
+
+**How to fix.** Set ` + "`VersioningConfiguration: {Status: Enabled}`" + `, and add a lifecycle rule with
+` + "`NoncurrentVersionExpiration`" + ` so that old versions do not accumulate forever.`,
+	Check: checkBucketVersioning,
+}
+
+func checkBucketVersioning(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	path := []string{"VersioningConfiguration", "Status"}
+	verdict, witness := evalPath(t, r.Properties, path...).Judge(func(a template.Alt) bool {
+		return a.Kind == template.Absent || (a.Kind == template.Literal && !strings.EqualFold(a.Text(), "Enabled"))
+	})
+	if verdict == template.Pass {
+		return
+	}
+	f := analysis.Finding{Span: propertyAnchor(pass, path...), Severity: analysis.Warning,
+		Message: "bucket " + r.Name + " does not keep object versions" + auditNote(pass, r) + ": set VersioningConfiguration.Status to Enabled"}
+	if isAuditBucket(pass, r) {
+		f.Severity = analysis.Error
+	}
+	f.Severity = trailEscalation(pass, r, f.Severity)
+	if witness.Kind == template.Literal && witness.Node != nil && witness.Param == "" && len(witness.Conds) == 0 {
+		f.Message = "bucket " + r.Name + " has versioning " + witness.Text() + auditNote(pass, r) + ": set VersioningConfiguration.Status to Enabled"
+	}
+	if verdict == template.Definite && editableInPlace(r, path...) {
+		f.Fixes = []analysis.Fix{pass.NewFix("Enable versioning on bucket "+r.Name, func(b *edit.Builder) {
+			setProperty(b, r, edit.Str("Enabled"), path...)
+		})}
+	}
+	pass.ReportVerdict(verdict, witness, f)
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-005
+
+// S3AccessLogging reports buckets without server access logging.
+var S3AccessLogging = &analysis.Rule{
+	ID:       "SOC2-S3-005",
+	Title:    "S3 bucket server access logging is not enabled",
+	Severity: analysis.Warning,
+	Controls: []string{"CC7.2", "CC7.3", "A1.2", "CC6.1"},
+	Types:    []string{bucketType},
+	Doc: `The bucket has no ` + "`LoggingConfiguration.DestinationBucketName`" + `, so S3 keeps no record of the
+requests made to it: who read or deleted which object, from where, and whether the request was
+refused. CloudTrail data events cover part of this only when they are enabled for the bucket. Buckets
+that are themselves access-log destinations are skipped (logging a log bucket into itself loops). For
+the bucket a CloudTrail trail writes to, the finding is an **error**: access to the audit trail itself
+must be traceable.
+
+**Why an auditor cares.** Monitoring (CC7.2) and the evaluation of security events (CC7.3) need
+evidence of who accessed data; for the audit-log bucket, an auditor will ask how tampering with the
+logs would have been noticed.
+
+**How to fix.** Set ` + "`LoggingConfiguration`" + ` with ` + "`DestinationBucketName`" + ` naming a separate
+access-log bucket and a ` + "`LogFilePrefix`" + ` per source bucket. The quick fix uses the template's
+access-log bucket, or adds one (encrypted with SSE-S3 as S3 logging requires, private, versioned, with
+a retention lifecycle and a policy that lets the S3 logging service write to it).`,
+	Check: checkBucketLogging,
+}
+
+func checkBucketLogging(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	if logTargets(pass)[r] {
+		return
+	}
+	path := []string{"LoggingConfiguration", "DestinationBucketName"}
+	verdict, witness := evalPath(t, r.Properties, path...).Judge(isAbsent)
+	if verdict == template.Pass {
+		return
+	}
+	f := analysis.Finding{Span: propertyAnchor(pass, path...), Severity: trailEscalation(pass, r, analysis.Warning),
+		Message: "bucket " + r.Name + " does not log the requests made to it" + auditNote(pass, r) + ": set LoggingConfiguration.DestinationBucketName to an access-log bucket"}
+	if verdict == template.Definite && editableInPlace(r, path...) {
+		f.Fixes = []analysis.Fix{pass.NewFix("Log requests to bucket "+r.Name+" into an access-log bucket", func(b *edit.Builder) {
+			withValue(pass, b, func(b *edit.Builder) edit.Value { return useAccessLogsBucket(pass, b, r) }, func(dest edit.Value) {
+				prefix := edit.Sub("${AWS::StackName}/" + r.Name + "/")
+				if lc := r.Property("LoggingConfiguration"); lc != nil && lc.Kind == template.Mapping && len(lc.Pairs) > 0 {
+					b.Set(lc, "DestinationBucketName", dest)
+					if lc.Get("LogFilePrefix") == nil {
+						b.Insert(lc, "LogFilePrefix", prefix)
+					}
+					return
+				}
+				setProperty(b, r, edit.Map(
+					edit.KV{Key: "DestinationBucketName", Value: dest},
+					edit.KV{Key: "LogFilePrefix", Value: prefix}), "LoggingConfiguration")
+			})
+		})}
+	}
+	pass.ReportVerdict(verdict, witness, f)
+}
+
+// accessLogsBucketName matches the logical ids of buckets meant for access
+// logs.
+var accessLogsBucketName = regexp.MustCompile(`(?i)access.?logs?|server.?logs?|s3.?logs?`)
+
+// accessLogsBucket returns the bucket S3 access logs of the template go to:
+// the first existing access-log destination, else an unconditional bucket
+// whose logical id says it is for access logs, else nil.
+func accessLogsBucket(pass *analysis.Pass, except *template.Resource) *template.Resource {
+	t := pass.Template
+	targets := accessLogTargets(pass)
+	for _, b := range t.ResourcesOfType(bucketType) {
+		if b != except && targets[b] && b.Condition == "" {
+			return b
+		}
+	}
+	for _, b := range t.ResourcesOfType(bucketType) {
+		if b != except && b.Condition == "" && accessLogsBucketName.MatchString(b.Name) {
+			return b
+		}
+	}
+	return nil
+}
+
+// useAccessLogsBucket returns the value a fix writes into
+// DestinationBucketName: a Ref to the template's access-log bucket, or to a
+// new AccessLogsBucket that passes every bucket rule (SSE-S3, which S3
+// server access logging requires; public access blocked; bucket-owner
+// ownership; versioning and a retention lifecycle; retained on deletion;
+// a TLS-only policy that lets logging.s3.amazonaws.com write for this
+// account).
+func useAccessLogsBucket(pass *analysis.Pass, b *edit.Builder, except *template.Resource) edit.Value {
+	t := pass.Template
+	if existing := accessLogsBucket(pass, except); existing != nil {
+		return edit.Ref(existing.Name)
+	}
+	name := uniqueLogicalID(t, "AccessLogsBucket")
+	retention := ensureParameter(pass, b, paramAuditLogRetentionDays)
+	flags := make([]edit.KV, 0, len(publicAccessFlags))
+	for _, flag := range publicAccessFlags {
+		flags = append(flags, edit.KV{Key: flag, Value: edit.Bool(true)})
+	}
+	b.AddEntry("Resources", name, edit.Map(
+		edit.KV{Key: "Type", Value: edit.Str(bucketType)},
+		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "Properties", Value: edit.Map(
+			edit.KV{Key: "BucketEncryption", Value: edit.Map(edit.KV{Key: "ServerSideEncryptionConfiguration", Value: edit.List(
+				edit.Map(edit.KV{Key: "ServerSideEncryptionByDefault", Value: edit.Map(edit.KV{Key: "SSEAlgorithm", Value: edit.Str("AES256")})}))})},
+			edit.KV{Key: "PublicAccessBlockConfiguration", Value: edit.Map(flags...)},
+			edit.KV{Key: "OwnershipControls", Value: edit.Map(edit.KV{Key: "Rules", Value: edit.List(
+				edit.Map(edit.KV{Key: "ObjectOwnership", Value: edit.Str("BucketOwnerEnforced")}))})},
+			edit.KV{Key: "VersioningConfiguration", Value: edit.Map(edit.KV{Key: "Status", Value: edit.Str("Enabled")})},
+			edit.KV{Key: "LifecycleConfiguration", Value: edit.Map(edit.KV{Key: "Rules", Value: edit.List(auditLifecycleRule("access-log-retention", retention))})},
+			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
+		)},
+	))
+	b.AddEntry("Resources", uniqueLogicalID(t, name+"Policy"), edit.Map(
+		edit.KV{Key: "Type", Value: edit.Str(bucketPolicyType)},
+		edit.KV{Key: "Properties", Value: edit.Map(
+			edit.KV{Key: "Bucket", Value: edit.Ref(name)},
+			edit.KV{Key: "PolicyDocument", Value: edit.Map(
+				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
+				edit.KV{Key: "Statement", Value: edit.List(
+					denyInsecureTransportStatement(name),
+					edit.Map(
+						edit.KV{Key: "Sid", Value: edit.Str("S3ServerAccessLogs")},
+						edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+						edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("logging.s3.amazonaws.com")})},
+						edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
+						edit.KV{Key: "Resource", Value: edit.Sub("${" + name + ".Arn}/*")},
+						edit.KV{Key: "Condition", Value: sourceAccountCondition()},
+					),
+				)},
+			)},
+		)},
+	))
+	return edit.Ref(name)
+}
+
+// auditLifecycleRule is the F10 lifecycle rule: Glacier after 90 days,
+// expiry after the audit retention, old versions kept 90 days.
+func auditLifecycleRule(id, retentionParam string) edit.Value {
+	return edit.Map(
+		edit.KV{Key: "Id", Value: edit.Str(id)},
+		edit.KV{Key: "Status", Value: edit.Str("Enabled")},
+		edit.KV{Key: "Transitions", Value: edit.List(edit.Map(
+			edit.KV{Key: "StorageClass", Value: edit.Str("GLACIER")},
+			edit.KV{Key: "TransitionInDays", Value: edit.Int(90)}))},
+		edit.KV{Key: "ExpirationInDays", Value: edit.Ref(retentionParam)},
+		edit.KV{Key: "NoncurrentVersionExpiration", Value: edit.Map(edit.KV{Key: "NoncurrentDays", Value: edit.Int(90)})},
+	)
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-006
+
+// S3Lifecycle reports audit-log buckets whose lifecycle does not keep logs
+// for the retention period and then dispose of them, and other buckets
+// without any lifecycle.
+var S3Lifecycle = &analysis.Rule{
+	ID:       "SOC2-S3-006",
+	Title:    "S3 bucket lifecycle does not enforce retention and disposal",
+	Severity: analysis.Warning,
+	Controls: []string{"C1.2", "C1.1", "CC7.2"},
+	Types:    []string{bucketType},
+	Doc: `For buckets that hold audit evidence (destinations of trails, Config delivery channels, flow logs,
+S3 and load-balancer access logs, and buckets tagged ` + "`DataClassification: audit`" + `) the bucket's
+` + "`LifecycleConfiguration`" + ` must have an ` + "`Enabled`" + ` rule that expires objects, and not before the
+audit retention (` + "`AuditLogRetentionDays`" + `, at least 365 days by default): a **warning**, raised
+to an **error** for the bucket a CloudTrail trail writes to. Other buckets without any lifecycle get an
+**info** note.
+
+**Why an auditor cares.** Retention and disposal pull in opposite directions and both are tested:
+C1.1 and CC7.2 need audit logs kept long enough to investigate an incident and cover the audit period,
+C1.2 needs information destroyed when its retention ends. "Kept forever" fails the second test just as
+"deleted after 30 days" fails the first.
+
+**How to fix.** Add a lifecycle rule with ` + "`Status: Enabled`" + `, ` + "`ExpirationInDays: !Ref AuditLogRetentionDays`" + `,
+a transition to ` + "`GLACIER`" + ` after 90 days, and ` + "`NoncurrentVersionExpiration`" + ` for old versions.
+The quick fix does so for audit buckets (adding the parameter when missing); for other buckets the
+retention is a business decision, so no fix is offered.`,
+	Check: checkBucketLifecycle,
+}
+
+func checkBucketLifecycle(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	const lc = "LifecycleConfiguration"
+	audit := isAuditBucket(pass, r)
+	sev := trailEscalation(pass, r, analysis.Warning)
+	verdict, witness := evalPath(t, r.Properties, lc).Judge(isAbsent)
+	if verdict != template.Pass {
+		f := analysis.Finding{Span: propertyAnchor(pass, lc), Severity: analysis.Info,
+			Message: "bucket " + r.Name + " has no lifecycle configuration: decide how long its objects are kept and add a LifecycleConfiguration that expires them"}
+		if audit {
+			f.Severity = sev
+			f.Message = "bucket " + r.Name + " has no lifecycle configuration" + auditNote(pass, r) + ": add an Enabled rule that expires objects after AuditLogRetentionDays (at least " + strconv.Itoa(pass.Options.AuditLogRetentionDays) + " days)"
+			if verdict == template.Definite && editableInPlace(r, lc) {
+				f.Fixes = []analysis.Fix{pass.NewFix("Add an audit retention lifecycle to bucket "+r.Name, func(b *edit.Builder) {
+					param := ensureParameter(pass, b, paramAuditLogRetentionDays)
+					setProperty(b, r, edit.Map(edit.KV{Key: "Rules", Value: edit.List(auditLifecycleRule("audit-retention", param))}), lc)
+				})}
+			}
+		}
+		pass.ReportVerdict(verdict, witness, f)
+		return
+	}
+	if !audit {
+		return
+	}
+	rulesNode := r.PropertyPath(lc, "Rules")
+	if rulesNode == nil || rulesNode.Kind != template.Sequence {
+		return // written with a function, or malformed: nothing definite to say
+	}
+	var enabled []*template.Node
+	for _, rule := range rulesNode.Items {
+		v, _ := t.Eval(rule.Get("Status")).Judge(func(a template.Alt) bool {
+			return a.Kind == template.Absent || (a.Kind == template.Literal && !strings.EqualFold(a.Text(), "Enabled"))
+		})
+		if rule.Kind == template.Mapping && v != template.Definite {
+			enabled = append(enabled, rule)
+		}
+	}
+	span := r.Property(lc).Pair("Rules").Key.Span
+	if len(enabled) == 0 {
+		pass.Report(analysis.Finding{Span: span, Severity: sev,
+			Message: "bucket " + r.Name + " has no Enabled lifecycle rule" + auditNote(pass, r) + ": enable a rule that expires objects after AuditLogRetentionDays"})
+		return
+	}
+	floor := int64(pass.Options.AuditLogRetentionDays)
+	expiring := false
+	for _, rule := range enabled {
+		if date := rule.Get("ExpirationDate"); date != nil && date.Kind != template.Null {
+			expiring = true
+		}
+		days := rule.Get("ExpirationInDays")
+		v, w := t.Eval(days).Judge(func(a template.Alt) bool {
+			n, ok := a.Node.Int()
+			return a.Kind == template.Literal && ok && n < floor
+		})
+		if days != nil && days.Kind != template.Null {
+			expiring = true
+		}
+		if v == template.Pass {
+			continue
+		}
+		f := analysis.Finding{Span: days.Span, Severity: sev,
+			Message: "bucket " + r.Name + " expires objects after " + w.Text() + " days" + auditNote(pass, r) + ": keep audit logs at least " + strconv.FormatInt(floor, 10) + " days (ExpirationInDays: !Ref AuditLogRetentionDays)"}
+		if v == template.Definite && days.IsScalar() {
+			f.Fixes = []analysis.Fix{pass.NewFix("Expire objects of bucket "+r.Name+" after AuditLogRetentionDays", func(b *edit.Builder) {
+				b.Replace(days, edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays)))
+			})}
+		}
+		pass.ReportVerdict(v, w, f)
+	}
+	if expiring {
+		return
+	}
+	first := enabled[0]
+	pass.Report(analysis.Finding{Span: span, Severity: sev,
+		Message: "bucket " + r.Name + " keeps objects forever" + auditNote(pass, r) + ": add ExpirationInDays: !Ref AuditLogRetentionDays to its lifecycle rule so logs are disposed of when their retention ends",
+		Fixes: []analysis.Fix{pass.NewFix("Expire objects of bucket "+r.Name+" after AuditLogRetentionDays", func(b *edit.Builder) {
+			b.Insert(first, "ExpirationInDays", edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays)))
+		})}})
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-007
+
+// S3ObjectLock reports audit-log buckets without an Object Lock default
+// retention.
+var S3ObjectLock = &analysis.Rule{
+	ID:       "SOC2-S3-007",
+	Title:    "Audit-log bucket has no Object Lock retention",
+	Severity: analysis.Info,
+	Controls: []string{"C1.1", "PI1.5", "CC7.3"},
+	Types:    []string{bucketType},
+	Doc: `A bucket that holds audit evidence (trail, Config or flow-log destination, load-balancer logs, or
+tagged ` + "`DataClassification: audit`" + `) has no ` + "`ObjectLockEnabled: true`" + ` with an
+` + "`ObjectLockConfiguration.Rule.DefaultRetention`" + `. Versioning lets deleted logs be recovered, but
+anyone allowed to delete versions can still erase them; Object Lock makes log objects immutable for the
+retention period. Buckets that receive S3 server access logs are skipped: S3 cannot deliver access logs
+to a bucket with a default retention.
+
+**Why an auditor cares.** C1.1 and PI1.5 ask that stored evidence be protected from alteration and
+early deletion; immutability by construction is stronger evidence than permissions alone, and it
+supports the integrity of the records used to evaluate incidents (CC7.3).
+
+**How to fix.** Set ` + "`ObjectLockEnabled: true`" + ` and ` + "`ObjectLockConfiguration: {ObjectLockEnabled: Enabled, Rule: {DefaultRetention: {Mode: GOVERNANCE, Days: 365}}}`" + `,
+with a lock period no longer than the lifecycle expiry. CloudFormation replaces a deployed bucket to
+turn Object Lock on, so the quick fix is marked as needing review; plan the data migration first.
+Use ` + "`COMPLIANCE`" + ` mode only deliberately: not even the root user can shorten it.`,
+	Check: checkObjectLock,
+}
+
+func checkObjectLock(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	if !isAuditBucket(pass, r) || accessLogTargets(pass)[r] {
+		return
+	}
+	retention := []string{"ObjectLockConfiguration", "Rule", "DefaultRetention"}
+	lockVerdict, lockWitness := t.Eval(r.Property("ObjectLockEnabled")).Judge(func(a template.Alt) bool {
+		if a.Kind == template.Absent {
+			return true
+		}
+		on, ok := a.Bool()
+		return ok && !on
+	})
+	lockConfig := func(b *edit.Builder) {
+		setProperty(b, r, edit.Map(
+			edit.KV{Key: "ObjectLockEnabled", Value: edit.Str("Enabled")},
+			edit.KV{Key: "Rule", Value: edit.Map(edit.KV{Key: "DefaultRetention", Value: edit.Map(
+				edit.KV{Key: "Mode", Value: edit.Str("GOVERNANCE")},
+				edit.KV{Key: "Days", Value: edit.Int(365)})})}), "ObjectLockConfiguration")
+	}
+	if lockVerdict != template.Pass {
+		f := analysis.Finding{Span: propertyAnchor(pass, "ObjectLockEnabled"),
+			Message: "bucket " + r.Name + " holds audit evidence (" + auditBuckets(pass)[r] + ") but its objects can be deleted or overwritten: enable Object Lock with a default retention"}
+		if lockVerdict == template.Definite && editableInPlace(r, "ObjectLockEnabled") && editableInPlace(r, "ObjectLockConfiguration") {
+			fix := pass.NewFix("Enable Object Lock on bucket "+r.Name+" (replaces the bucket if it is already deployed)", func(b *edit.Builder) {
+				setProperty(b, r, edit.Bool(true), "ObjectLockEnabled")
+				if r.Property("ObjectLockConfiguration") == nil {
+					lockConfig(b)
+				}
+				if v, _ := evalPath(t, r.Properties, "VersioningConfiguration", "Status").Judge(func(a template.Alt) bool {
+					return a.Kind == template.Absent || (a.Kind == template.Literal && !strings.EqualFold(a.Text(), "Enabled"))
+				}); v == template.Definite && editableInPlace(r, "VersioningConfiguration", "Status") {
+					setProperty(b, r, edit.Str("Enabled"), "VersioningConfiguration", "Status")
+				}
+			})
+			fix.Unsafe = true
+			f.Fixes = []analysis.Fix{fix}
+		}
+		pass.ReportVerdict(lockVerdict, lockWitness, f)
+		return
+	}
+	verdict, witness := evalPath(t, r.Properties, retention...).Judge(isAbsent)
+	if verdict == template.Pass {
+		return
+	}
+	span := propertyAnchor(pass, retention...)
+	if r.Property("ObjectLockConfiguration") == nil {
+		span = propertyAnchor(pass, "ObjectLockEnabled")
+	}
+	f := analysis.Finding{Span: span,
+		Message: "bucket " + r.Name + " enables Object Lock without a default retention" + auditNote(pass, r) + ": set ObjectLockConfiguration.Rule.DefaultRetention (Mode GOVERNANCE, Days 365)"}
+	if verdict == template.Definite && r.Property("ObjectLockConfiguration") == nil {
+		f.Fixes = []analysis.Fix{pass.NewFix("Set a default Object Lock retention on bucket "+r.Name, lockConfig)}
+	}
+	pass.ReportVerdict(verdict, witness, f)
+}
+
+// ---------------------------------------------------------------------------
+// SOC2-S3-008
+
+var publicCannedACLs = map[string]bool{"publicread": true, "publicreadwrite": true, "authenticatedread": true}
+
+// S3PublicGrant reports buckets opened to everyone by a canned ACL or by a
+// bucket-policy statement.
+var S3PublicGrant = &analysis.Rule{
+	ID:       "SOC2-S3-008",
+	Title:    "S3 bucket grants access to everyone",
+	Severity: analysis.Error,
+	Controls: []string{"CC6.1", "CC6.6"},
+	Types:    []string{bucketType},
+	Doc: `The bucket's ` + "`AccessControl`" + ` is a canned ACL that opens it (` + "`PublicRead`" + `,
+` + "`PublicReadWrite`" + `, or ` + "`AuthenticatedRead`" + `, which means any AWS account), or its bucket policy
+has an ` + "`Allow`" + ` statement for ` + "`Principal: \"*\"`" + ` (or ` + "`{AWS: \"*\"}`" + `) with no ` + "`Condition`" + `
+restricting who can use it. Either way anyone on the internet can read, and sometimes write, the data.
+
+**Why an auditor cares.** Logical access (CC6.1) means access only for identified, authorised
+principals; a public grant is the textbook exception, and boundary protection (CC6.6) fails with it.
+
+**How to fix.** Remove ` + "`AccessControl`" + ` and set ` + "`OwnershipControls`" + ` to ` + "`BucketOwnerEnforced`" + `,
+which disables ACLs altogether (the quick fix does both). Scope policy principals: content served to the
+public should go through CloudFront with ` + "`Principal: {Service: cloudfront.amazonaws.com}`" + ` and an
+` + "`aws:SourceArn`" + ` condition naming the distribution.`,
+	Check: checkPublicGrant,
+}
+
+func checkPublicGrant(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	acl := r.Property("AccessControl")
+	v, w := t.Eval(acl).Judge(func(a template.Alt) bool {
+		return a.Kind == template.Literal && publicCannedACLs[strings.ToLower(a.Text())]
+	})
+	if v != template.Pass {
+		f := analysis.Finding{Span: acl.Span,
+			Message: "bucket " + r.Name + " grants access to everyone with the canned ACL " + w.Text() + ": remove AccessControl and set OwnershipControls to BucketOwnerEnforced"}
+		if v == template.Definite && acl.IsScalar() {
+			f.Fixes = []analysis.Fix{pass.NewFix("Remove the public ACL of bucket "+r.Name+" and disable ACLs", func(b *edit.Builder) {
+				b.Delete(r.Properties, "AccessControl")
+				if r.Property("OwnershipControls") == nil {
+					b.Insert(r.Properties, "OwnershipControls", edit.Map(edit.KV{Key: "Rules", Value: edit.List(
+						edit.Map(edit.KV{Key: "ObjectOwnership", Value: edit.Str("BucketOwnerEnforced")}))}))
+				}
+			})}
+		}
+		pass.ReportVerdict(v, w, f)
+	}
+	for _, pol := range bucketPolicies(pass)[r] {
+		for _, st := range statements(pol.Property("PolicyDocument")) {
+			if effect(st) != "allow" || !isWildcardPrincipal(st) {
+				continue
+			}
+			if c := st.Get("Condition"); c != nil && c.Kind != template.Null && !(c.Kind == template.Mapping && len(c.Pairs) == 0) {
+				continue
+			}
+			actions := strings.Join(literalStrings(st.Get("Action")), ", ")
+			if actions == "" {
+				actions = "its actions"
+			}
+			pass.Report(analysis.Finding{Span: st.Span,
+				Message: "bucket policy " + pol.Name + " allows everyone (Principal *) " + actions + " on bucket " + r.Name + " with no condition: scope the principal, or add a condition that restricts who can use the grant",
+				Related: []analysis.Related{{Span: r.Key.Span, Message: "bucket " + r.Name}}})
+		}
+	}
+}
+
+var s3Rules = []*analysis.Rule{S3DenyInsecureTransport, S3PublicAccessBlock, S3DefaultEncryption, S3Versioning,
+	S3AccessLogging, S3Lifecycle, S3ObjectLock, S3PublicGrant}
