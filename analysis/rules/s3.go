@@ -1116,5 +1116,298 @@ func checkPublicGrant(pass *analysis.Pass) {
 	}
 }
 
+// ---------------------------------------------------------------------------
+// SOC2-TPL-112
+
+// TrailBucketPosture reports trails whose in-template bucket does not let
+// CloudTrail deliver, and trails that do not wait for that bucket policy.
+// The third part of the catalogue entry, posture findings on the trail
+// bucket counting one level higher, is applied by the bucket rules
+// themselves (trailEscalation).
+var TrailBucketPosture = &analysis.Rule{
+	ID:       "SOC2-TPL-112",
+	Title:    "Trail bucket policy does not let CloudTrail deliver",
+	Severity: analysis.Error,
+	Controls: []string{"CC7.2", "CC7.3", "C1.1", "C1.2"},
+	Doc: `For every trail whose ` + "`S3BucketName`" + ` is a bucket of the same template, the bucket's
+policy must allow ` + "`cloudtrail.amazonaws.com`" + ` to call ` + "`s3:GetBucketAcl`" + ` on the bucket and
+` + "`s3:PutObject`" + ` on ` + "`<prefix>/AWSLogs/<account>/*`" + `; without both, CloudFormation fails to create
+the trail (**error**). A statement whose ` + "`aws:SourceArn`" + ` condition names another trail does not
+count. The trail must also ` + "`DependsOn`" + ` that policy (**warning**): nothing else orders the two, and
+a trail created before its policy fails the same way. Posture findings on the trail bucket itself (TLS,
+public access, versioning, access logging, lifecycle) are raised one level by those rules, because
+this bucket is the primary store of audit evidence.
+
+**Why an auditor cares.** Monitoring (CC7.2) and the evaluation of events (CC7.3) rest on the trail
+delivering, every time the stack is built or rebuilt; the retention and protection of what it delivers
+is confidentiality evidence (C1.1, C1.2).
+
+**How to fix.** Add the ` + "`AWSCloudTrailAclCheck`" + ` and ` + "`AWSCloudTrailWrite`" + ` statements (the write
+conditioned on ` + "`s3:x-amz-acl: bucket-owner-full-control`" + `, both scoped with ` + "`aws:SourceArn`" + ` to the
+trail), creating the bucket policy if needed, and ` + "`DependsOn: <BucketPolicy>`" + ` on the trail.`,
+	Check: checkTrailBucketPosture,
+}
+
+func checkTrailBucketPosture(pass *analysis.Pass) {
+	t := pass.Template
+	for _, tr := range t.ResourcesOfType(trailType) {
+		bucketNode := tr.Property("S3BucketName")
+		bucket := resolveOfType(t, bucketNode, bucketType)
+		if bucket == nil {
+			continue
+		}
+		policies := bucketPolicies(pass)[bucket]
+		var granting, partial *template.Resource
+		var missing []string
+		for _, pol := range policies {
+			acl, write := cloudTrailGrants(t, pol, bucket, tr)
+			if acl && write {
+				granting = pol
+				break
+			}
+			var m []string
+			if !acl {
+				m = append(m, "s3:GetBucketAcl on the bucket")
+			}
+			if !write {
+				m = append(m, "s3:PutObject on "+trailObjectPrefix(tr)+"AWSLogs/${AWS::AccountId}/*")
+			}
+			if partial == nil || len(m) < len(missing) {
+				partial, missing = pol, m
+			}
+		}
+		if granting != nil {
+			if !dependsOn(tr, granting.Name) {
+				reportMissingDependsOn(pass, tr, granting, bucket)
+			}
+			continue
+		}
+		f := analysis.Finding{Span: bucketNode.Span, Resource: tr.Name,
+			Related: []analysis.Related{{Span: bucket.Key.Span, Message: "bucket " + bucket.Name}}}
+		if partial == nil {
+			f.Message = "trail " + tr.Name + " cannot deliver to bucket " + bucket.Name + ": no bucket policy lets cloudtrail.amazonaws.com call s3:GetBucketAcl and s3:PutObject, and CloudFormation fails to create the trail; add a bucket policy with the CloudTrail delivery statements"
+			name := uniqueLogicalID(t, bucket.Name+"Policy")
+			f.Fixes = []analysis.Fix{pass.NewFix("Add a bucket policy "+name+" that lets CloudTrail deliver to "+bucket.Name, func(b *edit.Builder) {
+				addDependsOn(b, tr, name)
+				res := []edit.KV{{Key: "Type", Value: edit.Str(bucketPolicyType)}}
+				if bucket.Condition != "" {
+					res = append(res, edit.KV{Key: "Condition", Value: edit.Str(bucket.Condition)})
+				}
+				stmts := append([]edit.Value{denyInsecureTransportStatement(bucket.Name)}, cloudTrailStatements(tr, bucket, true, true)...)
+				res = append(res, edit.KV{Key: "Properties", Value: edit.Map(
+					edit.KV{Key: "Bucket", Value: edit.Ref(bucket.Name)},
+					edit.KV{Key: "PolicyDocument", Value: edit.Map(
+						edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
+						edit.KV{Key: "Statement", Value: edit.List(stmts...)},
+					)},
+				)})
+				b.AddEntry("Resources", name, edit.Map(res...))
+			})}
+		} else {
+			f.Message = "trail " + tr.Name + " cannot deliver to bucket " + bucket.Name + ": its policy " + partial.Name + " does not let cloudtrail.amazonaws.com call " + strings.Join(missing, " or ") + ", and CloudFormation fails to create the trail; add the CloudTrail delivery statements"
+			f.Related = append(f.Related, analysis.Related{Span: partial.Key.Span, Message: "bucket policy " + partial.Name})
+			acl, write := cloudTrailGrants(t, partial, bucket, tr)
+			if list := partial.PropertyPath("PolicyDocument", "Statement"); list != nil && list.Kind == template.Sequence {
+				pol := partial
+				f.Fixes = []analysis.Fix{pass.NewFix("Let CloudTrail deliver to "+bucket.Name+" in "+pol.Name, func(b *edit.Builder) {
+					for _, st := range cloudTrailStatements(tr, bucket, !acl, !write, list.Items...) {
+						b.Append(list, st)
+					}
+					if !dependsOn(tr, pol.Name) {
+						addDependsOn(b, tr, pol.Name)
+					}
+				})}
+			}
+		}
+		pass.Report(f)
+	}
+}
+
+func reportMissingDependsOn(pass *analysis.Pass, tr, pol, bucket *template.Resource) {
+	span := tr.Key.Span
+	if p := tr.Value.Pair("DependsOn"); p != nil {
+		span = p.Value.Span
+	}
+	pass.Report(analysis.Finding{Span: span, Resource: tr.Name, Severity: analysis.Warning,
+		Message: "trail " + tr.Name + " does not depend on bucket policy " + pol.Name + ": add DependsOn: " + pol.Name + " so that the policy exists before CloudTrail first writes to " + bucket.Name,
+		Related: []analysis.Related{{Span: pol.Key.Span, Message: "bucket policy " + pol.Name}},
+		Fixes: []analysis.Fix{pass.NewFix("Make trail "+tr.Name+" depend on "+pol.Name, func(b *edit.Builder) {
+			addDependsOn(b, tr, pol.Name)
+		})}})
+}
+
+// dependsOn reports whether resource r lists name in its DependsOn.
+func dependsOn(r *template.Resource, name string) bool {
+	for _, d := range r.DependsOn {
+		if d.Text() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// addDependsOn adds name to the DependsOn of r: a new attribute, an item of
+// the list, or a list made of the single dependency written before.
+func addDependsOn(b *edit.Builder, r *template.Resource, name string) {
+	switch d := r.Value.Get("DependsOn"); {
+	case d == nil || d.Kind == template.Null:
+		b.Set(r.Value, "DependsOn", edit.Str(name))
+	case d.Kind == template.Sequence && len(d.Items) > 0:
+		b.Append(d, edit.Str(name))
+	case d.Kind == template.Scalar:
+		b.Replace(d, edit.Strs(d.Value, name))
+	}
+}
+
+// trailObjectPrefix is the key prefix a trail writes under: "prefix/" for a
+// literal S3KeyPrefix, "" without one, "<prefix>/" when it is not literal.
+func trailObjectPrefix(tr *template.Resource) string {
+	p := tr.Property("S3KeyPrefix")
+	switch {
+	case p == nil || p.Kind == template.Null:
+		return ""
+	case p.IsScalar():
+		if p.Value == "" {
+			return ""
+		}
+		return strings.Trim(p.Value, "/") + "/"
+	}
+	return "<prefix>/"
+}
+
+var accountNumber = regexp.MustCompile(`\d{12}`)
+
+// cloudTrailGrants reports whether a bucket policy lets CloudTrail read the
+// bucket ACL and write the trail's log objects.
+func cloudTrailGrants(t *template.Template, pol, bucket, tr *template.Resource) (acl, write bool) {
+	prefix := trailObjectPrefix(tr)
+	objects := []string{bucketPlaceholderARN + "/" + prefix + "AWSLogs/123456789012/CloudTrail/region/2024/01/01/file.json.gz"}
+	if prefix == "<prefix>/" {
+		objects = []string{bucketPlaceholderARN + "/AWSLogs/123456789012/x", bucketPlaceholderARN + "/p/AWSLogs/123456789012/x"}
+	}
+	for _, st := range statements(pol.Property("PolicyDocument")) {
+		if effect(st) != "allow" || !principalHasService(st, "cloudtrail.amazonaws.com") || !sourceArnAdmits(st, tr) {
+			continue
+		}
+		for _, r := range st.Get("Resource").List() {
+			pattern, ok := bucketARNPattern(t, r, bucket)
+			if !ok {
+				continue
+			}
+			pattern = accountNumber.ReplaceAllString(strings.ReplaceAll(pattern, "\x00other", "*"), "*")
+			if actionsCover(st, "s3:GetBucketAcl") && globMatch(pattern, bucketPlaceholderARN) {
+				acl = true
+			}
+			if actionsCover(st, "s3:PutObject") {
+				for _, o := range objects {
+					write = write || globMatch(pattern, o)
+				}
+			}
+		}
+	}
+	return acl, write
+}
+
+// trailNameText returns the trail's name as written: the literal, or the
+// text of a Sub that uses only pseudo parameters; "" when unknown.
+func trailNameText(tr *template.Resource) string {
+	n := tr.Property("TrailName")
+	if n.IsScalar() {
+		return n.Value
+	}
+	if n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
+		for _, p := range template.SplitSub(n.Arg) {
+			if p.Var != "" && !strings.HasPrefix(p.Var, "AWS::") {
+				return ""
+			}
+		}
+		return n.Arg.Value
+	}
+	return ""
+}
+
+// sourceArnAdmits reports whether a statement's aws:SourceArn condition, if
+// any, can name the trail: a statement scoped to another trail grants this
+// one nothing. Values that cannot be compared admit.
+func sourceArnAdmits(st *template.Node, tr *template.Resource) bool {
+	name := trailNameText(tr)
+	if name == "" {
+		return true
+	}
+	for _, op := range []string{"StringEquals", "ArnEquals", "StringLike", "ArnLike"} {
+		v := conditionValue(st, op, "aws:SourceArn")
+		if v == nil {
+			continue
+		}
+		for _, item := range v.List() {
+			text := item.Text()
+			if item.IsFn("Fn::Sub") && item.Arg.IsScalar() {
+				text = item.Arg.Value
+			}
+			i := strings.LastIndex(text, ":trail/")
+			if text == "" || i < 0 {
+				return true
+			}
+			tail := text[i+len(":trail/"):]
+			if tail == name || (strings.HasSuffix(op, "Like") && globMatch(tail, name)) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// cloudTrailStatements are the F6 statements that let the trail deliver to
+// the bucket, scoped to the trail by aws:SourceArn when its name is known,
+// else to the account.
+func cloudTrailStatements(tr, bucket *template.Resource, acl, write bool, existing ...*template.Node) []edit.Value {
+	taken := map[string]bool{}
+	for _, st := range existing {
+		taken[st.Get("Sid").Text()] = true
+	}
+	sid := func(base string) edit.Value {
+		name := base
+		for i := 2; taken[name]; i++ {
+			name = base + strconv.Itoa(i)
+		}
+		return edit.Str(name)
+	}
+	scope := func(extra ...edit.KV) edit.Value {
+		key, val := "aws:SourceAccount", edit.Ref("AWS::AccountId")
+		if name := trailNameText(tr); name != "" {
+			key, val = "aws:SourceArn", edit.Sub("arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/"+name)
+		}
+		return edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(append(extra, edit.KV{Key: key, Value: val})...)})
+	}
+	principal := edit.Map(edit.KV{Key: "Service", Value: edit.Str("cloudtrail.amazonaws.com")})
+	var out []edit.Value
+	if acl {
+		out = append(out, edit.Map(
+			edit.KV{Key: "Sid", Value: sid("AWSCloudTrailAclCheck")},
+			edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+			edit.KV{Key: "Principal", Value: principal},
+			edit.KV{Key: "Action", Value: edit.Str("s3:GetBucketAcl")},
+			edit.KV{Key: "Resource", Value: edit.GetAtt(bucket.Name, "Arn")},
+			edit.KV{Key: "Condition", Value: scope()},
+		))
+	}
+	if write {
+		prefix := trailObjectPrefix(tr)
+		if prefix == "<prefix>/" {
+			prefix = "*"
+		}
+		out = append(out, edit.Map(
+			edit.KV{Key: "Sid", Value: sid("AWSCloudTrailWrite")},
+			edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+			edit.KV{Key: "Principal", Value: principal},
+			edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
+			edit.KV{Key: "Resource", Value: edit.Sub("${" + bucket.Name + ".Arn}/" + prefix + "AWSLogs/${AWS::AccountId}/*")},
+			edit.KV{Key: "Condition", Value: scope(edit.KV{Key: "s3:x-amz-acl", Value: edit.Str("bucket-owner-full-control")})},
+		))
+	}
+	return out
+}
+
 var s3Rules = []*analysis.Rule{S3DenyInsecureTransport, S3PublicAccessBlock, S3DefaultEncryption, S3Versioning,
-	S3AccessLogging, S3Lifecycle, S3ObjectLock, S3PublicGrant}
+	S3AccessLogging, S3Lifecycle, S3ObjectLock, S3PublicGrant, TrailBucketPosture}
