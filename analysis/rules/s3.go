@@ -788,7 +788,7 @@ func accessLogsBucket(pass *analysis.Pass, except *template.Resource) *template.
 // ownership; versioning and a retention lifecycle; retained on deletion;
 // a TLS-only policy that lets logging.s3.amazonaws.com write for this
 // account).
-func useAccessLogsBucket(pass *analysis.Pass, b *edit.Builder, except *template.Resource) edit.Value {
+func useAccessLogsBucket(pass *analysis.Pass, b *edit.Builder, except *template.Resource, extra ...edit.Value) edit.Value {
 	t := pass.Template
 	if existing := accessLogsBucket(pass, except); existing != nil {
 		return edit.Ref(existing.Name)
@@ -820,7 +820,7 @@ func useAccessLogsBucket(pass *analysis.Pass, b *edit.Builder, except *template.
 			edit.KV{Key: "Bucket", Value: edit.Ref(name)},
 			edit.KV{Key: "PolicyDocument", Value: edit.Map(
 				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-				edit.KV{Key: "Statement", Value: edit.List(
+				edit.KV{Key: "Statement", Value: edit.List(append([]edit.Value{
 					denyInsecureTransportStatement(name),
 					edit.Map(
 						edit.KV{Key: "Sid", Value: edit.Str("S3ServerAccessLogs")},
@@ -830,7 +830,7 @@ func useAccessLogsBucket(pass *analysis.Pass, b *edit.Builder, except *template.
 						edit.KV{Key: "Resource", Value: edit.Sub("${" + name + ".Arn}/*")},
 						edit.KV{Key: "Condition", Value: sourceAccountCondition()},
 					),
-				)},
+				}, extra...)...)},
 			)},
 		)},
 	))
@@ -978,8 +978,8 @@ var S3ObjectLock = &analysis.Rule{
 tagged ` + "`DataClassification: audit`" + `) has no ` + "`ObjectLockEnabled: true`" + ` with an
 ` + "`ObjectLockConfiguration.Rule.DefaultRetention`" + `. Versioning lets deleted logs be recovered, but
 anyone allowed to delete versions can still erase them; Object Lock makes log objects immutable for the
-retention period. Buckets that receive S3 server access logs are skipped: S3 cannot deliver access logs
-to a bucket with a default retention.
+retention period. Buckets that receive S3 server access logs are skipped, since S3 cannot deliver access
+logs to a bucket with a default retention, and so are load-balancer log buckets, which usually share them.
 
 **Why an auditor cares.** C1.1 and PI1.5 ask that stored evidence be protected from alteration and
 early deletion; immutability by construction is stronger evidence than permissions alone, and it
@@ -994,7 +994,7 @@ Use ` + "`COMPLIANCE`" + ` mode only deliberately: not even the root user can sh
 
 func checkObjectLock(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if !isAuditBucket(pass, r) || accessLogTargets(pass)[r] {
+	if !isAuditBucket(pass, r) || logTargets(pass)[r] {
 		return
 	}
 	retention := []string{"ObjectLockConfiguration", "Rule", "DefaultRetention"}
