@@ -257,6 +257,16 @@ func withValue(pass *analysis.Pass, b *edit.Builder, produce func(*edit.Builder)
 	produce(b)
 }
 
+// allLiteral reports whether every alternative of v is a literal.
+func allLiteral(v template.Value) bool {
+	for _, a := range v {
+		if a.Kind != template.Literal {
+			return false
+		}
+	}
+	return len(v) > 0
+}
+
 // isAbsent reports whether an alternative is Absent.
 func isAbsent(a template.Alt) bool { return a.Kind == template.Absent }
 
@@ -590,6 +600,9 @@ func checkBucketEncryption(pass *analysis.Pass) {
 			pass.ReportVerdict(v, w, f)
 			continue
 		}
+		if !allLiteral(algo) {
+			continue // the algorithm is not known to be aws:kms: nothing to say about its key
+		}
 		key := evalPath(t, item, "ServerSideEncryptionByDefault", "KMSMasterKeyID")
 		v, w = key.Judge(func(a template.Alt) bool {
 			return a.Kind == template.Absent || (a.Kind == template.Literal && strings.EqualFold(a.Text(), "alias/aws/s3"))
@@ -766,19 +779,35 @@ var accessLogsBucketName = regexp.MustCompile(`(?i)access.?logs?|server.?logs?|s
 // the first existing access-log destination, else an unconditional bucket
 // whose logical id says it is for access logs, else nil.
 func accessLogsBucket(pass *analysis.Pass, except *template.Resource) *template.Resource {
-	t := pass.Template
-	targets := accessLogTargets(pass)
-	for _, b := range t.ResourcesOfType(bucketType) {
-		if b != except && targets[b] && b.Condition == "" {
-			return b
-		}
-	}
-	for _, b := range t.ResourcesOfType(bucketType) {
-		if b != except && b.Condition == "" && accessLogsBucketName.MatchString(b.Name) {
+	for _, b := range accessLogsCandidates(pass) {
+		if b != except {
 			return b
 		}
 	}
 	return nil
+}
+
+// accessLogsCandidates lists, once per analysis, the unconditional buckets
+// that can take access logs: existing S3 access-log destinations first, in
+// document order, then buckets whose logical id says they are for access
+// logs.
+func accessLogsCandidates(pass *analysis.Pass) []*template.Resource {
+	return pass.Memo("accessLogsCandidates", func() any {
+		t := pass.Template
+		targets := accessLogTargets(pass)
+		var out []*template.Resource
+		for _, b := range t.ResourcesOfType(bucketType) {
+			if targets[b] && b.Condition == "" {
+				out = append(out, b)
+			}
+		}
+		for _, b := range t.ResourcesOfType(bucketType) {
+			if !targets[b] && b.Condition == "" && accessLogsBucketName.MatchString(b.Name) {
+				out = append(out, b)
+			}
+		}
+		return out
+	}).([]*template.Resource)
 }
 
 // useAccessLogsBucket returns the value a fix writes into
