@@ -1003,8 +1003,8 @@ var S3ObjectLock = &analysis.Rule{
 	Severity: analysis.Info,
 	Controls: []string{"C1.1", "PI1.5", "CC7.3"},
 	Types:    []string{bucketType},
-	Doc: `A bucket that holds audit evidence (trail, Config or flow-log destination, load-balancer logs, or
-tagged ` + "`DataClassification: audit`" + `) has no ` + "`ObjectLockEnabled: true`" + ` with an
+	Doc: `A bucket that holds audit evidence (trail, Config or flow-log destination, or tagged
+` + "`DataClassification: audit`" + `) has no ` + "`ObjectLockEnabled: true`" + ` with an
 ` + "`ObjectLockConfiguration.Rule.DefaultRetention`" + `. Versioning lets deleted logs be recovered, but
 anyone allowed to delete versions can still erase them; Object Lock makes log objects immutable for the
 retention period. Buckets that receive S3 server access logs are skipped, since S3 cannot deliver access
