@@ -607,6 +607,15 @@ func checkKeyConsumers(pass *analysis.Pass) {
 				continue
 			}
 			if need != "" && keyAllows(key, need) {
+				if st, value := excludingStatement(pass.Template, key, u); st != nil {
+					pass.Report(analysis.Finding{
+						Span:     u.node.Span,
+						Resource: u.res.Name,
+						Message: kindConsumerPrefix(u, key) + ", but the key's " + kindName(u.kind) + " statement" + sidSuffix(st) +
+							" only admits " + value + ", which cannot be " + u.res.Name + ": correct the condition so that it matches " + u.res.Name,
+						Related: []analysis.Related{{Span: st.Span, Message: "the statement whose condition excludes " + u.res.Name}},
+					})
+				}
 				continue
 			}
 			if need == "" {
@@ -645,6 +654,136 @@ func kindConsumerMessage(u keyUse, key *template.Resource) string {
 	}
 	return "topic " + u.res.Name + " receives EventBridge events and is encrypted with key " + key.Name + ", whose policy does not allow events.amazonaws.com " +
 		"kms:GenerateDataKey* and kms:Decrypt: events are dropped; add the publishers statement to the key policy"
+}
+
+func kindConsumerPrefix(u keyUse, key *template.Resource) string {
+	if u.kind == keyForCloudTrail {
+		return "trail " + u.res.Name + " encrypts its logs with key " + key.Name
+	}
+	return "log group " + u.res.Name + " is encrypted with key " + key.Name
+}
+
+// excludingStatement returns, when every statement of key that grants a
+// trail or log group consumer its data-key action has a condition on the
+// consumer's ARN that cannot match it, the first such statement and the
+// condition text ("aws:SourceArn arn:...:trail/other"); else nil.
+func excludingStatement(t *template.Template, key *template.Resource, u keyUse) (*template.Node, string) {
+	var arn, service string
+	var keys []string
+	switch u.kind {
+	case keyForCloudTrail:
+		name, ok := stringPattern(u.res.Property("TrailName"))
+		if !ok || u.res.Property("TrailName") == nil {
+			return nil, ""
+		}
+		arn = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + name
+		service, keys = "cloudtrail.amazonaws.com", []string{"aws:sourcearn", "kms:encryptioncontext:aws:cloudtrail:arn"}
+	case keyForLogs:
+		name, ok := stringPattern(u.res.Property("LogGroupName"))
+		if !ok || u.res.Property("LogGroupName") == nil {
+			return nil, ""
+		}
+		arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:" + name
+		service, keys = "logs.amazonaws.com", []string{"aws:sourcearn", "kms:encryptioncontext:aws:logs:arn"}
+	default:
+		return nil, ""
+	}
+	var first *template.Node
+	var firstWhy string
+	for _, st := range statements(key.Property("KeyPolicy")) {
+		if effect(st) != "allow" || !principalHasService(st, service) || !actionsCover(st, "kms:GenerateDataKey*") {
+			continue
+		}
+		why := conditionExcludes(st, keys, arn)
+		if why == "" {
+			return nil, ""
+		}
+		if first == nil {
+			first, firstWhy = st, why
+		}
+	}
+	return first, firstWhy
+}
+
+// conditionExcludes returns a description of the first condition of st on
+// one of keys (lower-case) that no value of arn can satisfy, or "".
+func conditionExcludes(st *template.Node, keys []string, arn string) string {
+	c := st.Get("Condition")
+	if c == nil || c.Kind != template.Mapping {
+		return ""
+	}
+	for _, op := range c.Pairs {
+		name := strings.ToLower(op.Key.Value)
+		like := name == "stringlike" || name == "arnlike"
+		if !like && name != "stringequals" && name != "arnequals" || op.Value.Kind != template.Mapping {
+			continue
+		}
+		for _, kv := range op.Value.Pairs {
+			if !contains(keys, strings.ToLower(kv.Key.Value)) {
+				continue
+			}
+			may := false
+			var shown string
+			for _, v := range kv.Value.List() {
+				p, ok := stringPattern(v)
+				if !ok || arnMayMatch(p, arn, like) {
+					may = true
+					break
+				}
+				shown = p
+			}
+			if !may && shown != "" {
+				return kv.Key.Value + " " + shown
+			}
+		}
+	}
+	return ""
+}
+
+var anyPartition = regexp.MustCompile(`^arn:aws(-[a-z-]+)?:`)
+
+// arnMayMatch reports whether the condition value pattern (with ${X}
+// variables) may equal, or for like match, the consumer's ARN pattern.
+// Only a difference between two known texts counts as a mismatch: a
+// literal region or account against ${AWS::Region} or ${AWS::AccountId},
+// or different variables, may match.
+func arnMayMatch(pattern, arn string, like bool) bool {
+	pattern = anyPartition.ReplaceAllString(pattern, "arn:${AWS::Partition}:")
+	ps := strings.SplitN(pattern, ":", 6)
+	as := strings.SplitN(arn, ":", 6)
+	if len(ps) != 6 || len(as) != 6 {
+		return true
+	}
+	for i := range ps {
+		p, a := ps[i], as[i]
+		if p == a || (like && globMatch(p, a)) {
+			continue
+		}
+		if !strings.Contains(p, "${") && !strings.Contains(a, "${") {
+			return false
+		}
+		if sameVariables(p, a) {
+			return false
+		}
+	}
+	return true
+}
+
+var subVariable = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// sameVariables reports whether two texts use the same ${X} variables in
+// the same order, so that their literal difference is a real one.
+func sameVariables(a, b string) bool {
+	va, vb := subVariable.FindAllString(a, -1), subVariable.FindAllString(b, -1)
+	if len(va) != len(vb) {
+		return false
+	}
+	for i := range va {
+		if va[i] != vb[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // keyAllowsServices reports whether the key's policy allows each service
