@@ -115,7 +115,7 @@ var callerLimitingKeys = []string{
 }
 
 // hasConditionKey reports whether a statement has a positive (not negated,
-// not IfExists) condition on one of keys (lower-case; a trailing * in a key
+// not IfExists, not a Null test) condition on one of keys (lower-case; a trailing * in a key
 // matches any suffix).
 func hasConditionKey(st *template.Node, keys ...string) bool {
 	c := st.Get("Condition")
@@ -124,7 +124,7 @@ func hasConditionKey(st *template.Node, keys ...string) bool {
 	}
 	for _, op := range c.Pairs {
 		name := strings.ToLower(op.Key.Value)
-		if strings.Contains(name, "not") || strings.HasSuffix(name, "ifexists") || op.Value.Kind != template.Mapping {
+		if strings.Contains(name, "not") || strings.HasSuffix(name, "ifexists") || name == "null" || op.Value.Kind != template.Mapping {
 			continue
 		}
 		for _, kv := range op.Value.Pairs {

@@ -41,7 +41,9 @@ SQS: set ` + "`SqsManagedSseEnabled: true`" + `, or ` + "`KmsMasterKeyId`" + ` f
 func checkMessagingEncryption(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	kms := r.Property("KmsMasterKeyId")
-	kv, kw := t.Eval(kms).Judge(isAbsent)
+	kv, kw := selfConsistent(t, t.Eval(kms)).Judge(func(a template.Alt) bool {
+		return a.Kind == template.Absent || (a.Kind == template.Literal && a.Node.IsScalar() && strings.TrimSpace(a.Node.Value) == "")
+	})
 	if kv == template.Pass {
 		return
 	}
@@ -102,6 +104,22 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 			pass.ReportVerdict(combine(kv, v), w, f)
 		}
 	}
+}
+
+// selfConsistent drops the alternatives whose parameter value contradicts
+// the conditions that select them: in !If [CreateKmsKey, !GetAtt K.Arn,
+// !Ref ExistingKmsKeyArn], the parameter's '' default is only the value
+// when CreateKmsKey is false, which that very default makes impossible.
+func selfConsistent(t *template.Template, v template.Value) template.Value {
+	out := make(template.Value, 0, len(v))
+	for _, a := range v {
+		if a.Kind == template.Literal && a.Param != "" && len(a.Conds) > 0 &&
+			len(t.Assume(template.Value{a}, map[string]string{a.Param: a.Text()})) == 0 {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func isAbsent(a template.Alt) bool { return a.Kind == template.Absent }
