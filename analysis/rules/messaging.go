@@ -108,7 +108,7 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 
 // selfConsistent drops the alternatives whose parameter value contradicts
 // the conditions that select them: in !If [CreateKmsKey, !GetAtt K.Arn,
-// !Ref ExistingKmsKeyArn], the parameter's '' default is only the value
+// !Ref ExistingKmsKeyArn], the parameter's empty default is only the value
 // when CreateKmsKey is false, which that very default makes impossible.
 func selfConsistent(t *template.Template, v template.Value) template.Value {
 	out := make(template.Value, 0, len(v))
