@@ -574,6 +574,9 @@ services acting on their own. Without it the deployment fails or logging silentl
   rules publish to needs ` + "`events.amazonaws.com`" + `: warning. (Topics behind CloudWatch alarms are
   SOC2-TPL-110's.)
 
+A statement whose ` + "`aws:SourceArn`" + ` or encryption-context condition names another trail or log group than
+the consumer (a trail renamed after the policy was written) does not count.
+
 **Why an auditor cares.** Monitoring (CC7.2) depends on the audit trail and the security logs actually
 being written; encryption of those logs (CC6.1) must not be the reason they are not.
 
