@@ -825,7 +825,7 @@ func keyUses(pass *analysis.Pass) map[*template.Resource][]keyUse {
 			if n == nil {
 				return
 			}
-			if k := resolveKey(t, n); k != nil {
+			if k := resolveKey(pass, n); k != nil {
 				out[k] = append(out[k], keyUse{r, n, kind})
 			}
 		}
@@ -895,26 +895,38 @@ func kindNames(kinds []string) []string {
 // resolveKey returns the in-template KMS key a key property designates:
 // directly (Ref, GetAtt, If branches) or through an in-template
 // AWS::KMS::Alias (Ref to it, or its literal alias name or ARN).
-func resolveKey(t *template.Template, n *template.Node) *template.Resource {
+func resolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
+	t := pass.Template
 	if k := keyOf(t, n); k != nil {
 		return k
 	}
 	if a := resolveOfType(t, n, kmsAliasType); a != nil {
 		return keyOf(t, a.Property("TargetKeyId"))
 	}
+	aliases := keyAliases(pass)
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
-		i := strings.Index(s, "alias/")
-		if alt.Kind != template.Literal || i < 0 {
-			continue
-		}
-		for _, a := range t.ResourcesOfType(kmsAliasType) {
-			if a.Property("AliasName").Text() == s[i:] {
+		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
+			if a := aliases[s[i:]]; a != nil {
 				return keyOf(t, a.Property("TargetKeyId"))
 			}
 		}
 	}
 	return nil
+}
+
+// keyAliases maps the literal names of the template's KMS aliases
+// (alias/...) to the alias resources, computed once per analysis.
+func keyAliases(pass *analysis.Pass) map[string]*template.Resource {
+	return pass.Memo("kmsKeyAliases", func() any {
+		out := map[string]*template.Resource{}
+		for _, a := range pass.Template.ResourcesOfType(kmsAliasType) {
+			if name := a.Property("AliasName").Text(); name != "" {
+				out[name] = a
+			}
+		}
+		return out
+	}).(map[string]*template.Resource)
 }
 
 var kmsRules = []*analysis.Rule{KMSKeyRotation, KMSKeyPublicPrincipal, KMSKeyPolicyRootOnly, KMSServiceStatementUnscoped, KMSKeyConsumers}

@@ -205,7 +205,7 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 			pass.ReportVerdict(v, w, f)
 			continue
 		}
-		key := resolveKey(t, kms)
+		key := resolveKey(pass, kms)
 		if key == nil || keyAllowsServices(key, services, "kms:GenerateDataKey*", "kms:Decrypt") {
 			continue
 		}
