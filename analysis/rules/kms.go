@@ -25,8 +25,8 @@ var KMSKeyRotation = &analysis.Rule{
 	Types:    []string{kmsKeyType},
 	Doc: `A symmetric KMS key whose ` + "`EnableKeyRotation`" + ` is absent or false keeps the same key material for as
 long as the key exists. Everything it ever protected stays decryptable with that one secret, and a leak of
-it (or of a data key wrapped by it) is never bounded in time. Asymmetric and HMAC keys cannot rotate
-automatically and are not reported.
+it (or of a data key wrapped by it) is never bounded in time. Asymmetric and HMAC keys, and keys with
+imported key material (` + "`Origin: EXTERNAL`" + `), cannot rotate automatically and are not reported.
 
 **Why an auditor cares.** Protecting encryption keys is one of the points of focus of CC6.1, and
 periodic rotation is the control auditors expect to see configured for keys that guard customer or
@@ -45,7 +45,11 @@ func checkKeyRotation(pass *analysis.Pass) {
 	spec, _ := t.Eval(key.Property("KeySpec")).Judge(func(a template.Alt) bool {
 		return a.Kind == template.Literal && !strings.EqualFold(a.Text(), "SYMMETRIC_DEFAULT")
 	})
-	if spec != template.Pass {
+	// Nor do keys whose material is imported (Origin: EXTERNAL).
+	origin, _ := t.Eval(key.Property("Origin")).Judge(func(a template.Alt) bool {
+		return a.Kind == template.Literal && !strings.EqualFold(a.Text(), "AWS_KMS")
+	})
+	if spec != template.Pass || origin != template.Pass {
 		return
 	}
 	prop := key.Property("EnableKeyRotation")
