@@ -144,15 +144,15 @@ var secretPatterns = []struct {
 }{
 	{regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`), "an AWS access key id"},
 	{regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----`), "a private key"},
-	{regexp.MustCompile(`(?i)(?:^|[^a-z0-9])[a-z0-9_]*?(?:password|passwd|pwd|secret|token|api_?key)\s*=\s*["']?[^\s"'$<>{}()%;&|` + "`" + `]{4,}`), "a password assignment"},
-	{regexp.MustCompile(`(?i)(?:^|[^a-z0-9])[a-z0-9_]*?(?:password|passwd)\s*:\s+["']?[^\s"'$<>{}()%;&|` + "`" + `]{4,}`), "a password assignment"},
+	{regexp.MustCompile(`(?i)(?:^|[^a-z0-9])[a-z0-9_]*?(?:password|passwd|pwd|secret|token|api[_-]?key)\s*=\s*["']?[^\s"'$<>{}()%;&|` + "`" + `]{4,}`), "a credential assignment"},
+	{regexp.MustCompile(`(?i)(?:^|[^a-z0-9])[a-z0-9_]*?(?:password|passwd)\s*:\s+["']?[^\s"'$<>{}()%;&|` + "`" + `]{4,}`), "a credential assignment"},
 }
 
 // secretName recognises variable and parameter names that hold secrets;
 // notSecretName the names that only point at one (an ARN, a name, a path)
 // or describe it.
 var (
-	secretName    = regexp.MustCompile(`(?i)password|passwd|secret|token|api_?key|private_?key|credential`)
+	secretName    = regexp.MustCompile(`(?i)password|passwd|secret|token|api[_-]?key|private[_-]?key|credential`)
 	notSecretName = regexp.MustCompile(`(?i)(arn|name|id|path|file|url|uri|endpoint|region|ttl|length|header|type|param|parameter|ref|version|days|seconds|enabled|expiry|expiration)$`)
 	plainNumber   = regexp.MustCompile(`^[0-9.]+$`)
 )
