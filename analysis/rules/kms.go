@@ -822,7 +822,7 @@ type keyUse struct {
 // of their own (trails, log groups, Config delivery channels, topics that
 // alarms or EventBridge publish to), computed once per analysis.
 func keyUses(pass *analysis.Pass) map[*template.Resource][]keyUse {
-	return pass.Memo("kmsKeyUses", func() any {
+	return pass.Memo("kms.keyUses", func() any {
 		t := pass.Template
 		out := map[*template.Resource][]keyUse{}
 		add := func(r *template.Resource, n *template.Node, kind string) {
@@ -922,7 +922,7 @@ func resolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
 // keyAliases maps the literal names of the template's KMS aliases
 // (alias/...) to the alias resources, computed once per analysis.
 func keyAliases(pass *analysis.Pass) map[string]*template.Resource {
-	return pass.Memo("kmsKeyAliases", func() any {
+	return pass.Memo("kms.keyAliases", func() any {
 		out := map[string]*template.Resource{}
 		for _, a := range pass.Template.ResourcesOfType(kmsAliasType) {
 			if name := a.Property("AliasName").Text(); name != "" {

@@ -238,7 +238,7 @@ type publishers struct{ alarms, events map[*template.Resource]bool }
 // notify (AlarmActions, OKActions, InsufficientDataActions) and those that
 // EventBridge rules target, computed once per analysis.
 func topicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource]bool) {
-	p := pass.Memo("topicPublishers", func() any {
+	p := pass.Memo("messaging.topicPublishers", func() any {
 		t := pass.Template
 		p := publishers{map[*template.Resource]bool{}, map[*template.Resource]bool{}}
 		mark := func(m map[*template.Resource]bool, n *template.Node) {

@@ -88,7 +88,7 @@ func checkSecretRotation(pass *analysis.Pass) {
 // SecretTargetAttachment, whose Ref is the secret's ARN), computed once per
 // analysis.
 func rotationSchedules(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
-	return pass.Memo("rotationSchedules", func() any {
+	return pass.Memo("secrets.rotationSchedules", func() any {
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
 		for _, rs := range t.ResourcesOfType(rotationScheduleType) {
