@@ -11,9 +11,9 @@ import (
 )
 
 const (
-	kmsAliasType       = "AWS::KMS::Alias"
-	logGroupType       = "AWS::Logs::LogGroup"
-	deliveryChannelTyp = "AWS::Config::DeliveryChannel"
+	kmsAliasType           = "AWS::KMS::Alias"
+	kmsLogGroupType        = "AWS::Logs::LogGroup"
+	kmsDeliveryChannelType = "AWS::Config::DeliveryChannel"
 )
 
 // KMSKeyRotation reports symmetric KMS keys without automatic rotation.
@@ -111,17 +111,17 @@ encrypts rests on nobody knowing an ARN.
 	Check: checkKeyPublicPrincipal,
 }
 
-// callerLimitingKeys are the condition keys that restrict who may use a
+// kmsCallerLimitingKeys are the condition keys that restrict who may use a
 // statement with a wildcard principal.
-var callerLimitingKeys = []string{
+var kmsCallerLimitingKeys = []string{
 	"kms:calleraccount", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths",
 	"aws:principalarn", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "kms:viaservice",
 }
 
-// hasConditionKey reports whether a statement has a positive (not negated,
+// kmsHasConditionKey reports whether a statement has a positive (not negated,
 // not IfExists, not a Null test) condition on one of keys (lower-case; a trailing * in a key
 // matches any suffix).
-func hasConditionKey(st *template.Node, keys ...string) bool {
+func kmsHasConditionKey(st *template.Node, keys ...string) bool {
 	c := st.Get("Condition")
 	if c == nil || c.Kind != template.Mapping {
 		return false
@@ -143,9 +143,9 @@ func hasConditionKey(st *template.Node, keys ...string) bool {
 	return false
 }
 
-// wildcardPrincipalNode returns the node that makes a statement's principal
+// kmsWildcardPrincipal returns the node that makes a statement's principal
 // everyone: the "*" scalar itself, or null.
-func wildcardPrincipalNode(st *template.Node) *template.Node {
+func kmsWildcardPrincipal(st *template.Node) *template.Node {
 	p := st.Get("Principal")
 	if p.Text() == "*" {
 		return p
@@ -161,14 +161,14 @@ func wildcardPrincipalNode(st *template.Node) *template.Node {
 func checkKeyPublicPrincipal(pass *analysis.Pass) {
 	key := pass.Resource
 	for _, st := range statements(key.Property("KeyPolicy")) {
-		star := wildcardPrincipalNode(st)
-		if effect(st) != "allow" || star == nil || hasConditionKey(st, callerLimitingKeys...) {
+		star := kmsWildcardPrincipal(st)
+		if effect(st) != "allow" || star == nil || kmsHasConditionKey(st, kmsCallerLimitingKeys...) {
 			continue
 		}
 		st := st
 		f := analysis.Finding{
 			Span: star.Span,
-			Message: "key " + key.Name + " lets any AWS principal in any account use it" + sidSuffix(st) +
+			Message: "key " + key.Name + " lets any AWS principal in any account use it" + kmsSidSuffix(st) +
 				": name the principals, or add a kms:CallerAccount or aws:PrincipalOrgID condition",
 		}
 		f.Fixes = append(f.Fixes, pass.NewFix("Limit the statement to callers in this account (kms:CallerAccount)", func(b *edit.Builder) {
@@ -186,8 +186,8 @@ func checkKeyPublicPrincipal(pass *analysis.Pass) {
 	}
 }
 
-// sidSuffix names a statement by its Sid, for messages: " (statement X)".
-func sidSuffix(st *template.Node) string {
+// kmsSidSuffix names a statement by its Sid, for messages: " (statement X)".
+func kmsSidSuffix(st *template.Node) string {
 	if sid := st.Get("Sid").Text(); sid != "" {
 		return " (statement " + sid + ")"
 	}
@@ -237,7 +237,7 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 		return
 	default:
 		for _, st := range sts {
-			if !isRootKeyStatement(t, st) {
+			if !kmsIsRootStatement(t, st) {
 				return
 			}
 		}
@@ -247,9 +247,9 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 				"key-administrator and service statements for its consumers",
 		}
 	}
-	kinds := consumerKinds(pass, key)
+	kinds := kmsConsumerKinds(pass, key)
 	if len(kinds) > 0 {
-		fix := pass.NewFix("Add the service statements for "+strings.Join(kindNames(kinds), ", ")+" to "+key.Name, func(b *edit.Builder) {
+		fix := pass.NewFix("Add the service statements for "+strings.Join(kmsKindNames(kinds), ", ")+" to "+key.Name, func(b *edit.Builder) {
 			addKeyStatements(b, key, kinds...)
 		})
 		if len(fix.Edits) > 0 {
@@ -264,7 +264,7 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 				edit.KV{Key: "Description", Value: edit.Str("Role that administers (but cannot use) the key; it must exist before the key is created")},
 			))
 		}
-		st := keyAdminStatement(param)
+		st := kmsKeyAdminStatement(param)
 		if list := policy.Get("Statement"); list != nil && list.Kind == template.Sequence {
 			b.Append(list, st)
 		} else if policy == nil || policy.Kind == template.Null {
@@ -281,9 +281,9 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 	pass.Report(f)
 }
 
-// keyAdminStatement is the F1 key-administrator statement: manage the key,
+// kmsKeyAdminStatement is the F1 key-administrator statement: manage the key,
 // never use it.
-func keyAdminStatement(param string) edit.Value {
+func kmsKeyAdminStatement(param string) edit.Value {
 	return edit.Map(
 		edit.KV{Key: "Sid", Value: edit.Str("KeyAdministrators")},
 		edit.KV{Key: "Effect", Value: edit.Str("Allow")},
@@ -295,11 +295,11 @@ func keyAdminStatement(param string) edit.Value {
 	)
 }
 
-var rootPrincipalARN = regexp.MustCompile(`^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::(\$\{AWS::AccountId\}|\d{12}):root$`)
+var kmsRootPrincipalARN = regexp.MustCompile(`^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::(\$\{AWS::AccountId\}|\d{12}):root$`)
 
-// isRootKeyStatement reports whether a statement is AWS's default one: Allow
+// kmsIsRootStatement reports whether a statement is AWS's default one: Allow
 // kms:* (or *) to the account root.
-func isRootKeyStatement(t *template.Template, st *template.Node) bool {
+func kmsIsRootStatement(t *template.Template, st *template.Node) bool {
 	if effect(st) != "allow" || st.Get("Condition") != nil {
 		return false
 	}
@@ -317,29 +317,29 @@ func isRootKeyStatement(t *template.Template, st *template.Node) bool {
 		return false
 	}
 	for _, p := range aws {
-		if !isAccountRoot(p) {
+		if !kmsIsAccountRoot(p) {
 			return false
 		}
 	}
 	return true
 }
 
-// isAccountRoot reports whether a principal value designates this account
+// kmsIsAccountRoot reports whether a principal value designates this account
 // (or a literal account) as a whole.
-func isAccountRoot(n *template.Node) bool {
+func kmsIsAccountRoot(n *template.Node) bool {
 	switch {
 	case n.IsFn("Ref"):
 		return n.Arg.Text() == "AWS::AccountId"
 	case n.IsScalar():
-		return rootPrincipalARN.MatchString(n.Value) || regexp.MustCompile(`^\d{12}$`).MatchString(n.Value)
+		return kmsRootPrincipalARN.MatchString(n.Value) || regexp.MustCompile(`^\d{12}$`).MatchString(n.Value)
 	}
-	s, ok := stringPattern(n)
-	return ok && (rootPrincipalARN.MatchString(s) || s == "${AWS::AccountId}")
+	s, ok := kmsStringPattern(n)
+	return ok && (kmsRootPrincipalARN.MatchString(s) || s == "${AWS::AccountId}")
 }
 
-// stringPattern renders a string-valued node with ${X} for its variables:
+// kmsStringPattern renders a string-valued node with ${X} for its variables:
 // literals as is, Sub templates, Join of renderable parts, Ref X as ${X}.
-func stringPattern(n *template.Node) (string, bool) {
+func kmsStringPattern(n *template.Node) (string, bool) {
 	switch {
 	case n.IsScalar():
 		return n.Value, true
@@ -366,7 +366,7 @@ func stringPattern(n *template.Node) (string, bool) {
 		}
 		var parts []string
 		for _, it := range a.Items[1].Items {
-			s, ok := stringPattern(it)
+			s, ok := kmsStringPattern(it)
 			if !ok {
 				return "", false
 			}
@@ -405,9 +405,9 @@ dependency), CloudWatch Logs with ` + "`ArnLike kms:EncryptionContext:aws:logs:a
 	Check: checkKeyServiceStatements,
 }
 
-// confusedDeputyKeys are the condition keys that tie a service's calls to
+// kmsConfusedDeputyKeys are the condition keys that tie a service's calls to
 // this account's resources.
-var confusedDeputyKeys = []string{"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "kms:encryptioncontext:*", "kms:encryptioncontextkeys"}
+var kmsConfusedDeputyKeys = []string{"aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "kms:encryptioncontext:*", "kms:encryptioncontextkeys"}
 
 func checkKeyServiceStatements(pass *analysis.Pass) {
 	key := pass.Resource
@@ -418,22 +418,22 @@ func checkKeyServiceStatements(pass *analysis.Pass) {
 			continue
 		}
 		st := st
-		services := serviceNames(svc)
-		consumer := serviceConsumer(services)
-		if allKMS(st) {
+		services := kmsServiceNames(svc)
+		consumer := kmsServiceConsumer(services)
+		if kmsAllActions(st) {
 			f := analysis.Finding{
 				Span: st.Get("Action").Span,
-				Message: "key " + key.Name + " grants every KMS action to " + strings.Join(services, ", ") + sidSuffix(st) +
+				Message: "key " + key.Name + " grants every KMS action to " + strings.Join(services, ", ") + kmsSidSuffix(st) +
 					": allow only the actions the service uses, scoped to this account",
 			}
 			if consumer != "" && list != nil && list.Kind == template.Sequence {
-				f.Fixes = []analysis.Fix{pass.NewFix("Allow only the actions "+kindName(consumer)+" uses, scoped to this account", func(b *edit.Builder) {
+				f.Fixes = []analysis.Fix{pass.NewFix("Allow only the actions "+kmsKindName(consumer)+" uses, scoped to this account", func(b *edit.Builder) {
 					actions := keyConsumers[consumer].actions
 					if consumer == keyForCloudTrail {
 						// DescribeKey carries no encryption context: it
 						// gets a statement of its own, as in F1.
 						actions = actions[:1]
-						if !otherStatementAllows(key, st, "cloudtrail.amazonaws.com", "kms:DescribeKey") {
+						if !kmsOtherStatementAllows(key, st, "cloudtrail.amazonaws.com", "kms:DescribeKey") {
 							b.Append(list, keyStatements(keyForCloudTrail)[1])
 						}
 					}
@@ -442,26 +442,26 @@ func checkKeyServiceStatements(pass *analysis.Pass) {
 					} else {
 						b.Replace(st.Get("Action"), edit.Strs(actions...))
 					}
-					if !hasConditionKey(st, confusedDeputyKeys...) {
-						addDeputyCondition(b, st, consumer)
+					if !kmsHasConditionKey(st, kmsConfusedDeputyKeys...) {
+						kmsAddDeputyCondition(b, st, consumer)
 					}
 				})}
 			}
 			pass.Report(f)
 			continue
 		}
-		if describeOnly(st) || hasConditionKey(st, confusedDeputyKeys...) {
+		if kmsDescribeOnly(st) || kmsHasConditionKey(st, kmsConfusedDeputyKeys...) {
 			continue
 		}
 		f := analysis.Finding{
 			Span: svc.Span,
-			Message: "key " + key.Name + " lets " + strings.Join(services, ", ") + " use it for any account" + sidSuffix(st) +
+			Message: "key " + key.Name + " lets " + strings.Join(services, ", ") + " use it for any account" + kmsSidSuffix(st) +
 				": add an aws:SourceArn, aws:SourceAccount or kms:EncryptionContext condition",
 		}
 		f.Fixes = []analysis.Fix{pass.NewFix("Add a confused-deputy condition", func(b *edit.Builder) {
-			addDeputyCondition(b, st, consumer)
+			kmsAddDeputyCondition(b, st, consumer)
 		})}
-		if consumer == keyForCloudTrail && !onlyActions(st, "kms:generatedatakey*") {
+		if consumer == keyForCloudTrail && !kmsOnlyActions(st, "kms:generatedatakey*") {
 			// The encryption context exists only on data-key calls; a
 			// statement with other actions is scoped by account instead.
 			f.Fixes = []analysis.Fix{pass.NewFix("Add a confused-deputy condition (aws:SourceAccount)", func(b *edit.Builder) {
@@ -472,10 +472,10 @@ func checkKeyServiceStatements(pass *analysis.Pass) {
 	}
 }
 
-// addDeputyCondition scopes a service statement to this account: by
+// kmsAddDeputyCondition scopes a service statement to this account: by
 // encryption context for CloudTrail and CloudWatch Logs (F1), else by
 // aws:SourceAccount.
-func addDeputyCondition(b *edit.Builder, st *template.Node, consumer string) {
+func kmsAddDeputyCondition(b *edit.Builder, st *template.Node, consumer string) {
 	switch consumer {
 	case keyForCloudTrail:
 		b.SetPath(st, []string{"Condition", "StringLike", "kms:EncryptionContext:aws:cloudtrail:arn"},
@@ -488,9 +488,9 @@ func addDeputyCondition(b *edit.Builder, st *template.Node, consumer string) {
 	}
 }
 
-// otherStatementAllows reports whether a statement of key's policy other
+// kmsOtherStatementAllows reports whether a statement of key's policy other
 // than skip allows service the action.
-func otherStatementAllows(key *template.Resource, skip *template.Node, service, action string) bool {
+func kmsOtherStatementAllows(key *template.Resource, skip *template.Node, service, action string) bool {
 	for _, st := range statements(key.Property("KeyPolicy")) {
 		if st != skip && effect(st) == "allow" && principalHasService(st, service) && actionsCover(st, action) {
 			return true
@@ -499,21 +499,21 @@ func otherStatementAllows(key *template.Resource, skip *template.Node, service, 
 	return false
 }
 
-// serviceNames returns the service principals of a statement as written
+// kmsServiceNames returns the service principals of a statement as written
 // (Sub templates with their variables).
-func serviceNames(svc *template.Node) []string {
+func kmsServiceNames(svc *template.Node) []string {
 	var out []string
 	for _, v := range svc.List() {
-		if s, ok := stringPattern(v); ok {
+		if s, ok := kmsStringPattern(v); ok {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// serviceConsumer returns the F1 consumer a single-service principal is,
+// kmsServiceConsumer returns the F1 consumer a single-service principal is,
 // or "".
-func serviceConsumer(services []string) string {
+func kmsServiceConsumer(services []string) string {
 	if len(services) != 1 {
 		return ""
 	}
@@ -528,8 +528,8 @@ func serviceConsumer(services []string) string {
 	return ""
 }
 
-// allKMS reports whether a statement allows every KMS action.
-func allKMS(st *template.Node) bool {
+// kmsAllActions reports whether a statement allows every KMS action.
+func kmsAllActions(st *template.Node) bool {
 	for _, a := range literalStrings(st.Get("Action")) {
 		if a == "*" || strings.EqualFold(a, "kms:*") {
 			return true
@@ -538,15 +538,15 @@ func allKMS(st *template.Node) bool {
 	return false
 }
 
-// describeOnly reports whether every action of a statement is
+// kmsDescribeOnly reports whether every action of a statement is
 // kms:DescribeKey, which reads metadata and never uses the key.
-func describeOnly(st *template.Node) bool {
-	return onlyActions(st, "kms:describekey")
+func kmsDescribeOnly(st *template.Node) bool {
+	return kmsOnlyActions(st, "kms:describekey")
 }
 
-// onlyActions reports whether the statement's actions are all literals equal
+// kmsOnlyActions reports whether the statement's actions are all literals equal
 // (case-insensitively) to one of want.
-func onlyActions(st *template.Node, want ...string) bool {
+func kmsOnlyActions(st *template.Node, want ...string) bool {
 	actions := st.Get("Action").List()
 	if len(actions) == 0 {
 		return false
@@ -590,7 +590,7 @@ statement. The quick fix does it.`,
 }
 
 func checkKeyConsumers(pass *analysis.Pass) {
-	uses := keyUses(pass)
+	uses := kmsKeyUses(pass)
 	keys := make([]*template.Resource, 0, len(uses))
 	for k := range uses {
 		keys = append(keys, k)
@@ -605,20 +605,20 @@ func checkKeyConsumers(pass *analysis.Pass) {
 				need = u.kind
 			case keyForConfig:
 				need, sev = u.kind, analysis.Warning
-			case keyForEvents:
+			case kmsKeyForEvents:
 				sev = analysis.Warning
-				if keyAllowsServices(key, []string{"events.amazonaws.com"}, "kms:GenerateDataKey*", "kms:Decrypt") {
+				if kmsKeyAllowsServices(key, []string{"events.amazonaws.com"}, "kms:GenerateDataKey*", "kms:Decrypt") {
 					continue
 				}
 			default:
 				continue
 			}
 			if need != "" && keyAllows(key, need) {
-				if st, value := excludingStatement(pass.Template, key, u); st != nil {
+				if st, value := kmsExcludingStatement(pass.Template, key, u); st != nil {
 					pass.Report(analysis.Finding{
 						Span:     u.node.Span,
 						Resource: u.res.Name,
-						Message: kindConsumerPrefix(u, key) + ", but the key's " + kindName(u.kind) + " statement" + sidSuffix(st) +
+						Message: kmsConsumerPrefix(u, key) + ", but the key's " + kmsKindName(u.kind) + " statement" + kmsSidSuffix(st) +
 							" only admits " + value + ", which cannot be " + u.res.Name + ": correct the condition so that it matches " + u.res.Name,
 						Related: []analysis.Related{{Span: st.Span, Message: "the statement whose condition excludes " + u.res.Name}},
 					})
@@ -633,10 +633,10 @@ func checkKeyConsumers(pass *analysis.Pass) {
 				Span:     u.node.Span,
 				Severity: sev,
 				Resource: u.res.Name,
-				Message:  kindConsumerMessage(u, key),
+				Message:  kmsConsumerMessage(u, key),
 				Related:  []analysis.Related{{Span: key.Key.Span, Message: "key " + key.Name}},
 			}
-			fix := pass.NewFix("Add the "+kindName(need)+" statement to "+key.Name+"'s policy", func(b *edit.Builder) {
+			fix := pass.NewFix("Add the "+kmsKindName(need)+" statement to "+key.Name+"'s policy", func(b *edit.Builder) {
 				addKeyStatements(b, key, need)
 			})
 			if len(fix.Edits) > 0 {
@@ -647,7 +647,7 @@ func checkKeyConsumers(pass *analysis.Pass) {
 	}
 }
 
-func kindConsumerMessage(u keyUse, key *template.Resource) string {
+func kmsConsumerMessage(u kmsKeyUse, key *template.Resource) string {
 	switch u.kind {
 	case keyForCloudTrail:
 		return "trail " + u.res.Name + " encrypts its logs with key " + key.Name + ", whose policy does not allow cloudtrail.amazonaws.com " +
@@ -663,30 +663,30 @@ func kindConsumerMessage(u keyUse, key *template.Resource) string {
 		"kms:GenerateDataKey* and kms:Decrypt: events are dropped; add the publishers statement to the key policy"
 }
 
-func kindConsumerPrefix(u keyUse, key *template.Resource) string {
+func kmsConsumerPrefix(u kmsKeyUse, key *template.Resource) string {
 	if u.kind == keyForCloudTrail {
 		return "trail " + u.res.Name + " encrypts its logs with key " + key.Name
 	}
 	return "log group " + u.res.Name + " is encrypted with key " + key.Name
 }
 
-// excludingStatement returns, when every statement of key that grants a
+// kmsExcludingStatement returns, when every statement of key that grants a
 // trail or log group consumer its data-key action has a condition on the
 // consumer's ARN that cannot match it, the first such statement and the
 // condition text ("aws:SourceArn arn:...:trail/other"); else nil.
-func excludingStatement(t *template.Template, key *template.Resource, u keyUse) (*template.Node, string) {
+func kmsExcludingStatement(t *template.Template, key *template.Resource, u kmsKeyUse) (*template.Node, string) {
 	var arn, service string
 	var keys []string
 	switch u.kind {
 	case keyForCloudTrail:
-		name, ok := stringPattern(u.res.Property("TrailName"))
+		name, ok := kmsStringPattern(u.res.Property("TrailName"))
 		if !ok || u.res.Property("TrailName") == nil {
 			return nil, ""
 		}
 		arn = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + name
 		service, keys = "cloudtrail.amazonaws.com", []string{"aws:sourcearn", "kms:encryptioncontext:aws:cloudtrail:arn"}
 	case keyForLogs:
-		name, ok := stringPattern(u.res.Property("LogGroupName"))
+		name, ok := kmsStringPattern(u.res.Property("LogGroupName"))
 		if !ok || u.res.Property("LogGroupName") == nil {
 			return nil, ""
 		}
@@ -701,7 +701,7 @@ func excludingStatement(t *template.Template, key *template.Resource, u keyUse) 
 		if effect(st) != "allow" || !principalHasService(st, service) || !actionsCover(st, "kms:GenerateDataKey*") {
 			continue
 		}
-		why := conditionExcludes(st, keys, arn)
+		why := kmsConditionExcludes(st, keys, arn)
 		if why == "" {
 			return nil, ""
 		}
@@ -712,9 +712,9 @@ func excludingStatement(t *template.Template, key *template.Resource, u keyUse) 
 	return first, firstWhy
 }
 
-// conditionExcludes returns a description of the first condition of st on
+// kmsConditionExcludes returns a description of the first condition of st on
 // one of keys (lower-case) that no value of arn can satisfy, or "".
-func conditionExcludes(st *template.Node, keys []string, arn string) string {
+func kmsConditionExcludes(st *template.Node, keys []string, arn string) string {
 	c := st.Get("Condition")
 	if c == nil || c.Kind != template.Mapping {
 		return ""
@@ -732,8 +732,8 @@ func conditionExcludes(st *template.Node, keys []string, arn string) string {
 			may := false
 			var shown string
 			for _, v := range kv.Value.List() {
-				p, ok := stringPattern(v)
-				if !ok || arnMayMatch(p, arn, like) {
+				p, ok := kmsStringPattern(v)
+				if !ok || kmsARNMayMatch(p, arn, like) {
 					may = true
 					break
 				}
@@ -747,15 +747,15 @@ func conditionExcludes(st *template.Node, keys []string, arn string) string {
 	return ""
 }
 
-var anyPartition = regexp.MustCompile(`^arn:aws(-[a-z-]+)?:`)
+var kmsAnyPartition = regexp.MustCompile(`^arn:aws(-[a-z-]+)?:`)
 
-// arnMayMatch reports whether the condition value pattern (with ${X}
+// kmsARNMayMatch reports whether the condition value pattern (with ${X}
 // variables) may equal, or for like match, the consumer's ARN pattern.
 // Only a difference between two known texts counts as a mismatch: a
 // literal region or account against ${AWS::Region} or ${AWS::AccountId},
 // or different variables, may match.
-func arnMayMatch(pattern, arn string, like bool) bool {
-	pattern = anyPartition.ReplaceAllString(pattern, "arn:${AWS::Partition}:")
+func kmsARNMayMatch(pattern, arn string, like bool) bool {
+	pattern = kmsAnyPartition.ReplaceAllString(pattern, "arn:${AWS::Partition}:")
 	ps := strings.SplitN(pattern, ":", 6)
 	as := strings.SplitN(arn, ":", 6)
 	if len(ps) != 6 || len(as) != 6 {
@@ -769,19 +769,19 @@ func arnMayMatch(pattern, arn string, like bool) bool {
 		if !strings.Contains(p, "${") && !strings.Contains(a, "${") {
 			return false
 		}
-		if sameVariables(p, a) {
+		if kmsSameVariables(p, a) {
 			return false
 		}
 	}
 	return true
 }
 
-var subVariable = regexp.MustCompile(`\$\{[^}]*\}`)
+var kmsSubVariable = regexp.MustCompile(`\$\{[^}]*\}`)
 
-// sameVariables reports whether two texts use the same ${X} variables in
+// kmsSameVariables reports whether two texts use the same ${X} variables in
 // the same order, so that their literal difference is a real one.
-func sameVariables(a, b string) bool {
-	va, vb := subVariable.FindAllString(a, -1), subVariable.FindAllString(b, -1)
+func kmsSameVariables(a, b string) bool {
+	va, vb := kmsSubVariable.FindAllString(a, -1), kmsSubVariable.FindAllString(b, -1)
 	if len(va) != len(vb) {
 		return false
 	}
@@ -793,9 +793,9 @@ func sameVariables(a, b string) bool {
 	return true
 }
 
-// keyAllowsServices reports whether the key's policy allows each service
+// kmsKeyAllowsServices reports whether the key's policy allows each service
 // every one of the actions.
-func keyAllowsServices(key *template.Resource, services []string, actions ...string) bool {
+func kmsKeyAllowsServices(key *template.Resource, services []string, actions ...string) bool {
 	for _, s := range services {
 		for _, a := range actions {
 			if !keyAllowsOne(key, s, a) {
@@ -806,31 +806,31 @@ func keyAllowsServices(key *template.Resource, services []string, actions ...str
 	return true
 }
 
-// keyForEvents marks a topic published to by EventBridge rules only; its
+// kmsKeyForEvents marks a topic published to by EventBridge rules only; its
 // statement is the F1 alarms-and-events one.
-const keyForEvents = "events"
+const kmsKeyForEvents = "events"
 
-// keyUse is one in-template consumer of a key: the resource, the node that
+// kmsKeyUse is one in-template consumer of a key: the resource, the node that
 // designates the key, and what the consumer needs (keyFor*).
-type keyUse struct {
+type kmsKeyUse struct {
 	res  *template.Resource
 	node *template.Node
 	kind string
 }
 
-// keyUses maps each in-template key to its consumers that need a statement
+// kmsKeyUses maps each in-template key to its consumers that need a statement
 // of their own (trails, log groups, Config delivery channels, topics that
 // alarms or EventBridge publish to), computed once per analysis.
-func keyUses(pass *analysis.Pass) map[*template.Resource][]keyUse {
+func kmsKeyUses(pass *analysis.Pass) map[*template.Resource][]kmsKeyUse {
 	return pass.Memo("kms.keyUses", func() any {
 		t := pass.Template
-		out := map[*template.Resource][]keyUse{}
+		out := map[*template.Resource][]kmsKeyUse{}
 		add := func(r *template.Resource, n *template.Node, kind string) {
 			if n == nil {
 				return
 			}
-			if k := resolveKey(pass, n); k != nil {
-				out[k] = append(out[k], keyUse{r, n, kind})
+			if k := kmsResolveKey(pass, n); k != nil {
+				out[k] = append(out[k], kmsKeyUse{r, n, kind})
 			}
 		}
 		alarms, events := topicPublishers(pass)
@@ -838,31 +838,31 @@ func keyUses(pass *analysis.Pass) map[*template.Resource][]keyUse {
 			switch r.Type {
 			case trailType:
 				add(r, r.Property("KMSKeyId"), keyForCloudTrail)
-			case logGroupType:
+			case kmsLogGroupType:
 				add(r, r.Property("KmsKeyId"), keyForLogs)
-			case deliveryChannelTyp:
+			case kmsDeliveryChannelType:
 				add(r, r.Property("S3KmsKeyArn"), keyForConfig)
 			case snsTopicType:
 				switch {
 				case alarms[r]:
 					add(r, r.Property("KmsMasterKeyId"), keyForAlarms)
 				case events[r]:
-					add(r, r.Property("KmsMasterKeyId"), keyForEvents)
+					add(r, r.Property("KmsMasterKeyId"), kmsKeyForEvents)
 				}
 			}
 		}
 		return out
-	}).(map[*template.Resource][]keyUse)
+	}).(map[*template.Resource][]kmsKeyUse)
 }
 
-// consumerKinds returns the F1 consumers (keyFor*) of a key, sorted and
+// kmsConsumerKinds returns the F1 consumers (keyFor*) of a key, sorted and
 // without repeats; EventBridge topics count as alarm publishers.
-func consumerKinds(pass *analysis.Pass, key *template.Resource) []string {
+func kmsConsumerKinds(pass *analysis.Pass, key *template.Resource) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, u := range keyUses(pass)[key] {
+	for _, u := range kmsKeyUses(pass)[key] {
 		k := u.kind
-		if k == keyForEvents {
+		if k == kmsKeyForEvents {
 			k = keyForAlarms
 		}
 		if !seen[k] {
@@ -874,7 +874,7 @@ func consumerKinds(pass *analysis.Pass, key *template.Resource) []string {
 	return out
 }
 
-func kindName(kind string) string {
+func kmsKindName(kind string) string {
 	switch kind {
 	case keyForCloudTrail:
 		return "CloudTrail"
@@ -888,18 +888,18 @@ func kindName(kind string) string {
 	return kind
 }
 
-func kindNames(kinds []string) []string {
+func kmsKindNames(kinds []string) []string {
 	out := make([]string, len(kinds))
 	for i, k := range kinds {
-		out[i] = kindName(k)
+		out[i] = kmsKindName(k)
 	}
 	return out
 }
 
-// resolveKey returns the in-template KMS key a key property designates:
+// kmsResolveKey returns the in-template KMS key a key property designates:
 // directly (Ref, GetAtt, If branches) or through an in-template
 // AWS::KMS::Alias (Ref to it, or its literal alias name or ARN).
-func resolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
+func kmsResolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
 	t := pass.Template
 	if k := keyOf(t, n); k != nil {
 		return k
@@ -907,7 +907,7 @@ func resolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
 	if a := resolveOfType(t, n, kmsAliasType); a != nil {
 		return keyOf(t, a.Property("TargetKeyId"))
 	}
-	aliases := keyAliases(pass)
+	aliases := kmsKeyAliases(pass)
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
 		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
@@ -919,9 +919,9 @@ func resolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
 	return nil
 }
 
-// keyAliases maps the literal names of the template's KMS aliases
+// kmsKeyAliases maps the literal names of the template's KMS aliases
 // (alias/...) to the alias resources, computed once per analysis.
-func keyAliases(pass *analysis.Pass) map[string]*template.Resource {
+func kmsKeyAliases(pass *analysis.Pass) map[string]*template.Resource {
 	return pass.Memo("kms.keyAliases", func() any {
 		out := map[string]*template.Resource{}
 		for _, a := range pass.Template.ResourcesOfType(kmsAliasType) {

@@ -10,9 +10,9 @@ import (
 )
 
 const (
-	lambdaPermissionType = "AWS::Lambda::Permission"
-	lambdaURLType        = "AWS::Lambda::Url"
-	iamRoleType          = "AWS::IAM::Role"
+	lmbPermissionType = "AWS::Lambda::Permission"
+	lmbURLType        = "AWS::Lambda::Url"
+	lmbRoleType       = "AWS::IAM::Role"
 )
 
 // LambdaOutsideVPC reports functions that run outside a VPC, more loudly
@@ -22,7 +22,7 @@ var LambdaOutsideVPC = &analysis.Rule{
 	Title:    "Lambda function runs outside the VPC",
 	Severity: analysis.Warning,
 	Controls: []string{"CC6.1", "CC6.6"},
-	Types:    []string{lambdaFunctionType, serverlessFunctionType},
+	Types:    []string{lmbFunctionType, lmbServerlessFunctionType},
 	Doc: `A function without ` + "`VpcConfig`" + ` runs in a network AWS manages, with unrestricted outbound internet access
 and no security group. When it talks to resources that live in the VPC (a database, a cache, an internal
 load balancer, a VPC endpoint), those resources must then be reachable from outside the VPC for it to
@@ -40,8 +40,8 @@ the two parameters to fill in and the policy.`,
 	Check: checkLambdaVPC,
 }
 
-// vpcResourceTypes are resource types that live inside a VPC.
-var vpcResourceTypes = map[string]bool{
+// lmbVPCResourceTypes are resource types that live inside a VPC.
+var lmbVPCResourceTypes = map[string]bool{
 	"AWS::RDS::DBInstance": true, "AWS::RDS::DBCluster": true, "AWS::RDS::DBProxy": true, "AWS::RDS::DBProxyEndpoint": true,
 	"AWS::ElastiCache::CacheCluster": true, "AWS::ElastiCache::ReplicationGroup": true, "AWS::ElastiCache::ServerlessCache": true,
 	"AWS::MemoryDB::Cluster": true, "AWS::Redshift::Cluster": true, "AWS::DocDB::DBCluster": true, "AWS::DocDB::DBInstance": true,
@@ -49,11 +49,11 @@ var vpcResourceTypes = map[string]bool{
 	"AWS::EC2::VPCEndpoint": true, "AWS::EC2::Instance": true, "AWS::MSK::Cluster": true,
 }
 
-// privateHost matches literal endpoints of in-VPC services.
-var privateHost = regexp.MustCompile(`(?i)\.(rds|cache|redshift|docdb|neptune|memorydb)\.amazonaws\.com|\.internal(:|/|$)|vpce-[0-9a-f]+`)
+// lmbPrivateHost matches literal endpoints of in-VPC services.
+var lmbPrivateHost = regexp.MustCompile(`(?i)\.(rds|cache|redshift|docdb|neptune|memorydb)\.amazonaws\.com|\.internal(:|/|$)|vpce-[0-9a-f]+`)
 
-// inVPC reports whether an in-template resource lives in a VPC.
-func inVPC(r *template.Resource) bool {
+// lmbInVPC reports whether an in-template resource lives in a VPC.
+func lmbInVPC(r *template.Resource) bool {
 	switch r.Type {
 	case "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer":
 		return strings.EqualFold(r.Property("Scheme").Text(), "internal")
@@ -62,12 +62,12 @@ func inVPC(r *template.Resource) bool {
 	case "AWS::Elasticsearch::Domain":
 		return r.Property("VPCOptions") != nil
 	}
-	return vpcResourceTypes[r.Type]
+	return lmbVPCResourceTypes[r.Type]
 }
 
-// vpcDependency returns the in-VPC resource (or literal endpoint) a value
+// lmbVPCDependency returns the in-VPC resource (or literal endpoint) a value
 // refers to, and whether there is one.
-func vpcDependency(t *template.Template, n *template.Node) (*template.Resource, string, bool) {
+func lmbVPCDependency(t *template.Template, n *template.Node) (*template.Resource, string, bool) {
 	var res *template.Resource
 	var host string
 	n.Walk(func(m *template.Node) bool {
@@ -76,11 +76,11 @@ func vpcDependency(t *template.Template, n *template.Node) (*template.Resource, 
 		}
 		switch {
 		case m.IsScalar():
-			if privateHost.MatchString(m.Value) {
+			if lmbPrivateHost.MatchString(m.Value) {
 				host = m.Value
 			}
 		case m.IsFn("Ref"), m.IsFn("Fn::GetAtt"):
-			if r := resolveResource(t, m); r != nil && inVPC(r) {
+			if r := resolveResource(t, m); r != nil && lmbInVPC(r) {
 				res = r
 			}
 			return false
@@ -88,10 +88,10 @@ func vpcDependency(t *template.Template, n *template.Node) (*template.Resource, 
 			parts, _, _ := template.Sub(m)
 			for _, p := range parts {
 				name, _, _ := strings.Cut(p.Var, ".")
-				if r := t.Resource(name); p.Var != "" && r != nil && inVPC(r) {
+				if r := t.Resource(name); p.Var != "" && r != nil && lmbInVPC(r) {
 					res = r
 				}
-				if p.Var == "" && privateHost.MatchString(p.Literal) {
+				if p.Var == "" && lmbPrivateHost.MatchString(p.Literal) {
 					host = p.Literal
 				}
 			}
@@ -104,7 +104,7 @@ func vpcDependency(t *template.Template, n *template.Node) (*template.Resource, 
 func checkLambdaVPC(pass *analysis.Pass) {
 	t, fn := pass.Template, pass.Resource
 	vpc := fn.Property("VpcConfig")
-	if fn.Type == serverlessFunctionType && vpc == nil && t.Root.Path("Globals", "Function", "VpcConfig") != nil {
+	if fn.Type == lmbServerlessFunctionType && vpc == nil && t.Root.Path("Globals", "Function", "VpcConfig") != nil {
 		return // SAM gives every function the VpcConfig of Globals
 	}
 	verdict, witness := t.Eval(vpc).Judge(func(a template.Alt) bool {
@@ -125,7 +125,7 @@ func checkLambdaVPC(pass *analysis.Pass) {
 	if vpc != nil && vpc.Kind != template.Null {
 		f.Span = vpc.Span
 	}
-	if dep, why := lambdaVPCDependency(t, fn); why != "" {
+	if dep, why := lmbFunctionVPCDependency(t, fn); why != "" {
 		f.Severity = analysis.Warning
 		f.Message = "function " + fn.Name + " reaches " + why + " but runs outside the VPC: attach it with VpcConfig (private subnets and a security group)"
 		if dep != nil {
@@ -148,12 +148,12 @@ func checkLambdaVPC(pass *analysis.Pass) {
 					edit.KV{Key: "Description", Value: edit.Str("Security groups of the stack's Lambda functions")},
 				))
 			}
-			setProperty(b, fn, vpc, "VpcConfig", edit.Map(
+			setOrInsertProperty(b, fn, vpc, "VpcConfig", edit.Map(
 				edit.KV{Key: "SubnetIds", Value: edit.Ref(subnets)},
 				edit.KV{Key: "SecurityGroupIds", Value: edit.Ref(groups)},
 			))
-			if role := resolveOfType(t, fn.Property("Role"), iamRoleType); role != nil {
-				addVPCAccessPolicy(b, role)
+			if role := resolveOfType(t, fn.Property("Role"), lmbRoleType); role != nil {
+				lmbAddVPCAccessPolicy(b, role)
 			}
 		})
 		fix.Unsafe = true
@@ -162,32 +162,32 @@ func checkLambdaVPC(pass *analysis.Pass) {
 	pass.ReportVerdict(verdict, witness, f)
 }
 
-const vpcAccessPolicy = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+const lmbVPCAccessPolicy = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
-// addVPCAccessPolicy gives a role the managed policy Lambda needs to create
+// lmbAddVPCAccessPolicy gives a role the managed policy Lambda needs to create
 // network interfaces, unless it has it.
-func addVPCAccessPolicy(b *edit.Builder, role *template.Resource) {
+func lmbAddVPCAccessPolicy(b *edit.Builder, role *template.Resource) {
 	arns := role.Property("ManagedPolicyArns")
 	for _, a := range arns.List() {
-		if s, ok := stringPattern(a); ok && strings.HasSuffix(s, "/AWSLambdaVPCAccessExecutionRole") {
+		if s, ok := kmsStringPattern(a); ok && strings.HasSuffix(s, "/AWSLambdaVPCAccessExecutionRole") {
 			return
 		}
 	}
 	switch {
 	case arns != nil && arns.Kind == template.Sequence:
-		b.Append(arns, edit.Sub(vpcAccessPolicy))
+		b.Append(arns, edit.Sub(lmbVPCAccessPolicy))
 	case arns == nil:
-		setProperty(b, role, nil, "ManagedPolicyArns", edit.List(edit.Sub(vpcAccessPolicy)))
+		setOrInsertProperty(b, role, nil, "ManagedPolicyArns", edit.List(edit.Sub(lmbVPCAccessPolicy)))
 	}
 }
 
-// lambdaVPCDependency returns what in the VPC a function talks to, through
+// lmbFunctionVPCDependency returns what in the VPC a function talks to, through
 // its environment variables or its role's policies: the resource (nil for
 // a literal endpoint) and a description for messages ("" when nothing).
-func lambdaVPCDependency(t *template.Template, fn *template.Resource) (*template.Resource, string) {
+func lmbFunctionVPCDependency(t *template.Template, fn *template.Resource) (*template.Resource, string) {
 	if vars := fn.PropertyPath("Environment", "Variables"); vars != nil && vars.Kind == template.Mapping {
 		for _, p := range vars.Pairs {
-			if res, host, ok := vpcDependency(t, p.Value); ok {
+			if res, host, ok := lmbVPCDependency(t, p.Value); ok {
 				if res != nil {
 					return res, res.Name + " (" + res.Type + ", through environment variable " + p.Key.Value + ")"
 				}
@@ -195,10 +195,10 @@ func lambdaVPCDependency(t *template.Template, fn *template.Resource) (*template
 			}
 		}
 	}
-	if role := resolveOfType(t, fn.Property("Role"), iamRoleType); role != nil {
+	if role := resolveOfType(t, fn.Property("Role"), lmbRoleType); role != nil {
 		for _, pol := range role.Property("Policies").List() {
 			for _, st := range statements(pol.Get("PolicyDocument")) {
-				if res, _, ok := vpcDependency(t, st.Get("Resource")); ok && res != nil {
+				if res, _, ok := lmbVPCDependency(t, st.Get("Resource")); ok && res != nil {
 					return res, res.Name + " (" + res.Type + ", through role " + role.Name + ")"
 				}
 			}
@@ -214,7 +214,7 @@ var LambdaPublicAccess = &analysis.Rule{
 	Title:    "Lambda function can be invoked by anyone or on behalf of any account",
 	Severity: analysis.Error,
 	Controls: []string{"CC6.1", "CC6.6"},
-	Types:    []string{lambdaPermissionType, lambdaURLType},
+	Types:    []string{lmbPermissionType, lmbURLType},
 	Doc: `An ` + "`AWS::Lambda::Permission`" + ` with ` + "`Principal: \"*\"`" + ` (and no ` + "`PrincipalOrgID`" + `) lets any AWS identity
 invoke the function, and a function URL with ` + "`AuthType: NONE`" + ` lets anyone on the internet call it: both
 are errors. A permission for an AWS service (` + "`s3.amazonaws.com`" + `, ` + "`events.amazonaws.com`" + `, ...) without
@@ -233,7 +233,7 @@ behind API Gateway or CloudFront with their own authentication. The quick fixes 
 
 func checkLambdaPublicAccess(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if r.Type == lambdaURLType {
+	if r.Type == lmbURLType {
 		auth := r.Property("AuthType")
 		v, w := t.Eval(auth).Judge(func(a template.Alt) bool { return strings.EqualFold(a.Text(), "NONE") })
 		if v == template.Pass {

@@ -9,9 +9,9 @@ import (
 )
 
 const (
-	sqsQueueType   = "AWS::SQS::Queue"
-	eventsRuleType = "AWS::Events::Rule"
-	awsManagedSNS  = "alias/aws/sns"
+	msgQueueType        = "AWS::SQS::Queue"
+	msgEventsRuleType   = "AWS::Events::Rule"
+	msgAWSManagedSNSKey = "alias/aws/sns"
 )
 
 // MessagingEncryption reports SNS topics and SQS queues without encryption
@@ -21,7 +21,7 @@ var MessagingEncryption = &analysis.Rule{
 	Title:    "SNS topic or SQS queue is not encrypted at rest",
 	Severity: analysis.Warning,
 	Controls: []string{"CC6.1", "PI1.4"},
-	Types:    []string{snsTopicType, sqsQueueType},
+	Types:    []string{snsTopicType, msgQueueType},
 	Doc: `Messages wait in SNS topics and SQS queues until they are delivered, and they often carry the same
 data as the systems that send them (payment events, alerts naming resources and users). An SNS topic
 without ` + "`KmsMasterKeyId`" + ` stores them unencrypted. An SQS queue is encrypted with SQS-owned keys by
@@ -41,7 +41,7 @@ SQS: set ` + "`SqsManagedSseEnabled: true`" + `, or ` + "`KmsMasterKeyId`" + ` f
 func checkMessagingEncryption(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	kms := r.Property("KmsMasterKeyId")
-	kv, kw := selfConsistent(t, t.Eval(kms)).Judge(func(a template.Alt) bool {
+	kv, kw := consistentAlts(t, t.Eval(kms)).Judge(func(a template.Alt) bool {
 		return a.Kind == template.Absent || (a.Kind == template.Literal && a.Node.IsScalar() && strings.TrimSpace(a.Node.Value) == "")
 	})
 	if kv == template.Pass {
@@ -59,11 +59,11 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 			alarms, events := topicPublishers(pass)
 			if alarms[r] || events[r] {
 				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the topic with the audit key (its policy lets alarms and EventBridge publish)", func(b *edit.Builder) {
-					setProperty(b, r, kms, "KmsMasterKeyId", useAuditKey(pass, b, keyForAlarms))
+					setOrInsertProperty(b, r, kms, "KmsMasterKeyId", useAuditKey(pass, b, keyForAlarms))
 				})}
 			} else {
-				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the topic with the AWS managed key "+awsManagedSNS, func(b *edit.Builder) {
-					setProperty(b, r, kms, "KmsMasterKeyId", edit.Str(awsManagedSNS))
+				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the topic with the AWS managed key "+msgAWSManagedSNSKey, func(b *edit.Builder) {
+					setOrInsertProperty(b, r, kms, "KmsMasterKeyId", edit.Str(msgAWSManagedSNSKey))
 				})}
 			}
 		}
@@ -84,10 +84,10 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 				b.Replace(sse, edit.Bool(true))
 			})}
 		}
-		pass.ReportVerdict(combine(kv, v), w, f)
+		pass.ReportVerdict(msgBothVerdicts(kv, v), w, f)
 		return
 	}
-	if v, w := t.Eval(sse).Judge(isAbsent); v != template.Pass {
+	if v, w := t.Eval(sse).Judge(altAbsent); v != template.Pass {
 		f := analysis.Finding{
 			Span:     pass.KeySpan(),
 			Severity: analysis.Info,
@@ -95,22 +95,22 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 		}
 		if sse == nil || sse.Kind == template.Null {
 			f.Fixes = []analysis.Fix{pass.NewFix("Set SqsManagedSseEnabled: true", func(b *edit.Builder) {
-				setProperty(b, r, sse, "SqsManagedSseEnabled", edit.Bool(true))
+				setOrInsertProperty(b, r, sse, "SqsManagedSseEnabled", edit.Bool(true))
 			})}
 		}
 		if kv == template.Definite && v == template.Definite {
 			pass.Report(f)
 		} else {
-			pass.ReportVerdict(combine(kv, v), w, f)
+			pass.ReportVerdict(msgBothVerdicts(kv, v), w, f)
 		}
 	}
 }
 
-// selfConsistent drops the alternatives whose parameter value contradicts
+// consistentAlts drops the alternatives whose parameter value contradicts
 // the conditions that select them: in !If [CreateKmsKey, !GetAtt K.Arn,
 // !Ref ExistingKmsKeyArn], the parameter's empty default is only the value
 // when CreateKmsKey is false, which that very default makes impossible.
-func selfConsistent(t *template.Template, v template.Value) template.Value {
+func consistentAlts(t *template.Template, v template.Value) template.Value {
 	out := make(template.Value, 0, len(v))
 	for _, a := range v {
 		if a.Kind == template.Literal && a.Param != "" && len(a.Conds) > 0 &&
@@ -122,11 +122,11 @@ func selfConsistent(t *template.Template, v template.Value) template.Value {
 	return out
 }
 
-func isAbsent(a template.Alt) bool { return a.Kind == template.Absent }
+func altAbsent(a template.Alt) bool { return a.Kind == template.Absent }
 
-// combine is the verdict of two conditions that must both hold: Definite
+// msgBothVerdicts is the verdict of two conditions that must both hold: Definite
 // only when both are.
-func combine(a, b template.Verdict) template.Verdict {
+func msgBothVerdicts(a, b template.Verdict) template.Verdict {
 	if a == template.Pass || b == template.Pass {
 		return template.Pass
 	}
@@ -136,9 +136,9 @@ func combine(a, b template.Verdict) template.Verdict {
 	return template.Possible
 }
 
-// setProperty writes key: v on a resource whose property prop (may be nil)
+// setOrInsertProperty writes key: v on a resource whose property prop (may be nil)
 // is missing or written in place.
-func setProperty(b *edit.Builder, r *template.Resource, prop *template.Node, key string, v edit.Value) {
+func setOrInsertProperty(b *edit.Builder, r *template.Resource, prop *template.Node, key string, v edit.Value) {
 	switch {
 	case r.Properties == nil || r.Properties.Kind != template.Mapping:
 		b.SetPath(r.Value, []string{"Properties", key}, v)
@@ -184,17 +184,17 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 		if kms == nil || kms.Kind == template.Null {
 			continue
 		}
-		publishers := "CloudWatch alarms"
+		msgTopicPublisherSets := "CloudWatch alarms"
 		services := []string{"cloudwatch.amazonaws.com"}
 		if events[topic] {
-			publishers += " and EventBridge"
+			msgTopicPublisherSets += " and EventBridge"
 			services = append(services, "events.amazonaws.com")
 		}
 		if v, w := t.Eval(kms).Judge(func(a template.Alt) bool { return isAWSManagedSNSKey(a.Text()) }); v != template.Pass {
 			f := analysis.Finding{
 				Span:     kms.Span,
 				Resource: topic.Name,
-				Message: "alarm topic " + topic.Name + " is encrypted with the AWS managed key " + awsManagedSNS + ", which " + publishers +
+				Message: "alarm topic " + topic.Name + " is encrypted with the AWS managed key " + msgAWSManagedSNSKey + ", which " + msgTopicPublisherSets +
 					" cannot use: notifications are silently dropped; use a customer managed key whose policy allows " + strings.Join(services, " and "),
 			}
 			if kms.Kind == template.Scalar {
@@ -205,8 +205,8 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 			pass.ReportVerdict(v, w, f)
 			continue
 		}
-		key := resolveKey(pass, kms)
-		if key == nil || keyAllowsServices(key, services, "kms:GenerateDataKey*", "kms:Decrypt") {
+		key := kmsResolveKey(pass, kms)
+		if key == nil || kmsKeyAllowsServices(key, services, "kms:GenerateDataKey*", "kms:Decrypt") {
 			continue
 		}
 		f := analysis.Finding{
@@ -229,10 +229,10 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 // isAWSManagedSNSKey reports whether a key id is the AWS managed SNS key,
 // by alias or alias ARN.
 func isAWSManagedSNSKey(s string) bool {
-	return s == awsManagedSNS || (strings.HasPrefix(s, "arn:") && strings.HasSuffix(s, ":"+awsManagedSNS))
+	return s == msgAWSManagedSNSKey || (strings.HasPrefix(s, "arn:") && strings.HasSuffix(s, ":"+msgAWSManagedSNSKey))
 }
 
-type publishers struct{ alarms, events map[*template.Resource]bool }
+type msgTopicPublisherSets struct{ alarms, events map[*template.Resource]bool }
 
 // topicPublishers returns the in-template SNS topics that CloudWatch alarms
 // notify (AlarmActions, OKActions, InsufficientDataActions) and those that
@@ -240,7 +240,7 @@ type publishers struct{ alarms, events map[*template.Resource]bool }
 func topicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource]bool) {
 	p := pass.Memo("messaging.topicPublishers", func() any {
 		t := pass.Template
-		p := publishers{map[*template.Resource]bool{}, map[*template.Resource]bool{}}
+		p := msgTopicPublisherSets{map[*template.Resource]bool{}, map[*template.Resource]bool{}}
 		mark := func(m map[*template.Resource]bool, n *template.Node) {
 			if topic := resolveOfType(t, n, snsTopicType); topic != nil {
 				m[topic] = true
@@ -255,13 +255,13 @@ func topicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource
 				}
 			}
 		}
-		for _, r := range t.ResourcesOfType(eventsRuleType) {
+		for _, r := range t.ResourcesOfType(msgEventsRuleType) {
 			for _, target := range r.Property("Targets").List() {
 				mark(p.events, target.Get("Arn"))
 			}
 		}
 		return p
-	}).(publishers)
+	}).(msgTopicPublisherSets)
 	return p.alarms, p.events
 }
 

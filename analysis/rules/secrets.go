@@ -10,9 +10,9 @@ import (
 )
 
 const (
-	secretType           = "AWS::SecretsManager::Secret"
-	rotationScheduleType = "AWS::SecretsManager::RotationSchedule"
-	secretAttachmentType = "AWS::SecretsManager::SecretTargetAttachment"
+	smSecretType           = "AWS::SecretsManager::Secret"
+	smRotationScheduleType = "AWS::SecretsManager::RotationSchedule"
+	smSecretAttachmentType = "AWS::SecretsManager::SecretTargetAttachment"
 )
 
 // SecretRotation reports Secrets Manager secrets that are never rotated or
@@ -22,7 +22,7 @@ var SecretRotation = &analysis.Rule{
 	Title:    "Secrets Manager secret is not rotated",
 	Severity: analysis.Warning,
 	Controls: []string{"CC6.1", "CC6.2"},
-	Types:    []string{secretType},
+	Types:    []string{smSecretType},
 	Doc: `A secret with no ` + "`AWS::SecretsManager::RotationSchedule`" + ` whose ` + "`SecretId`" + ` designates it keeps the same value
 until someone changes it by hand, which in practice means never: every person and system that ever saw
 it keeps working access. A secret without ` + "`KmsKeyId`" + ` is encrypted with the AWS managed key
@@ -51,7 +51,7 @@ func checkSecretRotation(pass *analysis.Pass) {
 				edit.KV{Key: "Type", Value: edit.Str("String")},
 				edit.KV{Key: "Description", Value: edit.Str("ARN of the Lambda function that rotates secret " + s.Name)},
 			))
-			res := []edit.KV{{Key: "Type", Value: edit.Str(rotationScheduleType)}}
+			res := []edit.KV{{Key: "Type", Value: edit.Str(smRotationScheduleType)}}
 			if s.Condition != "" {
 				res = append(res, edit.KV{Key: "Condition", Value: edit.Str(s.Condition)})
 			}
@@ -70,7 +70,7 @@ func checkSecretRotation(pass *analysis.Pass) {
 		})
 	}
 	kms := s.Property("KmsKeyId")
-	if v, w := t.Eval(kms).Judge(isAbsent); v != template.Pass {
+	if v, w := t.Eval(kms).Judge(altAbsent); v != template.Pass {
 		f := analysis.Finding{
 			Span:     pass.KeySpan(),
 			Severity: analysis.Info,
@@ -91,12 +91,12 @@ func rotationSchedules(pass *analysis.Pass) map[*template.Resource][]*template.R
 	return pass.Memo("secrets.rotationSchedules", func() any {
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
-		for _, rs := range t.ResourcesOfType(rotationScheduleType) {
+		for _, rs := range t.ResourcesOfType(smRotationScheduleType) {
 			target := resolveResource(t, rs.Property("SecretId"))
-			if target != nil && target.Type == secretAttachmentType {
+			if target != nil && target.Type == smSecretAttachmentType {
 				target = resolveResource(t, target.Property("SecretId"))
 			}
-			if target != nil && target.Type == secretType {
+			if target != nil && target.Type == smSecretType {
 				out[target] = append(out[target], rs)
 			}
 		}
@@ -112,7 +112,7 @@ var SecretsInPlainText = &analysis.Rule{
 	Severity: analysis.Error,
 	Controls: []string{"CC6.1"},
 	Types: []string{"AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration",
-		lambdaFunctionType, serverlessFunctionType, "AWS::ECS::TaskDefinition", "AWS::SSM::Parameter"},
+		lmbFunctionType, lmbServerlessFunctionType, "AWS::ECS::TaskDefinition", "AWS::SSM::Parameter"},
 	Doc: `Instance user data, Lambda and ECS environment variables and plain ` + "`String`" + ` SSM parameters are not secret
 stores: anyone who can describe the instance, read the function's configuration, the task definition, the
 parameter or the template itself (in source control, in the CloudFormation console) reads the value. The
@@ -133,8 +133,8 @@ user-data scripts.`,
 }
 
 const (
-	lambdaFunctionType     = "AWS::Lambda::Function"
-	serverlessFunctionType = "AWS::Serverless::Function"
+	lmbFunctionType           = "AWS::Lambda::Function"
+	lmbServerlessFunctionType = "AWS::Serverless::Function"
 )
 
 // secretPatterns recognise secrets inside free text.
@@ -148,38 +148,38 @@ var secretPatterns = []struct {
 	{regexp.MustCompile(`(?i)(?:^|[^a-z0-9])[a-z0-9_]*?(?:password|passwd)\s*:\s+["']?[^\s"'$<>{}()%;&|` + "`" + `]{4,}`), "a credential assignment"},
 }
 
-// secretName recognises variable and parameter names that hold secrets;
-// notSecretName the names that only point at one (an ARN, a name, a path)
+// secretLikeName recognises variable and parameter names that hold secrets;
+// notSecretLikeName the names that only point at one (an ARN, a name, a path)
 // or describe it.
 var (
-	secretName    = regexp.MustCompile(`(?i)password|passwd|secret|token|api[_-]?key|private[_-]?key|credential`)
-	notSecretName = regexp.MustCompile(`(?i)(arn|name|id|path|file|url|uri|endpoint|region|ttl|length|header|type|param|parameter|ref|version|days|seconds|enabled|expiry|expiration)$`)
-	plainNumber   = regexp.MustCompile(`^[0-9.]+$`)
+	secretLikeName    = regexp.MustCompile(`(?i)password|passwd|secret|token|api[_-]?key|private[_-]?key|credential`)
+	notSecretLikeName = regexp.MustCompile(`(?i)(arn|name|id|path|file|url|uri|endpoint|region|ttl|length|header|type|param|parameter|ref|version|days|seconds|enabled|expiry|expiration)$`)
+	secretPlainNumber = regexp.MustCompile(`^[0-9.]+$`)
 )
 
 func checkPlainTextSecrets(pass *analysis.Pass) {
 	r := pass.Resource
 	switch r.Type {
 	case "AWS::EC2::Instance", "AWS::AutoScaling::LaunchConfiguration":
-		scanText(pass, r.Property("UserData"), "UserData")
+		secretScanText(pass, r.Property("UserData"), "UserData")
 	case "AWS::EC2::LaunchTemplate":
-		scanText(pass, r.PropertyPath("LaunchTemplateData", "UserData"), "LaunchTemplateData.UserData")
-	case lambdaFunctionType, serverlessFunctionType:
+		secretScanText(pass, r.PropertyPath("LaunchTemplateData", "UserData"), "LaunchTemplateData.UserData")
+	case lmbFunctionType, lmbServerlessFunctionType:
 		vars := r.PropertyPath("Environment", "Variables")
 		if vars == nil || vars.Kind != template.Mapping {
 			return
 		}
 		for _, p := range vars.Pairs {
-			if !scanNamed(pass, p.Key.Value, p.Value, "environment variable") {
-				scanText(pass, p.Value, "environment variable "+p.Key.Value)
+			if !secretScanNamed(pass, p.Key.Value, p.Value, "environment variable") {
+				secretScanText(pass, p.Value, "environment variable "+p.Key.Value)
 			}
 		}
 	case "AWS::ECS::TaskDefinition":
 		for _, c := range r.Property("ContainerDefinitions").List() {
 			for _, env := range c.Get("Environment").List() {
 				name := env.Get("Name").Text()
-				if !scanNamed(pass, name, env.Get("Value"), "container environment variable") {
-					scanText(pass, env.Get("Value"), "container environment variable "+name)
+				if !secretScanNamed(pass, name, env.Get("Value"), "container environment variable") {
+					secretScanText(pass, env.Get("Value"), "container environment variable "+name)
 				}
 			}
 		}
@@ -192,20 +192,20 @@ func checkPlainTextSecrets(pass *analysis.Pass) {
 		if i := strings.LastIndexAny(name, "/."); i >= 0 {
 			name = name[i+1:]
 		}
-		if !scanNamed(pass, name, r.Property("Value"), "plain "+typ+" parameter") {
-			scanText(pass, r.Property("Value"), "Value")
+		if !secretScanNamed(pass, name, r.Property("Value"), "plain "+typ+" parameter") {
+			secretScanText(pass, r.Property("Value"), "Value")
 		}
 	}
 }
 
-// scanNamed reports a literal value given to something named like a secret,
+// secretScanNamed reports a literal value given to something named like a secret,
 // and says whether it did.
-func scanNamed(pass *analysis.Pass, name string, v *template.Node, what string) bool {
-	if !secretName.MatchString(name) || notSecretName.MatchString(name) || !v.IsScalar() {
+func secretScanNamed(pass *analysis.Pass, name string, v *template.Node, what string) bool {
+	if !secretLikeName.MatchString(name) || notSecretLikeName.MatchString(name) || !v.IsScalar() {
 		return false
 	}
 	s := strings.TrimSpace(v.Value)
-	if s == "" || template.IsDynamicReference(s) || strings.HasPrefix(s, "arn:") || plainNumber.MatchString(s) {
+	if s == "" || template.IsDynamicReference(s) || strings.HasPrefix(s, "arn:") || secretPlainNumber.MatchString(s) {
 		return false
 	}
 	if _, isBool := v.Bool(); isBool {
@@ -214,17 +214,17 @@ func scanNamed(pass *analysis.Pass, name string, v *template.Node, what string) 
 	r := pass.Resource
 	pass.Report(analysis.Finding{
 		Span: v.Span,
-		Message: kindOf(r) + " " + r.Name + " gives its " + what + " " + name + " a literal value: keep the secret in " +
+		Message: secretHolderKind(r) + " " + r.Name + " gives its " + what + " " + name + " a literal value: keep the secret in " +
 			"Secrets Manager and reference it instead of writing it in the template",
 	})
 	return true
 }
 
-// scanText reports each literal part of a value (through Fn::Base64, Sub,
+// secretScanText reports each literal part of a value (through Fn::Base64, Sub,
 // Join, If) that contains a secret pattern, on the scalar that holds it.
-func scanText(pass *analysis.Pass, n *template.Node, where string) {
+func secretScanText(pass *analysis.Pass, n *template.Node, where string) {
 	r := pass.Resource
-	for _, lit := range literalParts(n) {
+	for _, lit := range secretTextParts(n) {
 		for _, p := range secretPatterns {
 			found := false
 			for _, text := range lit.texts {
@@ -236,7 +236,7 @@ func scanText(pass *analysis.Pass, n *template.Node, where string) {
 			if found {
 				pass.Report(analysis.Finding{
 					Span: lit.node.Span,
-					Message: kindOf(r) + " " + r.Name + "'s " + where + " contains " + p.what + " in plain text: move the secret " +
+					Message: secretHolderKind(r) + " " + r.Name + "'s " + where + " contains " + p.what + " in plain text: move the secret " +
 						"to Secrets Manager and read it at run time",
 				})
 				break
@@ -245,18 +245,18 @@ func scanText(pass *analysis.Pass, n *template.Node, where string) {
 	}
 }
 
-// literalPart is a scalar of the template with the literal texts it
+// secretTextPart is a scalar of the template with the literal texts it
 // contributes to a value (for a Sub template, the text between variables).
-type literalPart struct {
+type secretTextPart struct {
 	node  *template.Node
 	texts []string
 }
 
-// literalParts returns the literal scalars that make up a string value:
+// secretTextParts returns the literal scalars that make up a string value:
 // the value itself, the argument of Fn::Base64, the template and variable
 // values of Fn::Sub, the items of Fn::Join, the branches of Fn::If.
-func literalParts(n *template.Node) []literalPart {
-	var out []literalPart
+func secretTextParts(n *template.Node) []secretTextPart {
+	var out []secretTextPart
 	var walk func(n *template.Node, depth int)
 	walk = func(n *template.Node, depth int) {
 		if n == nil || depth > 16 {
@@ -265,7 +265,7 @@ func literalParts(n *template.Node) []literalPart {
 		switch {
 		case n.IsScalar():
 			if !template.IsDynamicReference(n.Value) {
-				out = append(out, literalPart{n, []string{n.Value}})
+				out = append(out, secretTextPart{n, []string{n.Value}})
 			}
 		case n.IsFn("Fn::Base64"):
 			walk(n.Arg, depth+1)
@@ -284,7 +284,7 @@ func literalParts(n *template.Node) []literalPart {
 					texts = append(texts, p.Literal)
 				}
 			}
-			out = append(out, literalPart{str, texts})
+			out = append(out, secretTextPart{str, texts})
 			if vars != nil {
 				for _, p := range vars.Pairs {
 					walk(p.Value, depth+1)
@@ -307,8 +307,8 @@ func literalParts(n *template.Node) []literalPart {
 	return out
 }
 
-// kindOf names a resource's kind for messages: "instance", "function", ...
-func kindOf(r *template.Resource) string {
+// secretHolderKind names a resource's kind for messages: "instance", "function", ...
+func secretHolderKind(r *template.Resource) string {
 	switch r.Type {
 	case "AWS::EC2::Instance":
 		return "instance"
@@ -316,7 +316,7 @@ func kindOf(r *template.Resource) string {
 		return "launch template"
 	case "AWS::AutoScaling::LaunchConfiguration":
 		return "launch configuration"
-	case lambdaFunctionType, serverlessFunctionType:
+	case lmbFunctionType, lmbServerlessFunctionType:
 		return "function"
 	case "AWS::ECS::TaskDefinition":
 		return "task definition"
