@@ -833,7 +833,7 @@ func kmsKeyUses(pass *analysis.Pass) map[*template.Resource][]kmsKeyUse {
 				out[k] = append(out[k], kmsKeyUse{r, n, kind})
 			}
 		}
-		alarms, events := topicPublishers(pass)
+		alarms, events := msgTopicPublishers(pass)
 		for _, r := range t.Resources {
 			switch r.Type {
 			case trailType:

@@ -41,7 +41,7 @@ SQS: set ` + "`SqsManagedSseEnabled: true`" + `, or ` + "`KmsMasterKeyId`" + ` f
 func checkMessagingEncryption(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	kms := r.Property("KmsMasterKeyId")
-	kv, kw := consistentAlts(t, t.Eval(kms)).Judge(func(a template.Alt) bool {
+	kv, kw := msgConsistentAlts(t, t.Eval(kms)).Judge(func(a template.Alt) bool {
 		return a.Kind == template.Absent || (a.Kind == template.Literal && a.Node.IsScalar() && strings.TrimSpace(a.Node.Value) == "")
 	})
 	if kv == template.Pass {
@@ -56,7 +56,7 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 			f.Span = kms.Span
 		}
 		if kms == nil || kms.Kind == template.Null {
-			alarms, events := topicPublishers(pass)
+			alarms, events := msgTopicPublishers(pass)
 			if alarms[r] || events[r] {
 				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the topic with the audit key (its policy lets alarms and EventBridge publish)", func(b *edit.Builder) {
 					setOrInsertProperty(b, r, kms, "KmsMasterKeyId", useAuditKey(pass, b, keyForAlarms))
@@ -106,11 +106,11 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 	}
 }
 
-// consistentAlts drops the alternatives whose parameter value contradicts
+// msgConsistentAlts drops the alternatives whose parameter value contradicts
 // the conditions that select them: in !If [CreateKmsKey, !GetAtt K.Arn,
 // !Ref ExistingKmsKeyArn], the parameter's empty default is only the value
 // when CreateKmsKey is false, which that very default makes impossible.
-func consistentAlts(t *template.Template, v template.Value) template.Value {
+func msgConsistentAlts(t *template.Template, v template.Value) template.Value {
 	out := make(template.Value, 0, len(v))
 	for _, a := range v {
 		if a.Kind == template.Literal && a.Param != "" && len(a.Conds) > 0 &&
@@ -175,7 +175,7 @@ template's audit key (adding one when the template has none) or adds the stateme
 
 func checkAlarmTopicKeys(pass *analysis.Pass) {
 	t := pass.Template
-	alarms, events := topicPublishers(pass)
+	alarms, events := msgTopicPublishers(pass)
 	for _, topic := range t.ResourcesOfType(snsTopicType) {
 		if !alarms[topic] {
 			continue
@@ -234,10 +234,10 @@ func isAWSManagedSNSKey(s string) bool {
 
 type msgTopicPublisherSets struct{ alarms, events map[*template.Resource]bool }
 
-// topicPublishers returns the in-template SNS topics that CloudWatch alarms
+// msgTopicPublishers returns the in-template SNS topics that CloudWatch alarms
 // notify (AlarmActions, OKActions, InsufficientDataActions) and those that
 // EventBridge rules target, computed once per analysis.
-func topicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource]bool) {
+func msgTopicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource]bool) {
 	p := pass.Memo("messaging.topicPublishers", func() any {
 		t := pass.Template
 		p := msgTopicPublisherSets{map[*template.Resource]bool{}, map[*template.Resource]bool{}}

@@ -44,7 +44,7 @@ managed key to control who may decrypt the secret.`,
 
 func checkSecretRotation(pass *analysis.Pass) {
 	t, s := pass.Template, pass.Resource
-	if len(rotationSchedules(pass)[s]) == 0 {
+	if len(smRotationSchedules(pass)[s]) == 0 {
 		param := uniqueLogicalID(t, s.Name+"RotationLambdaArn")
 		fix := pass.NewFix("Add a 30-day rotation schedule (fill in the "+param+" parameter)", func(b *edit.Builder) {
 			b.AddEntry("Parameters", param, edit.Map(
@@ -83,11 +83,11 @@ func checkSecretRotation(pass *analysis.Pass) {
 	}
 }
 
-// rotationSchedules maps each in-template secret to the rotation schedules
+// smRotationSchedules maps each in-template secret to the rotation schedules
 // whose SecretId designates it (directly, by name or ARN, or through a
 // SecretTargetAttachment, whose Ref is the secret's ARN), computed once per
 // analysis.
-func rotationSchedules(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
+func smRotationSchedules(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
 	return pass.Memo("secrets.rotationSchedules", func() any {
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
