@@ -159,7 +159,9 @@ var AlarmTopicKey = &analysis.Rule{
 	Doc: `CloudWatch alarms (and EventBridge rules) publish to SNS as AWS services, so an encrypted topic's key
 policy must let ` + "`cloudwatch.amazonaws.com`" + ` (and ` + "`events.amazonaws.com`" + ` when a rule targets the topic)
 call ` + "`kms:GenerateDataKey*`" + ` and ` + "`kms:Decrypt`" + `. The AWS managed key ` + "`alias/aws/sns`" + ` cannot be given
-that permission, and a customer managed key of the template may simply lack the statement. Either way the
+that permission, and a customer managed key of the template may simply lack the statement. Topics only
+EventBridge publishes to are reported here when they use ` + "`alias/aws/sns`" + ` (a customer managed key of the
+template that lacks the statement is SOC2-TPL-111's). Either way the
 alarm changes state, the publish fails, and nobody is told: the deployment succeeds and the failure only
 shows in the alarm's history.
 
@@ -177,24 +179,30 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 	t := pass.Template
 	alarms, events := msgTopicPublishers(pass)
 	for _, topic := range t.ResourcesOfType(snsTopicType) {
-		if !alarms[topic] {
+		if !alarms[topic] && !events[topic] {
 			continue
 		}
 		kms := topic.Property("KmsMasterKeyId")
 		if kms == nil || kms.Kind == template.Null {
 			continue
 		}
-		msgTopicPublisherSets := "CloudWatch alarms"
-		services := []string{"cloudwatch.amazonaws.com"}
+		var who []string
+		var services []string
+		if alarms[topic] {
+			who, services = append(who, "CloudWatch alarms"), append(services, "cloudwatch.amazonaws.com")
+		}
 		if events[topic] {
-			msgTopicPublisherSets += " and EventBridge"
-			services = append(services, "events.amazonaws.com")
+			who, services = append(who, "EventBridge"), append(services, "events.amazonaws.com")
+		}
+		kind := "alarm topic "
+		if !alarms[topic] {
+			kind = "event topic "
 		}
 		if v, w := t.Eval(kms).Judge(func(a template.Alt) bool { return isAWSManagedSNSKey(a.Text()) }); v != template.Pass {
 			f := analysis.Finding{
 				Span:     kms.Span,
 				Resource: topic.Name,
-				Message: "alarm topic " + topic.Name + " is encrypted with the AWS managed key " + msgAWSManagedSNSKey + ", which " + msgTopicPublisherSets +
+				Message: kind + topic.Name + " is encrypted with the AWS managed key " + msgAWSManagedSNSKey + ", which " + strings.Join(who, " and ") +
 					" cannot use: notifications are silently dropped; use a customer managed key whose policy allows " + strings.Join(services, " and "),
 			}
 			if kms.Kind == template.Scalar {
@@ -204,6 +212,9 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 			}
 			pass.ReportVerdict(v, w, f)
 			continue
+		}
+		if !alarms[topic] {
+			continue // a key of the template that EventBridge cannot use is SOC2-TPL-111's
 		}
 		key := kmsResolveKey(pass, kms)
 		if key == nil || kmsKeyAllowsServices(key, services, "kms:GenerateDataKey*", "kms:Decrypt") {
