@@ -295,7 +295,7 @@ var keyConsumers = map[string]keyConsumer{
 	keyForCloudTrail: {[]string{"cloudtrail.amazonaws.com"}, []string{"kms:GenerateDataKey*", "kms:DescribeKey"}},
 	keyForLogs:       {[]string{"logs.amazonaws.com"}, []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}},
 	keyForAlarms:     {[]string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}, []string{"kms:Decrypt", "kms:GenerateDataKey*"}},
-	keyForConfig:     {[]string{"config.amazonaws.com"}, []string{"kms:Decrypt", "kms:GenerateDataKey*"}},
+	keyForConfig:     {[]string{"config.amazonaws.com"}, []string{"kms:Decrypt", "kms:GenerateDataKey"}}, // AWS Config docs: GenerateDataKey, not GenerateDataKey*
 }
 
 // keyStatements returns the F1 key-policy statements that give a consumer
