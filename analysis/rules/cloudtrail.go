@@ -101,16 +101,6 @@ func writtenInPlace(n *template.Node) bool {
 	return n == nil || n.Kind == template.Null || n.Kind == template.Scalar
 }
 
-// setProperty writes key: v into the resource's Properties, creating them
-// when the resource has none.
-func setProperty(b *edit.Builder, r *template.Resource, key string, v edit.Value) {
-	if r.Properties == nil || r.Properties.Kind != template.Mapping {
-		b.SetPath(r.Value, []string{"Properties", key}, v)
-		return
-	}
-	b.Set(r.Properties, key, v)
-}
-
 // checkTrueProperty reports a boolean property of the resource under
 // inspection that is (or may be) false, or missing when absentBad. what
 // completes "trail X ..." ("does not validate its log files"); the fix sets
@@ -139,7 +129,7 @@ func checkTrueOf(pass *analysis.Pass, noun, key string, absentBad bool, what str
 	}
 	if writtenInPlace(prop) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Set "+key+": true", func(b *edit.Builder) {
-			setProperty(b, r, key, edit.Bool(true))
+			setProperty(b, r, edit.Bool(true), key)
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)
@@ -441,7 +431,7 @@ func checkTrailEncryption(pass *analysis.Pass) {
 	}
 	if prop == nil || prop.Kind == template.Null {
 		f.Fixes = []analysis.Fix{newOrderedFix(pass, "Encrypt the trail's log files with the audit KMS key", func(props, res *edit.Builder) {
-			setProperty(props, r, "KMSKeyId", useAuditKey(pass, res, keyForCloudTrail))
+			setProperty(props, r, useAuditKey(pass, res, keyForCloudTrail), "KMSKeyId")
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/soc2ls/soc2ls/analysis/edit"
 	"strconv"
 	"strings"
 
@@ -78,4 +79,10 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// setProperty writes v at path below the resource's Properties, creating
+// Properties and the mappings along the way.
+func setProperty(b *edit.Builder, r *template.Resource, v edit.Value, path ...string) {
+	b.SetPath(r.Value, append([]string{"Properties"}, path...), v)
 }

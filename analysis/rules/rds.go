@@ -75,16 +75,6 @@ func inPlace(n *template.Node) bool {
 	return n == nil || n.Kind == template.Null || n.Kind == template.Scalar
 }
 
-// setProperty writes key: v in the resource's Properties, creating the
-// mapping when the resource has none.
-func setProperty(b *edit.Builder, r *template.Resource, key string, v edit.Value) {
-	if r.Properties == nil || r.Properties.Kind != template.Mapping {
-		b.SetPath(r.Value, []string{"Properties", key}, v)
-		return
-	}
-	b.Set(r.Properties, key, v)
-}
-
 // propertySpan is where a finding about a property is anchored: the value
 // when it is written, else the resource's logical id.
 func propertySpan(pass *analysis.Pass, n *template.Node) template.Span {
@@ -179,7 +169,7 @@ func checkRDSStorageEncrypted(pass *analysis.Pass) {
 	}
 	if inPlace(prop) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Set StorageEncrypted: true (replaces the database: migrate through an encrypted snapshot)", func(b *edit.Builder) {
-			setProperty(b, r, "StorageEncrypted", edit.Bool(true))
+			setProperty(b, r, edit.Bool(true), "StorageEncrypted")
 			if key := auditKey(pass); key != nil && r.Properties != nil && r.Property("KmsKeyId") == nil && r.Properties.Kind == template.Mapping {
 				b.Insert(r.Properties, "KmsKeyId", keyArn(t, key))
 			}
@@ -280,7 +270,7 @@ func checkRDSBackups(pass *analysis.Pass) {
 			return
 		}
 		f.Fixes = []analysis.Fix{pass.NewFix("Keep backups for 35 days in production and 7 elsewhere", func(b *edit.Builder) {
-			setProperty(b, r, "BackupRetentionPeriod", productionIf(pass, b, edit.Int(35), edit.Int(max(7, pass.Options.MinBackupRetentionDays))))
+			setProperty(b, r, productionIf(pass, b, edit.Int(35), edit.Int(max(7, pass.Options.MinBackupRetentionDays))), "BackupRetentionPeriod")
 			if r.Property("CopyTagsToSnapshot") == nil && r.Properties != nil && r.Properties.Kind == template.Mapping {
 				b.Insert(r.Properties, "CopyTagsToSnapshot", edit.Bool(true))
 			}
@@ -375,7 +365,7 @@ func checkRDSDeletion(pass *analysis.Pass) {
 		}
 		if inPlace(prop) {
 			f.Fixes = []analysis.Fix{pass.NewFix("Set DeletionProtection: !If [IsProduction, true, false]", func(b *edit.Builder) {
-				setProperty(b, r, "DeletionProtection", productionIf(pass, b, edit.Bool(true), edit.Bool(false)))
+				setProperty(b, r, productionIf(pass, b, edit.Bool(true), edit.Bool(false)), "DeletionProtection")
 			})}
 		}
 		pass.ReportVerdict(verdict, witness, f)
@@ -473,7 +463,7 @@ func checkRDSMultiAZ(pass *analysis.Pass) {
 	}
 	if inPlace(prop) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Set MultiAZ: !If [IsProduction, true, false]", func(b *edit.Builder) {
-			setProperty(b, r, "MultiAZ", productionIf(pass, b, edit.Bool(true), edit.Bool(false)))
+			setProperty(b, r, productionIf(pass, b, edit.Bool(true), edit.Bool(false)), "MultiAZ")
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)
@@ -680,7 +670,7 @@ func checkRDSLogExports(pass *analysis.Pass) {
 	}
 	if types := rdsLogTypes[dbEngine(r)]; types != nil && (prop == nil || prop.Kind == template.Null || prop.Kind == template.Sequence) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Export the "+dbEngine(r)+" logs to CloudWatch Logs", func(b *edit.Builder) {
-			setProperty(b, r, "EnableCloudwatchLogsExports", edit.Strs(types...))
+			setProperty(b, r, edit.Strs(types...), "EnableCloudwatchLogsExports")
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)
@@ -802,7 +792,7 @@ func checkRDSForceSSL(pass *analysis.Pass) {
 						edit.KV{Key: "Parameters", Value: edit.Map(edit.KV{Key: param, Value: edit.Str(on[0])})},
 					)},
 				))
-				setProperty(b, r, groupProp, edit.Ref(name))
+				setProperty(b, r, edit.Ref(name), groupProp)
 			})}
 		}
 		pass.Report(f)

@@ -317,12 +317,6 @@ func editableInPlace(r *template.Resource, path ...string) bool {
 	return true
 }
 
-// setProperty writes v at path below the resource's Properties, creating
-// Properties and the mappings along the way.
-func setProperty(b *edit.Builder, r *template.Resource, v edit.Value, path ...string) {
-	b.SetPath(r.Value, append([]string{"Properties"}, path...), v)
-}
-
 // trailBuckets maps each in-template bucket that a trail writes to, to the
 // trails writing there (TPL-112: their posture findings count one level
 // higher).
