@@ -23,6 +23,10 @@ import (
 // error), and the caller then parses with yaml.v3. FuzzYAMLFastPath holds the
 // two paths to the same model, spans and problems included.
 
+// maxFastDepth bounds the nesting the fast path reads; templates nest a few
+// dozen levels at most.
+const maxFastDepth = 512
+
 // bail is the panic value that abandons the fast path.
 type bail struct{}
 
@@ -33,6 +37,7 @@ type fastParser struct {
 	problems []Problem
 	flow     int // depth of flow collections around the current position
 	flowMin  int // lines inside the outermost flow collection must be indented beyond this
+	depth    int // nesting of collections, bounded so that recursion stays shallow
 	types    map[string]ScalarType
 }
 
@@ -223,6 +228,10 @@ func (p *fastParser) indicatorsOnlyBefore(i int) bool {
 // allows a block sequence at the parent's own column (a mapping's value).
 // It returns the node and the offset just after it.
 func (p *fastParser) blockNode(i, parent int, indentlessSeq bool) (*Node, int) {
+	if p.depth++; p.depth > maxFastDepth {
+		p.bail() // yaml.v3 applies its own, larger limit and reports it
+	}
+	defer func() { p.depth-- }()
 	for i < len(p.src) && p.src[i] == ' ' {
 		i++
 	}
@@ -920,7 +929,10 @@ func (p *fastParser) skipBlankFlow(i int) int {
 // flowCollection reads a flow sequence or mapping at i.
 func (p *fastParser) flowCollection(i int) (*Node, int) {
 	p.flow++
-	defer func() { p.flow-- }()
+	if p.depth++; p.depth > maxFastDepth {
+		p.bail()
+	}
+	defer func() { p.flow--; p.depth-- }()
 	n := p.alloc.node()
 	n.Flow = true
 	closer := byte(']')

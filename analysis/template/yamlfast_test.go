@@ -188,6 +188,7 @@ func TestYAMLFastPathCases(t *testing.T) {
 		{"a: [\nb]\n", false},
 		{"<<: {a: 1}\n", false},
 		{"a: !!str 1\n", false},
+		{"a: " + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "\n", false},
 	} {
 		ok, d := compareFast([]byte(tc.src))
 		if d != "" {
