@@ -419,7 +419,8 @@ var ConfigDeliveryBucketPolicy = &analysis.Rule{
 created by the same template, its bucket policy must let the ` + "`config.amazonaws.com`" + ` service check the bucket
 (` + "`s3:GetBucketAcl`" + `, ` + "`s3:ListBucket`" + `) and write under ` + "`<prefix>/AWSLogs/<account>/Config/`" + `
 (` + "`s3:PutObject`" + `). Without those statements the channel is refused with "Insufficient delivery policy" and the
-recorder never starts.
+recorder never starts. AWS Config also does not deliver to a bucket with S3 Object Lock enabled, which the
+rule reports too.
 
 **Why an auditor cares.** Without delivery there is no configuration history to show for the audit period:
 the change-management evidence (CC8.1) the recorder was meant to produce does not exist.
@@ -427,7 +428,8 @@ the change-management evidence (CC8.1) the recorder was meant to produce does no
 **How to fix.** Add the three statements to the bucket's policy, each for the ` + "`config.amazonaws.com`" + `
 principal and limited with ` + "`aws:SourceAccount`" + ` to the account, the write also requiring
 ` + "`s3:x-amz-acl: bucket-owner-full-control`" + `. The quick fix adds the missing ones, or creates the bucket
-policy (with a statement refusing plain HTTP as well).`,
+policy (with a statement refusing plain HTTP as well). Keep configuration history in a bucket without
+Object Lock (protect it with versioning, a lifecycle rule and the bucket policy instead).`,
 	Check: checkConfigDeliveryBucket,
 }
 
@@ -454,6 +456,13 @@ func checkConfigDeliveryBucket(pass *analysis.Pass) {
 	bucket := resolveOfType(t, bucketNode, bucketType)
 	if bucket == nil {
 		return
+	}
+	if objectLocked(bucket) {
+		pass.Report(analysis.Finding{
+			Span:    bucketNode.Span,
+			Message: "delivery channel " + ch.Name + " writes to bucket " + bucket.Name + ", which has S3 Object Lock enabled: AWS Config does not deliver to such buckets; give configuration history a bucket without Object Lock",
+			Related: []analysis.Related{{Span: bucket.Key.Span, Message: "bucket " + bucket.Name}},
+		})
 	}
 	prefix, known := configPrefix(ch)
 	policies := bucketPolicies(pass)[bucket]
@@ -484,6 +493,12 @@ func checkConfigDeliveryBucket(pass *analysis.Pass) {
 		})}
 	}
 	pass.Report(f)
+}
+
+// objectLocked reports whether a bucket is created with S3 Object Lock.
+func objectLocked(bucket *template.Resource) bool {
+	on, _ := bucket.Property("ObjectLockEnabled").Bool()
+	return on || bucket.PropertyPath("ObjectLockConfiguration", "ObjectLockEnabled").Text() == "Enabled"
 }
 
 func isSequence(n *template.Node) bool { return n != nil && n.Kind == template.Sequence }
