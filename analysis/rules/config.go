@@ -760,7 +760,11 @@ parameter instead. The quick fix inserts the bundle.`,
 	Check: checkConfigInBaseline,
 }
 
-var configToggle = []string{`^Enable(AWS)?Config`, `Config.*(Already|Exists|Enabled|Managed)`, `(Already|Existing).*Config`, `(DeliveryChannel|Recorder)Exists`}
+// configToggle matches parameters that say whether this stack creates Config
+// (EnableAWSConfig, CreateConfig) or that it exists already
+// (ConfigAlreadyEnabled, AlreadyHaveConfigSetup, DeliveryChannelExists).
+var configToggle = []string{`^(Enable|Create|Deploy)(AWS)?Config(Recorder)?$`, `ConfigAlready`, `^(AWS)?Config(Is)?(Enabled|Exists|Managed|ManagedElsewhere)$`,
+	`AlreadyHave.*Config`, `(DeliveryChannel|Recorder)Exists`}
 
 func checkConfigInBaseline(pass *analysis.Pass) {
 	t := pass.Template
@@ -978,7 +982,10 @@ one of each. When another stack owns one half, say so with a parameter (` + "`De
 	Check: checkConfigPairing,
 }
 
-var configExistsToggle = []string{`(DeliveryChannel|Recorder|Config).*(Exists|Already)`, `(Already|Existing).*(Config|DeliveryChannel|Recorder)`}
+// configExistsToggle matches parameters saying that a recorder or channel
+// already exists outside the stack.
+var configExistsToggle = []string{`(DeliveryChannel|Recorder)Exists`, `ConfigAlready`, `^(AWS)?Config(Is)?(Enabled|Exists|Managed|ManagedElsewhere)$`,
+	`AlreadyHave.*Config`, `Existing(DeliveryChannel|ConfigRecorder|Recorder)`}
 
 func checkConfigPairing(pass *analysis.Pass) {
 	t := pass.Template
@@ -987,7 +994,7 @@ func checkConfigPairing(pass *analysis.Pass) {
 	for _, list := range [][]*template.Resource{recorders, channels} {
 		for i, r := range list {
 			for _, first := range list[:i] {
-				if first.Condition == r.Condition {
+				if sameCondition(t, first.Condition, r.Condition) {
 					kind := "configuration recorder"
 					if r.Type == cfgChannelType {
 						kind = "delivery channel"
@@ -1054,7 +1061,7 @@ func checkConfigPairing(pass *analysis.Pass) {
 		pass.Report(f)
 	case len(recorders) > 0 && len(channels) > 0:
 		rec, ch := recorders[0], channels[0]
-		if rec.Condition == ch.Condition || existsParam {
+		if sameCondition(t, rec.Condition, ch.Condition) || existsParam {
 			return
 		}
 		span := ch.Key.Span
@@ -1068,6 +1075,19 @@ func checkConfigPairing(pass *analysis.Pass) {
 			Related:  []analysis.Related{{Span: rec.Key.Span, Message: "configuration recorder " + rec.Name}},
 		})
 	}
+}
+
+// sameCondition reports whether two Condition names mean the same: equal
+// names, or conditions written identically.
+func sameCondition(t *template.Template, a, b string) bool {
+	if a == b {
+		return true
+	}
+	ca, cb := t.Condition(a), t.Condition(b)
+	if ca == nil || cb == nil {
+		return false
+	}
+	return string(t.Source[ca.Value.Start:ca.Value.End]) == string(t.Source[cb.Value.Start:cb.Value.End])
 }
 
 func describeCondition(c string) string {
