@@ -38,7 +38,8 @@ type cwIndex struct {
 	filtersOf     map[*template.Resource][]*cwFilter // by log group
 	filtersByName map[cwMetric][]*cwFilter
 	alarms        map[cwMetric][]*template.Resource
-	namespaces    map[string]bool // namespaces filters publish to
+	namespaces    map[string]bool               // namespaces filters publish to
+	groupsBySub   map[string]*template.Resource // log groups named by a Sub, by its text
 }
 
 func alarmIndex(pass *analysis.Pass) *cwIndex {
@@ -49,8 +50,9 @@ func alarmIndex(pass *analysis.Pass) *cwIndex {
 			filtersByName: map[cwMetric][]*cwFilter{},
 			alarms:        map[cwMetric][]*template.Resource{},
 			namespaces:    map[string]bool{},
+			groupsBySub:   map[string]*template.Resource{},
 		}
-		groupsBySub := map[string]*template.Resource{}
+		groupsBySub := x.groupsBySub
 		for _, g := range t.ResourcesOfType(cwLogGroupType) {
 			if n := g.Property("LogGroupName"); n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
 				groupsBySub[n.Arg.Value] = g
@@ -326,6 +328,12 @@ var unauthorizedSignature = &cwSignature{
 
 var otherSignatures []*cwSignature
 
+// Criteria of the two kinds of TPL-108 finding (RULES.md section 4).
+var (
+	unauthorizedControls = []string{"CC7.2", "CC7.3", "PI1.3"}
+	changeControls       = []string{"CC5.2", "CC7.2", "CC7.3", "CC7.4"}
+)
+
 func init() {
 	// The unauthorized-API signature is an OR of its two clauses; every
 	// clause must still be present.
@@ -432,6 +440,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 				Span:     trail.Key.Span,
 				Resource: trail.Name,
 				Message:  "trail " + trail.Name + " sends nothing to CloudWatch Logs, so no alarm can watch for unauthorized API calls: send it to a log group with a metric filter and an alarm on unauthorized and access-denied calls",
+				Controls: unauthorizedControls,
 			}
 			if trail.Properties != nil && trail.Properties.Kind == template.Mapping && len(trail.Properties.Pairs) > 0 {
 				f.Fixes = []analysis.Fix{pass.NewFix("Send "+trail.Name+" to a log group with an unauthorized-API alarm", func(b *edit.Builder) {
@@ -450,6 +459,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 				Span:     trail.Key.Span,
 				Resource: trail.Name,
 				Message:  "trail " + trail.Name + " sends nothing to CloudWatch Logs, so no alarm watches for " + signatureTitles(others),
+				Controls: changeControls,
 			})
 			continue
 		}
@@ -483,6 +493,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 				Resource: trail.Name,
 				Message:  "no metric filter on log group " + group.Name + " of trail " + trail.Name + " with an alarm that notifies someone watches for unauthorized API calls: add a filter on errorCode *UnauthorizedOperation and AccessDenied* and an alarm with AlarmActions",
 				Related:  related,
+				Controls: unauthorizedControls,
 			}
 			if partial {
 				f.Message = "the filter on log group " + group.Name + " of trail " + trail.Name + " that matches unauthorized API calls has no alarm that notifies someone: add an alarm with AlarmActions on its metric"
@@ -510,6 +521,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 			Resource: trail.Name,
 			Message:  "no alarmed metric filter on log group " + group.Name + " of trail " + trail.Name + " watches for " + signatureTitles(missing),
 			Related:  related,
+			Controls: changeControls,
 		}
 		if fixable {
 			f.Fixes = []analysis.Fix{pass.NewFix("Add metric filters and alarms for "+strconv.Itoa(len(missing))+" "+plural(len(missing), "security signature"), func(b *edit.Builder) {
@@ -709,7 +721,7 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 	for _, fl := range x.filters {
 		r := fl.res
 		// Filters on a log group the template does not create.
-		if n := r.Property("LogGroupName"); fl.group == nil && unknownLogGroup(t, n) {
+		if n := r.Property("LogGroupName"); fl.group == nil && unknownLogGroup(t, x, n) {
 			pass.Report(analysis.Finding{
 				Span:     n.Span,
 				Resource: r.Name,
@@ -756,7 +768,7 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 // group that cannot exist: a literal name (or a Sub of pseudo parameters
 // only) that no log group of the template has, or a Ref to a resource that
 // is not a log group.
-func unknownLogGroup(t *template.Template, n *template.Node) bool {
+func unknownLogGroup(t *template.Template, x *cwIndex, n *template.Node) bool {
 	switch {
 	case n.IsScalar():
 		return n.Value != ""
@@ -772,12 +784,7 @@ func unknownLogGroup(t *template.Template, n *template.Node) bool {
 				return false
 			}
 		}
-		for _, g := range t.ResourcesOfType(cwLogGroupType) {
-			if gn := g.Property("LogGroupName"); gn.IsFn("Fn::Sub") && gn.Arg.Text() == n.Arg.Text() {
-				return false
-			}
-		}
-		return true
+		return x.groupsBySub[n.Arg.Text()] == nil
 	}
 	return false
 }
