@@ -799,10 +799,14 @@ type configDest struct {
 }
 
 // configTarget derives a delivery destination from a bucket value (a trail's
-// S3BucketName): an in-template bucket, a parameter or a literal name.
+// S3BucketName): an in-template bucket without Object Lock, a parameter or a
+// literal name.
 func configTarget(pass *analysis.Pass, n *template.Node) (configDest, bool) {
 	t := pass.Template
 	if b := resolveOfType(t, n, bucketType); b != nil {
+		if objectLocked(b) {
+			return configDest{}, false // Config cannot deliver there (SOC2-CFG-004)
+		}
 		return configDest{bucket: b, name: edit.Ref(b.Name), arn: edit.GetAtt(b.Name, "Arn"), sub: "${" + b.Name + ".Arn}"}, true
 	}
 	if p := refTarget(n); p != "" && t.Parameter(p) != nil {
@@ -1113,7 +1117,8 @@ func addDependsOnName(b *edit.Builder, r *template.Resource, target, cond string
 }
 
 // configDeliveryDest picks the bucket a new delivery channel writes to: the
-// trail's bucket, else the first audit bucket of the template.
+// trail's bucket, else the first audit bucket of the template, leaving out
+// buckets with Object Lock.
 func configDeliveryDest(pass *analysis.Pass) (configDest, bool) {
 	t := pass.Template
 	for _, tr := range t.ResourcesOfType(trailType) {
@@ -1123,7 +1128,7 @@ func configDeliveryDest(pass *analysis.Pass) (configDest, bool) {
 	}
 	audit := auditBuckets(pass)
 	for _, r := range t.ResourcesOfType(bucketType) {
-		if _, ok := audit[r]; ok {
+		if _, ok := audit[r]; ok && !objectLocked(r) {
 			return configDest{bucket: r, name: edit.Ref(r.Name), arn: edit.GetAtt(r.Name, "Arn"), sub: "${" + r.Name + ".Arn}"}, true
 		}
 	}
