@@ -56,7 +56,7 @@ func checkRecorderCoverage(pass *analysis.Pass) {
 	all := rg.Get("AllSupported")
 	types := rg.Get("ResourceTypes")
 	strategy := rg.Path("RecordingStrategy", "UseOnly").Text()
-	partialList := len(types.List()) > 0 || strings.Contains(strategy, "RESOURCE_TYPES")
+	partialList := len(types.List()) > 0 || strategy == "INCLUSION_BY_RESOURCE_TYPES" || strategy == "EXCLUSION_BY_RESOURCE_TYPES"
 	verdict, witness := t.Eval(all).Judge(func(a template.Alt) bool {
 		if a.Kind == template.Absent {
 			return rg != nil && partialList
@@ -76,6 +76,9 @@ func checkRecorderCoverage(pass *analysis.Pass) {
 		case types != nil:
 			f.Span = rg.Pair("ResourceTypes").Key.Span
 			f.Message = "configuration recorder " + r.Name + " records only the types listed in ResourceTypes: set RecordingGroup.AllSupported to true and drop the list"
+		case rg.Pair("ExclusionByResourceTypes") != nil:
+			f.Span = rg.Pair("ExclusionByResourceTypes").Key.Span
+			f.Message = "configuration recorder " + r.Name + " records only some resource types (every type but those in ExclusionByResourceTypes): set RecordingGroup.AllSupported to true and drop the exclusions"
 		}
 		if fix, ok := recordAllSupportedFix(pass, r, rg); ok {
 			f.Fixes = []analysis.Fix{fix}
@@ -88,15 +91,16 @@ func checkRecorderCoverage(pass *analysis.Pass) {
 	if rec, _ := t.Eval(all).Judge(func(a template.Alt) bool { b, ok := a.Bool(); return a.Kind == template.Absent || (ok && b) }); rec != template.Definite {
 		return
 	}
-	if r.Condition != "" && conditionMentionsRegion(t, r.Condition, 0) {
-		return // the recorder itself exists in one region only
-	}
 	global := rg.Get("IncludeGlobalResourceTypes")
 	if global != nil && global.Kind != template.Scalar && global.Kind != template.Null {
 		return // decided by a condition or a parameter
 	}
+	on, _ := global.Bool()
+	if on && r.Condition != "" && conditionMentionsRegion(t, r.Condition, 0) {
+		return // the recorder itself exists in one region only
+	}
 	f := analysis.Finding{Severity: analysis.Info, Span: pass.KeySpan()}
-	if on, _ := global.Bool(); on {
+	if on {
 		f.Span = global.Span
 		f.Message = "configuration recorder " + r.Name + " records IAM and other global resources in every region the stack is deployed to: use IncludeGlobalResourceTypes: !If [IsPrimaryRegion, true, false]"
 	} else {
