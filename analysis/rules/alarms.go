@@ -668,7 +668,7 @@ var FilterAlarmConsistency = &analysis.Rule{
 	Controls: []string{"CC7.2", "CC7.3"},
 	Doc: `A metric filter and its alarm are linked only by the metric's namespace and name, two strings typed in
 two places. The rule reports a metric filter whose metrics no alarm watches; an alarm on a metric that no
-filter publishes, when the namespace is one the template's filters use or the name is one letter away from
+filter publishes, when the namespace is one the template's filters use or the metric is a character or two away from
 a filter's metric (metrics in other namespaces, which applications publish themselves, are not judged, nor
 are the ` + "`AWS/*`" + ` namespaces); and a filter whose ` + "`LogGroupName`" + ` names a log group the template does not
 create and that is not a parameter (the filter cannot be created, or reads an empty group).

@@ -292,27 +292,28 @@ func checkConfigRuleDependsOn(pass *analysis.Pass) {
 	}
 	if r.Value.Kind == template.Mapping {
 		f.Fixes = []analysis.Fix{pass.NewFix("Add DependsOn: "+rec.Name, func(b *edit.Builder) {
-			addDependsOn(b, r, rec)
+			addDependsOn(b, r, rec.Name, rec.Condition)
 		})}
 	}
 	pass.Report(f)
 }
 
-// addDependsOn makes r depend on target, copying target's Condition when r
-// has none (a DependsOn on a resource that is not created fails).
-func addDependsOn(b *edit.Builder, r, target *template.Resource) {
+// addDependsOn makes r depend on the resource target, copying target's
+// condition cond when r has none (a DependsOn on a resource that is not
+// created fails).
+func addDependsOn(b *edit.Builder, r *template.Resource, target, cond string) {
 	switch d := r.Value.Get("DependsOn"); {
 	case d == nil:
-		b.Insert(r.Value, "DependsOn", edit.Str(target.Name))
+		b.Insert(r.Value, "DependsOn", edit.Str(target))
 	case d.Kind == template.Sequence && len(d.Items) > 0:
-		b.Append(d, edit.Str(target.Name))
+		b.Append(d, edit.Str(target))
 	case d.Kind == template.Scalar:
-		b.Replace(d, edit.Strs(d.Value, target.Name))
+		b.Replace(d, edit.Strs(d.Value, target))
 	default:
-		b.Set(r.Value, "DependsOn", edit.Str(target.Name))
+		b.Set(r.Value, "DependsOn", edit.Str(target))
 	}
-	if r.ConditionNode == nil && target.Condition != "" {
-		b.Insert(r.Value, "Condition", edit.Str(target.Condition))
+	if r.ConditionNode == nil && cond != "" {
+		b.Insert(r.Value, "Condition", edit.Str(cond))
 	}
 }
 
@@ -1056,7 +1057,7 @@ func checkConfigPairing(pass *analysis.Pass) {
 					for _, r := range t.ResourcesOfType(typ) {
 						rules = true
 						if r.Value.Kind == template.Mapping {
-							addDependsOnName(b, r, rec, ch.Condition)
+							addDependsOn(b, r, rec, ch.Condition)
 						}
 					}
 				}
@@ -1103,21 +1104,6 @@ func describeCondition(c string) string {
 		return "always created"
 	}
 	return "Condition " + c
-}
-
-// addDependsOnName is addDependsOn for a recorder the same fix adds.
-func addDependsOnName(b *edit.Builder, r *template.Resource, target, cond string) {
-	switch d := r.Value.Get("DependsOn"); {
-	case d == nil:
-		b.Insert(r.Value, "DependsOn", edit.Str(target))
-	case d.Kind == template.Sequence && len(d.Items) > 0:
-		b.Append(d, edit.Str(target))
-	case d.Kind == template.Scalar:
-		b.Replace(d, edit.Strs(d.Value, target))
-	}
-	if r.ConditionNode == nil && cond != "" {
-		b.Insert(r.Value, "Condition", edit.Str(cond))
-	}
 }
 
 // configDeliveryDest picks the bucket a new delivery channel writes to: the
