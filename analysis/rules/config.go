@@ -506,6 +506,22 @@ func objectLocked(bucket *template.Resource) bool {
 	return on || bucket.PropertyPath("ObjectLockConfiguration", "ObjectLockEnabled").Text() == "Enabled"
 }
 
+// nodeValue converts a literal, a Ref or a GetAtt into a value a fix can
+// write elsewhere.
+func nodeValue(t *template.Template, n *template.Node) (edit.Value, bool) {
+	switch {
+	case n.IsScalar() && n.Value != "":
+		return edit.Str(n.Value), true
+	case n.IsFn("Ref") && n.Arg.IsScalar():
+		return edit.Ref(n.Arg.Value), true
+	case n.IsFn("Fn::GetAtt"):
+		if res, attr, _, ok := template.GetAtt(n); ok {
+			return edit.GetAtt(res, attr), true
+		}
+	}
+	return nil, false
+}
+
 func isSequence(n *template.Node) bool { return n != nil && n.Kind == template.Sequence }
 
 // configPrefix returns the channel's literal S3KeyPrefix (without slashes
@@ -787,7 +803,7 @@ func checkConfigInBaseline(pass *analysis.Pass) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Add the AWS Config bundle (recorder, delivery channel, rules)", func(b *edit.Builder) {
 			addConfigBucketGrants(pass, b, target)
 			cond := ensureCondition(pass, b, condCreateConfig)
-			rec := addConfigRecorder(pass, b, cond, target)
+			rec := addConfigRecorder(pass, b, cond, target, useAuditKey(pass, b, keyForConfig))
 			addDeliveryChannel(pass, b, cond, target)
 			addStarterRules(pass, b, rec, cond)
 		})}
@@ -830,10 +846,33 @@ func configTarget(pass *analysis.Pass, n *template.Node) (configDest, bool) {
 const configDeliveryPrefix = "config"
 
 // addConfigRecorder adds the F7 role and recorder under condition cond and
-// returns the recorder's logical id.
-func addConfigRecorder(pass *analysis.Pass, b *edit.Builder, cond string, dest configDest) string {
+// returns the recorder's logical id. Config writes to the bucket as the
+// role, so the role may write the delivery path and, when the channel
+// encrypts with key (nil: none), use that key.
+func addConfigRecorder(pass *analysis.Pass, b *edit.Builder, cond string, dest configDest, key edit.Value) string {
 	t := pass.Template
 	role := uniqueLogicalID(t, "ConfigRole")
+	stmts := []edit.Value{
+		edit.Map(
+			edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+			edit.KV{Key: "Action", Value: edit.Str("s3:GetBucketAcl")},
+			edit.KV{Key: "Resource", Value: dest.arn},
+		),
+		edit.Map(
+			edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+			edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
+			edit.KV{Key: "Resource", Value: edit.Sub(dest.sub + "/" + configDeliveryPrefix + "/AWSLogs/${AWS::AccountId}/*")},
+			edit.KV{Key: "Condition", Value: edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(
+				edit.KV{Key: "s3:x-amz-acl", Value: edit.Str("bucket-owner-full-control")})})},
+		),
+	}
+	if key != nil {
+		stmts = append(stmts, edit.Map(
+			edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+			edit.KV{Key: "Action", Value: edit.Strs("kms:Decrypt", "kms:GenerateDataKey")},
+			edit.KV{Key: "Resource", Value: key},
+		))
+	}
 	gated := func(kvs ...edit.KV) edit.Value {
 		if cond != "" {
 			kvs = append([]edit.KV{kvs[0], {Key: "Condition", Value: edit.Str(cond)}}, kvs[1:]...)
@@ -857,20 +896,7 @@ func addConfigRecorder(pass *analysis.Pass, b *edit.Builder, cond string, dest c
 				edit.KV{Key: "PolicyName", Value: edit.Str("config-delivery")},
 				edit.KV{Key: "PolicyDocument", Value: edit.Map(
 					edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-					edit.KV{Key: "Statement", Value: edit.List(
-						edit.Map(
-							edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-							edit.KV{Key: "Action", Value: edit.Str("s3:GetBucketAcl")},
-							edit.KV{Key: "Resource", Value: dest.arn},
-						),
-						edit.Map(
-							edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-							edit.KV{Key: "Action", Value: edit.Str("s3:PutObject")},
-							edit.KV{Key: "Resource", Value: edit.Sub(dest.sub + "/" + configDeliveryPrefix + "/AWSLogs/${AWS::AccountId}/*")},
-							edit.KV{Key: "Condition", Value: edit.Map(edit.KV{Key: "StringEquals", Value: edit.Map(
-								edit.KV{Key: "s3:x-amz-acl", Value: edit.Str("bucket-owner-full-control")})})},
-						),
-					)},
+					edit.KV{Key: "Statement", Value: edit.List(stmts...)},
 				)},
 			))},
 		)},
@@ -1061,7 +1087,8 @@ func checkConfigPairing(pass *analysis.Pass) {
 						}
 					}
 				}
-				addConfigRecorder(pass, b, ch.Condition, dest)
+				key, _ := nodeValue(t, ch.Property("S3KmsKeyArn"))
+				addConfigRecorder(pass, b, ch.Condition, dest, key)
 				if !rules {
 					addStarterRules(pass, b, rec, ch.Condition)
 				}
