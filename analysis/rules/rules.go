@@ -10,7 +10,7 @@ func All() []*analysis.Rule {
 	var all []*analysis.Rule
 	for _, area := range [][]*analysis.Rule{
 		cloudtrailRules, configRules, guarddutyRules, kmsRules, s3Rules, ec2Rules, vpcRules, iamRules,
-		rdsRules, logsRules, tagRules, paramRules, secretsRules, templateRules, lambdaRules, dynamodbRules,
+		rdsRules, logsRules, alarmRules, tagRules, paramRules, secretsRules, templateRules, lambdaRules, dynamodbRules,
 		elbRules, messagingRules,
 	} {
 		all = append(all, area...)
