@@ -415,8 +415,10 @@ role).`,
 	Check: checkSecurityMetricFilters,
 }
 
-func checkSecurityMetricFilters(pass *analysis.Pass) {
-	t := pass.Template
+// applicableSignatures returns the §4.1 change signatures that apply to the
+// template: the Organizations one only for templates that manage an
+// organization.
+func applicableSignatures(t *template.Template) []*cwSignature {
 	management := false
 	for _, r := range t.Resources {
 		if strings.HasPrefix(r.Type, "AWS::Organizations::") {
@@ -430,6 +432,22 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 			others = append(others, s)
 		}
 	}
+	return others
+}
+
+// addSecurityAlarms adds the F13 metric filter and alarm of every security
+// signature (unauthorized API calls and the applicable change signatures) on
+// a log group a fix creates, notifying the alerts topic.
+func addSecurityAlarms(pass *analysis.Pass, b *edit.Builder, group, cond string) {
+	topic := useAlertsTopic(pass, b)
+	for _, s := range append([]*cwSignature{unauthorizedSignature}, applicableSignatures(pass.Template)...) {
+		addSignaturePair(pass, b, s, group, cond, topic)
+	}
+}
+
+func checkSecurityMetricFilters(pass *analysis.Pass) {
+	t := pass.Template
+	others := applicableSignatures(t)
 	for _, trail := range t.ResourcesOfType(trailType) {
 		arn := trail.Property("CloudWatchLogsLogGroupArn")
 		if v, _ := t.Eval(arn).Judge(func(a template.Alt) bool { return a.Kind == template.Absent }); v == template.Definite {
@@ -448,7 +466,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 					if alertsTopic(pass) == nil {
 						keyUsers = append(keyUsers, keyForAlarms) // the new alerts topic
 					}
-					group := addTrailLogGroup(pass, b, trail, keyUsers...)
+					group := sendTrailToLogs(pass, b, trail, keyUsers...)
 					topic := useAlertsTopic(pass, b)
 					addSignaturePair(pass, b, unauthorizedSignature, group, trail.Condition, topic)
 				})}
@@ -601,61 +619,15 @@ func (s *cwSignature) fixPattern() string {
 	return s.pattern()
 }
 
-// addTrailLogGroup adds the F4 log group and delivery role for a trail and
-// points the trail at them; it returns the log group's logical id. The
-// other consumers of the audit key that the same fix adds are named too: a
-// new audit key is written once per fix, with the statements of its first
-// use.
-func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail *template.Resource, otherKeyUsers ...string) string {
-	t := pass.Template
-	group := uniqueLogicalID(t, "TrailLogGroup")
-	role := uniqueLogicalID(t, "TrailLogsRole")
-	// The trail's own properties first (see addConfigBucketGrants on edit
-	// order).
-	b.Set(trail.Properties, "CloudWatchLogsLogGroupArn", edit.GetAtt(group, "Arn"))
-	b.Set(trail.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(role, "Arn"))
-	head := []edit.KV{{Key: "Type", Value: edit.Str(cwLogGroupType)}}
-	if trail.Condition != "" {
-		head = append(head, edit.KV{Key: "Condition", Value: edit.Str(trail.Condition)})
-	}
-	head = append(head,
-		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "Properties", Value: edit.Map(
-			edit.KV{Key: "LogGroupName", Value: edit.Sub("/aws/cloudtrail/${AWS::StackName}")},
-			edit.KV{Key: "RetentionInDays", Value: edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays))},
-			edit.KV{Key: "KmsKeyId", Value: useAuditKey(pass, b, append([]string{keyForLogs}, otherKeyUsers...)...)},
-			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
-		)},
-	)
-	b.AddEntry("Resources", group, edit.Map(head...))
-	roleKVs := []edit.KV{{Key: "Type", Value: edit.Str(cfgRoleType)}}
-	if trail.Condition != "" {
-		roleKVs = append(roleKVs, edit.KV{Key: "Condition", Value: edit.Str(trail.Condition)})
-	}
-	roleKVs = append(roleKVs, edit.KV{Key: "Properties", Value: edit.Map(
-		edit.KV{Key: "AssumeRolePolicyDocument", Value: edit.Map(
-			edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-			edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-				edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-				edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("cloudtrail.amazonaws.com")})},
-				edit.KV{Key: "Action", Value: edit.Str("sts:AssumeRole")},
-				edit.KV{Key: "Condition", Value: sourceAccountCondition()},
-			))},
-		)},
-		edit.KV{Key: "Policies", Value: edit.List(edit.Map(
-			edit.KV{Key: "PolicyName", Value: edit.Str("cloudtrail-to-cloudwatch-logs")},
-			edit.KV{Key: "PolicyDocument", Value: edit.Map(
-				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-				edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-					edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-					edit.KV{Key: "Action", Value: edit.Strs("logs:CreateLogStream", "logs:PutLogEvents")},
-					edit.KV{Key: "Resource", Value: edit.GetAtt(group, "Arn")},
-				))},
-			)},
-		))},
-	)})
-	b.AddEntry("Resources", role, edit.Map(roleKVs...))
+// sendTrailToLogs connects a trail to a new F4 log group and delivery role
+// and returns the group's logical id. otherKeyUsers are the other consumers
+// of the audit key that the same fix adds (the alerts topic), so that a new
+// key gets their statements too.
+func sendTrailToLogs(pass *analysis.Pass, b *edit.Builder, trail *template.Resource, otherKeyUsers ...string) string {
+	group := addTrailLogGroup(pass, b, trail.Name, trail.Condition, logGroupName(pass.Template, trail.Name), otherKeyUsers...)
+	role := addTrailLogsRole(pass, b, trail.Name, trail.Condition, edit.GetAtt(group, "Arn"))
+	setProperty(b, trail, edit.GetAtt(group, "Arn"), "CloudWatchLogsLogGroupArn")
+	setProperty(b, trail, edit.GetAtt(role, "Arn"), "CloudWatchLogsRoleArn")
 	return group
 }
 

@@ -337,8 +337,9 @@ func logGroupName(t *template.Template, trail string) string {
 // addTrailLogGroup adds the F4 log group for the trail with logical id
 // trail (the log group's id starts with it), under condition cond, and
 // returns its logical id: retained, encrypted with the audit key, kept for
-// AuditLogRetentionDays.
-func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupName string) string {
+// AuditLogRetentionDays. otherKeyUsers are further consumers of the audit
+// key that the same fix adds, so that a new key serves them too.
+func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupName string, otherKeyUsers ...string) string {
 	name := uniqueLogicalID(pass.Template, trail+"LogGroup")
 	b.AddEntry("Resources", name, newResource("AWS::Logs::LogGroup", cond,
 		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
@@ -346,7 +347,7 @@ func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupNa
 		edit.KV{Key: "Properties", Value: edit.Map(
 			edit.KV{Key: "LogGroupName", Value: edit.Sub(groupName)},
 			edit.KV{Key: "RetentionInDays", Value: edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays))},
-			edit.KV{Key: "KmsKeyId", Value: useAuditKey(pass, b, keyForLogs)},
+			edit.KV{Key: "KmsKeyId", Value: useAuditKey(pass, b, append([]string{keyForLogs}, otherKeyUsers...)...)},
 			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
 		)},
 	))
@@ -1018,7 +1019,7 @@ func checkTrailMissing(pass *analysis.Pass) {
 	pass.Report(analysis.Finding{
 		Span:    pass.SectionSpan("Resources"),
 		Message: "this baseline template creates no CloudTrail trail and no parameter says that a trail is managed elsewhere: add a multi-region trail gated by an EnableCloudTrail parameter",
-		Fixes: []analysis.Fix{pass.NewFix("Add a multi-region trail with its audit bucket, log group and role, gated by CreateTrailInPrimary", func(b *edit.Builder) {
+		Fixes: []analysis.Fix{pass.NewFix("Add a multi-region trail with its audit bucket, log group, role and security alarms, gated by CreateTrailInPrimary", func(b *edit.Builder) {
 			addTrail(pass, b)
 		})},
 	})
@@ -1036,11 +1037,14 @@ const trailNameSub = "${AWS::StackName}-trail"
 func addTrail(pass *analysis.Pass, b *edit.Builder) {
 	t := pass.Template
 	cond := ensureCondition(pass, b, condCreateTrailInPrimary)
-	key := useAuditKey(pass, b, keyForCloudTrail, keyForLogs)
+	key := useAuditKey(pass, b, keyForCloudTrail, keyForLogs, keyForAlarms)
 	name := uniqueLogicalID(t, "Trail")
 	bucket, policy := trailBucket(pass, b, cond, key)
-	group := addTrailLogGroup(pass, b, name, cond, "/aws/cloudtrail/${AWS::StackName}")
+	group := addTrailLogGroup(pass, b, name, cond, "/aws/cloudtrail/${AWS::StackName}", keyForAlarms)
 	role := addTrailLogsRole(pass, b, name, cond, edit.GetAtt(group, "Arn"))
+	// A trail nobody watches is only half of CC7.2: the new log group gets
+	// the security alarms too (SOC2-TPL-108).
+	addSecurityAlarms(pass, b, group, cond)
 	b.AddEntry("Resources", name, newResource(trailType, cond,
 		edit.KV{Key: "DependsOn", Value: edit.Str(policy)},
 		edit.KV{Key: "Properties", Value: edit.Map(

@@ -292,26 +292,16 @@ func checkConfigRuleDependsOn(pass *analysis.Pass) {
 	}
 	if r.Value.Kind == template.Mapping {
 		f.Fixes = []analysis.Fix{pass.NewFix("Add DependsOn: "+rec.Name, func(b *edit.Builder) {
-			addDependsOn(b, r, rec.Name, rec.Condition)
+			dependOn(b, r, rec.Name, rec.Condition)
 		})}
 	}
 	pass.Report(f)
 }
 
-// addDependsOn makes r depend on the resource target, copying target's
-// condition cond when r has none (a DependsOn on a resource that is not
-// created fails).
-func addDependsOn(b *edit.Builder, r *template.Resource, target, cond string) {
-	switch d := r.Value.Get("DependsOn"); {
-	case d == nil:
-		b.Insert(r.Value, "DependsOn", edit.Str(target))
-	case d.Kind == template.Sequence && len(d.Items) > 0:
-		b.Append(d, edit.Str(target))
-	case d.Kind == template.Scalar:
-		b.Replace(d, edit.Strs(d.Value, target))
-	default:
-		b.Set(r.Value, "DependsOn", edit.Str(target))
-	}
+// dependOn makes r depend on the resource target, copying target's
+// condition when r has none (a rule must not outlive its recorder).
+func dependOn(b *edit.Builder, r *template.Resource, target, cond string) {
+	addDependsOn(b, r, target)
 	if r.ConditionNode == nil && cond != "" {
 		b.Insert(r.Value, "Condition", edit.Str(cond))
 	}
@@ -789,16 +779,22 @@ var configToggle = []string{`^(Enable|Create|Deploy)(AWS)?Config(Recorder)?$`, `
 
 func checkConfigInBaseline(pass *analysis.Pass) {
 	t := pass.Template
+	if len(t.ResourcesOfType(cfgRecorderType)) > 0 || !isBaseline(pass) || toggleParameter(t, configToggle...) != nil {
+		return
+	}
+	f := analysis.Finding{
+		Span:    pass.SectionSpan("Resources"),
+		Message: "this security baseline creates no AWS Config recorder: add the Config bundle (recorder, delivery channel, rules), or an EnableAWSConfig parameter if another stack manages Config",
+	}
 	trails := t.ResourcesOfType(trailType)
-	if len(trails) == 0 || len(t.ResourcesOfType(cfgRecorderType)) > 0 || !isBaseline(pass) || toggleParameter(t, configToggle...) != nil {
+	if len(trails) == 0 {
+		// The fix delivers to the trail's bucket; without a trail there is
+		// no audit bucket to choose (SOC2-TPL-107 adds one).
+		pass.Report(f)
 		return
 	}
 	trail := trails[0]
-	f := analysis.Finding{
-		Span:    pass.SectionSpan("Resources"),
-		Message: "this security baseline creates trail " + trail.Name + " but no AWS Config recorder: add the Config bundle (recorder, delivery channel, rules), or an EnableAWSConfig parameter if another stack manages Config",
-		Related: []analysis.Related{{Span: trail.Key.Span, Message: "trail " + trail.Name}},
-	}
+	f.Related = []analysis.Related{{Span: trail.Key.Span, Message: "trail " + trail.Name + " writes its logs to the bucket the fix uses"}}
 	if target, ok := configTarget(pass, trail.Property("S3BucketName")); ok {
 		f.Fixes = []analysis.Fix{pass.NewFix("Add the AWS Config bundle (recorder, delivery channel, rules)", func(b *edit.Builder) {
 			addConfigBucketGrants(pass, b, target)
@@ -1083,7 +1079,7 @@ func checkConfigPairing(pass *analysis.Pass) {
 					for _, r := range t.ResourcesOfType(typ) {
 						rules = true
 						if r.Value.Kind == template.Mapping {
-							addDependsOn(b, r, rec, ch.Condition)
+							dependOn(b, r, rec, ch.Condition)
 						}
 					}
 				}

@@ -237,13 +237,13 @@ func auditLogGroups(pass *analysis.Pass) map[*template.Resource]string {
 
 // baselineTypes are the account-level security services whose presence
 // makes a template a security baseline.
-var baselineTypes = []string{trailType, "AWS::Config::ConfigurationRecorder", "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub"}
+var baselineTypes = []string{trailType, "AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel", "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub"}
 
 var baselineDescription = regexp.MustCompile(`(?i)baseline|landing.?zone|security foundation|account (setup|bootstrap)`)
 
 // isBaseline reports whether the template claims to be a security baseline
 // (RULES.md section 4): an explicit Metadata soc2ls profile wins; otherwise
-// declaring a trail, recorder, detector or Security Hub, or a description
+// declaring a trail, recorder, delivery channel, detector or Security Hub, or a description
 // that says so.
 func isBaseline(pass *analysis.Pass) bool {
 	return pass.Memo("isBaseline", func() any {

@@ -86,3 +86,18 @@ func plural(n int, word string) string {
 func setProperty(b *edit.Builder, r *template.Resource, v edit.Value, path ...string) {
 	b.SetPath(r.Value, append([]string{"Properties"}, path...), v)
 }
+
+// addDependsOn adds name to the DependsOn of r: a new attribute, an item of
+// an existing list, or a list made of an existing single name and this one.
+func addDependsOn(b *edit.Builder, r *template.Resource, name string) {
+	switch d := r.Value.Get("DependsOn"); {
+	case d == nil || d.Kind == template.Null:
+		b.Set(r.Value, "DependsOn", edit.Str(name))
+	case d.Kind == template.Sequence && len(d.Items) > 0:
+		b.Append(d, edit.Str(name))
+	case d.Kind == template.Scalar:
+		b.Replace(d, edit.Strs(d.Value, name))
+	default:
+		b.Set(r.Value, "DependsOn", edit.Str(name))
+	}
+}

@@ -1269,19 +1269,6 @@ func dependsOn(r *template.Resource, name string) bool {
 	return false
 }
 
-// addDependsOn adds name to the DependsOn of r: a new attribute, an item of
-// the list, or a list made of the single dependency written before.
-func addDependsOn(b *edit.Builder, r *template.Resource, name string) {
-	switch d := r.Value.Get("DependsOn"); {
-	case d == nil || d.Kind == template.Null:
-		b.Set(r.Value, "DependsOn", edit.Str(name))
-	case d.Kind == template.Sequence && len(d.Items) > 0:
-		b.Append(d, edit.Str(name))
-	case d.Kind == template.Scalar:
-		b.Replace(d, edit.Strs(d.Value, name))
-	}
-}
-
 // trailObjectPrefix is the key prefix a trail writes under: "prefix/" for a
 // literal S3KeyPrefix, "" without one, "<prefix>/" when it is not literal.
 func trailObjectPrefix(tr *template.Resource) string {

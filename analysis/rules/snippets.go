@@ -459,6 +459,9 @@ var auditKeyName = regexp.MustCompile(`(?i)audit|log|trail|security`)
 // statements the consumers lack; when the template has none, it adds the F1
 // AuditKey (gated by CreateKmsKey, with an ExistingKmsKeyArn parameter to
 // bring one's own key) with exactly the statements the consumers need.
+//
+// A fix that creates the key writes it once, at its first use: the first
+// call of a fix must name every consumer the fix adds.
 func useAuditKey(pass *analysis.Pass, b *edit.Builder, consumers ...string) edit.Value {
 	t := pass.Template
 	if key := auditKey(pass); key != nil {
