@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/edit"
@@ -95,4 +96,274 @@ func environmentLiterals(pass *analysis.Pass) []*template.Node {
 	return out
 }
 
-var paramRules = []*analysis.Rule{EnvironmentParameterMissing}
+// secretName matches parameter names that say they hold a secret.
+var secretName = regexp.MustCompile(`(?i)(pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential)|(^|[^a-z])pass([^a-z]|$)|Pass$`)
+
+// secretMetaSuffix matches names that describe a secret without being one:
+// its ARN, name, length, rotation period...
+var secretMetaSuffix = regexp.MustCompile(`(?i)(arns?|ids?|names?|length|ttl|policy|days|hours|version|path|prefix|enabled|rotation|type|kind|count|duration|expiry|expiration|lifetime|parameter|param|location|uri|url|endpoint|source|role)$`)
+
+// isSecretParameter reports whether a parameter's name and type say it
+// holds a secret value (a password, token, key), not a reference to one or a
+// setting about one (ManagePassword: 'true').
+func isSecretParameter(p *template.Parameter) bool {
+	if strings.HasPrefix(p.Type, "AWS::") || p.Type == "Number" || p.Type == "List<Number>" {
+		return false
+	}
+	if len(p.AllowedValues) > 0 {
+		return false // a switch or a choice from a list, not a secret
+	}
+	return secretName.MatchString(p.Name) && !secretMetaSuffix.MatchString(p.Name)
+}
+
+// secretProperty matches resource properties that take a secret value.
+var secretProperty = regexp.MustCompile(`(?i)(password|passwd|passphrase|secretstring|authtoken|privatekey|apikey|secretaccesskey|clientsecret)$`)
+
+// SecretParameterExposed reports parameters that hold secrets without
+// NoEcho, or with a default value.
+var SecretParameterExposed = &analysis.Rule{
+	ID:       "SOC2-PARAM-006",
+	Title:    "Secret parameter is not NoEcho, or has a default",
+	Severity: analysis.Error,
+	Controls: []string{"CC6.1"},
+	Doc: `A parameter whose name says it holds a secret (a password, token, API key, private key or credential),
+or that is passed to a password-like property such as ` + "`MasterUserPassword`" + `, lacks ` + "`NoEcho: true`" + `, or
+carries its value in a ` + "`Default`" + `. Without NoEcho, CloudFormation shows the value to anyone who can describe
+the stack, in the console, the API and change sets; a default puts the secret in the template, and so in source
+control and every copy of it.
+
+**Why an auditor cares.** Logical access (CC6.1) depends on credentials being known only to those who need
+them. A database password readable by every engineer with ` + "`cloudformation:DescribeStacks`" + `, or committed
+to a repository, is a credential outside any access control, and usually impossible to show was never misused.
+
+**How to fix.** Set ` + "`NoEcho: true`" + ` and remove the ` + "`Default`" + `. Better, do not pass the secret at all: let
+RDS manage it (` + "`ManageMasterUserPassword: true`" + `), generate it with a Secrets Manager secret, or read it at the
+point of use with a ` + "`{{resolve:secretsmanager:...}}`" + ` dynamic reference. Names that describe a secret
+rather than hold one (` + "`DbSecretArn`" + `, ` + "`PasswordLength`" + `) are not reported.`,
+	Check: checkSecretParameters,
+}
+
+func checkSecretParameters(pass *analysis.Pass) {
+	t := pass.Template
+	reported := map[string]bool{}
+	for _, p := range t.Parameters {
+		if p.Value.Kind != template.Mapping || !isSecretParameter(p) {
+			continue
+		}
+		reported[p.Name] = true
+		reportNoEcho(pass, p, "parameter "+p.Name+" holds a secret but is not NoEcho: set NoEcho: true so that its value is masked in the console, the API and change sets", nil)
+		if d := p.Default; d != nil && d.Kind != template.Null && !(d.Kind == template.Scalar && d.Value == "") {
+			param := p
+			pass.Report(analysis.Finding{
+				Span: d.Span,
+				Message: "parameter " + p.Name + " has a default value, so the secret is written in the template: remove the Default " +
+					"and supply it at deploy time, or use a {{resolve:secretsmanager:...}} reference",
+				Fixes: []analysis.Fix{unsafe(pass.NewFix("Remove the Default of "+p.Name+" (deployments must then supply it)", func(b *edit.Builder) {
+					b.Delete(param.Value, "Default")
+				}))},
+			})
+		}
+	}
+	// Parameters passed to password-like properties.
+	for _, r := range t.Resources {
+		r.Properties.Walk(func(n *template.Node) bool {
+			if n.Kind != template.Mapping {
+				return true
+			}
+			for _, pair := range n.Pairs {
+				k := pair.Key.Value
+				if !secretProperty.MatchString(k) || strings.HasPrefix(k, "Manage") || strings.HasPrefix(k, "Generate") {
+					continue
+				}
+				for _, name := range referencedParameters(t, pair.Value) {
+					p := t.Parameter(name)
+					if reported[name] || p.Value.Kind != template.Mapping {
+						continue
+					}
+					reported[name] = true
+					reportNoEcho(pass, p, "parameter "+name+" is passed to "+k+" of "+r.Name+" but is not NoEcho: set NoEcho: true so that its value is masked",
+						[]analysis.Related{{Span: pair.Value.Span, Message: k + " of " + r.Name}})
+				}
+			}
+			return true
+		})
+	}
+}
+
+// reportNoEcho reports a secret parameter whose NoEcho is not true.
+func reportNoEcho(pass *analysis.Pass, p *template.Parameter, msg string, related []analysis.Related) {
+	noEcho := p.Value.Get("NoEcho")
+	if on, ok := noEcho.Bool(); ok && on {
+		return
+	}
+	f := analysis.Finding{Span: p.Key.Span, Message: msg, Related: related}
+	switch {
+	case noEcho == nil:
+		f.Fixes = []analysis.Fix{pass.NewFix("Set NoEcho: true on "+p.Name, func(b *edit.Builder) { b.Insert(p.Value, "NoEcho", edit.Bool(true)) })}
+	case noEcho.Kind == template.Scalar || noEcho.Kind == template.Null:
+		f.Span = noEcho.Span
+		if noEcho.Kind == template.Null {
+			f.Span = p.Key.Span
+		}
+		f.Fixes = []analysis.Fix{pass.NewFix("Set NoEcho: true on "+p.Name, func(b *edit.Builder) { b.Set(p.Value, "NoEcho", edit.Bool(true)) })}
+	}
+	pass.Report(f)
+}
+
+func unsafe(f analysis.Fix) analysis.Fix {
+	f.Unsafe = true
+	return f
+}
+
+// referencedParameters returns the parameters a value refers to directly:
+// Ref, either branch of Fn::If, and ${Param} variables of Fn::Sub.
+func referencedParameters(t *template.Template, n *template.Node) []string {
+	var out []string
+	n.Walk(func(x *template.Node) bool {
+		switch {
+		case x.IsFn("Ref"):
+			if t.Parameter(x.Arg.Text()) != nil {
+				out = append(out, x.Arg.Text())
+			}
+		case x.IsFn("Fn::Sub"):
+			parts, _, _ := template.Sub(x)
+			for _, part := range parts {
+				if part.Var != "" && t.Parameter(part.Var) != nil {
+					out = append(out, part.Var)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// secretLiteral matches literal text that looks like a credential.
+var secretLiteral = regexp.MustCompile(`AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|(?i)(password|passwd|secret|token)\s*[=:]\s*[^\s${}]{4,}`)
+
+// SecretInOutputs reports outputs that reveal a secret.
+var SecretInOutputs = &analysis.Rule{
+	ID:       "SOC2-PARAM-007",
+	Title:    "Stack output reveals a secret",
+	Severity: analysis.Error,
+	Controls: []string{"CC6.1", "CC6.7"},
+	Doc: `An entry of ` + "`Outputs`" + ` returns a secret: a NoEcho or secret-named parameter, the
+` + "`SecretAccessKey`" + ` of an ` + "`AWS::IAM::AccessKey`" + `, a value read with ` + "`{{resolve:secretsmanager:...}}`" + ` or
+` + "`{{resolve:ssm-secure:...}}`" + `, or literal text that looks like a credential. Outputs are not masked, even
+for NoEcho parameters: anyone who can describe the stack reads them, and exported outputs reach every stack
+of the account that imports them.
+
+**Why an auditor cares.** A credential published as a stack output has escaped the controls that protect
+it (CC6.1) and travels to readers and systems nobody approved (CC6.7).
+
+**How to fix.** Remove the output. If consumers need to find the secret, output the ARN or name of the
+Secrets Manager secret that holds it and let them read it with their own permissions. The quick fix removes
+the output; when it is exported, other stacks may import it, so that fix needs a review.`,
+	Check: checkSecretOutputs,
+}
+
+func checkSecretOutputs(pass *analysis.Pass) {
+	t := pass.Template
+	section := t.Sections["Outputs"]
+	for _, o := range t.Outputs {
+		n, why := secretIn(t, o.Value.Get("Value"))
+		if n == nil {
+			continue
+		}
+		out := o
+		fix := pass.NewFix("Remove output "+o.Name, func(b *edit.Builder) { b.Delete(section.Value, out.Name) })
+		if o.Value.Get("Export") != nil {
+			fix.Title += " (it is exported: check which stacks import it)"
+			fix.Unsafe = true
+		}
+		pass.Report(analysis.Finding{
+			Span:    n.Span,
+			Message: "output " + o.Name + " reveals " + why + ": outputs are never masked; remove it, or output the ARN of a secret that holds the value",
+			Fixes:   []analysis.Fix{fix},
+		})
+	}
+}
+
+// secretIn returns the first node of an output value that reveals a secret,
+// and what it reveals.
+func secretIn(t *template.Template, v *template.Node) (*template.Node, string) {
+	var found *template.Node
+	why := ""
+	param := func(name string) string {
+		p := t.Parameter(name)
+		switch {
+		case p == nil:
+			return ""
+		case p.NoEcho:
+			return "the NoEcho parameter " + name
+		case isSecretParameter(p):
+			return "the secret parameter " + name
+		}
+		return ""
+	}
+	accessKey := func(res, attr string) string {
+		if r := t.Resource(res); r != nil && r.Type == "AWS::IAM::AccessKey" && attr == "SecretAccessKey" {
+			return "the secret access key of " + res
+		}
+		return ""
+	}
+	literal := func(s string) string {
+		switch {
+		case strings.Contains(s, "{{resolve:secretsmanager:"), strings.Contains(s, "{{resolve:ssm-secure:"):
+			return "a secret read with a dynamic reference"
+		case secretLiteral.MatchString(s):
+			return "text that looks like a credential"
+		}
+		return ""
+	}
+	v.Walk(func(n *template.Node) bool {
+		if found != nil {
+			return false
+		}
+		switch {
+		case n.IsFn("Ref"):
+			why = param(n.Arg.Text())
+		case n.IsFn("Fn::GetAtt"):
+			if res, attr, _, ok := template.GetAtt(n); ok {
+				why = accessKey(res, attr)
+			}
+		case n.IsFn("Fn::Sub"):
+			parts, _, ok := template.Sub(n)
+			for _, part := range parts {
+				if !ok || why != "" {
+					break
+				}
+				if part.Var == "" {
+					why = literal(part.Literal)
+					continue
+				}
+				res, attr, _ := strings.Cut(part.Var, ".")
+				if why = param(part.Var); why == "" {
+					why = accessKey(res, attr)
+				}
+			}
+			if why != "" {
+				found = n
+				return false
+			}
+			// The Sub template scalar was judged above; its variable map is
+			// judged below.
+			if n.Arg.Kind == template.Sequence && len(n.Arg.Items) > 1 {
+				if m, w := secretIn(t, n.Arg.Items[1]); m != nil {
+					found, why = m, w
+				}
+			}
+			return false
+		case n.IsScalar():
+			why = literal(n.Value)
+		}
+		if why != "" {
+			found = n
+			return false
+		}
+		return true
+	})
+	return found, why
+}
+
+var paramRules = []*analysis.Rule{EnvironmentParameterMissing, SecretParameterExposed, SecretInOutputs}
