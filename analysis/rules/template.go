@@ -2,6 +2,8 @@ package rules
 
 import (
 	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/edit"
@@ -84,4 +86,259 @@ func primaryRegionParameter(def string) edit.Value {
 	)
 }
 
-var templateRules = []*analysis.Rule{RegionLiteralInCondition}
+// HardcodedArnOrZone reports ARNs whose partition, region or account is
+// written literally, and literal availability zone names.
+var HardcodedArnOrZone = &analysis.Rule{
+	ID:       "SOC2-TPL-002",
+	Title:    "ARN or availability zone is hardcoded",
+	Severity: analysis.Info,
+	Controls: []string{"CC8.1", "A1.3"},
+	Types:    []string{analysis.AnyType},
+	Doc: `A resource property contains an ARN whose partition (` + "`aws`" + `), region or account id is written as
+text, or names an availability zone such as ` + "`us-east-1a`" + `. The template then only works in that partition,
+region or account: deploying it to a recovery region, a GovCloud or China partition, or a second account means
+editing it, or it silently points back at the original.
+
+**Why an auditor cares.** Recovery testing (A1.3) relies on rebuilding the same stack elsewhere, and change
+management (CC8.1) on one reviewed template serving every deployment. Literal locations turn each new target
+into an unreviewed copy.
+
+**How to fix.** Build ARNs with pseudo parameters:
+` + "`!Sub 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:app'`" + `. Choose zones with
+` + "`!Select [0, !GetAZs '']`" + `. AWS-managed policy ARNs (` + "`arn:aws:iam::aws:policy/...`" + `) are not reported, nor are
+ARNs already built from the pseudo parameters. When only the partition is literal the quick fix rewrites it;
+a literal region or account may deliberately point elsewhere (a cross-account role, a replication target),
+so that rewrite, and the zone rewrite (which replaces a subnet), are offered for review only.`,
+	Check: checkHardcodedArns,
+}
+
+// arnStart finds the start of ARNs in text.
+var arnStart = regexp.MustCompile(`arn:`)
+
+// zoneName matches a literal availability zone name.
+var zoneName = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$`)
+
+var accountID = regexp.MustCompile(`^\d{12}$`)
+
+// arnIssue is what is literal in one ARN.
+type arnIssue struct {
+	partition, region, account string
+}
+
+func (a arnIssue) any() bool { return a.partition != "" || a.region != "" || a.account != "" }
+
+func (a arnIssue) describe() string {
+	var parts []string
+	if a.partition != "" {
+		parts = append(parts, "partition "+a.partition)
+	}
+	if a.region != "" {
+		parts = append(parts, "region "+a.region)
+	}
+	if a.account != "" {
+		parts = append(parts, "account "+a.account)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// arnIssues inspects every ARN in text (with Sub variables masked by
+// maskVars, since ${AWS::Region} contains colons) and returns what the first offending one hardcodes, with the byte
+// offsets of its literal fields.
+func arnIssues(text string) (issue arnIssue, fields [][2]int) {
+	for _, loc := range arnStart.FindAllStringIndex(text, -1) {
+		if loc[0] > 0 && isARNChar(text[loc[0]-1]) {
+			continue
+		}
+		rest := text[loc[1]:]
+		f := strings.SplitN(rest, ":", 5)
+		if len(f) < 5 {
+			continue
+		}
+		partition, service, region, account := f[0], f[1], f[2], f[3]
+		if account == "aws" {
+			continue // AWS-owned resources: managed policies and the like
+		}
+		var it arnIssue
+		var at [][2]int
+		off := loc[1]
+		if partition == "aws" || partition == "aws-cn" || partition == "aws-us-gov" {
+			it.partition = partition
+			at = append(at, [2]int{off, off + len(partition)})
+		}
+		off += len(partition) + 1 + len(service) + 1
+		if regionName.MatchString(region) {
+			it.region = region
+			at = append(at, [2]int{off, off + len(region)})
+		}
+		off += len(region) + 1
+		if accountID.MatchString(account) {
+			it.account = account
+			at = append(at, [2]int{off, off + len(account)})
+		}
+		if it.any() {
+			return it, at
+		}
+	}
+	return arnIssue{}, nil
+}
+
+func isARNChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+func checkHardcodedArns(pass *analysis.Pass) {
+	r := pass.Resource
+	r.Properties.Walk(func(n *template.Node) bool {
+		switch {
+		case n.IsFn("Fn::Sub"):
+			str := n.Arg
+			if str.Kind == template.Sequence && len(str.Items) > 0 {
+				str = str.Items[0]
+				for _, v := range n.Arg.Items[1:] {
+					v.Walk(func(x *template.Node) bool { return x == v || checkArnScalar(pass, x, false) })
+				}
+			}
+			if str.IsScalar() {
+				checkArnScalar(pass, str, true)
+			}
+			return false
+		case n.Kind == template.Mapping:
+			for _, p := range n.Pairs {
+				if (p.Key.Value == "AvailabilityZone" || p.Key.Value == "AvailabilityZones") && p.Value.Kind != template.Intrinsic {
+					for _, z := range p.Value.List() {
+						checkZone(pass, p.Key.Value, z)
+					}
+				}
+			}
+			return true
+		case n.IsScalar():
+			checkArnScalar(pass, n, false)
+		}
+		return true
+	})
+}
+
+// checkArnScalar reports a scalar (a plain string, or the template of a Sub
+// when sub is true) holding an ARN with literal location fields. It returns
+// true so that it can serve as a Walk callback.
+func checkArnScalar(pass *analysis.Pass, n *template.Node, sub bool) bool {
+	if !n.IsScalar() || !strings.Contains(n.Value, "arn:") {
+		return true
+	}
+	text := n.Value
+	if sub {
+		text = maskVars(text)
+	}
+	issue, _ := arnIssues(text)
+	if !issue.any() {
+		return true
+	}
+	f := analysis.Finding{
+		Span:    n.Span,
+		Message: "resource " + pass.Resource.Name + " hardcodes the " + issue.describe() + " in an ARN: build it with ${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId}",
+	}
+	if sub && n.ValueSpan.End-n.ValueSpan.Start != len(n.Value) {
+		pass.Report(f) // escaped text: no exact rewrite
+		return true
+	}
+	// Rewrite the text (a Sub's template is replaced in place): literal
+	// fields become pseudo parameters.
+	v := edit.Sub(arnRewrite(n.Value, sub))
+	if sub {
+		v = edit.Str(arnRewrite(n.Value, sub))
+	}
+	f.Fixes = []analysis.Fix{arnFix(pass, n, v, issue)}
+	pass.Report(f)
+	return true
+}
+
+// arnRewrite returns s (a Sub template when sub is true, else plain text to
+// become one) with every ARN's literal partition, region and account
+// replaced by the pseudo parameters.
+func arnRewrite(s string, sub bool) string {
+	if !sub {
+		// Plain text becomes a Sub template: escape existing ${.
+		s = strings.ReplaceAll(s, "${", "${!")
+	}
+	var out strings.Builder
+	for {
+		// Mask variables so that their colons do not split fields.
+		masked := maskVars(s)
+		issue, fields := arnIssues(masked)
+		if !issue.any() {
+			out.WriteString(s)
+			return out.String()
+		}
+		repl := []string{}
+		if issue.partition != "" {
+			repl = append(repl, "${AWS::Partition}")
+		}
+		if issue.region != "" {
+			repl = append(repl, "${AWS::Region}")
+		}
+		if issue.account != "" {
+			repl = append(repl, "${AWS::AccountId}")
+		}
+		last := fields[len(fields)-1][1]
+		var b strings.Builder
+		prev := 0
+		for i, fld := range fields {
+			b.WriteString(s[prev:fld[0]])
+			b.WriteString(repl[i])
+			prev = fld[1]
+		}
+		out.WriteString(b.String())
+		s = s[last:]
+	}
+}
+
+// maskVars replaces the text of ${...} variables (not ${!...} escapes) by
+// the same number of hole bytes, keeping offsets.
+func maskVars(s string) string {
+	b := []byte(s)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '$' && b[i+1] == '{' && (i+2 >= len(b) || b[i+2] != '!') {
+			j := strings.IndexByte(s[i:], '}')
+			if j < 0 {
+				break
+			}
+			for k := i; k <= i+j; k++ {
+				b[k] = 0
+			}
+			i += j
+		}
+	}
+	return string(b)
+}
+
+func arnFix(pass *analysis.Pass, n *template.Node, v edit.Value, issue arnIssue) analysis.Fix {
+	fix := pass.NewFix("Build the ARN with ${AWS::Partition}", func(b *edit.Builder) {
+		b.Replace(n, v)
+	})
+	if issue.region != "" || issue.account != "" {
+		fix.Title = "Build the ARN with pseudo parameters (check that the " + issue.describe() + " means this stack's own)"
+		fix.Unsafe = true
+	}
+	return fix
+}
+
+// checkZone reports a literal availability zone name.
+func checkZone(pass *analysis.Pass, key string, z *template.Node) {
+	if !z.IsScalar() || !zoneName.MatchString(z.Value) {
+		return
+	}
+	index := int(z.Value[len(z.Value)-1] - 'a')
+	f := analysis.Finding{
+		Span: z.Span,
+		Message: "resource " + pass.Resource.Name + " names the availability zone " + z.Value + " in " + key +
+			": choose zones with !Select [" + strconv.Itoa(index) + ", !GetAZs ''] so the stack deploys in any region",
+	}
+	if key == "AvailabilityZone" {
+		f.Fixes = []analysis.Fix{unsafe(pass.NewFix("Use !Select ["+strconv.Itoa(index)+", !GetAZs ''] (the zone may change, which replaces the resource)", func(b *edit.Builder) {
+			b.Replace(z, edit.Fn("Fn::Select", edit.List(edit.Int(index), edit.Fn("Fn::GetAZs", edit.Str("")))))
+		}))}
+	}
+	pass.Report(f)
+}
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone}
