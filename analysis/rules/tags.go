@@ -149,8 +149,9 @@ inventory an auditor samples; an untagged store is one the organisation cannot s
 
 **How to fix.** Add the missing tags: ` + "`Environment: !Ref Environment`" + `, ` + "`Owner`" + ` from a parameter, and a
 ` + "`DataClassification`" + ` that states the real class of the data (public, internal, confidential, restricted,
-audit). The quick fix adds them; the classification it writes (audit for audit evidence, confidential for
-data stores, internal otherwise) is a starting point to review.`,
+audit). The quick fix adds them; the classification it writes (audit for audit evidence, internal otherwise) is
+a starting point: raise it to confidential or restricted where the data is, and the rules for confidential
+stores will then tell what else they need.`,
 	Check: checkRequiredTags,
 }
 
@@ -207,18 +208,15 @@ func tagsAt(n *template.Node) []tag {
 }
 
 // guessClassification is the DataClassification a fix proposes: audit for
-// audit evidence, confidential for data stores, internal for the rest.
+// the stores of audit evidence, internal otherwise. A fix never claims a
+// higher class than it can justify: rules that require more of confidential
+// stores would then report what the fix just declared.
 func guessClassification(pass *analysis.Pass, r *template.Resource) string {
 	if _, ok := auditBuckets(pass)[r]; ok {
 		return "audit"
 	}
 	if _, ok := auditLogGroups(pass)[r]; ok {
 		return "audit"
-	}
-	switch r.Type {
-	case "AWS::S3::Bucket", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table",
-		"AWS::EC2::Volume", "AWS::SecretsManager::Secret", "AWS::EFS::FileSystem":
-		return "confidential"
 	}
 	return "internal"
 }

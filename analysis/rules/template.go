@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -341,4 +342,163 @@ func checkZone(pass *analysis.Pass, key string, z *template.Node) {
 	pass.Report(f)
 }
 
-var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone}
+// EvidenceNotRetained reports stores of audit evidence or confidential data
+// that a stack deletion or a replacement would delete.
+var EvidenceNotRetained = &analysis.Rule{
+	ID:       "SOC2-TPL-003",
+	Title:    "Audit or confidential data store is deleted with the stack",
+	Severity: analysis.Warning,
+	Controls: []string{"C1.1", "CC7.3", "A1.2"},
+	Types:    []string{bucketType, logGroupType, kmsKeyType, "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"},
+	Doc: `A resource that holds audit evidence or confidential data (the trail, Config, flow-log and access-log
+buckets, audit log groups, the KMS keys that encrypt them, databases, DynamoDB tables, buckets tagged
+confidential) has no ` + "`DeletionPolicy: Retain`" + ` or no ` + "`UpdateReplacePolicy: Retain`" + `. Deleting the stack, or
+an update that replaces the resource, then deletes the data with it; for a key, every object it encrypted
+becomes unreadable.
+
+**Why an auditor cares.** Evidence must survive the infrastructure that produced it: incident evaluation
+(CC7.3) and the confidentiality commitments (C1.1) need records that a mistaken ` + "`delete-stack`" + ` cannot erase,
+and recovery (A1.2) needs the data to still be there. Both policies are needed, since replacement ignores
+` + "`DeletionPolicy`" + `.
+
+**How to fix.** Add ` + "`DeletionPolicy: Retain`" + ` and ` + "`UpdateReplacePolicy: Retain`" + ` (` + "`Snapshot`" + ` is enough for RDS,
+which keeps a final snapshot; ` + "`RetainExceptOnCreate`" + ` is accepted too). Remove retained resources deliberately,
+outside CloudFormation, once their retention period has passed.`,
+	Check: checkEvidenceRetained,
+}
+
+// retainedStores maps each resource holding audit evidence or confidential
+// data to the reason, computed once per analysis.
+func retainedStores(pass *analysis.Pass) map[*template.Resource]string {
+	return pass.Memo("retainedStores", func() any {
+		t := pass.Template
+		out := map[*template.Resource]string{}
+		for b, why := range auditBuckets(pass) {
+			out[b] = "it holds audit evidence (" + why + ")"
+		}
+		for g, why := range auditLogGroups(pass) {
+			out[g] = "it holds audit logs (" + why + ")"
+		}
+		for _, b := range t.ResourcesOfType(bucketType) {
+			if _, ok := out[b]; !ok && isConfidential(b) {
+				out[b] = "it is tagged as holding " + classification(b) + " data"
+			}
+		}
+		for _, typ := range []string{"AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"} {
+			for _, r := range t.ResourcesOfType(typ) {
+				if typ == "AWS::RDS::DBInstance" && r.Property("DBClusterIdentifier") != nil {
+					continue // the cluster holds the data
+				}
+				out[r] = "it is a database"
+			}
+		}
+		// The keys that encrypt them.
+		stores := make([]*template.Resource, 0, len(out))
+		for r := range out {
+			stores = append(stores, r)
+		}
+		sort.Slice(stores, func(i, j int) bool { return stores[i].Key.Start < stores[j].Key.Start })
+		for _, r := range stores {
+			for _, n := range encryptionKeyNodes(r) {
+				if k := keyOf(t, n); k != nil {
+					if _, ok := out[k]; !ok {
+						out[k] = "it encrypts " + r.Name
+					}
+				}
+			}
+		}
+		for _, tr := range t.ResourcesOfType(trailType) {
+			if k := keyOf(t, tr.Property("KMSKeyId")); k != nil {
+				if _, ok := out[k]; !ok {
+					out[k] = "it encrypts the logs of trail " + tr.Name
+				}
+			}
+		}
+		return out
+	}).(map[*template.Resource]string)
+}
+
+// encryptionKeyNodes returns the values naming the KMS key of a data store.
+func encryptionKeyNodes(r *template.Resource) []*template.Node {
+	switch r.Type {
+	case bucketType:
+		var out []*template.Node
+		for _, rule := range r.PropertyPath("BucketEncryption", "ServerSideEncryptionConfiguration").List() {
+			out = append(out, rule.Path("ServerSideEncryptionByDefault", "KMSMasterKeyID"))
+		}
+		return out
+	case logGroupType, "AWS::RDS::DBInstance", "AWS::RDS::DBCluster":
+		return []*template.Node{r.Property("KmsKeyId")}
+	case "AWS::DynamoDB::Table":
+		return []*template.Node{r.PropertyPath("SSESpecification", "KMSMasterKeyId")}
+	}
+	return nil
+}
+
+func checkEvidenceRetained(pass *analysis.Pass) {
+	r := pass.Resource
+	why, ok := retainedStores(pass)[r]
+	if !ok {
+		return
+	}
+	want := "Retain"
+	rds := strings.HasPrefix(r.Type, "AWS::RDS::")
+	if rds {
+		want = "Snapshot"
+	}
+	good := func(a template.Alt) bool {
+		switch a.Text() {
+		case "Retain", "RetainExceptOnCreate":
+			return true
+		case "Snapshot":
+			return rds
+		}
+		return false
+	}
+	t := pass.Template
+	type policy struct {
+		key  string
+		node *template.Node
+	}
+	var missing []string
+	for _, p := range []policy{{"DeletionPolicy", r.DeletionPolicy}, {"UpdateReplacePolicy", r.UpdateReplacePolicy}} {
+		if p.node == nil || p.node.Kind == template.Null {
+			missing = append(missing, p.key)
+			continue
+		}
+		verdict, witness := t.Eval(p.node).Judge(func(a template.Alt) bool { return a.Kind == template.Literal && !good(a) })
+		if verdict == template.Pass {
+			continue
+		}
+		f := analysis.Finding{
+			Span:    p.node.Span,
+			Message: r.Name + " has " + p.key + " " + witness.Text() + " although " + why + ": set it to " + want,
+		}
+		if p.node.Kind == template.Scalar {
+			node := p.node
+			f.Fixes = []analysis.Fix{pass.NewFix("Set "+p.key+": "+want, func(b *edit.Builder) { b.Replace(node, edit.Str(want)) })}
+		}
+		pass.ReportVerdict(verdict, witness, f)
+	}
+	if len(missing) == 0 || r.Value.Kind != template.Mapping {
+		return
+	}
+	verb := "a stack deletion or a replacement deletes it"
+	switch {
+	case len(missing) == 1 && missing[0] == "DeletionPolicy":
+		verb = "deleting the stack deletes it"
+	case len(missing) == 1:
+		verb = "an update that replaces it deletes it"
+	}
+	pass.Report(analysis.Finding{
+		Span:    pass.KeySpan(),
+		Message: r.Name + " has no " + strings.Join(missing, " or ") + " although " + why + ": " + verb + "; set " + strings.Join(missing, " and ") + " to " + want,
+		Fixes: []analysis.Fix{pass.NewFix("Set "+strings.Join(missing, " and ")+": "+want, func(b *edit.Builder) {
+			for _, k := range missing {
+				b.Insert(r.Value, k, edit.Str(want))
+			}
+		})},
+	})
+}
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained}
