@@ -114,14 +114,7 @@ func auditRetentionParameterOK(pass *analysis.Pass) bool {
 	min := int64(pass.Options.AuditLogRetentionDays)
 	p := pass.Template.Parameter(paramAuditLogRetentionDays)
 	if p == nil {
-		// ensureParameter defaults it to the longest value not above min.
-		def := logRetentionValues[0]
-		for _, v := range logRetentionValues {
-			if int64(v) <= min {
-				def = v
-			}
-		}
-		return int64(def) >= min
+		return int64(auditRetentionDefault(pass.Options)) >= min
 	}
 	values := p.AllowedValues
 	if len(values) == 0 && p.Default != nil {

@@ -501,4 +501,93 @@ func checkEvidenceRetained(pass *analysis.Pass) {
 	})
 }
 
-var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained}
+// RetentionNotCentralised reports templates with audit stores but no
+// AuditLogRetentionDays parameter.
+var RetentionNotCentralised = &analysis.Rule{
+	ID:       "SOC2-TPL-115",
+	Title:    "Audit retention is not set in one parameter",
+	Severity: analysis.Info,
+	Controls: []string{"C1.2", "CC7.2"},
+	Doc: `The template keeps audit evidence (trail, Config, flow-log or access-log buckets, audit log groups) but
+has no ` + "`AuditLogRetentionDays`" + ` parameter. Each store then carries its own retention literal: the bucket
+expires objects after 90 days, the log group after 365, and nothing shows which period the organisation
+committed to.
+
+**Why an auditor cares.** Retention and disposal (C1.2) are tested against a stated period, and monitoring
+(CC7.2) against logs covering the whole audit period. One parameter that every audit store refers to is
+evidence that the period is applied consistently, and a change to it is one reviewed line.
+
+**How to fix.** Add a Number parameter ` + "`AuditLogRetentionDays`" + ` whose ` + "`AllowedValues`" + ` are the CloudWatch
+Logs retention values of a year or more, and refer to it from ` + "`RetentionInDays`" + ` of audit log groups and from
+the ` + "`ExpirationInDays`" + ` of audit buckets' lifecycle rules. The quick fix adds the parameter and rewrites the
+literals that are not longer than its default, so that no evidence is kept for less time than before.`,
+	Check: checkRetentionCentralised,
+}
+
+// auditRetentionDefault is the default of the AuditLogRetentionDays
+// parameter that ensureParameter adds.
+func auditRetentionDefault(o *analysis.Options) int {
+	def := logRetentionValues[0]
+	for _, v := range logRetentionValues {
+		if v <= o.AuditLogRetentionDays {
+			def = v
+		}
+	}
+	return def
+}
+
+func checkRetentionCentralised(pass *analysis.Pass) {
+	t := pass.Template
+	if t.Parameter(paramAuditLogRetentionDays) != nil {
+		return
+	}
+	type store struct {
+		r   *template.Resource
+		why string
+	}
+	var stores []store
+	for b, why := range auditBuckets(pass) {
+		stores = append(stores, store{b, "bucket " + b.Name + ": " + why})
+	}
+	for g, why := range auditLogGroups(pass) {
+		stores = append(stores, store{g, "log group " + g.Name + ": " + why})
+	}
+	if len(stores) == 0 {
+		return
+	}
+	sort.Slice(stores, func(i, j int) bool { return stores[i].r.Key.Start < stores[j].r.Key.Start })
+	def := int64(auditRetentionDefault(pass.Options))
+	var literals []*template.Node
+	related := make([]analysis.Related, 0, len(stores))
+	for _, s := range stores {
+		related = append(related, analysis.Related{Span: s.r.Key.Span, Message: s.why})
+		var nodes []*template.Node
+		if s.r.Type == logGroupType {
+			nodes = append(nodes, s.r.Property("RetentionInDays"))
+		} else {
+			for _, rule := range s.r.PropertyPath("LifecycleConfiguration", "Rules").List() {
+				nodes = append(nodes, rule.Get("ExpirationInDays"))
+			}
+		}
+		for _, n := range nodes {
+			if d, ok := n.Int(); ok && n.IsScalar() && d <= def {
+				literals = append(literals, n)
+			}
+		}
+	}
+	pass.Report(analysis.Finding{
+		Span: pass.SectionSpan("Parameters"),
+		Message: "the template keeps audit evidence in " + strconv.Itoa(len(stores)) + " " + plural(len(stores), "store") +
+			" (first: " + stores[0].why + ") but has no " + paramAuditLogRetentionDays +
+			" parameter: set the retention once and refer to it, so that the stores cannot disagree",
+		Related: related,
+		Fixes: []analysis.Fix{pass.NewFix("Add an "+paramAuditLogRetentionDays+" parameter and use it for audit retention", func(b *edit.Builder) {
+			name := ensureParameter(pass, b, paramAuditLogRetentionDays)
+			for _, n := range literals {
+				b.Replace(n, edit.Ref(name))
+			}
+		})},
+	})
+}
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained, RetentionNotCentralised}
