@@ -96,6 +96,225 @@ func environmentLiterals(pass *analysis.Pass) []*template.Node {
 	return out
 }
 
+// singleton describes an account or region singleton and the toggle that
+// gates it.
+type singleton struct {
+	label    string   // how messages name it
+	patterns []string // names of parameters that toggle it (toggleParameter)
+	param    string   // the F12 toggle parameter a fix adds
+	cond     string   // the F12 condition a fix adds
+}
+
+const (
+	securityHubType        = "AWS::SecurityHub::Hub"
+	paramEnableSecurityHub = "EnableSecurityHub"
+	condCreateSecurityHub  = "CreateSecurityHub"
+)
+
+var (
+	trailToggles       = []string{`^(enable|create|deploy|manage).*trail`, `trail.*(enabled|exists)$`}
+	configToggles      = []string{`^(enable|create|deploy|manage).*config`, `config.*(enabled|exists|setup)$`, `deliverychannelexists`, `recorderexists`, `alreadyhave.*config`}
+	guardDutyToggles   = []string{`^(enable|create|deploy|manage).*guardduty`, `guardduty.*(enabled|exists)$`, `detectorexists`}
+	securityHubToggles = []string{`^(enable|create|deploy|manage).*securityhub`, `securityhub.*(enabled|exists)$`}
+)
+
+var singletons = map[string]singleton{
+	trailType:                            {"trail", trailToggles, paramEnableCloudTrail, condCreateCloudTrail},
+	"AWS::Config::ConfigurationRecorder": {"Config recorder", configToggles, paramEnableAWSConfig, condCreateConfig},
+	"AWS::Config::DeliveryChannel":       {"Config delivery channel", configToggles, paramEnableAWSConfig, condCreateConfig},
+	"AWS::GuardDuty::Detector":           {"GuardDuty detector", guardDutyToggles, paramEnableGuardDuty, condCreateGuardDuty},
+	securityHubType:                      {"Security Hub", securityHubToggles, paramEnableSecurityHub, condCreateSecurityHub},
+}
+
+// SingletonNotToggled reports account and region singletons created without
+// a condition on an Enable* parameter.
+var SingletonNotToggled = &analysis.Rule{
+	ID:       "SOC2-PARAM-004",
+	Title:    "Account or region singleton has no Enable toggle",
+	Severity: analysis.Warning,
+	Controls: []string{"CC8.1", "CC7.2"},
+	Types:    []string{trailType, "AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel", "AWS::GuardDuty::Detector", securityHubType},
+	Doc: `A CloudTrail trail, AWS Config recorder or delivery channel, GuardDuty detector or Security Hub is
+created without a ` + "`Condition`" + ` that depends on an Enable parameter (` + "`EnableCloudTrail`" + `, ` + "`EnableAWSConfig`" + `,
+` + "`EnableGuardDuty`" + `, ` + "`EnableSecurityHub`" + `). A region holds one Config recorder, one delivery channel, one
+detector and one Security Hub: deploying the stack into an account where another stack, the organization or
+Control Tower already created them fails, and a second trail duplicates an organization trail's events and
+cost.
+
+**Why an auditor cares.** A baseline that cannot be deployed where the services are already managed gets
+copied and edited by hand, which breaks the single reviewed template that change management (CC8.1) relies
+on; worse, the monitoring (CC7.2) ends up owned by nobody in particular. A toggle makes the ownership an
+explicit, reviewable parameter.
+
+**How to fix.** Add a ` + "`'true'`" + `/` + "`'false'`" + ` parameter such as ` + "`EnableAWSConfig`" + ` with a condition
+` + "`CreateConfig: !Equals [!Ref EnableAWSConfig, 'true']`" + ` and set ` + "`Condition: CreateConfig`" + ` on the resource and
+on the resources and outputs that refer to it. The quick fix does this, combining an existing condition
+with the toggle (` + "`!And`" + `).`,
+	Check: checkSingletonToggle,
+}
+
+func checkSingletonToggle(pass *analysis.Pass) {
+	t, r := pass.Template, pass.Resource
+	sg := singletons[r.Type]
+	toggle := toggleParameter(t, sg.patterns...)
+	if toggle != nil && r.Condition != "" && conditionUses(t, r.Condition, toggle.Name, 0) {
+		return
+	}
+	f := analysis.Finding{
+		Span: pass.KeySpan(),
+		Message: sg.label + " " + r.Name + " is created unconditionally: an account or region that already has one makes the stack fail or duplicate it; " +
+			"gate it with a condition on an " + sg.param + " parameter",
+	}
+	if r.Condition != "" && r.ConditionNode != nil {
+		f.Span = r.ConditionNode.Span
+		f.Message = sg.label + " " + r.Name + " is gated by " + r.Condition + ", which does not depend on an Enable parameter: " +
+			"add an " + sg.param + " toggle so that stacks can leave it to whoever already manages it"
+	}
+	f.Fixes = []analysis.Fix{gateFix(pass, r, "Gate "+r.Name+" with an "+sg.param+" toggle", func(b *edit.Builder) string {
+		return toggleCondition(pass, b, sg)
+	})}
+	pass.Report(f)
+}
+
+// toggleCondition makes sure the toggle's condition exists and returns its
+// name: an existing condition on the template's toggle parameter, or the
+// F12 one (and a local one for Security Hub, which F12 lacks).
+func toggleCondition(pass *analysis.Pass, b *edit.Builder, sg singleton) string {
+	t := pass.Template
+	if sg.cond != condCreateSecurityHub {
+		return ensureCondition(pass, b, sg.cond)
+	}
+	if t.Condition(sg.cond) != nil {
+		return sg.cond
+	}
+	if t.Parameter(sg.param) == nil {
+		b.AddEntry("Parameters", sg.param, toggle("Enable Security Hub in this stack (false when the organization or another stack manages it)"))
+	}
+	b.AddEntry("Conditions", sg.cond, edit.Equals(edit.Ref(sg.param), edit.Str("true")))
+	return sg.cond
+}
+
+// conditionUses reports whether a condition depends on a parameter,
+// directly or through the conditions it refers to.
+func conditionUses(t *template.Template, cond, param string, depth int) bool {
+	c := t.Condition(cond)
+	if c == nil || depth > 16 {
+		return false
+	}
+	found := false
+	c.Value.Walk(func(n *template.Node) bool {
+		switch {
+		case found:
+			return false
+		case n.IsFn("Ref") && n.Arg.Text() == param:
+			found = true
+		case n.IsFn("Condition"):
+			found = conditionUses(t, n.Arg.Text(), param, depth+1)
+		}
+		return !found
+	})
+	return found
+}
+
+// gateFix builds the fix that puts a resource under a condition (the one
+// cond returns, combined with the resource's own condition if it has one)
+// together with the resources and outputs that refer to it. When a referrer
+// already has another condition, or refers onwards to resources the fix does
+// not gate, the fix is marked for review.
+func gateFix(pass *analysis.Pass, r *template.Resource, title string, cond func(b *edit.Builder) string) analysis.Fix {
+	t := pass.Template
+	review := ""
+	fix := pass.NewFix(title, func(b *edit.Builder) {
+		gate := cond(b)
+		if r.Condition != "" {
+			gate = combinedCondition(pass, b, r.Condition, gate)
+		}
+		setCondition(b, r.Value, r.ConditionNode, gate)
+		gated := map[string]bool{r.Name: true}
+		for _, ref := range t.Refs.To(template.NSEntity, r.Name) {
+			if gated[ref.Section+"/"+ref.From] || ref.From == r.Name {
+				continue
+			}
+			gated[ref.Section+"/"+ref.From] = true
+			var value, condNode *template.Node
+			var current string
+			switch ref.Section {
+			case "Resources":
+				x := t.Resource(ref.From)
+				if x == nil {
+					continue
+				}
+				value, condNode, current = x.Value, x.ConditionNode, x.Condition
+				gated[x.Name] = true
+			case "Outputs":
+				for _, o := range t.Outputs {
+					if o.Name == ref.From {
+						value = o.Value
+						condNode = o.Value.Get("Condition")
+						current = condNode.Text()
+					}
+				}
+			default:
+				continue
+			}
+			if value == nil || value.Kind != template.Mapping {
+				continue
+			}
+			switch current {
+			case "", r.Condition:
+				setCondition(b, value, condNode, gate)
+			case gate:
+			default:
+				review = ref.From + " has its own condition " + current
+			}
+		}
+		// Second-level referrers would now refer to a resource that may not
+		// exist: leave them to a human.
+		for name := range gated {
+			if strings.Contains(name, "/") || name == r.Name {
+				continue
+			}
+			for _, ref := range t.Refs.To(template.NSEntity, name) {
+				if ref.Section == "Resources" && !gated[ref.From] || ref.Section == "Outputs" && !gated["Outputs/"+ref.From] {
+					review = ref.From + " refers to " + name
+				}
+			}
+		}
+	})
+	if review != "" {
+		fix.Title += " (check " + review + ")"
+		fix.Unsafe = true
+	}
+	return fix
+}
+
+// setCondition sets the Condition attribute of a resource or output.
+func setCondition(b *edit.Builder, value, current *template.Node, cond string) {
+	if current != nil {
+		b.Replace(current, edit.Str(cond))
+		return
+	}
+	b.Insert(value, "Condition", edit.Str(cond))
+}
+
+// combinedCondition returns a condition that holds when both existing and
+// gate hold: CreateTrailInPrimary for a trail gated by the primary region,
+// else a new !And of the two.
+func combinedCondition(pass *analysis.Pass, b *edit.Builder, existing, gate string) string {
+	t := pass.Template
+	if existing == gate {
+		return gate
+	}
+	if gate == condCreateCloudTrail || gate == equivalentCondition(pass, condCreateCloudTrail) {
+		if existing == condIsPrimaryRegion || existing == equivalentCondition(pass, condIsPrimaryRegion) {
+			return ensureCondition(pass, b, condCreateTrailInPrimary)
+		}
+	}
+	name := uniqueLogicalID(t, gate+"And"+existing)
+	b.AddEntry("Conditions", name, edit.And(edit.Condition(gate), edit.Condition(existing)))
+	return name
+}
+
 // secretName matches parameter names that say they hold a secret.
 var secretName = regexp.MustCompile(`(?i)(pass(word|wd|phrase)|secret|token|api[-_]?key|private[-_]?key|credential)|(^|[^a-z])pass([^a-z]|$)|Pass$`)
 
@@ -366,4 +585,4 @@ func secretIn(t *template.Template, v *template.Node) (*template.Node, string) {
 	return found, why
 }
 
-var paramRules = []*analysis.Rule{EnvironmentParameterMissing, SecretParameterExposed, SecretInOutputs}
+var paramRules = []*analysis.Rule{EnvironmentParameterMissing, SingletonNotToggled, SecretParameterExposed, SecretInOutputs}
