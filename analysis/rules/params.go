@@ -273,6 +273,175 @@ func subnetCounts(pass *analysis.Pass) map[cidrKey]int {
 	}).(map[cidrKey]int)
 }
 
+// regionScoped is a resource that only one region of a multi-region
+// deployment should create or configure, and why.
+type regionScoped struct {
+	r   *template.Resource
+	why string
+}
+
+// regionScopedResources returns the multi-region trails and the recorders
+// that record global resource types, in document order.
+func regionScopedResources(pass *analysis.Pass) []regionScoped {
+	return pass.Memo("regionScopedResources", func() any {
+		t := pass.Template
+		var out []regionScoped
+		for _, r := range t.Resources {
+			switch r.Type {
+			case trailType:
+				if mayBeTrue(t, r.Property("IsMultiRegionTrail")) {
+					out = append(out, regionScoped{r, "trail " + r.Name + " records every region"})
+				}
+			case "AWS::Config::ConfigurationRecorder":
+				if mayBeTrue(t, r.PropertyPath("RecordingGroup", "IncludeGlobalResourceTypes")) {
+					out = append(out, regionScoped{r, "Config recorder " + r.Name + " records global resource types"})
+				}
+			}
+		}
+		return out
+	}).([]regionScoped)
+}
+
+// mayBeTrue reports whether some known value of n is true.
+func mayBeTrue(t *template.Template, n *template.Node) bool {
+	v, _ := t.Eval(n).Judge(func(a template.Alt) bool { b, ok := a.Bool(); return ok && b })
+	return v != template.Pass
+}
+
+// isMultiRegion reports whether the template says it is deployed to several
+// regions: explicitly (Metadata: {soc2ls: {deployment: multi-region}}), or
+// by a condition that selects regions (!Equals [!Ref 'AWS::Region', ...]).
+func isMultiRegion(t *template.Template) bool {
+	if strings.EqualFold(t.Metadata.Path("soc2ls", "deployment").Text(), "multi-region") {
+		return true
+	}
+	for _, c := range t.Conditions {
+		if conditionSelectsRegion(t, c.Name, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionSelectsRegion reports whether a condition only holds in chosen
+// regions: it is, or requires through Fn::And and Condition, an Fn::Equals
+// on AWS::Region.
+func conditionSelectsRegion(t *template.Template, name string, depth int) bool {
+	c := t.Condition(name)
+	if c == nil || depth > 16 {
+		return false
+	}
+	var selects func(n *template.Node) bool
+	selects = func(n *template.Node) bool {
+		switch {
+		case n.IsFn("Condition"):
+			return conditionSelectsRegion(t, n.Arg.Text(), depth+1)
+		case n.IsFn("Fn::And"):
+			for _, it := range n.Arg.List() {
+				if selects(it) {
+					return true
+				}
+			}
+		case n.IsFn("Fn::Equals"):
+			for _, it := range n.Arg.List() {
+				if refTarget(it) == "AWS::Region" {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return selects(c.Value)
+}
+
+// PrimaryRegionMissing reports templates with account-global resources but
+// no PrimaryRegion parameter.
+var PrimaryRegionMissing = &analysis.Rule{
+	ID:       "SOC2-PARAM-002",
+	Title:    "No PrimaryRegion parameter for account-global resources",
+	Severity: analysis.Info,
+	Controls: []string{"CC8.1", "A1.3", "CC7.2"},
+	Doc: `The template is meant for several regions (its conditions select on ` + "`AWS::Region`" + `, or its
+` + "`Metadata`" + ` says ` + "`soc2ls: {deployment: multi-region}`" + `, as for StackSets) and creates something that one
+region should own for the whole account: a multi-region trail, a Config recorder that records global
+resource types such as IAM, or named IAM resources. Yet it has no ` + "`PrimaryRegion`" + ` parameter to say which
+region that is. Deployed to a second region, the stack duplicates the trail and the global recording, or
+collides on IAM names. Single-region templates are not reported.
+
+**Why an auditor cares.** Monitoring (CC7.2) should cover the account once and completely; duplicated trails
+and recordings blur the evidence and its cost. Recovery (A1.3) means deploying the same template in another
+region; a named primary region in a parameter, reviewed like any change (CC8.1), makes that a parameter
+change instead of an edit.
+
+**How to fix.** Add a ` + "`PrimaryRegion`" + ` parameter (with an ` + "`AllowedPattern`" + `) and an
+` + "`IsPrimaryRegion: !Equals [!Ref 'AWS::Region', !Ref PrimaryRegion]`" + ` condition; create the multi-region trail
+only where it holds and record global types with ` + "`!If [IsPrimaryRegion, true, false]`" + `. The quick fix does this;
+check its default region before deploying, since a wrong one removes the trail from the region it runs in.`,
+	Check: checkPrimaryRegionParameter,
+}
+
+func checkPrimaryRegionParameter(pass *analysis.Pass) {
+	t, o := pass.Template, pass.Options
+	if t.Parameter(o.PrimaryRegionParameter) != nil {
+		return
+	}
+	if !isMultiRegion(t) {
+		return
+	}
+	scoped := append([]regionScoped{}, regionScopedResources(pass)...)
+	for _, r := range t.Resources {
+		if p := iamNameProperty[r.Type]; p != "" && r.Property(p) != nil {
+			scoped = append(scoped, regionScoped{r, "IAM resource " + r.Name + " has an account-wide name"})
+		}
+	}
+	if len(scoped) == 0 {
+		return
+	}
+	related := make([]analysis.Related, 0, len(scoped))
+	for _, s := range scoped {
+		related = append(related, analysis.Related{Span: s.r.Key.Span, Message: s.why})
+	}
+	def := primaryRegionDefault(t)
+	fix := pass.NewFix("Add "+o.PrimaryRegionParameter+" (default "+def+": check it) and create global resources only there", func(b *edit.Builder) {
+		primary := ensureCondition(pass, b, condIsPrimaryRegion)
+		for _, s := range scoped {
+			gatePrimary(pass, b, s.r, primary)
+		}
+	})
+	fix.Unsafe = true
+	pass.Report(analysis.Finding{
+		Span: pass.SectionSpan("Parameters"),
+		Message: scoped[0].why + " but the template has no " + o.PrimaryRegionParameter +
+			" parameter: name the region that owns account-global resources so that other regions do not duplicate them",
+		Related: related,
+		Fixes:   []analysis.Fix{fix},
+	})
+}
+
+// gatePrimary makes a region-scoped resource belong to the primary region:
+// a trail gets the condition (combined with its own), a recorder records
+// global types only there. Other resources are left alone.
+func gatePrimary(pass *analysis.Pass, b *edit.Builder, r *template.Resource, primary string) {
+	switch r.Type {
+	case trailType:
+		gateResource(pass, b, r, primary)
+	case "AWS::Config::ConfigurationRecorder":
+		if n := r.PropertyPath("RecordingGroup", "IncludeGlobalResourceTypes"); n.IsScalar() {
+			b.Replace(n, edit.If(primary, edit.Bool(true), edit.Bool(false)))
+		}
+	}
+}
+
+// iamNameProperty is the property that gives an IAM resource its
+// account-wide name.
+var iamNameProperty = map[string]string{
+	"AWS::IAM::Role":            "RoleName",
+	"AWS::IAM::ManagedPolicy":   "ManagedPolicyName",
+	"AWS::IAM::User":            "UserName",
+	"AWS::IAM::Group":           "GroupName",
+	"AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
 // singleton describes an account or region singleton and the toggle that
 // gates it.
 type singleton struct {
@@ -394,75 +563,82 @@ func conditionUses(t *template.Template, cond, param string, depth int) bool {
 }
 
 // gateFix builds the fix that puts a resource under a condition (the one
-// cond returns, combined with the resource's own condition if it has one)
-// together with the resources and outputs that refer to it. When a referrer
-// already has another condition, or refers onwards to resources the fix does
-// not gate, the fix is marked for review.
+// cond returns) with gateResource. When the edits need a human check, the fix
+// says why and is marked unsafe.
 func gateFix(pass *analysis.Pass, r *template.Resource, title string, cond func(b *edit.Builder) string) analysis.Fix {
-	t := pass.Template
 	review := ""
 	fix := pass.NewFix(title, func(b *edit.Builder) {
-		gate := cond(b)
-		if r.Condition != "" {
-			gate = combinedCondition(pass, b, r.Condition, gate)
-		}
-		setCondition(b, r.Value, r.ConditionNode, gate)
-		gated := map[string]bool{r.Name: true}
-		for _, ref := range t.Refs.To(template.NSEntity, r.Name) {
-			if gated[ref.Section+"/"+ref.From] || ref.From == r.Name {
-				continue
-			}
-			gated[ref.Section+"/"+ref.From] = true
-			var value, condNode *template.Node
-			var current string
-			switch ref.Section {
-			case "Resources":
-				x := t.Resource(ref.From)
-				if x == nil {
-					continue
-				}
-				value, condNode, current = x.Value, x.ConditionNode, x.Condition
-				gated[x.Name] = true
-			case "Outputs":
-				for _, o := range t.Outputs {
-					if o.Name == ref.From {
-						value = o.Value
-						condNode = o.Value.Get("Condition")
-						current = condNode.Text()
-					}
-				}
-			default:
-				continue
-			}
-			if value == nil || value.Kind != template.Mapping {
-				continue
-			}
-			switch current {
-			case "", r.Condition:
-				setCondition(b, value, condNode, gate)
-			case gate:
-			default:
-				review = ref.From + " has its own condition " + current
-			}
-		}
-		// Second-level referrers would now refer to a resource that may not
-		// exist: leave them to a human.
-		for name := range gated {
-			if strings.Contains(name, "/") || name == r.Name {
-				continue
-			}
-			for _, ref := range t.Refs.To(template.NSEntity, name) {
-				if ref.Section == "Resources" && !gated[ref.From] || ref.Section == "Outputs" && !gated["Outputs/"+ref.From] {
-					review = ref.From + " refers to " + name
-				}
-			}
-		}
+		review = gateResource(pass, b, r, cond(b))
 	})
 	if review != "" {
 		fix.Title += " (check " + review + ")"
 		fix.Unsafe = true
 	}
 	return fix
+}
+
+// gateResource puts r under gate, combined with r's own condition if it has
+// one, together with the resources and outputs that refer to it. It returns
+// what needs a human check, or "": a referrer that already has another
+// condition, or a second-level referrer the edits do not gate.
+func gateResource(pass *analysis.Pass, b *edit.Builder, r *template.Resource, gate string) string {
+	t := pass.Template
+	review := ""
+	if r.Condition != "" {
+		gate = combinedCondition(pass, b, r.Condition, gate)
+	}
+	setCondition(b, r.Value, r.ConditionNode, gate)
+	gated := map[string]bool{r.Name: true}
+	for _, ref := range t.Refs.To(template.NSEntity, r.Name) {
+		if gated[ref.Section+"/"+ref.From] || ref.From == r.Name {
+			continue
+		}
+		gated[ref.Section+"/"+ref.From] = true
+		var value, condNode *template.Node
+		var current string
+		switch ref.Section {
+		case "Resources":
+			x := t.Resource(ref.From)
+			if x == nil {
+				continue
+			}
+			value, condNode, current = x.Value, x.ConditionNode, x.Condition
+			gated[x.Name] = true
+		case "Outputs":
+			for _, o := range t.Outputs {
+				if o.Name == ref.From {
+					value = o.Value
+					condNode = o.Value.Get("Condition")
+					current = condNode.Text()
+				}
+			}
+		default:
+			continue
+		}
+		if value == nil || value.Kind != template.Mapping {
+			continue
+		}
+		switch current {
+		case "", r.Condition:
+			setCondition(b, value, condNode, gate)
+		case gate:
+		default:
+			review = ref.From + " has its own condition " + current
+		}
+	}
+	// Second-level referrers would now refer to a resource that may not
+	// exist: leave them to a human.
+	for name := range gated {
+		if strings.Contains(name, "/") || name == r.Name {
+			continue
+		}
+		for _, ref := range t.Refs.To(template.NSEntity, name) {
+			if ref.Section == "Resources" && !gated[ref.From] || ref.Section == "Outputs" && !gated["Outputs/"+ref.From] {
+				review = ref.From + " refers to " + name
+			}
+		}
+	}
+	return review
 }
 
 // setCondition sets the Condition attribute of a resource or output.
@@ -482,10 +658,14 @@ func combinedCondition(pass *analysis.Pass, b *edit.Builder, existing, gate stri
 	if existing == gate {
 		return gate
 	}
-	if gate == condCreateCloudTrail || gate == equivalentCondition(pass, condCreateCloudTrail) {
-		if existing == condIsPrimaryRegion || existing == equivalentCondition(pass, condIsPrimaryRegion) {
-			return ensureCondition(pass, b, condCreateTrailInPrimary)
-		}
+	isToggle := func(c string) bool {
+		return c == condCreateCloudTrail || c == equivalentCondition(pass, condCreateCloudTrail)
+	}
+	isPrimary := func(c string) bool {
+		return c == condIsPrimaryRegion || c == equivalentCondition(pass, condIsPrimaryRegion)
+	}
+	if isToggle(gate) && isPrimary(existing) || isPrimary(gate) && isToggle(existing) {
+		return ensureCondition(pass, b, condCreateTrailInPrimary)
 	}
 	name := uniqueLogicalID(t, gate+"And"+existing)
 	b.AddEntry("Conditions", name, edit.And(edit.Condition(gate), edit.Condition(existing)))
@@ -895,4 +1075,4 @@ func secretIn(t *template.Template, v *template.Node) (*template.Node, string) {
 	return found, why
 }
 
-var paramRules = []*analysis.Rule{EnvironmentParameterMissing, HardcodedCidr, SingletonNotToggled, NoReuseParameter, SecretParameterExposed, SecretInOutputs}
+var paramRules = []*analysis.Rule{EnvironmentParameterMissing, PrimaryRegionMissing, HardcodedCidr, SingletonNotToggled, NoReuseParameter, SecretParameterExposed, SecretInOutputs}
