@@ -590,4 +590,117 @@ func checkRetentionCentralised(pass *analysis.Pass) {
 	})
 }
 
-var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained, RetentionNotCentralised}
+// GlobalResourcesNotGated reports account-global resources of a
+// multi-region template that every region would create.
+var GlobalResourcesNotGated = &analysis.Rule{
+	ID:       "SOC2-TPL-113",
+	Title:    "Account-global resource is not limited to the primary region",
+	Severity: analysis.Warning,
+	Controls: []string{"CC7.2", "CC8.1"},
+	Doc: `The template is meant for several regions (it has a ` + "`PrimaryRegion`" + ` parameter, or its ` + "`Metadata`" + `
+says ` + "`soc2ls: {deployment: multi-region}`" + `), yet something that should exist once per account is created in
+every region: a multi-region trail whose condition does not select the primary region, a Config recorder
+with ` + "`IncludeGlobalResourceTypes: true`" + ` outside an ` + "`!If [IsPrimaryRegion, ...]`" + `, or an IAM role, user, group,
+policy or instance profile with a fixed name (IAM names are account-wide, so the second region fails).
+
+**Why an auditor cares.** Monitoring (CC7.2) should record each event once: a multi-region trail per region
+delivers every event many times, inflating cost and making the evidence harder to read, and global resources
+recorded in every region do the same to the configuration history. Stacks that fail in their second region
+get fixed by hand, outside the reviewed template (CC8.1).
+
+**How to fix.** Gate the trail with a condition that includes ` + "`IsPrimaryRegion`" + ` (for example
+` + "`CreateTrailInPrimary: !And [!Condition CreateCloudTrail, !Condition IsPrimaryRegion]`" + `), record global types
+with ` + "`!If [IsPrimaryRegion, true, false]`" + `, and put ` + "`${AWS::Region}`" + ` in IAM names or create the IAM resources
+only in the primary region.`,
+	Check: checkGlobalResourcesGated,
+}
+
+func checkGlobalResourcesGated(pass *analysis.Pass) {
+	t, o := pass.Template, pass.Options
+	hasParam := t.Parameter(o.PrimaryRegionParameter) != nil
+	if !hasParam && !strings.EqualFold(t.Metadata.Path("soc2ls", "deployment").Text(), "multi-region") {
+		return
+	}
+	regional := func(r *template.Resource) bool {
+		return r.Condition != "" && conditionSelectsRegion(t, r.Condition, 0)
+	}
+	for _, s := range regionScopedResources(pass) {
+		r := s.r
+		if regional(r) {
+			continue
+		}
+		switch r.Type {
+		case trailType:
+			f := analysis.Finding{
+				Resource: r.Name,
+				Span:     r.Key.Span,
+				Message:  "trail " + r.Name + " records every region but every region of the deployment creates it: create it only where " + condIsPrimaryRegion + " holds",
+			}
+			if r.ConditionNode != nil {
+				f.Span = r.ConditionNode.Span
+				f.Message = "trail " + r.Name + " records every region but its condition " + r.Condition + " does not select the primary region: combine it with " + condIsPrimaryRegion
+			}
+			fix := gateFix(pass, r, "Create trail "+r.Name+" only in the primary region", func(b *edit.Builder) string {
+				return ensureCondition(pass, b, condIsPrimaryRegion)
+			})
+			if !hasParam {
+				fix.Title += " (adds " + o.PrimaryRegionParameter + " with default " + primaryRegionDefault(t) + ": check it)"
+				fix.Unsafe = true
+			}
+			f.Fixes = []analysis.Fix{fix}
+			pass.Report(f)
+		case "AWS::Config::ConfigurationRecorder":
+			n := r.PropertyPath("RecordingGroup", "IncludeGlobalResourceTypes")
+			if items := n.Arg.List(); n.IsFn("Fn::If") && len(items) == 3 && conditionSelectsRegion(t, items[0].Text(), 0) {
+				continue
+			}
+			f := analysis.Finding{
+				Resource: r.Name,
+				Span:     n.Span,
+				Message:  "Config recorder " + r.Name + " records global resource types in every region: use !If [" + condIsPrimaryRegion + ", true, false] so that only the primary region records them",
+			}
+			if n.IsScalar() {
+				fix := pass.NewFix("Record global resource types only in the primary region", func(b *edit.Builder) {
+					b.Replace(n, edit.If(ensureCondition(pass, b, condIsPrimaryRegion), edit.Bool(true), edit.Bool(false)))
+				})
+				if !hasParam {
+					fix.Title += " (adds " + o.PrimaryRegionParameter + " with default " + primaryRegionDefault(t) + ": check it)"
+					fix.Unsafe = true
+				}
+				f.Fixes = []analysis.Fix{fix}
+			}
+			pass.Report(f)
+		}
+	}
+	for _, r := range t.Resources {
+		prop := iamNameProperty[r.Type]
+		if prop == "" || regional(r) {
+			continue
+		}
+		n := r.Property(prop)
+		fixed := false
+		switch {
+		case isLiteral(n):
+			fixed = true
+		case n.IsFn("Fn::Sub"):
+			parts, _, ok := template.Sub(n)
+			fixed = ok
+			for _, p := range parts {
+				if p.Var == "AWS::Region" {
+					fixed = false
+				}
+			}
+		}
+		if !fixed {
+			continue
+		}
+		pass.Report(analysis.Finding{
+			Resource: r.Name,
+			Span:     n.Span,
+			Message: r.Name + " has an account-wide IAM name (" + prop + ") without ${AWS::Region}: the stack fails in its second region; " +
+				"put ${AWS::Region} in the name or create it only where " + condIsPrimaryRegion + " holds",
+		})
+	}
+}
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained, GlobalResourcesNotGated, RetentionNotCentralised}
