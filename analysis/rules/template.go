@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -703,4 +704,143 @@ func checkGlobalResourcesGated(pass *analysis.Pass) {
 	}
 }
 
-var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained, GlobalResourcesNotGated, RetentionNotCentralised}
+// EnvironmentNotUsed reports an Environment parameter that the template
+// does not really use: environment tags stay literal, or no condition
+// depends on it while production-sensitive settings are hardcoded.
+var EnvironmentNotUsed = &analysis.Rule{
+	ID:       "SOC2-TPL-114",
+	Title:    "Environment parameter does not drive tags or production settings",
+	Severity: analysis.Info,
+	Controls: []string{"CC8.1", "A1.2"},
+	Doc: `The template has an ` + "`Environment`" + ` parameter but does not use it where it matters: some environment
+tags are still literals, or no condition depends on the parameter while production-sensitive settings are
+hardcoded to values fit only for development (RDS ` + "`DeletionProtection: false`" + `, ` + "`MultiAZ: false`" + `, a backup
+retention under the minimum; DynamoDB point-in-time recovery off; an audit log group keeping its events less
+than the audit retention). Deployed as production, the stack silently gets the development settings.
+
+**Why an auditor cares.** Change management (CC8.1) trusts one template promoted through the stages; that
+only works if the stage parameter actually changes what must differ. Backup and recovery protections (A1.2)
+that are off in the template are off in production.
+
+**How to fix.** Refer to the parameter in tags (` + "`!Ref Environment`" + `), add an ` + "`IsProduction`" + ` condition and write
+the sensitive settings as ` + "`!If [IsProduction, <production value>, <other value>]`" + `. The quick fixes do both,
+keeping the current value for the other stages.`,
+	Check: checkEnvironmentUsed,
+}
+
+// stageSetting is a production-sensitive setting written with a value fit
+// only outside production.
+type stageSetting struct {
+	r    *template.Resource
+	what string // e.g. "DeletionProtection"
+	node *template.Node
+	prod edit.Value
+}
+
+// stageSettings returns the production-sensitive settings hardcoded to
+// non-production values, in document order.
+func stageSettings(pass *analysis.Pass) []stageSetting {
+	t, o := pass.Template, pass.Options
+	var out []stageSetting
+	isFalse := func(n *template.Node) bool { v, ok := n.Bool(); return isLiteral(n) && ok && !v }
+	below := func(n *template.Node, min int) bool { v, ok := n.Int(); return isLiteral(n) && ok && v < int64(min) }
+	audit := auditLogGroups(pass)
+	for _, r := range t.Resources {
+		add := func(what string, n *template.Node, prod edit.Value) {
+			out = append(out, stageSetting{r, what, n, prod})
+		}
+		switch r.Type {
+		case "AWS::RDS::DBInstance", "AWS::RDS::DBCluster":
+			if r.Property("DBClusterIdentifier") != nil {
+				continue
+			}
+			if n := r.Property("DeletionProtection"); isFalse(n) {
+				add("DeletionProtection", n, edit.Bool(true))
+			}
+			if n := r.Property("MultiAZ"); r.Type == "AWS::RDS::DBInstance" && isFalse(n) {
+				add("MultiAZ", n, edit.Bool(true))
+			}
+			if n := r.Property("BackupRetentionPeriod"); below(n, o.MinBackupRetentionDays) {
+				add("BackupRetentionPeriod", n, edit.Int(o.MinBackupRetentionDays))
+			}
+		case "AWS::DynamoDB::Table":
+			if n := r.PropertyPath("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"); isFalse(n) {
+				add("PointInTimeRecoveryEnabled", n, edit.Bool(true))
+			}
+		case logGroupType:
+			if _, ok := audit[r]; ok {
+				if n := r.Property("RetentionInDays"); below(n, o.AuditLogRetentionDays) {
+					add("RetentionInDays", n, edit.Int(retentionAtLeast(o.AuditLogRetentionDays)))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// isAre returns "word is" or "words are".
+func isAre(n int, word string) string {
+	if n == 1 {
+		return word + " is"
+	}
+	return word + "s are"
+}
+
+// literalValue rewrites a scalar as the value it stands for.
+func literalValue(n *template.Node) edit.Value {
+	if v, ok := n.Bool(); ok {
+		return edit.Bool(v)
+	}
+	if v, ok := n.Int(); ok {
+		return edit.Int(int(v))
+	}
+	return edit.Str(n.Value)
+}
+
+func checkEnvironmentUsed(pass *analysis.Pass) {
+	t := pass.Template
+	name := pass.Options.EnvironmentParameter
+	p := t.Parameter(name)
+	if p == nil {
+		return
+	}
+	if tags := environmentTagLiterals(pass); len(tags) > 0 {
+		first := tags[0]
+		pass.Report(analysis.Finding{
+			Span: p.Key.Span,
+			Message: fmt.Sprintf("parameter %s exists but %d environment %s still literal (first: %q on line %d): refer to the parameter",
+				name, len(tags), isAre(len(tags), "tag"), first.Value, t.Lines.Position(first.Start).Line),
+			Fixes: []analysis.Fix{pass.NewFix("Use !Ref "+name+" in every environment tag", func(b *edit.Builder) {
+				useEnvironmentParameter(pass, b, tags)
+			})},
+		})
+	}
+	for _, c := range t.Conditions {
+		if conditionUses(t, c.Name, name, 0) {
+			return
+		}
+	}
+	settings := stageSettings(pass)
+	if len(settings) == 0 {
+		return
+	}
+	related := make([]analysis.Related, 0, len(settings))
+	for _, s := range settings {
+		related = append(related, analysis.Related{Span: s.node.Span, Message: s.what + " of " + s.r.Name})
+	}
+	first := settings[0]
+	pass.Report(analysis.Finding{
+		Span: p.Key.Span,
+		Message: fmt.Sprintf("no condition depends on parameter %s, while %d production-sensitive %s hardcoded to non-production values (first: %s: %s on %s): choose them with !If [%s, ...]",
+			name, len(settings), isAre(len(settings), "setting"), first.what, first.node.Value, first.r.Name, condIsProduction),
+		Related: related,
+		Fixes: []analysis.Fix{pass.NewFix("Add "+condIsProduction+" and use production values there", func(b *edit.Builder) {
+			cond := ensureCondition(pass, b, condIsProduction)
+			for _, s := range settings {
+				b.Replace(s.node, edit.If(cond, s.prod, literalValue(s.node)))
+			}
+		})},
+	})
+}
+
+var templateRules = []*analysis.Rule{RegionLiteralInCondition, HardcodedArnOrZone, EvidenceNotRetained, GlobalResourcesNotGated, EnvironmentNotUsed, RetentionNotCentralised}
