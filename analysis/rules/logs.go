@@ -69,12 +69,12 @@ func checkLogRetention(pass *analysis.Pass) {
 			f.Message = "log group " + r.Name + " may keep its events forever: RetentionInDays can be unset"
 		} else if audit {
 			f.Fixes = []analysis.Fix{pass.NewFix("Set RetentionInDays: !Ref "+paramAuditLogRetentionDays, func(b *edit.Builder) {
-				setProperty(b, r, "RetentionInDays", edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays)))
+				setResourceProperty(b, r, "RetentionInDays", edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays)))
 			})}
 		} else {
 			days := retentionAtLeast(o.AuditLogRetentionDays)
 			f.Fixes = []analysis.Fix{pass.NewFix("Set RetentionInDays: "+strconv.Itoa(days), func(b *edit.Builder) {
-				setProperty(b, r, "RetentionInDays", edit.Int(days))
+				setResourceProperty(b, r, "RetentionInDays", edit.Int(days))
 			})}
 		}
 		pass.ReportVerdict(verdict, witness, f)
@@ -131,9 +131,9 @@ func auditRetentionParameterOK(pass *analysis.Pass) bool {
 	return true
 }
 
-// setProperty writes key: v into the resource's Properties, creating the
-// Properties mapping when the resource has none.
-func setProperty(b *edit.Builder, r *template.Resource, key string, v edit.Value) {
+// setResourceProperty writes key: v into the resource's Properties,
+// creating the Properties mapping when the resource has none.
+func setResourceProperty(b *edit.Builder, r *template.Resource, key string, v edit.Value) {
 	if r.Properties == nil || r.Properties.Kind != template.Mapping {
 		b.SetPath(r.Value, []string{"Properties", key}, v)
 		return
@@ -188,7 +188,7 @@ func checkLogGroupEncryption(pass *analysis.Pass) {
 		f.Message = "log group " + r.Name + " may be encrypted only with a service-owned key: KmsKeyId can be unset"
 	} else {
 		f.Fixes = []analysis.Fix{pass.NewFix("Encrypt log group "+r.Name+" with the audit KMS key", func(b *edit.Builder) {
-			setProperty(b, r, "KmsKeyId", useAuditKey(pass, b, keyForLogs))
+			setResourceProperty(b, r, "KmsKeyId", useAuditKey(pass, b, keyForLogs))
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)

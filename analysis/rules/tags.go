@@ -249,7 +249,7 @@ func addTags(pass *analysis.Pass, b *edit.Builder, r *template.Resource, prop st
 		}
 		return
 	}
-	setProperty(b, r, prop, edit.List(items...))
+	setResourceProperty(b, r, prop, edit.List(items...))
 }
 
 var tagRules = []*analysis.Rule{EnvironmentTagLiteral, RequiredTagsMissing}

@@ -120,7 +120,7 @@ var arnStart = regexp.MustCompile(`arn:`)
 // zoneName matches a literal availability zone name.
 var zoneName = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$`)
 
-var accountID = regexp.MustCompile(`^\d{12}$`)
+var arnAccountID = regexp.MustCompile(`^\d{12}$`)
 
 // arnIssue is what is literal in one ARN.
 type arnIssue struct {
@@ -128,6 +128,21 @@ type arnIssue struct {
 }
 
 func (a arnIssue) any() bool { return a.partition != "" || a.region != "" || a.account != "" }
+
+// pseudo names the pseudo parameters that replace the literal fields.
+func (a arnIssue) pseudo() string {
+	var parts []string
+	if a.partition != "" {
+		parts = append(parts, "${AWS::Partition}")
+	}
+	if a.region != "" {
+		parts = append(parts, "${AWS::Region}")
+	}
+	if a.account != "" {
+		parts = append(parts, "${AWS::AccountId}")
+	}
+	return strings.Join(parts, ", ")
+}
 
 func (a arnIssue) describe() string {
 	var parts []string
@@ -173,7 +188,7 @@ func arnIssues(text string) (issue arnIssue, fields [][2]int) {
 			at = append(at, [2]int{off, off + len(region)})
 		}
 		off += len(region) + 1
-		if accountID.MatchString(account) {
+		if arnAccountID.MatchString(account) {
 			it.account = account
 			at = append(at, [2]int{off, off + len(account)})
 		}
@@ -237,7 +252,7 @@ func checkArnScalar(pass *analysis.Pass, n *template.Node, sub bool) bool {
 	}
 	f := analysis.Finding{
 		Span:    n.Span,
-		Message: "resource " + pass.Resource.Name + " hardcodes the " + issue.describe() + " in an ARN: build it with ${AWS::Partition}, ${AWS::Region} and ${AWS::AccountId}",
+		Message: "resource " + pass.Resource.Name + " hardcodes the " + issue.describe() + " in an ARN: build it with " + issue.pseudo(),
 	}
 	if sub && n.ValueSpan.End-n.ValueSpan.Start != len(n.Value) {
 		pass.Report(f) // escaped text: no exact rewrite
