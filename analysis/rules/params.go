@@ -503,8 +503,13 @@ func checkSingletonToggle(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	sg := singletons[r.Type]
 	toggle := toggleParameter(t, sg.patterns...)
-	if toggle != nil && r.Condition != "" && conditionUses(t, r.Condition, toggle.Name, 0) {
-		return
+	if toggle != nil && r.Condition != "" {
+		// Any of the template's toggles for this service will do.
+		for _, p := range t.Parameters {
+			if isToggleName(p.Name, sg.patterns) && conditionUses(t, r.Condition, p.Name, 0) {
+				return
+			}
+		}
 	}
 	f := analysis.Finding{
 		Span: pass.KeySpan(),
@@ -516,10 +521,29 @@ func checkSingletonToggle(pass *analysis.Pass) {
 		f.Message = sg.label + " " + r.Name + " is gated by " + r.Condition + ", which does not depend on an Enable parameter: " +
 			"add an " + sg.param + " toggle so that stacks can leave it to whoever already manages it"
 	}
-	f.Fixes = []analysis.Fix{gateFix(pass, r, "Gate "+r.Name+" with an "+sg.param+" toggle", func(b *edit.Builder) string {
+	fix := gateFix(pass, r, "Gate "+r.Name+" with an "+sg.param+" toggle", func(b *edit.Builder) string {
 		return toggleCondition(pass, b, sg)
-	})}
+	})
+	if toggle != nil && toggle.Name != sg.param {
+		// The template has a toggle of its own whose meaning (enable, or
+		// "already exists") the fix cannot tell.
+		fix.Title += " (the template already has " + toggle.Name + ": check which one to keep)"
+		fix.Unsafe = true
+		f.Message += " (parameter " + toggle.Name + " looks like one but " + r.Name + " does not depend on it)"
+	}
+	f.Fixes = []analysis.Fix{fix}
 	pass.Report(f)
+}
+
+// isToggleName reports whether a parameter name matches one of the toggle
+// patterns, as toggleParameter matches them.
+func isToggleName(name string, patterns []string) bool {
+	for _, pat := range patterns {
+		if regexp.MustCompile(`(?i)` + pat).MatchString(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // toggleCondition makes sure the toggle's condition exists and returns its

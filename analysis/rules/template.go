@@ -405,7 +405,7 @@ func retainedStores(pass *analysis.Pass) map[*template.Resource]string {
 				if typ == "AWS::RDS::DBInstance" && r.Property("DBClusterIdentifier") != nil {
 					continue // the cluster holds the data
 				}
-				out[r] = "it is a database"
+				out[r] = "it holds the application's data"
 			}
 		}
 		// The keys that encrypt them.
@@ -432,6 +432,21 @@ func retainedStores(pass *analysis.Pass) map[*template.Resource]string {
 		}
 		return out
 	}).(map[*template.Resource]string)
+}
+
+// storeLabel names a data store's kind for messages.
+func storeLabel(r *template.Resource) string {
+	switch r.Type {
+	case bucketType:
+		return "bucket"
+	case logGroupType:
+		return "log group"
+	case kmsKeyType:
+		return "KMS key"
+	case "AWS::DynamoDB::Table":
+		return "table"
+	}
+	return "database"
 }
 
 // encryptionKeyNodes returns the values naming the KMS key of a data store.
@@ -488,7 +503,7 @@ func checkEvidenceRetained(pass *analysis.Pass) {
 		}
 		f := analysis.Finding{
 			Span:    p.node.Span,
-			Message: r.Name + " has " + p.key + " " + witness.Text() + " although " + why + ": set it to " + want,
+			Message: storeLabel(r) + " " + r.Name + " has " + p.key + " " + witness.Text() + " although " + why + ": set it to " + want,
 		}
 		if p.node.Kind == template.Scalar {
 			node := p.node
@@ -508,7 +523,7 @@ func checkEvidenceRetained(pass *analysis.Pass) {
 	}
 	pass.Report(analysis.Finding{
 		Span:    pass.KeySpan(),
-		Message: r.Name + " has no " + strings.Join(missing, " or ") + " although " + why + ": " + verb + "; set " + strings.Join(missing, " and ") + " to " + want,
+		Message: storeLabel(r) + " " + r.Name + " has no " + strings.Join(missing, " or ") + " although " + why + ": " + verb + "; set " + strings.Join(missing, " and ") + " to " + want,
 		Fixes: []analysis.Fix{pass.NewFix("Set "+strings.Join(missing, " and ")+": "+want, func(b *edit.Builder) {
 			for _, k := range missing {
 				b.Insert(r.Value, k, edit.Str(want))
