@@ -388,9 +388,25 @@ func checkPrimaryRegionParameter(pass *analysis.Pass) {
 	if !isMultiRegion(t) {
 		return
 	}
-	scoped := append([]regionScoped{}, regionScopedResources(pass)...)
+	// Resources already limited to chosen regions (by a condition on a
+	// literal region, which TPL-001 reports) are not counted again.
+	regional := func(r *template.Resource) bool {
+		return r.Condition != "" && conditionSelectsRegion(t, r.Condition, 0)
+	}
+	var scoped []regionScoped
+	for _, s := range regionScopedResources(pass) {
+		if regional(s.r) {
+			continue
+		}
+		if n := s.r.PropertyPath("RecordingGroup", "IncludeGlobalResourceTypes"); s.r.Type != trailType && n.IsFn("Fn::If") {
+			if items := n.Arg.List(); len(items) == 3 && conditionSelectsRegion(t, items[0].Text(), 0) {
+				continue
+			}
+		}
+		scoped = append(scoped, s)
+	}
 	for _, r := range t.Resources {
-		if p := iamNameProperty[r.Type]; p != "" && r.Property(p) != nil {
+		if p := iamNameProperty[r.Type]; p != "" && r.Property(p) != nil && !regional(r) {
 			scoped = append(scoped, regionScoped{r, "IAM resource " + r.Name + " has an account-wide name"})
 		}
 	}

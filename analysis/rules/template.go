@@ -367,7 +367,7 @@ var EvidenceNotRetained = &analysis.Rule{
 	Controls: []string{"C1.1", "CC7.3", "A1.2"},
 	Types:    []string{bucketType, logGroupType, kmsKeyType, "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"},
 	Doc: `A resource that holds audit evidence or confidential data (the trail, Config, flow-log and access-log
-buckets, audit log groups, the KMS keys that encrypt them, databases, DynamoDB tables, buckets tagged
+buckets, audit log groups and the KMS keys that encrypt them, databases, DynamoDB tables, buckets tagged
 confidential) has no ` + "`DeletionPolicy: Retain`" + ` or no ` + "`UpdateReplacePolicy: Retain`" + `. Deleting the stack, or
 an update that replaces the resource, then deletes the data with it; for a key, every object it encrypted
 becomes unreadable.
@@ -408,10 +408,14 @@ func retainedStores(pass *analysis.Pass) map[*template.Resource]string {
 				out[r] = "it holds the application's data"
 			}
 		}
-		// The keys that encrypt them.
+		// The keys that encrypt audit evidence: losing one makes the
+		// evidence unreadable. (Keys of databases are left to their owners:
+		// CloudFormation only schedules a deleted key's deletion.)
 		stores := make([]*template.Resource, 0, len(out))
-		for r := range out {
-			stores = append(stores, r)
+		for r, why := range out {
+			if strings.HasPrefix(why, "it holds audit") {
+				stores = append(stores, r)
+			}
 		}
 		sort.Slice(stores, func(i, j int) bool { return stores[i].Key.Start < stores[j].Key.Start })
 		for _, r := range stores {
