@@ -333,7 +333,8 @@ func arnFix(pass *analysis.Pass, n *template.Node, v edit.Value, issue arnIssue)
 		b.Replace(n, v)
 	})
 	if issue.region != "" || issue.account != "" {
-		fix.Title = "Build the ARN with pseudo parameters (check that the " + issue.describe() + " means this stack's own)"
+		where := arnIssue{region: issue.region, account: issue.account}
+		fix.Title = "Build the ARN with pseudo parameters (check that " + where.describe() + " means this stack's own)"
 		fix.Unsafe = true
 	}
 	return fix
