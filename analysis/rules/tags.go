@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/edit"
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -110,4 +112,144 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-var tagRules = []*analysis.Rule{EnvironmentTagLiteral}
+// dataBearingTypes are the resource types that hold data and must carry the
+// required inventory tags, with the property their tags live in.
+var dataBearingTypes = map[string]string{
+	"AWS::S3::Bucket":             "Tags",
+	"AWS::RDS::DBInstance":        "Tags",
+	"AWS::RDS::DBCluster":         "Tags",
+	"AWS::DynamoDB::Table":        "Tags",
+	"AWS::EC2::Volume":            "Tags",
+	"AWS::Logs::LogGroup":         "Tags",
+	"AWS::KMS::Key":               "Tags",
+	"AWS::SNS::Topic":             "Tags",
+	"AWS::SQS::Queue":             "Tags",
+	"AWS::SecretsManager::Secret": "Tags",
+	"AWS::EFS::FileSystem":        "FileSystemTags",
+}
+
+// RequiredTagsMissing reports data-bearing resources without the inventory
+// tags (by default Environment, Owner and DataClassification).
+var RequiredTagsMissing = &analysis.Rule{
+	ID:       "SOC2-TAG-002",
+	Title:    "Data-bearing resource lacks required inventory tags",
+	Severity: analysis.Info,
+	Controls: []string{"CC6.1", "C1.1", "CC3.2"},
+	Types: []string{"AWS::S3::Bucket", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table",
+		"AWS::EC2::Volume", "AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::SQS::Queue",
+		"AWS::SecretsManager::Secret", "AWS::EFS::FileSystem"},
+	Doc: `A resource that stores data (bucket, database, table, volume, file system, log group, key, topic,
+queue, secret) does not carry every required tag: by default ` + "`Environment`" + `, ` + "`Owner`" + ` and
+` + "`DataClassification`" + ` (configurable). Without them nobody can tell from the account which stage a store
+belongs to, who answers for it, or how sensitive its contents are.
+
+**Why an auditor cares.** Identifying and classifying information assets is a point of focus of CC6.1 and
+of confidentiality (C1.1), and risk assessment (CC3.2) ranks assets by how critical they are. Tags are the
+inventory an auditor samples; an untagged store is one the organisation cannot show it has classified.
+
+**How to fix.** Add the missing tags: ` + "`Environment: !Ref Environment`" + `, ` + "`Owner`" + ` from a parameter, and a
+` + "`DataClassification`" + ` that states the real class of the data (public, internal, confidential, restricted,
+audit). The quick fix adds them; the classification it writes (audit for audit evidence, internal otherwise) is
+a starting point: raise it to confidential or restricted where the data is, and the rules for confidential
+stores will then tell what else they need.`,
+	Check: checkRequiredTags,
+}
+
+func checkRequiredTags(pass *analysis.Pass) {
+	r := pass.Resource
+	prop := dataBearingTypes[r.Type]
+	tags := r.Property(prop)
+	if tags != nil && tags.Kind != template.Null && tags.Kind != template.Sequence && tags.Kind != template.Mapping {
+		return // written with a function: the keys are not known
+	}
+	present := tagsAt(tags)
+	var missing []string
+	for _, key := range pass.Options.RequiredTags {
+		found := false
+		for _, tg := range present {
+			if strings.EqualFold(tg.Key, key) || (isEnvironmentKey(key, pass.Options.EnvironmentParameter) && isEnvironmentKey(tg.Key, pass.Options.EnvironmentParameter)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	span := pass.KeySpan()
+	if p := r.Properties.Pair(prop); p != nil {
+		span = p.Key.Span
+	}
+	class := guessClassification(pass, r)
+	title := "Add tag"
+	if len(missing) > 1 {
+		title += "s"
+	}
+	title += " " + strings.Join(missing, ", ")
+	if contains(missing, "DataClassification") {
+		title += " (DataClassification " + class + ": review)"
+	}
+	pass.Report(analysis.Finding{
+		Span: span,
+		Message: "resource " + r.Name + " (" + r.Type + ") is missing the " + plural(len(missing), "tag") + " " +
+			strings.Join(missing, ", ") + ": tag data-bearing resources so the inventory shows their stage, owner and classification",
+		Fixes: []analysis.Fix{pass.NewFix(title, func(b *edit.Builder) {
+			addTags(pass, b, r, prop, tags, missing, class)
+		})},
+	})
+}
+
+// tagsAt reads a Tags-style property in list or map form.
+func tagsAt(n *template.Node) []tag {
+	return tagsOf(&template.Resource{Properties: &template.Node{Kind: template.Mapping, Pairs: []*template.Pair{{Key: &template.Node{Kind: template.Scalar, Value: "Tags"}, Value: n}}}})
+}
+
+// guessClassification is the DataClassification a fix proposes: audit for
+// the stores of audit evidence, internal otherwise. A fix never claims a
+// higher class than it can justify: rules that require more of confidential
+// stores would then report what the fix just declared.
+func guessClassification(pass *analysis.Pass, r *template.Resource) string {
+	if _, ok := auditBuckets(pass)[r]; ok {
+		return "audit"
+	}
+	if _, ok := auditLogGroups(pass)[r]; ok {
+		return "audit"
+	}
+	return "internal"
+}
+
+// addTags adds the missing tags in the values requiredTags uses: the
+// Environment parameter, the given class, and a parameter per other key.
+func addTags(pass *analysis.Pass, b *edit.Builder, r *template.Resource, prop string, tags *template.Node, missing []string, class string) {
+	value := func(key string) edit.Value {
+		switch {
+		case isEnvironmentKey(key, pass.Options.EnvironmentParameter):
+			return edit.Ref(ensureParameter(pass, b, pass.Options.EnvironmentParameter))
+		case strings.EqualFold(key, "DataClassification"):
+			return edit.Str(class)
+		}
+		return edit.Ref(ensureParameter(pass, b, key))
+	}
+	if tags != nil && tags.Kind == template.Mapping {
+		for _, key := range missing {
+			b.Insert(tags, key, value(key))
+		}
+		return
+	}
+	items := make([]edit.Value, 0, len(missing))
+	for _, key := range missing {
+		items = append(items, edit.Map(edit.KV{Key: "Key", Value: edit.Str(key)}, edit.KV{Key: "Value", Value: value(key)}))
+	}
+	if tags != nil && tags.Kind == template.Sequence && len(tags.Items) > 0 {
+		for _, it := range items {
+			b.Append(tags, it)
+		}
+		return
+	}
+	setResourceProperty(b, r, prop, edit.List(items...))
+}
+
+var tagRules = []*analysis.Rule{EnvironmentTagLiteral, RequiredTagsMissing}
