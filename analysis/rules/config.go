@@ -99,6 +99,9 @@ func checkRecorderCoverage(pass *analysis.Pass) {
 	if on && r.Condition != "" && conditionMentionsRegion(t, r.Condition, 0) {
 		return // the recorder itself exists in one region only
 	}
+	if on && !severalRegions(pass) {
+		return // a single-region stack records global types once
+	}
 	f := analysis.Finding{Severity: analysis.Info, Span: pass.KeySpan()}
 	if on {
 		f.Span = global.Span
@@ -904,11 +907,29 @@ func addConfigRecorder(pass *analysis.Pass, b *edit.Builder, cond string, dest c
 			edit.KV{Key: "RoleARN", Value: edit.GetAtt(role, "Arn")},
 			edit.KV{Key: "RecordingGroup", Value: edit.Map(
 				edit.KV{Key: "AllSupported", Value: edit.Bool(true)},
-				edit.KV{Key: "IncludeGlobalResourceTypes", Value: edit.If(ensureCondition(pass, b, condIsPrimaryRegion), edit.Bool(true), edit.Bool(false))},
+				edit.KV{Key: "IncludeGlobalResourceTypes", Value: globalRecording(pass, b)},
 			)},
 		)},
 	))
 	return rec
+}
+
+// severalRegions reports whether the template is meant for more than one
+// region: it says so, selects regions in a condition, or has a
+// PrimaryRegion parameter.
+func severalRegions(pass *analysis.Pass) bool {
+	t := pass.Template
+	return isMultiRegion(t) || t.Parameter(pass.Options.PrimaryRegionParameter) != nil
+}
+
+// globalRecording is the IncludeGlobalResourceTypes a new recorder gets:
+// true in a single-region template, !If [IsPrimaryRegion, true, false] in
+// one deployed to several regions, so that global types are recorded once.
+func globalRecording(pass *analysis.Pass, b *edit.Builder) edit.Value {
+	if !severalRegions(pass) {
+		return edit.Bool(true)
+	}
+	return edit.If(ensureCondition(pass, b, condIsPrimaryRegion), edit.Bool(true), edit.Bool(false))
 }
 
 // addDeliveryChannel adds the F7 delivery channel under condition cond
@@ -1070,23 +1091,32 @@ func checkConfigPairing(pass *analysis.Pass) {
 			Message:  "delivery channel " + ch.Name + " has no configuration recorder in the template and is refused (NoAvailableConfigurationRecorderException): add an AWS::Config::ConfigurationRecorder with the same Condition",
 		}
 		if dest, ok := configTarget(pass, ch.Property("S3BucketName")); ok {
-			f.Fixes = []analysis.Fix{pass.NewFix("Add a configuration recorder for "+ch.Name, func(b *edit.Builder) {
-				// The existing rules get their DependsOn first (see
-				// addConfigBucketGrants on edit order).
+			title := "Add a configuration recorder for " + ch.Name
+			if ch.Condition == "" {
+				title += " and gate both with " + condCreateConfig
+			}
+			f.Fixes = []analysis.Fix{pass.NewFix(title, func(b *edit.Builder) {
+				cond := ch.Condition
+				if cond == "" {
+					// A recorder is a region singleton (SOC2-PARAM-004): the
+					// new pair gets the EnableAWSConfig switch together.
+					cond = ensureCondition(pass, b, condCreateConfig)
+					setCondition(b, ch.Value, ch.ConditionNode, cond)
+				}
 				rec := uniqueLogicalID(t, "ConfigRecorder")
 				rules := false
 				for _, typ := range cfgRuleTypes {
 					for _, r := range t.ResourcesOfType(typ) {
 						rules = true
 						if r.Value.Kind == template.Mapping {
-							dependOn(b, r, rec, ch.Condition)
+							dependOn(b, r, rec, cond)
 						}
 					}
 				}
 				key, _ := nodeValue(t, ch.Property("S3KmsKeyArn"))
-				addConfigRecorder(pass, b, ch.Condition, dest, key)
+				addConfigRecorder(pass, b, cond, dest, key)
 				if !rules {
-					addStarterRules(pass, b, rec, ch.Condition)
+					addStarterRules(pass, b, rec, cond)
 				}
 			})}
 		}

@@ -466,6 +466,7 @@ func useAuditKey(pass *analysis.Pass, b *edit.Builder, consumers ...string) edit
 	t := pass.Template
 	if key := auditKey(pass); key != nil {
 		addKeyStatements(b, key, consumers...)
+		retainKey(b, key)
 		return keyArn(t, key)
 	}
 	name := uniqueLogicalID(t, "AuditKey")
@@ -497,6 +498,23 @@ func useAuditKey(pass *analysis.Pass, b *edit.Builder, consumers ...string) edit
 		)},
 	))
 	return edit.If(create, edit.GetAtt(name, "Arn"), edit.Ref(ensureParameter(pass, b, paramExistingKmsKeyArn)))
+}
+
+// retainKey gives a key that now encrypts audit evidence the Retain
+// policies it lacks: deleting the key would make the evidence unreadable
+// (SOC2-TPL-003).
+func retainKey(b *edit.Builder, key *template.Resource) {
+	if key.Value.Kind != template.Mapping {
+		return
+	}
+	for _, p := range []struct {
+		name string
+		node *template.Node
+	}{{"DeletionPolicy", key.DeletionPolicy}, {"UpdateReplacePolicy", key.UpdateReplacePolicy}} {
+		if p.node == nil || p.node.Kind == template.Null {
+			b.Set(key.Value, p.name, edit.Str("Retain"))
+		}
+	}
 }
 
 // keyArn is the value that designates an in-template key: !GetAtt K.Arn, or
