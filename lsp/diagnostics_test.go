@@ -198,9 +198,9 @@ func TestNonCloudFormationIsSilent(t *testing.T) {
 	s := newSession(t, nil)
 	s.initialize(t, nil)
 	docs := map[string]string{
-		"file:///w/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+		"file:///w/deploy.yaml":              "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
 		"file:///w/.github/workflows/ci.yml": "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: go test ./...\n",
-		"file:///w/package.json": `{"name": "x", "version": "1.0.0", "scripts": {"test": "jest"}}`,
+		"file:///w/package.json":             `{"name": "x", "version": "1.0.0", "scripts": {"test": "jest"}}`,
 	}
 	for uri, text := range docs {
 		d := s.open(uri, text)
