@@ -75,6 +75,7 @@ type client struct {
 	nextID   int
 	pending  map[string]chan *wireMsg
 	notes    []*wireMsg    // every notification, in arrival order
+	scanned  int           // notes already looked at by waitVersion
 	noteSig  chan struct{} // signalled on each notification
 	config   json.RawMessage
 	readErr  error
@@ -283,7 +284,7 @@ type session struct {
 
 // newSession starts a server in-process; configure may adjust it before it
 // serves.
-func newSession(t *testing.T, configure func(*Server)) *session {
+func newSession(t testing.TB, configure func(*Server)) *session {
 	t.Helper()
 	a, b := net.Pipe()
 	s := &session{served: make(chan int, 1), exits: make(chan int, 1)}
@@ -316,7 +317,7 @@ var fullCapabilities = map[string]any{
 }
 
 // initialize performs the handshake with the given initializationOptions.
-func (s *session) initialize(t *testing.T, opts any) map[string]any {
+func (s *session) initialize(t testing.TB, opts any) map[string]any {
 	t.Helper()
 	var res map[string]any
 	params := map[string]any{"processId": nil, "rootUri": nil, "capabilities": fullCapabilities,
