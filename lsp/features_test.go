@@ -301,3 +301,22 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestHoverDuringSyntaxError explains the syntax error from the current
+// text and Ref targets from the last good model.
+func TestHoverDuringSyntaxError(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/broken.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1))
+	s.change(d, protocol_insert(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
+	p := s.waitDiagnostics(d.uri, atVersion(2))
+	h := s.hoverAt(t, d, p.Diagnostics[0].Range.Start)
+	if h == nil || !strings.Contains(h.Contents.Value, "SOC2-PARSE-001") {
+		t.Errorf("hover on the syntax error: %+v", h)
+	}
+	h = s.hoverAt(t, d, pos(t, d.text, "!Ref Environment", 7))
+	if h == nil || !strings.Contains(h.Contents.Value, "**Parameter** `Environment`") || h.Range != nil {
+		t.Errorf("hover from the last good model: %+v", h)
+	}
+}

@@ -18,12 +18,10 @@ import (
 // rules watch it), the definition of a Ref/GetAtt/Sub/Condition/FindInMap
 // target, or a criterion or rule id written anywhere (a comment, a string).
 func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error) {
-	snap, stale, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil || snap == nil {
+	snap, cur, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil {
 		return nil, err
 	}
-	t := snap.tmpl()
-	off := toOffset(t.Lines, p.Position)
 	var parts []string
 	var span *template.Span
 	cover := func(sp template.Span) {
@@ -31,19 +29,31 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 			span = &sp
 		}
 	}
-	if !stale {
-		for _, f := range snap.findings {
-			if off >= f.Span.Start && off <= f.Span.End {
-				parts = append(parts, findingHover(snap.engine, f))
-				cover(f.Span)
-			}
+	// Findings come from the current version (while the text does not
+	// parse, that is the syntax error), so that their spans match the text.
+	curOff := toOffset(cur.tmpl().Lines, p.Position)
+	for _, f := range cur.findings {
+		if curOff >= f.Span.Start && curOff <= f.Span.End {
+			parts = append(parts, findingHover(cur.engine, f))
+			cover(f.Span)
 		}
 	}
-	if word, sp, ok := idAt(t.Source, off); ok {
+	if snap == nil {
+		snap = cur // nothing ever parsed: only ids in the text can be explained
+	}
+	t := snap.tmpl()
+	off := toOffset(t.Lines, p.Position)
+	// Spans of an older model do not match the text: no range then.
+	coverModel := func(sp template.Span) {
+		if snap == cur {
+			cover(sp)
+		}
+	}
+	if word, sp, ok := idAt(cur.tmpl().Source, curOff); ok {
 		if c, ok := controls.Lookup(word); ok {
 			parts = append(parts, c.Markdown())
 			cover(sp)
-		} else if r, ok := snap.engine.Rule(strings.ToUpper(word)); ok {
+		} else if r, ok := cur.engine.Rule(strings.ToUpper(word)); ok {
 			parts = append(parts, ruleHover(r))
 			cover(sp)
 		}
@@ -51,13 +61,13 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 	if tg, ok := targetAt(t, off); ok && !tg.def {
 		if md := targetHover(t, tg); md != "" {
 			parts = append(parts, md)
-			cover(tg.span)
+			coverModel(tg.span)
 		}
 	}
 	for _, r := range t.Resources {
 		if n := r.TypeNode; n != nil && n.IsScalar() && off >= n.Start && off <= n.End {
 			parts = append(parts, typeHover(snap.engine, r.Type))
-			cover(n.Span)
+			coverModel(n.Span)
 		}
 	}
 	if len(parts) == 0 {
@@ -70,7 +80,7 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 	}
 	h := &protocol.Hover{Contents: content}
 	if span != nil {
-		r := toRange(t.Lines, *span)
+		r := toRange(cur.tmpl().Lines, *span)
 		h.Range = &r
 	}
 	return h, nil

@@ -192,19 +192,20 @@ func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document
 }
 
 // model returns the snapshot to answer from: the current one, or, while the
-// current text does not parse, the last one that did (which may be nil).
-// stale reports whether the returned snapshot is older than the text.
-func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap *snapshot, stale bool, err error) {
+// current text does not parse, the last one that did (nil if none did).
+// cur is always the current snapshot, whose findings (the syntax error)
+// match the text the client has.
+func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *snapshot, err error) {
 	d, cur, err := s.current(ctx, u)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if !cur.tmpl().HasSyntaxError() {
-		return cur, false, nil
+		return cur, cur, nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.good, true, nil
+	return d.good, cur, nil
 }
 
 // close stops the document's scheduler; no result is stored or published
