@@ -71,3 +71,26 @@ func (c *client) waitVersion(t testing.TB, uri string, v int32) {
 		return false
 	})
 }
+
+// BenchmarkApplyChange measures what the reader goroutine does for one
+// keystroke: splicing the text and the line index around the edit.
+func BenchmarkApplyChange(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			d := newDocument("file:///bench/t.yaml", "yaml", 1, string(synth.YAML(size)))
+			mid := protocol.Position{Line: uint32(d.lines.Count() / 2), Character: 2}
+			ins := []contentChange{{Range: &protocol.Range{Start: mid, End: mid}, Text: "x"}}
+			del := []contentChange{{Range: &protocol.Range{Start: mid, End: protocol.Position{Line: mid.Line, Character: mid.Character + 1}}}}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c := ins
+				if i%2 == 1 {
+					c = del
+				}
+				if err := d.applyChanges(int32(i+2), c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
