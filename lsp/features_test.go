@@ -320,3 +320,62 @@ func TestHoverDuringSyntaxError(t *testing.T) {
 		t.Errorf("hover from the last good model: %+v", h)
 	}
 }
+
+const jsonTemplate = `{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Parameters": {"Environment": {"Type": "String", "Default": "staging"}},
+  "Resources": {
+    "Trail": {
+      "Type": "AWS::CloudTrail::Trail",
+      "Properties": {
+        "IsLogging": true,
+        "S3BucketName": {"Ref": "Logs"},
+        "IsMultiRegionTrail": false,
+        "TrailName": {"Fn::Sub": "${Logs}-${Environment}"}
+      }
+    },
+    "Logs": {"Type": "AWS::S3::Bucket"}
+  },
+  "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Logs", "Arn"]}}}
+}
+`
+
+// TestJSONTemplate runs diagnostics, a quick fix and navigation on a JSON
+// template.
+func TestJSONTemplate(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/trail.json", jsonTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if !hasCode(p, "SOC2-CT-001") {
+		t.Fatalf("JSON diagnostics: %v", codes(p))
+	}
+	logsDef := span(t, d.text, `"Logs": {"Type"`, "Logs")
+	for _, at := range []protocol.Position{pos(t, d.text, `{"Ref": "Logs"}`, 10), pos(t, d.text, `${Logs}`, 3), pos(t, d.text, `["Logs", "Arn"]`, 3)} {
+		if locs := s.locations(t, "textDocument/definition", d, at, nil); len(locs) != 1 || locs[0].Range != logsDef {
+			t.Errorf("definition at %+v: %+v, want %+v", at, locs, logsDef)
+		}
+	}
+	at := pos(t, d.text, `"IsMultiRegionTrail": false`, len(`"IsMultiRegionTrail": `))
+	a := findAction(s.codeActions(t, d, protocol.Range{Start: at, End: at}), "Set IsMultiRegionTrail")
+	if a == nil {
+		t.Fatal("no JSON quick fix")
+	}
+	s.applyWorkspaceEdit(t, d, a.Edit)
+	if !strings.Contains(d.text, `"IsMultiRegionTrail": true`) {
+		t.Errorf("JSON fix:\n%s", d.text)
+	}
+	p = s.waitDiagnostics(d.uri, atVersion(d.version))
+	if hasCode(p, "SOC2-CT-001") {
+		t.Errorf("finding left after the JSON fix")
+	}
+	we := &protocol.WorkspaceEdit{}
+	if err := s.call("textDocument/rename", map[string]any{"textDocument": map[string]any{"uri": d.uri},
+		"position": pos(t, d.text, `${Logs}`, 3), "newName": "AuditLogs"}, &we); err != nil {
+		t.Fatal(err)
+	}
+	s.applyWorkspaceEdit(t, d, we)
+	if strings.Count(d.text, `AuditLogs`) != 4 || strings.Contains(d.text, `"Logs"`) {
+		t.Errorf("JSON rename:\n%s", d.text)
+	}
+}

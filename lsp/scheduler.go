@@ -65,8 +65,20 @@ func (sc *scheduler) run() {
 		if !sc.debounce() {
 			return
 		}
-		sc.analyze()
+		sc.analyzeRecovering()
 	}
+}
+
+// analyzeRecovering runs analyze, logging a panic (in conversion or
+// publication; the engine's own are turned into diagnostics) instead of
+// ending the server.
+func (sc *scheduler) analyzeRecovering() {
+	defer func() {
+		if v := recover(); v != nil {
+			sc.s.log.Error("scheduler panicked", zap.String("uri", string(sc.d.uri)), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	sc.analyze()
 }
 
 // debounce waits until no change has arrived for the configured delay, or
