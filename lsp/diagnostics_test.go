@@ -204,7 +204,7 @@ func TestNonCloudFormationIsSilent(t *testing.T) {
 	}
 	for uri, text := range docs {
 		d := s.open(uri, text)
-		s.change(d, protocol_insert(t, d.text, d.text[:1], d.text[:1]))
+		s.change(d, insertEdit(t, d.text, d.text[:1], d.text[:1]))
 		// documentSymbol waits for the analysis of the current version,
 		// which publishes before it answers.
 		var syms []protocol.DocumentSymbol
@@ -227,7 +227,7 @@ func TestSyntaxError(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///w/broken.yaml", trailTemplate)
 	s.waitDiagnostics(d.uri, atVersion(1))
-	s.change(d, protocol_insert(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
 	p := s.waitDiagnostics(d.uri, atVersion(2))
 	if len(p.Diagnostics) == 0 || p.Diagnostics[0].Code != "SOC2-PARSE-001" {
 		t.Fatalf("want a syntax error, got %v", codes(p))
@@ -268,7 +268,7 @@ func TestPublishOnlyWhenChanged(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///w/same.yaml", trailTemplate)
 	s.waitDiagnostics(d.uri, atVersion(1))
-	s.change(d, protocol_insert(t, d.text, "Outputs:", "# a comment\n"))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "# a comment\n"))
 	var syms []protocol.DocumentSymbol
 	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
 		t.Fatal(err)
@@ -277,6 +277,22 @@ func TestPublishOnlyWhenChanged(t *testing.T) {
 		t.Errorf("%d publications, want 1: the diagnostics did not change", n)
 	}
 	// A change above the findings moves them: published again.
-	s.change(d, protocol_insert(t, d.text, "Parameters:", "# moved\n"))
+	s.change(d, insertEdit(t, d.text, "Parameters:", "# moved\n"))
 	s.waitDiagnostics(d.uri, atVersion(d.version))
+}
+
+// TestLargeDocumentNotAnalysed leaves documents above the size limit alone.
+func TestLargeDocumentNotAnalysed(t *testing.T) {
+	defer func(n int) { maxDocumentSize = n }(maxDocumentSize)
+	maxDocumentSize = len(trailTemplate) - 1
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/huge.yaml", trailTemplate)
+	var syms []protocol.DocumentSymbol
+	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.published(d.uri); len(got) != 0 || len(syms) != 0 {
+		t.Errorf("a document above the limit was analysed: %v, %v", got, syms)
+	}
 }

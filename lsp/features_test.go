@@ -270,7 +270,7 @@ func TestCompletion(t *testing.T) {
 		typed    string
 		has, not []string
 	}
-	s.change(d, protocol_insert(t, d.text, "Outputs:", "  Extra:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref E\n"))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "  Extra:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref E\n"))
 	got := complete(pos(t, d.text, "!Ref E\n", 6))
 	if strings.Join(got, " ") != "Environment" {
 		t.Errorf("!Ref E: %v", got)
@@ -309,7 +309,7 @@ func TestHoverDuringSyntaxError(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///w/broken.yaml", trailTemplate)
 	s.waitDiagnostics(d.uri, atVersion(1))
-	s.change(d, protocol_insert(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
 	p := s.waitDiagnostics(d.uri, atVersion(2))
 	h := s.hoverAt(t, d, p.Diagnostics[0].Range.Start)
 	if h == nil || !strings.Contains(h.Contents.Value, "SOC2-PARSE-001") {

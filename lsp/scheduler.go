@@ -17,6 +17,10 @@ import (
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
+// maxDocumentSize bounds the documents the server analyses, like the CLI's
+// directory walk: CloudFormation accepts templates of 1 MB at most.
+var maxDocumentSize = 10 << 20
+
 // scheduler analyses one document off the request path: it waits until the
 // edits pause for the configured delay, analyses a copy of the newest text,
 // drops the result if the document changed meanwhile, and publishes the
@@ -126,7 +130,16 @@ func (sc *scheduler) analyze() {
 	}
 	engine := s.currentEngine()
 	start := time.Now()
-	res := analyzeSafely(s, engine, d.filename, src)
+	var res *analysis.Result
+	if len(src) > maxDocumentSize {
+		// Not a template (CloudFormation accepts 1 MB at most): a data file
+		// that happens to be YAML or JSON. Analysing it on every keystroke
+		// would only burn CPU.
+		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int("bytes", len(src)))
+		res = &analysis.Result{Template: template.Parse(d.filename, nil)}
+	} else {
+		res = analyzeSafely(s, engine, d.filename, src)
+	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
 	snap.diags = toDiagnostics(d.uri, res.Template, res.Findings, engine)
 	payload, _ := json.Marshal(snap.diags)

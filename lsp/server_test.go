@@ -94,7 +94,7 @@ func TestCancelRequest(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///c.yaml", trailTemplate)
 	<-entered // version 1 is being analysed and held
-	s.change(d, protocol_insert(t, d.text, "Resources:", "# x\n"))
+	s.change(d, insertEdit(t, d.text, "Resources:", "# x\n"))
 	params := map[string]any{"textDocument": map[string]any{"uri": d.uri}}
 	for _, id := range []any{77, "req-seventy-eight"} {
 		ch := s.start(id, "textDocument/documentSymbol", params)

@@ -50,9 +50,9 @@ Outputs:
     Value: !If [IsProd, !Ref Logs, !Ref 'AWS::NoValue']
 `
 
-// protocol_insert is an edit inserting text before the first occurrence of
+// insertEdit is an edit inserting text before the first occurrence of
 // needle.
-func protocol_insert(t testing.TB, text, needle, ins string) protocol.TextEdit {
+func insertEdit(t testing.TB, text, needle, ins string) protocol.TextEdit {
 	p := pos(t, text, needle, 0)
 	return protocol.TextEdit{Range: protocol.Range{Start: p, End: p}, NewText: ins}
 }
