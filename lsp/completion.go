@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"sort"
 	"strings"
 
 	"go.lsp.dev/protocol"
 
+	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/controls"
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -26,6 +28,7 @@ const (
 	completeMapping                            // FindInMap
 	completeRule                               // rule: in a soc2ls suppression
 	completeCriterion                          // criteria: in soc2ls metadata
+	completeType                               // Type: of a resource or a parameter
 )
 
 // completionPatterns recognise the text before the cursor; the last group
@@ -41,6 +44,7 @@ var completionPatterns = []struct {
 	{completeCondition, regexp.MustCompile(`(?:!If\s*\[\s*|Fn::If["']?\s*:\s*\[\s*["']?|!Condition\s+|\bCondition["']?\s*:\s*["']?)([A-Za-z0-9]*)$`)},
 	{completeMapping, regexp.MustCompile(`(?:!FindInMap\s*\[\s*|Fn::FindInMap["']?\s*:\s*\[\s*["']?)([A-Za-z0-9]*)$`)},
 	{completeRule, regexp.MustCompile(`\brule["']?\s*:\s*["']?([A-Za-z0-9-]*)$`)},
+	{completeType, regexp.MustCompile(`^\s+Type\s*:\s*["']?([A-Za-z0-9:<>]*)$`)},
 	{completeCriterion, regexp.MustCompile(`\b(?:criteria|criterion|controls|control)["']?\s*:\s*\[?\s*(?:["']?[A-Za-z0-9.]+["']?\s*,\s*)*["']?([A-Za-z0-9.]*)$`)},
 }
 
@@ -58,6 +62,7 @@ func (s *Server) completion(ctx context.Context, p *protocol.CompletionParams) (
 	prefix := string(d.text[d.lines.LineStart(line):off])
 	from := max(line-30, 0)
 	above := bytes.Clone(d.text[d.lines.LineStart(from):d.lines.LineStart(line)])
+	section := sectionAbove(d.text[:d.lines.LineStart(line)])
 	good := d.good
 	d.mu.Unlock()
 
@@ -68,6 +73,9 @@ func (s *Server) completion(ctx context.Context, p *protocol.CompletionParams) (
 			continue
 		}
 		if (cp.ctx == completeRule || cp.ctx == completeCriterion) && !bytes.Contains(above, []byte("soc2ls")) {
+			continue
+		}
+		if cp.ctx == completeType && section != "Resources" && section != "Parameters" {
 			continue
 		}
 		typed := prefix[m[2]:m[3]]
@@ -91,7 +99,11 @@ func (s *Server) completion(ctx context.Context, p *protocol.CompletionParams) (
 				return out
 			}
 		}
-		for _, c := range candidates(cp.ctx, t, rules) {
+		items := candidates(cp.ctx, t, rules)
+		if cp.ctx == completeType {
+			items = typeCandidates(section, good)
+		}
+		for _, c := range items {
 			if !strings.HasPrefix(strings.ToLower(c.Label), strings.ToLower(typed)) {
 				continue
 			}
@@ -148,5 +160,78 @@ func candidates(ctx completionContext, t *template.Template, rules func() []rule
 			out = append(out, protocol.CompletionItem{Label: c.ID, Kind: protocol.CompletionItemKindReference, Detail: c.Title, Documentation: c.Summary})
 		}
 	}
+	return out
+}
+
+// sectionAbove returns the top-level YAML key the text before the cursor
+// ends in ("Resources", "Parameters", ...), or "".
+func sectionAbove(text []byte) string {
+	for len(text) > 0 {
+		i := bytes.LastIndexByte(text[:len(text)-1], '\n') + 1
+		line := text[i:]
+		text = text[:i]
+		if len(line) > 0 && line[0] != ' ' && line[0] != '\t' && line[0] != '#' && line[0] != '\r' && line[0] != '\n' {
+			key, _, ok := bytes.Cut(line, []byte(":"))
+			if !ok {
+				return ""
+			}
+			return string(bytes.TrimSpace(key))
+		}
+		if i == 0 {
+			break
+		}
+	}
+	return ""
+}
+
+// parameterTypes are the parameter types CloudFormation accepts most often.
+var parameterTypes = []string{
+	"String", "Number", "List<Number>", "CommaDelimitedList",
+	"AWS::SSM::Parameter::Value<String>", "AWS::SSM::Parameter::Value<List<String>>",
+	"AWS::EC2::VPC::Id", "AWS::EC2::Subnet::Id", "List<AWS::EC2::Subnet::Id>",
+	"AWS::EC2::SecurityGroup::Id", "List<AWS::EC2::SecurityGroup::Id>",
+	"AWS::EC2::KeyPair::KeyName", "AWS::EC2::Image::Id", "AWS::Route53::HostedZone::Id",
+}
+
+// typeCandidates offers parameter types in Parameters, and in Resources the
+// resource types soc2ls describes or checks, those checked first.
+func typeCandidates(section string, good *snapshot) []protocol.CompletionItem {
+	var out []protocol.CompletionItem
+	if section == "Parameters" {
+		for _, t := range parameterTypes {
+			out = append(out, protocol.CompletionItem{Label: t, Kind: protocol.CompletionItemKindTypeParameter, Detail: "parameter type"})
+		}
+		return out
+	}
+	checked := map[string][]string{}
+	if good != nil {
+		for _, r := range good.engine.Rules() {
+			for _, t := range r.Types {
+				if t != analysis.AnyType {
+					checked[t] = append(checked[t], r.ID)
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	add := func(t string) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		item := protocol.CompletionItem{Label: t, Kind: protocol.CompletionItemKindClass, Detail: resourceTypes[t], SortText: "1" + t}
+		if ids := checked[t]; len(ids) > 0 {
+			item.Detail = strings.TrimSpace(item.Detail + " (checked by " + strings.Join(ids, ", ") + ")")
+			item.SortText = "0" + t
+		}
+		out = append(out, item)
+	}
+	for t := range checked {
+		add(t)
+	}
+	for t := range resourceTypes {
+		add(t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SortText < out[j].SortText })
 	return out
 }

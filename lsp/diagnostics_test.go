@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"go.lsp.dev/protocol"
 )
@@ -294,5 +295,52 @@ func TestLargeDocumentNotAnalysed(t *testing.T) {
 	}
 	if got := s.published(d.uri); len(got) != 0 || len(syms) != 0 {
 		t.Errorf("a document above the limit was analysed: %v, %v", got, syms)
+	}
+}
+
+// TestCRLFAndSurrogatePairs checks positions on a CRLF document whose
+// finding follows astral-plane characters on its line, and applies the fix.
+func TestCRLFAndSurrogatePairs(t *testing.T) {
+	text := strings.ReplaceAll(`AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Environment:
+    Type: String
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags: [{Key: Owner, Value: "😀𝄞 é"}, {Key: Environment, Value: production}]
+`, "\n", "\r\n")
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/crlf.yaml", text)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	var tag *protocol.Diagnostic
+	for i := range p.Diagnostics {
+		if p.Diagnostics[i].Code == "SOC2-TAG-001" {
+			tag = &p.Diagnostics[i]
+		}
+	}
+	if tag == nil {
+		t.Fatalf("no SOC2-TAG-001: %v", codes(p))
+	}
+	// Line 8; the column counts 😀 and 𝄞 as two UTF-16 units each.
+	line := strings.Split(text, "\r\n")[8]
+	byteCol := strings.Index(line, "production")
+	want := protocol.Position{Line: 8, Character: uint32(len(utf16.Encode([]rune(line[:byteCol]))))}
+	if tag.Range.Start != want || tag.Range.End.Character != want.Character+uint32(len("production")) {
+		t.Fatalf("range %+v, want start %+v", tag.Range, want)
+	}
+	a := findAction(s.codeActions(t, d, tag.Range), "Use !Ref Environment")
+	if a == nil {
+		t.Fatal("no TAG-001 fix")
+	}
+	s.applyWorkspaceEdit(t, d, a.Edit)
+	if strings.Contains(strings.ReplaceAll(d.text, "\r\n", ""), "\n") {
+		t.Errorf("the fix wrote a bare LF into a CRLF document:\n%q", d.text)
+	}
+	p = s.waitDiagnostics(d.uri, atVersion(d.version))
+	if hasCode(p, "SOC2-TAG-001") {
+		t.Errorf("SOC2-TAG-001 left after the fix:\n%s", d.text)
 	}
 }

@@ -40,6 +40,7 @@ func TestHover(t *testing.T) {
 		{"mapping", pos(t, d.text, "[RegionMap", 2), []string{"**Mapping** `RegionMap`", "`us-east-1`"}, nil},
 		{"pseudo parameter", pos(t, d.text, "AWS::StackName", 6), []string{"**Pseudo parameter** `AWS::StackName`"}, nil},
 		{"criterion in a comment", pos(t, d.text, "CC7.2 evidence", 3), []string{"CC7.2", "Template evidence supports"}, nil},
+		{"definition key", pos(t, d.text, "\n  Logs:", 4), []string{"**Resource** `Logs`: `AWS::S3::Bucket`", "Used 5 times."}, nil},
 	} {
 		h := s.hoverAt(t, d, c.at)
 		if h == nil {
@@ -284,6 +285,14 @@ func TestCompletion(t *testing.T) {
 	if got = complete(pos(t, d.text, "!If [\n", 5)); strings.Join(got, " ") != "IsProd IsNotProd" {
 		t.Errorf("!If [: %v", got)
 	}
+	s.change(d, replaceEdit(t, d.text, "    Type: AWS::SNS::Topic\n", "    Type: AWS::Cloud\n"))
+	if got = complete(pos(t, d.text, "Type: AWS::Cloud\n", 16)); len(got) == 0 || got[0] != "AWS::CloudTrail::Trail" {
+		t.Errorf("Type: AWS::Cloud: %v", got)
+	}
+	if got = complete(pos(t, d.text, "    Type: String", 16)); len(got) == 0 || got[0] != "String" {
+		t.Errorf("parameter Type: String: %v", got)
+	}
+	s.change(d, replaceEdit(t, d.text, "    Type: AWS::Cloud\n", "    Type: AWS::SNS::Topic\n"))
 	s.change(d, replaceEdit(t, d.text, "      DisplayName: !If [\n", "      DisplayName: x\n    Metadata:\n      soc2ls:\n        ignore:\n          - rule: SOC2-C\n"))
 	if got = complete(pos(t, d.text, "rule: SOC2-C", 12)); strings.Join(got, " ") != "SOC2-CT-001" {
 		t.Errorf("rule: SOC2-C: %v", got)

@@ -58,8 +58,11 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 			cover(sp)
 		}
 	}
-	if tg, ok := targetAt(t, off); ok && !tg.def {
+	if tg, ok := targetAt(t, off); ok {
 		if md := targetHover(t, tg); md != "" {
+			if tg.def {
+				md += fmt.Sprintf(" Used %s.", plural(len(t.Refs.To(tg.ns, tg.name)), "time"))
+			}
 			parts = append(parts, md)
 			coverModel(tg.span)
 		}
@@ -350,4 +353,11 @@ var resourceTypes = map[string]string{
 	"AWS::SecretsManager::Secret":               "a Secrets Manager secret.",
 	"AWS::ElasticLoadBalancingV2::LoadBalancer": "an application or network load balancer.",
 	"AWS::ElasticLoadBalancingV2::Listener":     "a listener of a load balancer (port and protocol).",
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
