@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
 
 	"github.com/soc2ls/soc2ls/analysis"
 )
@@ -105,5 +106,22 @@ func TestParseRuleSetting(t *testing.T) {
 		if (err != nil) != c.err || (!c.err && got != c.want) {
 			t.Errorf("%s: %+v, %v; want %+v (error %v)", c.raw, got, err, c.want, c.err)
 		}
+	}
+}
+
+func TestLogLevelSetting(t *testing.T) {
+	lvl := zap.NewAtomicLevelAt(zap.InfoLevel)
+	s := newSession(t, func(srv *Server) { srv.opts.Level = &lvl })
+	s.initialize(t, map[string]any{"logLevel": "warn"})
+	if lvl.Level() != zap.WarnLevel {
+		t.Errorf("level %v after initializationOptions, want warn", lvl.Level())
+	}
+	s.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": map[string]any{"logLevel": "DEBUG"}}})
+	// A reply to a later request proves the notification was handled.
+	if err := s.call("soc2ls/ping", nil, nil); rpcCode(t, err) != -32601 {
+		t.Fatal(err)
+	}
+	if lvl.Level() != zap.DebugLevel {
+		t.Errorf("level %v after didChangeConfiguration, want debug", lvl.Level())
 	}
 }
