@@ -85,7 +85,6 @@ func cancelKey(raw json.RawMessage) (string, bool) {
 // Error codes of LSP that jsonrpc2 v0.10.0 does not define.
 const (
 	codeRequestCancelled jsonrpc2.Code = protocol.CodeRequestCancelled // -32800
-	codeContentModified  jsonrpc2.Code = protocol.CodeContentModified  // -32801
 	codeRequestFailed    jsonrpc2.Code = -32803                        // LSP 3.17
 )
 
@@ -106,17 +105,11 @@ type clientCapabilities struct {
 		DocumentSymbol struct {
 			HierarchicalDocumentSymbolSupport bool `json:"hierarchicalDocumentSymbolSupport"`
 		} `json:"documentSymbol"`
-		Completion struct {
-			CompletionItem struct {
-				DocumentationFormat []string `json:"documentationFormat"`
-			} `json:"completionItem"`
-		} `json:"completion"`
 	} `json:"textDocument"`
 }
 
 // initializeParams is initialize's params, as far as the server reads them.
 type initializeParams struct {
-	ProcessID             *int32               `json:"processId"`
 	ClientInfo            *protocol.ClientInfo `json:"clientInfo,omitempty"`
 	InitializationOptions json.RawMessage      `json:"initializationOptions,omitempty"`
 	Capabilities          clientCapabilities   `json:"capabilities"`

@@ -27,9 +27,10 @@ type Options struct {
 	Level *zap.AtomicLevel
 	// Version is reported to the client in serverInfo.
 	Version string
-	// Exit is called with the process exit code when the client sends exit:
-	// 0 after shutdown, 1 without. The command passes os.Exit; tests record
-	// the code. Serve returns after Exit returns.
+	// Exit, when set, is called with the exit code when the client sends
+	// exit (0 after shutdown, 1 without), before Serve returns the same code.
+	// soc2ls serve leaves it nil and exits the process with Serve's result;
+	// tests record the code with it.
 	Exit func(code int)
 }
 
@@ -103,8 +104,8 @@ func NewServer(opts Options) *Server {
 //
 // NOTE(jsonrpc2 v0.10.0): over stdio, conn.Close does not unblock the
 // reader, so waiting on conn.Done after exit can hang forever. Serve returns
-// as soon as exit has been handled, and the command exits the process
-// through Options.Exit instead of waiting for the reader.
+// as soon as exit has been handled, and soc2ls serve exits the process with
+// the code at once instead of waiting for the reader.
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (int, error) {
 	conn := jsonrpc2.NewConn(jsonrpc2.NewStream(rwc))
 	s.conn = conn
@@ -116,6 +117,11 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (int, error)
 		return s.exitCode, nil
 	case <-conn.Done():
 		s.stopAll()
+		select {
+		case <-s.exited: // exit, then the client closed the stream
+			return s.exitCode, nil
+		default:
+		}
 		err := conn.Err()
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
 			err = nil
