@@ -215,6 +215,13 @@ func TestNonCloudFormationIsSilent(t *testing.T) {
 		if len(syms) != 0 {
 			t.Errorf("%s: symbols %v for a non-CloudFormation file", uri, syms)
 		}
+		s.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	}
+	// A reply after the closes proves they were handled.
+	if err := s.call("soc2ls/ping", nil, nil); rpcCode(t, err) != -32601 {
+		t.Fatal(err)
+	}
+	for uri := range docs {
 		if got := s.published(uri); len(got) != 0 {
 			t.Errorf("%s: published %v", uri, got)
 		}

@@ -234,12 +234,15 @@ func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *
 }
 
 // close stops the document's scheduler; no result is stored or published
-// for it afterwards.
-func (d *document) close() {
+// for it afterwards. It reports whether diagnostics were ever published for
+// it (which the caller then clears).
+func (d *document) close() (shown bool) {
 	d.mu.Lock()
 	d.closed = true
+	shown = d.published != nil
 	close(d.ready)
 	d.ready = make(chan struct{})
 	d.mu.Unlock()
 	d.sched.stop()
+	return shown
 }

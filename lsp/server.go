@@ -275,9 +275,11 @@ func (s *Server) didClose(ctx context.Context, p *protocol.DidCloseTextDocumentP
 	if d == nil {
 		return errNotOpen(p.TextDocument.URI)
 	}
-	d.close()
-	// Clear what the client shows for the closed document.
-	s.publish(d.uri, nil, nil)
+	if shown := d.close(); shown {
+		// Clear what the client shows for the closed document; a document
+		// that never had diagnostics (not a template) gets no publication.
+		s.publish(d.uri, nil, nil)
+	}
 	return nil
 }
 
