@@ -234,8 +234,10 @@ func (s *Server) didOpen(ctx context.Context, p *protocol.DidOpenTextDocumentPar
 	td := p.TextDocument
 	d := newDocument(td.URI, string(td.LanguageID), td.Version, td.Text)
 	d.sched = newScheduler(s, d)
-	if old := s.docs.put(d); old != nil {
-		old.close()
+	if old := s.docs.put(d); old != nil && old.close() {
+		// Opened twice without a close: what the client shows belonged to
+		// the old text.
+		s.publish(d.uri, nil, nil)
 	}
 	s.log.Debug("didOpen", zap.String("uri", string(td.URI)), zap.Int32("version", td.Version), zap.Int("bytes", len(td.Text)))
 	d.sched.kick(true) // a newly opened document is analysed at once
