@@ -170,7 +170,9 @@ func (sc *scheduler) analyze() {
 }
 
 // analyzeSafely runs the engine, turning a panic outside the rules (the
-// engine recovers those) into an internal-error finding.
+// engine recovers those into SOC2-INTERNAL-001 findings, and the server logs
+// them through analysis.PanicHook) into the same kind of finding, so that a
+// bug costs a diagnostic, not the editor session.
 func analyzeSafely(s *Server, e *analysis.Engine, filename string, src []byte) (res *analysis.Result) {
 	defer func() {
 		if v := recover(); v != nil {
