@@ -7,6 +7,8 @@ import (
 	"unicode/utf16"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/soc2ls/soc2ls/analysis"
 )
 
 func version(p publishDiagnosticsParams) int32 {
@@ -349,5 +351,26 @@ Resources:
 	p = s.waitDiagnostics(d.uri, atVersion(d.version))
 	if hasCode(p, "SOC2-TAG-001") {
 		t.Errorf("SOC2-TAG-001 left after the fix:\n%s", d.text)
+	}
+}
+
+// TestRulePanic turns a panicking rule into an internal-error diagnostic;
+// the other rules still report and the session goes on.
+func TestRulePanic(t *testing.T) {
+	boom := &analysis.Rule{ID: "SOC2-TEST-999", Title: "panics", Severity: analysis.Error, Controls: []string{"CC7.2"},
+		Types: []string{"AWS::S3::Bucket"}, Check: func(*analysis.Pass) { panic("boom") }}
+	s := newSession(t, func(srv *Server) {
+		srv.opts.Rules = append(testRules(t), boom)
+		srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+	})
+	s.initialize(t, nil)
+	d := s.open("file:///w/panic.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if !hasCode(p, "SOC2-INTERNAL-001") || !hasCode(p, "SOC2-CT-001") {
+		t.Fatalf("want the internal error and the other findings, got %v", codes(p))
+	}
+	var h *protocol.Hover
+	if err := s.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": d.uri}, "position": pos(t, d.text, "AWS::S3::Bucket", 3)}, &h); err != nil || h == nil {
+		t.Errorf("the session did not survive the panic: %v", err)
 	}
 }
