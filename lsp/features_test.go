@@ -40,6 +40,7 @@ func TestHover(t *testing.T) {
 		{"mapping", pos(t, d.text, "[RegionMap", 2), []string{"**Mapping** `RegionMap`", "`us-east-1`"}, nil},
 		{"pseudo parameter", pos(t, d.text, "AWS::StackName", 6), []string{"**Pseudo parameter** `AWS::StackName`"}, nil},
 		{"criterion in a comment", pos(t, d.text, "CC7.2 evidence", 3), []string{"CC7.2", "Template evidence supports"}, nil},
+		{"function tag", pos(t, d.text, "!FindInMap", 3), []string{"**Fn::FindInMap** (`!FindInMap`)", "Mappings section"}, nil},
 		{"definition key", pos(t, d.text, "\n  Logs:", 4), []string{"**Resource** `Logs`: `AWS::S3::Bucket`", "Used 5 times."}, nil},
 	} {
 		h := s.hoverAt(t, d, c.at)
@@ -364,6 +365,9 @@ func TestJSONTemplate(t *testing.T) {
 		if locs := s.locations(t, "textDocument/definition", d, at, nil); len(locs) != 1 || locs[0].Range != logsDef {
 			t.Errorf("definition at %+v: %+v, want %+v", at, locs, logsDef)
 		}
+	}
+	if h := s.hoverAt(t, d, pos(t, d.text, `"Fn::Sub"`, 3)); h == nil || !strings.Contains(h.Contents.Value, "**Fn::Sub** (`!Sub`)") {
+		t.Errorf("hover on a long-form function: %+v", h)
 	}
 	at := pos(t, d.text, `"IsMultiRegionTrail": false`, len(`"IsMultiRegionTrail": `))
 	a := findAction(s.codeActions(t, d, protocol.Range{Start: at, End: at}), "Set IsMultiRegionTrail")

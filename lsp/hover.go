@@ -67,6 +67,10 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 			coverModel(tg.span)
 		}
 	}
+	if fn, sp, ok := functionAt(t, off); ok {
+		parts = append(parts, functionHover(fn))
+		coverModel(sp)
+	}
 	for _, r := range t.Resources {
 		if n := r.TypeNode; n != nil && n.IsScalar() && off >= n.Start && off <= n.End {
 			parts = append(parts, typeHover(snap.engine, r.Type))
@@ -360,4 +364,51 @@ func plural(n int, word string) string {
 		return "once"
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// functionAt returns the intrinsic function whose name (the YAML tag or the
+// long-form key) is at byte offset off.
+func functionAt(t *template.Template, off int) (string, template.Span, bool) {
+	_, path := t.NodeAt(off)
+	for i := len(path) - 1; i >= 0; i-- {
+		n := path[i]
+		if n.Kind == template.Intrinsic && off >= n.FnSpan.Start && off < n.FnSpan.End {
+			return n.Fn, n.FnSpan, true
+		}
+	}
+	return "", template.Span{}, false
+}
+
+// functionHover describes an intrinsic function in both its forms.
+func functionHover(fn string) string {
+	d := functions[fn]
+	if d == "" {
+		d = "A CloudFormation intrinsic function."
+	}
+	return fmt.Sprintf("**%s** (`%s`)\n\n%s", fn, template.ShortName(fn), d)
+}
+
+// functions describes the intrinsic functions templates use most.
+var functions = map[string]string{
+	"Ref":              "The value of a parameter, or the physical id of a resource (`!Ref Name`).",
+	"Condition":        "The value of a named condition, inside other conditions (`!Condition Name`).",
+	"Fn::GetAtt":       "An attribute of a resource: `!GetAtt Resource.Attribute` or `[Resource, Attribute]`.",
+	"Fn::Sub":          "A string with `${Name}`, `${Resource.Attribute}` and `${AWS::Region}` substituted; `${!Literal}` keeps the braces.",
+	"Fn::Join":         "Joins a list with a delimiter: `!Join [delimiter, [a, b]]`.",
+	"Fn::Split":        "Splits a string into a list: `!Split [delimiter, string]`.",
+	"Fn::Select":       "The item at an index of a list: `!Select [index, list]`.",
+	"Fn::If":           "`!If [Condition, value if true, value if false]`; `!Ref AWS::NoValue` removes the property.",
+	"Fn::Equals":       "True when both values are equal (in Conditions).",
+	"Fn::And":          "True when all the conditions are true (2 to 10).",
+	"Fn::Or":           "True when any of the conditions is true (2 to 10).",
+	"Fn::Not":          "The negation of one condition: `!Not [Condition]`.",
+	"Fn::FindInMap":    "A value from the Mappings section: `!FindInMap [Map, TopLevelKey, SecondLevelKey]`.",
+	"Fn::ImportValue":  "A value exported by another stack; the exporting stack cannot change or delete it while it is imported.",
+	"Fn::Base64":       "The Base64 encoding of a string (user data).",
+	"Fn::Cidr":         "A list of CIDR blocks carved from one: `!Cidr [block, count, bits]`.",
+	"Fn::GetAZs":       "The availability zones of a region (`!GetAZs ''` for the stack's own).",
+	"Fn::Transform":    "Calls a macro on part of the template.",
+	"Fn::Length":       "The number of items in a list (AWS::LanguageExtensions).",
+	"Fn::ToJsonString": "A value rendered as a JSON string (AWS::LanguageExtensions).",
+	"Fn::ForEach":      "Repeats a template fragment for each item of a list (AWS::LanguageExtensions).",
 }
