@@ -89,9 +89,9 @@ func (s *Server) routes() map[string]route {
 	}
 }
 
-// handler builds the chain the connection calls for every request and
-// notification, outermost first: logging, error mapping, lifecycle,
-// cancellation, dispatch.
+// handler builds the chain the connection calls for every message,
+// outermost first: logging, error mapping, lifecycle, cancellation,
+// dispatch. Each layer is a jsonrpc2.Handler around the next.
 //
 // NOTE(jsonrpc2 v0.10.0): the connection calls the handler on its only
 // reader goroutine, so a slow handler stalls every later message (and
@@ -99,41 +99,84 @@ func (s *Server) routes() map[string]route {
 // Notifications are handled inline and are fast (a didChange only splices
 // the text); requests run on their own goroutines; analysis runs on the
 // per-document scheduler.
+func (s *Server) handler() jsonrpc2.Handler {
+	return s.logging(s.mapErrors(s.lifecycle(s.cancellation(s.dispatch(s.routes())))))
+}
+
+// logging logs every message and every reply, with its duration.
 //
 // NOTE(protocol v0.12.0): protocol.LoggingStream deadlocks after the first
 // error response; logging is done here instead.
-//
-// NOTE(protocol v0.12.0): LSP 3.17 methods (textDocument/diagnostic, ...)
-// are absent from the library; they arrive here like any other method and
-// are answered MethodNotFound, so that clients fall back to push
-// diagnostics.
-func (s *Server) handler() jsonrpc2.Handler {
-	routes := s.routes()
+func (s *Server) logging(next jsonrpc2.Handler) jsonrpc2.Handler {
 	return func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-		call, isCall := req.(*jsonrpc2.Call)
 		method := req.Method()
-		start := time.Now()
-		if isCall {
-			inner := reply
-			reply = func(_ context.Context, result any, err error) error {
-				err = wireError(err)
-				if err != nil {
-					s.log.Debug("reply", zap.String("method", method), zap.String("id", requestKey(call.ID())),
-						zap.Duration("took", time.Since(start)), zap.Error(err))
-				} else {
-					s.log.Debug("reply", zap.String("method", method), zap.String("id", requestKey(call.ID())),
-						zap.Duration("took", time.Since(start)))
-				}
-				// NOTE(jsonrpc2 v0.10.0): the replier writes with the context
-				// it is given, and silently drops the reply when that context
-				// is cancelled. Replies always go out on a detached context.
-				return inner(context.Background(), result, err)
-			}
-		} else {
+		call, isCall := req.(*jsonrpc2.Call)
+		if !isCall {
 			s.log.Debug("notification", zap.String("method", method))
+			return next(ctx, reply, req)
 		}
+		start := time.Now()
+		inner := reply
+		reply = func(ctx context.Context, result any, err error) error {
+			fields := []zap.Field{zap.String("method", method), zap.String("id", requestKey(call.ID())), zap.Duration("took", time.Since(start))}
+			if err != nil {
+				fields = append(fields, zap.Error(err))
+			}
+			s.log.Debug("reply", fields...)
+			return inner(ctx, result, err)
+		}
+		return next(ctx, reply, req)
+	}
+}
 
-		if method == protocol.MethodCancelRequest {
+// mapErrors turns every error a handler replies with into a JSON-RPC error
+// (wireError) and sends every reply on a detached context.
+//
+// NOTE(jsonrpc2 v0.10.0): the replier writes with the context it is given,
+// and silently drops the reply when that context is cancelled.
+func (s *Server) mapErrors(next jsonrpc2.Handler) jsonrpc2.Handler {
+	return func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		inner := reply
+		return next(ctx, func(_ context.Context, result any, err error) error {
+			return inner(context.Background(), result, wireError(err))
+		}, req)
+	}
+}
+
+// lifecycle applies the LSP lifecycle in arrival order: before initialize
+// only initialize (and exit); after shutdown only exit. Refused requests get
+// ServerNotInitialized or InvalidRequest; refused notifications are dropped.
+func (s *Server) lifecycle(next jsonrpc2.Handler) jsonrpc2.Handler {
+	return func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		method := req.Method()
+		_, isCall := req.(*jsonrpc2.Call)
+		if method == protocol.MethodExit && !isCall {
+			s.exit()
+			return nil
+		}
+		if err := s.admit(method); err != nil {
+			if isCall {
+				return reply(ctx, nil, err)
+			}
+			return nil
+		}
+		if method == protocol.MethodInitialize || method == protocol.MethodShutdown {
+			// Both run inline: the state moves before the next message is read.
+			inner := reply
+			reply = func(ctx context.Context, result any, err error) error {
+				s.advance(method, err)
+				return inner(ctx, result, err)
+			}
+		}
+		return next(ctx, reply, req)
+	}
+}
+
+// cancellation handles $/cancelRequest and gives every request a context
+// that it cancels; a cancelled request is answered RequestCancelled.
+func (s *Server) cancellation(next jsonrpc2.Handler) jsonrpc2.Handler {
+	return func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		if req.Method() == protocol.MethodCancelRequest {
 			var p cancelParams
 			if err := json.Unmarshal(req.Params(), &p); err == nil {
 				if key, ok := cancelKey(p.ID); ok {
@@ -142,23 +185,48 @@ func (s *Server) handler() jsonrpc2.Handler {
 			}
 			return nil
 		}
-		if method == protocol.MethodExit {
-			s.exit()
-			return nil
+		call, isCall := req.(*jsonrpc2.Call)
+		if !isCall {
+			return next(ctx, reply, req)
 		}
-		if err := s.admit(method, isCall); err != nil {
-			if isCall {
-				return reply(ctx, nil, err)
+		key := requestKey(call.ID())
+		rctx, cancel := context.WithCancel(ctx)
+		s.cancelMu.Lock()
+		s.inflight[key] = cancel
+		s.cancelMu.Unlock()
+		inner := reply
+		reply = func(rc context.Context, result any, err error) error {
+			s.cancelMu.Lock()
+			delete(s.inflight, key)
+			s.cancelMu.Unlock()
+			if rctx.Err() != nil && ctx.Err() == nil {
+				result, err = nil, &jsonrpc2.Error{Code: codeRequestCancelled, Message: req.Method() + " was cancelled"}
 			}
-			return nil // notifications outside the lifecycle are dropped
+			cancel()
+			return inner(rc, result, err)
 		}
+		return next(rctx, reply, req)
+	}
+}
 
+// dispatch runs the route of a method: notifications inline, inline
+// requests inline, other requests on their own goroutine. Unknown requests
+// get MethodNotFound; unknown notifications ($/setTrace, ...) are ignored.
+//
+// NOTE(protocol v0.12.0): LSP 3.17 methods (textDocument/diagnostic, ...)
+// are absent from the library; they arrive here like any other method and
+// are answered MethodNotFound (we do not advertise them), so that clients
+// fall back to push diagnostics.
+func (s *Server) dispatch(routes map[string]route) jsonrpc2.Handler {
+	return func(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
+		method := req.Method()
+		_, isCall := req.(*jsonrpc2.Call)
 		r, known := routes[method]
 		switch {
 		case !known && isCall:
 			return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.MethodNotFound, Message: "method not found: " + method})
 		case !known:
-			return nil // unknown notifications ($/setTrace, ...) are ignored
+			return nil
 		case r.notification && isCall:
 			return reply(ctx, nil, &jsonrpc2.Error{Code: jsonrpc2.InvalidRequest, Message: method + " is a notification"})
 		case r.notification:
@@ -166,28 +234,12 @@ func (s *Server) handler() jsonrpc2.Handler {
 				s.log.Warn("notification failed", zap.String("method", method), zap.Error(err))
 			}
 			return nil
-		}
-		if r.inline {
+		case r.inline:
 			res, err := s.safely(ctx, method, r, req.Params())
-			s.advance(method, err)
 			return reply(ctx, res, err)
 		}
-		key := requestKey(call.ID())
-		rctx, cancel := context.WithCancel(ctx)
-		s.cancelMu.Lock()
-		s.inflight[key] = cancel
-		s.cancelMu.Unlock()
 		go func() {
-			defer func() {
-				s.cancelMu.Lock()
-				delete(s.inflight, key)
-				s.cancelMu.Unlock()
-				cancel()
-			}()
-			res, err := s.safely(rctx, method, r, req.Params())
-			if rctx.Err() != nil && ctx.Err() == nil {
-				res, err = nil, &jsonrpc2.Error{Code: codeRequestCancelled, Message: method + " was cancelled"}
-			}
+			res, err := s.safely(ctx, method, r, req.Params())
 			_ = reply(ctx, res, err)
 		}()
 		return nil
@@ -196,7 +248,7 @@ func (s *Server) handler() jsonrpc2.Handler {
 
 // admit applies the lifecycle to an incoming message, in arrival order: only
 // initialize before initialize, nothing but exit after shutdown.
-func (s *Server) admit(method string, isCall bool) error {
+func (s *Server) admit(method string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch s.state {
