@@ -153,6 +153,13 @@ func TestReferences(t *testing.T) {
 			t.Errorf("reference range %+v does not cover exactly the name", l.Range)
 		}
 	}
+	var hl []protocol.DocumentHighlight
+	if err := s.call("textDocument/documentHighlight", map[string]any{"textDocument": map[string]any{"uri": d.uri}, "position": pos(t, d.text, "${Logs.Arn}", 3)}, &hl); err != nil {
+		t.Fatal(err)
+	}
+	if len(hl) != 6 || hl[0].Kind != protocol.DocumentHighlightKindWrite || hl[1].Kind != protocol.DocumentHighlightKindRead || hl[0].Range != locs[0].Range {
+		t.Errorf("highlights of Logs: %+v", hl)
+	}
 	conds := s.locations(t, "textDocument/references", d, pos(t, d.text, "!If [IsProd", 6), map[string]any{"context": map[string]any{"includeDeclaration": false}})
 	if len(conds) != 3 { // !Condition IsProd, Condition: IsProd, !If [IsProd
 		t.Errorf("references of IsProd: %+v", conds)

@@ -78,14 +78,15 @@ func (s *Server) routes() map[string]route {
 
 		protocol.MethodWorkspaceDidChangeConfiguration: notification(s.didChangeConfiguration),
 
-		protocol.MethodTextDocumentCodeAction:     request(s.codeAction),
-		protocol.MethodTextDocumentHover:          request(s.hover),
-		protocol.MethodTextDocumentDefinition:     request(s.definition),
-		protocol.MethodTextDocumentReferences:     request(s.references),
-		protocol.MethodTextDocumentPrepareRename:  request(s.prepareRename),
-		protocol.MethodTextDocumentRename:         request(s.rename),
-		protocol.MethodTextDocumentDocumentSymbol: request(s.documentSymbol),
-		protocol.MethodTextDocumentCompletion:     request(s.completion),
+		protocol.MethodTextDocumentCodeAction:        request(s.codeAction),
+		protocol.MethodTextDocumentHover:             request(s.hover),
+		protocol.MethodTextDocumentDefinition:        request(s.definition),
+		protocol.MethodTextDocumentReferences:        request(s.references),
+		protocol.MethodTextDocumentDocumentHighlight: request(s.documentHighlight),
+		protocol.MethodTextDocumentPrepareRename:     request(s.prepareRename),
+		protocol.MethodTextDocumentRename:            request(s.rename),
+		protocol.MethodTextDocumentDocumentSymbol:    request(s.documentSymbol),
+		protocol.MethodTextDocumentCompletion:        request(s.completion),
 	}
 }
 

@@ -225,3 +225,27 @@ func namesIn(t *template.Template, ns template.Namespace) []string {
 	}
 	return out
 }
+
+// documentHighlight marks every occurrence of the name under the cursor: the
+// definition as a write, the uses as reads.
+func (s *Server) documentHighlight(ctx context.Context, p *protocol.DocumentHighlightParams) (any, error) {
+	out := []protocol.DocumentHighlight{}
+	snap, cur, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil || snap == nil || snap != cur {
+		return out, err // an older model's spans would not match the text
+	}
+	t := snap.tmpl()
+	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))
+	if !ok {
+		return out, nil
+	}
+	if key, _ := definitionOf(t, tg.ns, tg.name); key != nil {
+		out = append(out, protocol.DocumentHighlight{Range: toRange(t.Lines, keySpan(key)), Kind: protocol.DocumentHighlightKindWrite})
+	}
+	for _, r := range t.Refs.To(tg.ns, tg.name) {
+		if r.Span.End > r.Span.Start {
+			out = append(out, protocol.DocumentHighlight{Range: toRange(t.Lines, r.Span), Kind: protocol.DocumentHighlightKindRead})
+		}
+	}
+	return out, nil
+}

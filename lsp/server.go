@@ -183,12 +183,13 @@ func (s *Server) initialize(ctx context.Context, p *initializeParams) (any, erro
 	}
 	return map[string]any{
 		"capabilities": map[string]any{
-			"textDocumentSync":       sync,
-			"hoverProvider":          true,
-			"definitionProvider":     true,
-			"referencesProvider":     true,
-			"renameProvider":         map[string]any{"prepareProvider": true},
-			"documentSymbolProvider": true,
+			"textDocumentSync":          sync,
+			"hoverProvider":             true,
+			"definitionProvider":        true,
+			"referencesProvider":        true,
+			"documentHighlightProvider": true,
+			"renameProvider":            map[string]any{"prepareProvider": true},
+			"documentSymbolProvider":    true,
 			"codeActionProvider": map[string]any{
 				"codeActionKinds": []string{string(protocol.QuickFix), fixAllKind},
 			},

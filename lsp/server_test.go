@@ -29,7 +29,7 @@ func TestLifecycle(t *testing.T) {
 	if sync["change"] != float64(2) || sync["openClose"] != true {
 		t.Errorf("textDocumentSync = %v, want incremental (2) with open/close", caps["textDocumentSync"])
 	}
-	for _, k := range []string{"hoverProvider", "definitionProvider", "referencesProvider", "renameProvider", "documentSymbolProvider", "codeActionProvider", "completionProvider"} {
+	for _, k := range []string{"hoverProvider", "definitionProvider", "referencesProvider", "documentHighlightProvider", "renameProvider", "documentSymbolProvider", "codeActionProvider", "completionProvider"} {
 		if caps[k] == nil {
 			t.Errorf("capability %s missing", k)
 		}
