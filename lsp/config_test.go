@@ -19,7 +19,7 @@ func TestInitializationOptions(t *testing.T) {
 		"rules":              map[string]any{"SOC2-CT-001": "off", "soc2-tag-001": map[string]any{"severity": "error"}},
 		"logLevel":           "debug",
 	})
-	if got := time.Duration(s.srv.delay()); got != 5*time.Millisecond {
+	if got := s.srv.delay(); got != 5*time.Millisecond {
 		t.Errorf("delay %v, want 5ms", got)
 	}
 	d := s.open("file:///w/cfg.yaml", trailTemplate)

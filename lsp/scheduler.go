@@ -88,7 +88,7 @@ func (sc *scheduler) analyzeRecovering() {
 // debounce waits until no change has arrived for the configured delay, or
 // until a flush. It returns false when the scheduler is stopped.
 func (sc *scheduler) debounce() bool {
-	delay := time.Duration(sc.s.delay())
+	delay := sc.s.delay()
 	if sc.urgent.Swap(false) || delay <= 0 {
 		return true
 	}

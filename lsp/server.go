@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -149,16 +150,18 @@ func (s *Server) currentEngine() *analysis.Engine {
 	return s.engine
 }
 
+// capabilities are the client's capabilities, as announced in initialize.
 func (s *Server) capabilities() clientCapabilities {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.caps
 }
 
-func (s *Server) delay() (d int64) {
+// delay is the configured debounce delay.
+func (s *Server) delay() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(s.cfg.delay)
+	return s.cfg.delay
 }
 
 func (s *Server) initialize(ctx context.Context, p *initializeParams) (any, error) {
@@ -176,14 +179,14 @@ func (s *Server) initialize(ctx context.Context, p *initializeParams) (any, erro
 			s.applySettings(st, false)
 		}
 	}
-	sync := map[string]any{
+	textSync := map[string]any{
 		"openClose": true,
 		"change":    protocol.TextDocumentSyncKindIncremental,
 		"save":      map[string]any{"includeText": false},
 	}
 	return map[string]any{
 		"capabilities": map[string]any{
-			"textDocumentSync":          sync,
+			"textDocumentSync":          textSync,
 			"hoverProvider":             true,
 			"definitionProvider":        true,
 			"referencesProvider":        true,
