@@ -196,3 +196,62 @@ func utf16Len(r rune) int {
 	}
 	return 1
 }
+
+// Splice updates the index after the bytes [start, end) of the old document
+// were replaced by n new bytes, giving src. Only the lines around the edit
+// are rescanned; the line starts after it are shifted. The language server
+// uses it so that applying a keystroke does not rescan the whole document.
+// l is modified and returned.
+func (l *Lines) Splice(src []byte, start, end, n int) *Lines {
+	// Rescan from the start of the line before the edit (a CR before the edit
+	// and an LF at its start merge into one break) to the start of the second
+	// line after it (the edit may remove or add the break before the next).
+	a := max(l.LineOf(start)-1, 0)
+	b := l.LineOf(end)
+	scanFrom := l.starts[a]
+	tail := b + 2 // first line start that is kept and shifted
+	oldStop := len(l.src)
+	if tail < len(l.starts) {
+		oldStop = l.starts[tail]
+	} else {
+		tail = len(l.starts)
+	}
+	delta := n - (end - start)
+	stop := oldStop + delta
+	var mid []int
+	for i := scanFrom; i < stop; i++ {
+		switch src[i] {
+		case '\n':
+			mid = append(mid, i+1)
+		case '\r':
+			if i+1 < len(src) && src[i+1] == '\n' {
+				i++
+			}
+			mid = append(mid, i+1)
+		}
+	}
+	// A break found by the scan that ends exactly at stop is the start of the
+	// kept tail, which is added below.
+	if len(mid) > 0 && mid[len(mid)-1] == stop && tail < len(l.starts) {
+		mid = mid[:len(mid)-1]
+	}
+	kept := l.starts[tail:]
+	out := l.starts[:a+1]
+	if need := a + 1 + len(mid) + len(kept); need > cap(l.starts) || len(mid) > tail-(a+1) {
+		out = make([]int, a+1, need+16)
+		copy(out, l.starts[:a+1])
+		out = append(out, mid...)
+		for _, s := range kept {
+			out = append(out, s+delta)
+		}
+	} else {
+		// In place: the new middle is no longer than the old one.
+		out = append(out, mid...)
+		for _, s := range kept {
+			out = append(out, s+delta)
+		}
+	}
+	l.starts = out
+	l.src = src
+	return l
+}

@@ -1,0 +1,96 @@
+package lsp
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/rules"
+	"github.com/soc2ls/soc2ls/analysis/synth"
+)
+
+// BenchmarkEditToDiagnostics measures one keystroke's way through the real
+// server over a pipe, with every rule and no debounce delay: didChange (a
+// line inserted at the top, or removed again, which moves every
+// diagnostic), analysis, conversion, publication, and the client reading
+// the notification.
+func BenchmarkEditToDiagnostics(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			src := string(synth.YAML(size))
+			s := newSession(b, func(srv *Server) {
+				srv.opts.Rules = rules.All()
+				srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+				srv.log = zap.NewNop()
+			})
+			s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
+			d := s.open("file:///bench/t.yaml", src)
+			s.waitVersion(b, d.uri, 1)
+			top := protocol.Position{}
+			b.SetBytes(int64(len(src)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: top, End: top}, NewText: "# x\n"})
+				} else {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: top, End: protocol.Position{Line: 1}}})
+				}
+				s.waitVersion(b, d.uri, d.version)
+			}
+		})
+	}
+}
+
+// waitVersion waits for the publication of version v of uri, decoding only
+// the notifications that arrived since the last call.
+func (c *client) waitVersion(t testing.TB, uri string, v int32) {
+	t.Helper()
+	c.waitFor(fmt.Sprintf("version %d", v), func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for ; c.scanned < len(c.notes); c.scanned++ {
+			m := c.notes[c.scanned]
+			if m.Method != "textDocument/publishDiagnostics" {
+				continue
+			}
+			var p struct {
+				URI     string `json:"uri"`
+				Version int32  `json:"version"`
+			}
+			if err := json.Unmarshal(m.Params, &p); err == nil && p.URI == uri && p.Version == v {
+				c.notes[c.scanned] = &wireMsg{} // release the payload
+				c.scanned++
+				return true
+			}
+			c.notes[c.scanned] = &wireMsg{}
+		}
+		return false
+	})
+}
+
+// BenchmarkApplyChange measures what the reader goroutine does for one
+// keystroke: splicing the text and the line index around the edit.
+func BenchmarkApplyChange(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			d := newDocument("file:///bench/t.yaml", "yaml", 1, string(synth.YAML(size)))
+			mid := protocol.Position{Line: uint32(d.lines.Count() / 2), Character: 2}
+			ins := []contentChange{{Range: &protocol.Range{Start: mid, End: mid}, Text: "x"}}
+			del := []contentChange{{Range: &protocol.Range{Start: mid, End: protocol.Position{Line: mid.Line, Character: mid.Character + 1}}}}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c := ins
+				if i%2 == 1 {
+					c = del
+				}
+				if err := d.applyChanges(int32(i+2), c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

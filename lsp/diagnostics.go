@@ -1,0 +1,93 @@
+package lsp
+
+import (
+	"strings"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// diagnosticSource is the source of every diagnostic soc2ls publishes.
+const diagnosticSource = "soc2ls"
+
+// diagnosticData is the data field of a diagnostic: what a client (or a
+// code action request sending the diagnostic back) may want beyond the
+// message.
+type diagnosticData struct {
+	Criteria []string `json:"criteria,omitempty"`
+	Resource string   `json:"resource,omitempty"`
+	Possible bool     `json:"possible,omitempty"`
+	Fixes    []string `json:"fixes,omitempty"`
+}
+
+// toDiagnostics converts the findings of one analysis, in their order
+// (engine order: by position, rule, message), into protocol diagnostics.
+func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) []protocol.Diagnostic {
+	out := make([]protocol.Diagnostic, 0, len(findings))
+	for _, f := range findings {
+		out = append(out, toDiagnostic(u, t, f, e))
+	}
+	return out
+}
+
+func toDiagnostic(u uri.URI, t *template.Template, f analysis.Finding, e *analysis.Engine) protocol.Diagnostic {
+	d := protocol.Diagnostic{
+		Range:    toRange(t.Lines, f.Span),
+		Severity: toSeverity(f.Severity),
+		Code:     f.RuleID,
+		Source:   diagnosticSource,
+		Message:  f.Message,
+	}
+	if r, ok := e.Rule(f.RuleID); ok {
+		d.CodeDescription = &protocol.CodeDescription{Href: uri.URI(r.DocURL())}
+	}
+	if len(f.Controls) > 0 {
+		d.Message += " (" + strings.Join(f.Controls, ", ") + ")"
+	}
+	data := diagnosticData{Criteria: f.Controls, Resource: f.Resource, Possible: f.Possible}
+	for _, fx := range f.Fixes {
+		data.Fixes = append(data.Fixes, fx.Title)
+	}
+	if data.Criteria != nil || data.Resource != "" || data.Possible || data.Fixes != nil {
+		d.Data = data
+	}
+	for _, r := range f.Related {
+		d.RelatedInformation = append(d.RelatedInformation, protocol.DiagnosticRelatedInformation{
+			Location: protocol.Location{URI: u, Range: toRange(t.Lines, r.Span)},
+			Message:  r.Message,
+		})
+	}
+	return d
+}
+
+func toSeverity(s analysis.Severity) protocol.DiagnosticSeverity {
+	switch s {
+	case analysis.Error:
+		return protocol.DiagnosticSeverityError
+	case analysis.Warning:
+		return protocol.DiagnosticSeverityWarning
+	case analysis.Info:
+		return protocol.DiagnosticSeverityInformation
+	}
+	return protocol.DiagnosticSeverityHint
+}
+
+// toPosition converts a byte offset to an LSP position (0-based line and
+// UTF-16 column) through template.Lines, the one converter.
+func toPosition(l *template.Lines, off int) protocol.Position {
+	p := l.Position(off)
+	return protocol.Position{Line: uint32(p.Line - 1), Character: uint32(p.Column - 1)}
+}
+
+// toRange converts a byte span to an LSP range.
+func toRange(l *template.Lines, s template.Span) protocol.Range {
+	return protocol.Range{Start: toPosition(l, s.Start), End: toPosition(l, max(s.End, s.Start))}
+}
+
+// toOffset converts an LSP position to a byte offset.
+func toOffset(l *template.Lines, p protocol.Position) int {
+	return l.Offset(int(p.Line), int(p.Character))
+}

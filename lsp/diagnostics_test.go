@@ -1,0 +1,376 @@
+package lsp
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/soc2ls/soc2ls/analysis"
+)
+
+func version(p publishDiagnosticsParams) int32 {
+	if p.Version == nil {
+		return -1
+	}
+	return *p.Version
+}
+
+func atVersion(v int32) func(publishDiagnosticsParams) bool {
+	return func(p publishDiagnosticsParams) bool { return version(p) == v }
+}
+
+func TestDiagnosticsContent(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/trail.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	var ct *protocol.Diagnostic
+	for i := range p.Diagnostics {
+		if p.Diagnostics[i].Code == "SOC2-CT-001" {
+			ct = &p.Diagnostics[i]
+		}
+	}
+	if ct == nil {
+		t.Fatalf("no SOC2-CT-001 diagnostic in %v", codes(p))
+	}
+	if ct.Source != "soc2ls" || ct.Severity != protocol.DiagnosticSeverityError {
+		t.Errorf("source %q severity %v, want soc2ls and error", ct.Source, ct.Severity)
+	}
+	if ct.CodeDescription == nil || !strings.HasSuffix(string(ct.CodeDescription.Href), "docs/rules.md#soc2-ct-001") {
+		t.Errorf("codeDescription = %+v, want the rule's docs", ct.CodeDescription)
+	}
+	if !strings.Contains(ct.Message, "CC7.2") {
+		t.Errorf("message %q does not name the criteria", ct.Message)
+	}
+	// The diagnostic sits exactly on `false`.
+	want := pos(t, d.text, "IsMultiRegionTrail: false", len("IsMultiRegionTrail: "))
+	if ct.Range.Start != want || ct.Range.End.Character != want.Character+5 {
+		t.Errorf("range %+v, want 5 characters at %+v", ct.Range, want)
+	}
+	data, _ := json.Marshal(ct.Data)
+	if !strings.Contains(string(data), `"criteria":["CC7.2"`) || !strings.Contains(string(data), `"resource":"Trail"`) {
+		t.Errorf("data = %s, want criteria and resource", data)
+	}
+	// Related information of the S3 finding, if any, points into the document.
+	for _, dg := range p.Diagnostics {
+		for _, r := range dg.RelatedInformation {
+			if string(r.Location.URI) != d.uri {
+				t.Errorf("related information in %s", r.Location.URI)
+			}
+		}
+	}
+	// Closing clears the diagnostics with [] (never null).
+	s.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": d.uri}})
+	s.waitFor("cleared diagnostics", func() bool {
+		all := s.published(d.uri)
+		last := all[len(all)-1]
+		return last.Diagnostics != nil && len(last.Diagnostics) == 0
+	})
+	for _, raw := range s.notifications("textDocument/publishDiagnostics") {
+		if strings.Contains(string(raw), `"diagnostics":null`) {
+			t.Errorf("diagnostics sent as null: %s", raw)
+		}
+	}
+}
+
+// TestQuickFixRemovesDiagnostic applies the preferred quick fix the way an
+// editor does and expects the finding gone in the next version.
+func TestQuickFixRemovesDiagnostic(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/trail.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	var target protocol.Diagnostic
+	for _, dg := range p.Diagnostics {
+		if dg.Code == "SOC2-CT-001" {
+			target = dg
+		}
+	}
+	var actions []protocol.CodeAction
+	if err := s.call("textDocument/codeAction", map[string]any{
+		"textDocument": map[string]any{"uri": d.uri},
+		"range":        target.Range,
+		"context":      map[string]any{"diagnostics": []protocol.Diagnostic{target}},
+	}, &actions); err != nil {
+		t.Fatal(err)
+	}
+	var fix *protocol.CodeAction
+	var suppress *protocol.CodeAction
+	for i, a := range actions {
+		if a.IsPreferred && a.Kind == protocol.QuickFix && len(a.Diagnostics) == 1 && a.Diagnostics[0].Code == "SOC2-CT-001" {
+			fix = &actions[i]
+		}
+		if strings.HasPrefix(a.Title, "Suppress SOC2-CT-001 for this resource") {
+			suppress = &actions[i]
+		}
+	}
+	if fix == nil || suppress == nil {
+		t.Fatalf("want a preferred fix and a suppression for SOC2-CT-001, got %+v", actions)
+	}
+	if fix.Title != "Set IsMultiRegionTrail: true" {
+		t.Errorf("fix title %q", fix.Title)
+	}
+	s.applyWorkspaceEdit(t, d, fix.Edit)
+	if !strings.Contains(d.text, "IsMultiRegionTrail: true") {
+		t.Fatalf("fix did not set the property:\n%s", d.text)
+	}
+	p = s.waitDiagnostics(d.uri, atVersion(d.version))
+	if hasCode(p, "SOC2-CT-001") {
+		t.Errorf("SOC2-CT-001 still reported after its fix: %v", codes(p))
+	}
+	if !hasCode(p, "SOC2-TAG-001") {
+		t.Errorf("other findings disappeared: %v", codes(p))
+	}
+}
+
+// TestStaleVersionNeverPublished holds the analysis of version 1 until
+// version 2 has arrived: version 1's result must be dropped.
+func TestStaleVersionNeverPublished(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan int32, 16)
+	s := newSession(t, func(srv *Server) {
+		srv.analyzeHook = func(uri string, v int32) {
+			entered <- v
+			if v == 1 {
+				<-release
+			}
+		}
+	})
+	s.initialize(t, map[string]any{"diagnosticsDelayMs": 0})
+	d := s.open("file:///w/stale.yaml", trailTemplate)
+	if v := <-entered; v != 1 {
+		t.Fatalf("first analysis of version %d", v)
+	}
+	s.change(d, replaceEdit(t, d.text, "IsMultiRegionTrail: false", "IsMultiRegionTrail: true"))
+	// A reply proves the server has read (and applied) the change.
+	if err := s.call("soc2ls/ping", nil, nil); rpcCode(t, err) != -32601 {
+		t.Fatalf("ping: %v", err)
+	}
+	close(release)
+	p := s.waitDiagnostics(d.uri, func(publishDiagnosticsParams) bool { return true })
+	if version(p) != 2 {
+		t.Errorf("first publication is for version %d, want 2 (version 1 was stale)", version(p))
+	}
+	if hasCode(p, "SOC2-CT-001") {
+		t.Errorf("version 2 diagnostics include the finding fixed in version 2")
+	}
+	for _, q := range s.published(d.uri) {
+		if version(q) == 1 {
+			t.Errorf("stale version 1 was published")
+		}
+	}
+}
+
+// TestBurstPublishesLastVersion types a burst of edits with a long delay,
+// then asks for symbols (which needs the current analysis): only the last
+// version's diagnostics are published.
+func TestBurstPublishesLastVersion(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, map[string]any{"diagnosticsDelayMs": 60000})
+	d := s.open("file:///w/burst.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1)) // didOpen is analysed at once
+	// Delete "false" letter by letter, then type "true".
+	for i := 0; i < 5; i++ {
+		at := pos(t, d.text, "IsMultiRegionTrail: ", len("IsMultiRegionTrail: "))
+		s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: protocol.Position{Line: at.Line, Character: at.Character + 1}}})
+	}
+	for _, c := range []string{"t", "r", "u", "e"} {
+		at := pos(t, d.text, "IsMultiRegionTrail: ", len("IsMultiRegionTrail: ")+strings.Index("true", c))
+		s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: c})
+	}
+	if !strings.Contains(d.text, "IsMultiRegionTrail: true\n") {
+		t.Fatalf("bad edit script:\n%s", d.text)
+	}
+	var syms []protocol.DocumentSymbol
+	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	var versions []int32
+	for _, p := range s.published(d.uri) {
+		versions = append(versions, version(p))
+	}
+	if len(versions) != 2 || versions[0] != 1 || versions[1] != d.version {
+		t.Errorf("published versions %v, want [1 %d]", versions, d.version)
+	}
+}
+
+func TestNonCloudFormationIsSilent(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	docs := map[string]string{
+		"file:///w/deploy.yaml":              "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+		"file:///w/.github/workflows/ci.yml": "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: go test ./...\n",
+		"file:///w/package.json":             `{"name": "x", "version": "1.0.0", "scripts": {"test": "jest"}}`,
+	}
+	for uri, text := range docs {
+		d := s.open(uri, text)
+		s.change(d, insertEdit(t, d.text, d.text[:1], d.text[:1]))
+		// documentSymbol waits for the analysis of the current version,
+		// which publishes before it answers.
+		var syms []protocol.DocumentSymbol
+		if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": uri}}, &syms); err != nil {
+			t.Fatal(err)
+		}
+		if len(syms) != 0 {
+			t.Errorf("%s: symbols %v for a non-CloudFormation file", uri, syms)
+		}
+		s.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+	}
+	// A reply after the closes proves they were handled.
+	if err := s.call("soc2ls/ping", nil, nil); rpcCode(t, err) != -32601 {
+		t.Fatal(err)
+	}
+	for uri := range docs {
+		if got := s.published(uri); len(got) != 0 {
+			t.Errorf("%s: published %v", uri, got)
+		}
+	}
+}
+
+// TestSyntaxError publishes the error at its position and keeps answering
+// hover and navigation from the last good model.
+func TestSyntaxError(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/broken.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
+	p := s.waitDiagnostics(d.uri, atVersion(2))
+	if len(p.Diagnostics) == 0 || p.Diagnostics[0].Code != "SOC2-PARSE-001" {
+		t.Fatalf("want a syntax error, got %v", codes(p))
+	}
+	if line := p.Diagnostics[0].Range.Start.Line; line < 30 {
+		t.Errorf("syntax error at line %d, want near the inserted line (%d)", line, pos(t, d.text, "Broken", 0).Line)
+	}
+	var locs []protocol.Location
+	if err := s.call("textDocument/definition", map[string]any{"textDocument": map[string]any{"uri": d.uri},
+		"position": pos(t, d.text, "!Ref Logs", 6)}, &locs); err != nil {
+		t.Fatal(err)
+	}
+	if len(locs) != 1 || locs[0].Range.Start != pos(t, d.text, "  Logs:\n", 2) {
+		t.Errorf("definition from the last good model = %+v", locs)
+	}
+	// Rename refuses: its edits would not match the text.
+	err := s.call("textDocument/rename", map[string]any{"textDocument": map[string]any{"uri": d.uri},
+		"position": pos(t, d.text, "!Ref Logs", 6), "newName": "AuditLogs"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "syntax error") {
+		t.Errorf("rename during a syntax error: %v", err)
+	}
+}
+
+func TestUntitledDocument(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("untitled:Untitled-1", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if !hasCode(p, "SOC2-CT-001") {
+		t.Errorf("untitled document: %v", codes(p))
+	}
+}
+
+// TestPublishOnlyWhenChanged edits a comment after the last finding: the
+// diagnostics are the same, so nothing is published again.
+func TestPublishOnlyWhenChanged(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/same.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1))
+	s.change(d, insertEdit(t, d.text, "Outputs:", "# a comment\n"))
+	var syms []protocol.DocumentSymbol
+	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.published(d.uri)); n != 1 {
+		t.Errorf("%d publications, want 1: the diagnostics did not change", n)
+	}
+	// A change above the findings moves them: published again.
+	s.change(d, insertEdit(t, d.text, "Parameters:", "# moved\n"))
+	s.waitDiagnostics(d.uri, atVersion(d.version))
+}
+
+// TestLargeDocumentNotAnalysed leaves documents above the size limit alone.
+func TestLargeDocumentNotAnalysed(t *testing.T) {
+	defer func(n int) { maxDocumentSize = n }(maxDocumentSize)
+	maxDocumentSize = len(trailTemplate) - 1
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/huge.yaml", trailTemplate)
+	var syms []protocol.DocumentSymbol
+	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.published(d.uri); len(got) != 0 || len(syms) != 0 {
+		t.Errorf("a document above the limit was analysed: %v, %v", got, syms)
+	}
+}
+
+// TestCRLFAndSurrogatePairs checks positions on a CRLF document whose
+// finding follows astral-plane characters on its line, and applies the fix.
+func TestCRLFAndSurrogatePairs(t *testing.T) {
+	text := strings.ReplaceAll(`AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Environment:
+    Type: String
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags: [{Key: Owner, Value: "😀𝄞 é"}, {Key: Environment, Value: production}]
+`, "\n", "\r\n")
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/crlf.yaml", text)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	var tag *protocol.Diagnostic
+	for i := range p.Diagnostics {
+		if p.Diagnostics[i].Code == "SOC2-TAG-001" {
+			tag = &p.Diagnostics[i]
+		}
+	}
+	if tag == nil {
+		t.Fatalf("no SOC2-TAG-001: %v", codes(p))
+	}
+	// Line 8; the column counts 😀 and 𝄞 as two UTF-16 units each.
+	line := strings.Split(text, "\r\n")[8]
+	byteCol := strings.Index(line, "production")
+	want := protocol.Position{Line: 8, Character: uint32(len(utf16.Encode([]rune(line[:byteCol]))))}
+	if tag.Range.Start != want || tag.Range.End.Character != want.Character+uint32(len("production")) {
+		t.Fatalf("range %+v, want start %+v", tag.Range, want)
+	}
+	a := findAction(s.codeActions(t, d, tag.Range), "Use !Ref Environment")
+	if a == nil {
+		t.Fatal("no TAG-001 fix")
+	}
+	s.applyWorkspaceEdit(t, d, a.Edit)
+	if strings.Contains(strings.ReplaceAll(d.text, "\r\n", ""), "\n") {
+		t.Errorf("the fix wrote a bare LF into a CRLF document:\n%q", d.text)
+	}
+	p = s.waitDiagnostics(d.uri, atVersion(d.version))
+	if hasCode(p, "SOC2-TAG-001") {
+		t.Errorf("SOC2-TAG-001 left after the fix:\n%s", d.text)
+	}
+}
+
+// TestRulePanic turns a panicking rule into an internal-error diagnostic;
+// the other rules still report and the session goes on.
+func TestRulePanic(t *testing.T) {
+	boom := &analysis.Rule{ID: "SOC2-TEST-999", Title: "panics", Severity: analysis.Error, Controls: []string{"CC7.2"},
+		Types: []string{"AWS::S3::Bucket"}, Check: func(*analysis.Pass) { panic("boom") }}
+	s := newSession(t, func(srv *Server) {
+		srv.opts.Rules = append(testRules(t), boom)
+		srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+	})
+	s.initialize(t, nil)
+	d := s.open("file:///w/panic.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if !hasCode(p, "SOC2-INTERNAL-001") || !hasCode(p, "SOC2-CT-001") {
+		t.Fatalf("want the internal error and the other findings, got %v", codes(p))
+	}
+	var h *protocol.Hover
+	if err := s.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": d.uri}, "position": pos(t, d.text, "AWS::S3::Bucket", 3)}, &h); err != nil || h == nil {
+		t.Errorf("the session did not survive the panic: %v", err)
+	}
+}

@@ -1,0 +1,199 @@
+package lsp
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// document is one open text document: its current text and version, and the
+// analysis state the scheduler maintains for it.
+type document struct {
+	uri      uri.URI
+	filename string // for format detection and logs; may be synthetic
+
+	mu      sync.Mutex
+	version int32
+	// gen counts changes of the text or of the configuration; a snapshot is
+	// current when its gen equals the document's.
+	gen    uint64
+	text   []byte // edited in place; the scheduler analyses a copy
+	lines  *template.Lines
+	closed bool
+
+	// snap is the newest analysis result (it may be older than gen); good is
+	// the newest one that parsed, kept for hover and navigation while the
+	// text has a syntax error.
+	snap, good *snapshot
+	// ready is closed, and replaced, whenever snap changes.
+	ready chan struct{}
+	// published is the JSON of the diagnostics last sent, nil before any.
+	published []byte
+
+	sched *scheduler
+}
+
+// snapshot is the analysis of one version of a document. It is immutable.
+type snapshot struct {
+	version  int32
+	gen      uint64
+	result   *analysis.Result
+	engine   *analysis.Engine
+	diags    []protocol.Diagnostic // converted findings, in finding order
+	findings []analysis.Finding
+}
+
+// tmpl returns the analysed template.
+func (s *snapshot) tmpl() *template.Template { return s.result.Template }
+
+// store holds the open documents.
+type store struct {
+	mu   sync.Mutex
+	docs map[uri.URI]*document
+}
+
+func newStore() *store { return &store{docs: map[uri.URI]*document{}} }
+
+func (s *store) get(u uri.URI) (*document, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.docs[u]
+	return d, ok
+}
+
+func (s *store) put(d *document) (old *document) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old = s.docs[d.uri]
+	s.docs[d.uri] = d
+	return old
+}
+
+func (s *store) remove(u uri.URI) *document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.docs[u]
+	delete(s.docs, u)
+	return d
+}
+
+func (s *store) all() []*document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*document, 0, len(s.docs))
+	for _, d := range s.docs {
+		out = append(out, d)
+	}
+	return out
+}
+
+func newDocument(u uri.URI, languageID string, version int32, text string) *document {
+	src := []byte(text)
+	return &document{
+		uri:      u,
+		filename: filenameOf(u, languageID),
+		version:  version,
+		gen:      1,
+		text:     src,
+		lines:    template.NewLines(src),
+		ready:    make(chan struct{}),
+	}
+}
+
+// filenameOf names a document for the parser, which uses the extension to
+// tell JSON from YAML, and for logs.
+//
+// NOTE(uri v0.3.0): uri.URI.Filename panics on URIs that are not file URIs,
+// such as VS Code's untitled:Untitled-1. Only file URIs go through it.
+func filenameOf(u uri.URI, languageID string) string {
+	name := ""
+	if strings.HasPrefix(string(u), uri.FileScheme+":") {
+		name = fileName(u)
+	}
+	if p, err := url.Parse(string(u)); name == "" && err == nil {
+		name = p.Path
+		if name == "" {
+			name = p.Opaque
+		}
+	}
+	if name == "" {
+		name = string(u)
+	}
+	if strings.EqualFold(languageID, "json") && !strings.EqualFold(path.Ext(name), ".json") {
+		name += ".json"
+	}
+	return name
+}
+
+// applyChanges applies the changes of one didChange, in order, and sets the
+// new version. Ranged changes splice the text in place and update the line
+// index around the edit only; a change without a range replaces the text.
+// The caller holds d.mu.
+func (d *document) applyChanges(version int32, changes []contentChange) error {
+	for i, c := range changes {
+		if c.Range == nil {
+			d.text = []byte(c.Text)
+			d.lines = template.NewLines(d.text)
+			continue
+		}
+		start := d.offset(c.Range.Start)
+		end := d.offset(c.Range.End)
+		if end < start {
+			return fmt.Errorf("change %d: range end %d:%d is before its start %d:%d", i,
+				c.Range.End.Line, c.Range.End.Character, c.Range.Start.Line, c.Range.Start.Character)
+		}
+		d.text = splice(d.text, start, end, c.Text)
+		d.lines = d.lines.Splice(d.text, start, end, len(c.Text))
+	}
+	d.version = version
+	d.gen++
+	return nil
+}
+
+// offset converts an LSP position (0-based line, UTF-16 column) in the
+// current text to a byte offset, through the one converter, template.Lines.
+func (d *document) offset(p protocol.Position) int {
+	return d.lines.Offset(int(p.Line), int(p.Character))
+}
+
+// splice replaces text[start:end] with ins, in place when the capacity
+// allows; growth leaves a quarter of spare room so that typing rarely
+// reallocates.
+func splice(text []byte, start, end int, ins string) []byte {
+	delta := len(ins) - (end - start)
+	n := len(text)
+	switch {
+	case delta > 0 && n+delta > cap(text):
+		out := make([]byte, n+delta, (n+delta)*5/4+64)
+		copy(out, text[:start])
+		copy(out[start:], ins)
+		copy(out[start+len(ins):], text[end:])
+		return out
+	case delta > 0:
+		text = text[:n+delta]
+		copy(text[start+len(ins):], text[end:n])
+	case delta < 0:
+		copy(text[start+len(ins):], text[end:])
+		text = text[:n+delta]
+	}
+	copy(text[start:], ins)
+	return text
+}
+
+// fileName is u.Filename without its panic on malformed file URIs.
+func fileName(u uri.URI) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = ""
+		}
+	}()
+	return u.Filename()
+}

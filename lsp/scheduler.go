@@ -1,0 +1,250 @@
+package lsp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// maxDocumentSize bounds the documents the server analyses, like the CLI's
+// directory walk: CloudFormation accepts templates of 1 MB at most.
+var maxDocumentSize = 10 << 20
+
+// scheduler analyses one document off the request path: it waits until the
+// edits pause for the configured delay, analyses a copy of the newest text,
+// drops the result if the document changed meanwhile, and publishes the
+// diagnostics if they differ from the last ones sent. One goroutine per open
+// document; analyses of one document never overlap.
+//
+// The engine has no cancellation points: an analysis that a newer version
+// overtakes runs to its end, and its result is discarded without being
+// published; the newer version is then analysed after its own delay.
+type scheduler struct {
+	s      *Server
+	d      *document
+	wake   chan struct{} // buffered 1: a change or a flush is pending
+	urgent atomic.Bool   // skip the rest of the delay
+	quit   chan struct{}
+	once   sync.Once
+}
+
+func newScheduler(s *Server, d *document) *scheduler {
+	sc := &scheduler{s: s, d: d, wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	go sc.run()
+	return sc
+}
+
+// kick tells the scheduler the document changed; urgent skips the delay
+// (didOpen, didSave, and requests that need the current findings).
+func (sc *scheduler) kick(urgent bool) {
+	if urgent {
+		sc.urgent.Store(true)
+	}
+	select {
+	case sc.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (sc *scheduler) stop() { sc.once.Do(func() { close(sc.quit) }) }
+
+func (sc *scheduler) run() {
+	for {
+		select {
+		case <-sc.quit:
+			return
+		case <-sc.wake:
+		}
+		if !sc.debounce() {
+			return
+		}
+		sc.analyzeRecovering()
+	}
+}
+
+// analyzeRecovering runs analyze, logging a panic (in conversion or
+// publication; the engine's own are turned into diagnostics) instead of
+// ending the server.
+func (sc *scheduler) analyzeRecovering() {
+	defer func() {
+		if v := recover(); v != nil {
+			sc.s.log.Error("scheduler panicked", zap.String("uri", string(sc.d.uri)), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	sc.analyze()
+}
+
+// debounce waits until no change has arrived for the configured delay, or
+// until a flush. It returns false when the scheduler is stopped.
+func (sc *scheduler) debounce() bool {
+	delay := sc.s.delay()
+	if sc.urgent.Swap(false) || delay <= 0 {
+		return true
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-sc.quit:
+			return false
+		case <-timer.C:
+			return true
+		case <-sc.wake:
+			if sc.urgent.Swap(false) {
+				return true
+			}
+			if !timer.Stop() {
+				<-timer.C
+			}
+			timer.Reset(delay)
+		}
+	}
+}
+
+// analyze runs the engine on the newest text and stores and publishes the
+// result, unless the document changed or closed meanwhile.
+func (sc *scheduler) analyze() {
+	d, s := sc.d, sc.s
+	d.mu.Lock()
+	if d.closed || (d.snap != nil && d.snap.gen == d.gen) {
+		d.mu.Unlock()
+		return
+	}
+	version, gen := d.version, d.gen
+	src := bytes.Clone(d.text) // the template keeps its source: it gets its own copy
+	d.mu.Unlock()
+
+	if s.analyzeHook != nil {
+		s.analyzeHook(string(d.uri), version)
+	}
+	engine := s.currentEngine()
+	start := time.Now()
+	var res *analysis.Result
+	if len(src) > maxDocumentSize {
+		// Not a template (CloudFormation accepts 1 MB at most): a data file
+		// that happens to be YAML or JSON. Analysing it on every keystroke
+		// would only burn CPU.
+		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int("bytes", len(src)))
+		res = &analysis.Result{Template: template.Parse(d.filename, nil)}
+	} else {
+		res = analyzeSafely(s, engine, d.filename, src)
+	}
+	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
+	snap.diags = toDiagnostics(d.uri, res.Template, res.Findings, engine)
+	payload, _ := json.Marshal(snap.diags)
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed || d.gen != gen {
+		// A newer version (or configuration) arrived: this result is stale
+		// and is never published.
+		s.log.Debug("analysis overtaken", zap.String("uri", string(d.uri)), zap.Int32("version", version))
+		return
+	}
+	s.log.Debug("analysed", zap.String("uri", string(d.uri)), zap.Int32("version", version),
+		zap.Int("findings", len(res.Findings)), zap.Duration("took", time.Since(start)))
+	d.snap = snap
+	if !res.Template.HasSyntaxError() {
+		d.good = snap
+	}
+	if !bytes.Equal(payload, d.published) && !(d.published == nil && len(snap.diags) == 0) {
+		// Published under d.mu, so that no didChange can slip between the
+		// version check above and the notification.
+		v := version
+		s.publish(d.uri, &v, snap.diags)
+		d.published = payload
+	}
+	close(d.ready)
+	d.ready = make(chan struct{})
+}
+
+// analyzeSafely runs the engine, turning a panic outside the rules (the
+// engine recovers those into SOC2-INTERNAL-001 findings, and the server logs
+// them through analysis.PanicHook) into the same kind of finding, so that a
+// bug costs a diagnostic, not the editor session.
+func analyzeSafely(s *Server, e *analysis.Engine, filename string, src []byte) (res *analysis.Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("analysis panicked", zap.String("file", filename), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
+			t := template.Parse(filename, nil)
+			t.Source, t.Lines = src, template.NewLines(src)
+			res = &analysis.Result{Template: t, Findings: []analysis.Finding{{
+				RuleID:   analysis.InternalErrorRule.ID,
+				Severity: analysis.Error,
+				Message:  fmt.Sprintf("internal error: soc2ls failed to analyse this document: %v. Please report this bug.", v),
+			}}}
+		}
+	}()
+	return e.Analyze(filename, src)
+}
+
+// current returns the analysis of the document's current text, waiting for
+// it (and cutting the delay short) if it is not there yet.
+func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document, *snapshot, error) {
+	d, ok := s.docs.get(u)
+	if !ok {
+		return nil, nil, errNotOpen(u)
+	}
+	for {
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return nil, nil, errNotOpen(u)
+		}
+		if d.snap != nil && d.snap.gen == d.gen {
+			snap := d.snap
+			d.mu.Unlock()
+			return d, snap, nil
+		}
+		ready := d.ready
+		d.mu.Unlock()
+		d.sched.kick(true)
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// model returns the snapshot to answer from: the current one, or, while the
+// current text does not parse, the last one that did (nil if none did).
+// cur is always the current snapshot, whose findings (the syntax error)
+// match the text the client has.
+func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *snapshot, err error) {
+	d, cur, err := s.current(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !cur.tmpl().HasSyntaxError() {
+		return cur, cur, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.good, cur, nil
+}
+
+// close stops the document's scheduler; no result is stored or published
+// for it afterwards. It reports whether diagnostics were ever published for
+// it (which the caller then clears).
+func (d *document) close() (shown bool) {
+	d.mu.Lock()
+	d.closed = true
+	shown = d.published != nil
+	close(d.ready)
+	d.ready = make(chan struct{})
+	d.mu.Unlock()
+	d.sched.stop()
+	return shown
+}
