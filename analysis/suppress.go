@@ -201,7 +201,7 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 				continue
 			}
 			if s.Reason == "" {
-				used[i] = true // reported as reasonless, not as unused
+				used[i] = true // it would have silenced f: reported as reasonless
 				continue
 			}
 			used[i] = true
@@ -216,11 +216,21 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 		suppressed = append(suppressed, f)
 	}
 	for i, s := range sups {
+		native := s.Source == SourceMetadata || s.Source == SourceComment
 		switch {
+		case !native && !used[i]:
+			// Another tool's entry that silences nothing of ours: its rule
+			// is not quite ours (cfn_nag's W35 also fires on log buckets,
+			// which SOC2-S3-005 exempts), so it is that tool's business.
+			continue
 		case s.Reason == "":
 			msg := "suppression of " + s.RuleID + " has no reason, so it suppresses nothing: add `reason:` (or text after the rule id in a comment)"
-			if s.Source == SourceGuard {
+			switch s.Source {
+			case SourceGuard:
 				msg = "cfn-guard suppression " + s.Written + " (" + s.RuleID + ") has no reason, so soc2ls does not honour it: add a soc2ls ignore entry with a reason"
+			case SourceCfnNag, SourceCheckov:
+				field := map[SuppressionSource]string{SourceCfnNag: "reason", SourceCheckov: "comment"}[s.Source]
+				msg = string(s.Source) + " suppression " + s.Written + " (" + s.RuleID + ") has no " + field + ", so soc2ls does not honour it: add one"
 			}
 			active = append(active, e.metaFinding(SuppressionReasonRule, s, msg))
 		case !used[i]:
