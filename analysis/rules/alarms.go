@@ -203,13 +203,11 @@ func checkAlarmActions(pass *analysis.Pass) {
 	switch {
 	case actions == nil:
 		f.Fixes = []analysis.Fix{pass.NewFix("Notify the security alerts topic", func(b *edit.Builder) {
-			placeFirst(pass, b, func(b *edit.Builder) edit.Value { return useAlertsTopic(pass, b) },
-				func(v edit.Value) { b.Insert(props, "AlarmActions", edit.List(v)) })
+			b.Insert(props, "AlarmActions", edit.List(useAlertsTopic(pass, b)))
 		})}
 	case actions.Kind == template.Null || (actions.Kind == template.Sequence && len(actions.Items) == 0):
 		f.Fixes = []analysis.Fix{pass.NewFix("Notify the security alerts topic", func(b *edit.Builder) {
-			placeFirst(pass, b, func(b *edit.Builder) edit.Value { return useAlertsTopic(pass, b) },
-				func(v edit.Value) { b.Set(props, "AlarmActions", edit.List(v)) })
+			b.Set(props, "AlarmActions", edit.List(useAlertsTopic(pass, b)))
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)

@@ -279,20 +279,20 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 		}
 		f.Message = "trail " + r.Name + " does not send its events to CloudWatch Logs, so no alarm can watch them: set CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn"
 		if group == nil && role == nil && r.Properties != nil && r.Properties.Kind == template.Mapping {
-			f.Fixes = []analysis.Fix{newOrderedFix(pass, "Send the trail's events to a new CloudWatch Logs log group", func(props, res *edit.Builder) {
-				g := addTrailLogGroup(pass, res, r.Name, r.Condition, logGroupName(pass.Template, r.Name))
-				ro := addTrailLogsRole(pass, res, r.Name, r.Condition, edit.GetAtt(g, "Arn"))
-				props.Insert(r.Properties, "CloudWatchLogsLogGroupArn", edit.GetAtt(g, "Arn"))
-				props.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
+			f.Fixes = []analysis.Fix{pass.NewFix("Send the trail's events to a new CloudWatch Logs log group", func(b *edit.Builder) {
+				g := addTrailLogGroup(pass, b, r.Name, r.Condition, logGroupName(pass.Template, r.Name))
+				ro := addTrailLogsRole(pass, b, r.Name, r.Condition, edit.GetAtt(g, "Arn"))
+				b.Insert(r.Properties, "CloudWatchLogsLogGroupArn", edit.GetAtt(g, "Arn"))
+				b.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
 			})}
 		}
 	case rv != template.Pass:
 		verdict, witness = rv, rw
 		f.Message = "trail " + r.Name + " sets CloudWatchLogsLogGroupArn without CloudWatchLogsRoleArn: CloudTrail needs both to deliver to CloudWatch Logs"
 		if lg := resolveOfType(t, group, "AWS::Logs::LogGroup"); lg != nil && role == nil && r.Properties.Kind == template.Mapping {
-			f.Fixes = []analysis.Fix{newOrderedFix(pass, "Add a role that lets CloudTrail write to "+lg.Name, func(props, res *edit.Builder) {
-				ro := addTrailLogsRole(pass, res, r.Name, r.Condition, edit.GetAtt(lg.Name, "Arn"))
-				props.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
+			f.Fixes = []analysis.Fix{pass.NewFix("Add a role that lets CloudTrail write to "+lg.Name, func(b *edit.Builder) {
+				ro := addTrailLogsRole(pass, b, r.Name, r.Condition, edit.GetAtt(lg.Name, "Arn"))
+				b.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
 			})}
 		}
 	default:
@@ -302,17 +302,6 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 		f.Message = strings.Replace(f.Message, "does not send", "may not send", 1)
 	}
 	pass.ReportVerdict(verdict, witness, f)
-}
-
-// newOrderedFix builds a fix whose edits to existing resources (props) come
-// before the resources, parameters and conditions it adds (res). When the
-// resource being fixed is the last of the template, both kinds of edit
-// insert at the same offset, and applying them in this order keeps the new
-// property with its resource instead of under the added one.
-func newOrderedFix(pass *analysis.Pass, title string, build func(props, res *edit.Builder)) analysis.Fix {
-	props, res := edit.New(pass.Template), edit.New(pass.Template)
-	build(props, res)
-	return analysis.Fix{Title: title, Edits: append(props.Edits(), res.Edits()...)}
 }
 
 // newResource returns a resource definition of type typ, gated by
@@ -431,8 +420,8 @@ func checkTrailEncryption(pass *analysis.Pass) {
 		f.Message = strings.Replace(f.Message, " writes unencrypted", " may write unencrypted", 1)
 	}
 	if prop == nil || prop.Kind == template.Null {
-		f.Fixes = []analysis.Fix{newOrderedFix(pass, "Encrypt the trail's log files with the audit KMS key", func(props, res *edit.Builder) {
-			setProperty(props, r, useAuditKey(pass, res, keyForCloudTrail), "KMSKeyId")
+		f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the trail's log files with the audit KMS key", func(b *edit.Builder) {
+			setProperty(b, r, useAuditKey(pass, b, keyForCloudTrail), "KMSKeyId")
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)

@@ -724,21 +724,11 @@ func checkConfigDeliverySettings(pass *analysis.Pass) {
 		}
 		if key == nil || key.Kind == template.Null {
 			f.Fixes = []analysis.Fix{pass.NewFix("Encrypt configuration history with the audit key", func(b *edit.Builder) {
-				placeFirst(pass, b, func(b *edit.Builder) edit.Value { return useAuditKey(pass, b, keyForConfig) },
-					func(v edit.Value) { b.Set(props, "S3KmsKeyArn", v) })
+				b.Set(props, "S3KmsKeyArn", useAuditKey(pass, b, keyForConfig))
 			})}
 		}
 		pass.ReportVerdict(verdict, witness, f)
 	}
-}
-
-// placeFirst writes a value that a snippet helper builds (and whose
-// resources it adds) so that the value's own edit comes first: when the
-// value goes into the last resource of the template, its insertion and the
-// new resources share an offset, and edits at one offset keep their order.
-func placeFirst(pass *analysis.Pass, b *edit.Builder, build func(*edit.Builder) edit.Value, place func(edit.Value)) {
-	place(build(edit.New(pass.Template)))
-	build(b)
 }
 
 // bucketUsesKMS reports whether a bucket's default encryption uses a KMS key.

@@ -246,17 +246,6 @@ func evalPath(t *template.Template, n *template.Node, path ...string) template.V
 	return v
 }
 
-// withValue builds a fix whose property edit uses a value that another
-// builder step also creates (a Ref to a resource the fix adds, the audit
-// key): produce runs once on a scratch builder to learn the value, use
-// writes the property, then produce runs for real. Edits at the same offset
-// apply in the order they were made, so the property lands in its resource
-// before the new resources that follow it.
-func withValue(pass *analysis.Pass, b *edit.Builder, produce func(*edit.Builder) edit.Value, use func(edit.Value)) {
-	use(produce(edit.New(pass.Template)))
-	produce(b)
-}
-
 // allLiteral reports whether every alternative of v is a literal.
 func allLiteral(v template.Value) bool {
 	for _, a := range v {
@@ -556,12 +545,10 @@ func checkBucketEncryption(pass *analysis.Pass) {
 					write(edit.Map(edit.KV{Key: "SSEAlgorithm", Value: edit.Str("AES256")}))
 					return
 				}
-				withValue(pass, b, bucketKey(pass, r), func(key edit.Value) {
-					write(edit.Map(
-						edit.KV{Key: "SSEAlgorithm", Value: edit.Str("aws:kms")},
-						edit.KV{Key: "KMSMasterKeyID", Value: key}),
-						edit.KV{Key: "BucketKeyEnabled", Value: edit.Bool(true)})
-				})
+				write(edit.Map(
+					edit.KV{Key: "SSEAlgorithm", Value: edit.Str("aws:kms")},
+					edit.KV{Key: "KMSMasterKeyID", Value: bucketKey(pass, b, r)}),
+					edit.KV{Key: "BucketKeyEnabled", Value: edit.Bool(true)})
 			})}
 		}
 		pass.ReportVerdict(verdict, witness, f)
@@ -585,7 +572,7 @@ func checkBucketEncryption(pass *analysis.Pass) {
 			if v == template.Definite && algoNode.IsScalar() && byDefault.Kind == template.Mapping {
 				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt bucket "+r.Name+" with the audit KMS key", func(b *edit.Builder) {
 					b.Replace(algoNode, edit.Str("aws:kms"))
-					withValue(pass, b, bucketKey(pass, r), func(key edit.Value) { b.Set(byDefault, "KMSMasterKeyID", key) })
+					b.Set(byDefault, "KMSMasterKeyID", bucketKey(pass, b, r))
 					if item.Kind == template.Mapping && item.Get("BucketKeyEnabled") == nil {
 						b.Insert(item, "BucketKeyEnabled", edit.Bool(true))
 					}
@@ -608,7 +595,7 @@ func checkBucketEncryption(pass *analysis.Pass) {
 			Message: "bucket " + r.Name + " holds sensitive data (" + why + ") but uses the AWS-managed aws/s3 key: set KMSMasterKeyID to a customer-managed key"}
 		if k := byDefault.Get("KMSMasterKeyID"); v == template.Definite && byDefault.Kind == template.Mapping && (k == nil || k.Kind == template.Scalar || k.Kind == template.Null) {
 			f.Fixes = []analysis.Fix{pass.NewFix("Use the audit KMS key for bucket "+r.Name, func(b *edit.Builder) {
-				withValue(pass, b, bucketKey(pass, r), func(key edit.Value) { b.Set(byDefault, "KMSMasterKeyID", key) })
+				b.Set(byDefault, "KMSMasterKeyID", bucketKey(pass, b, r))
 				if item.Kind == template.Mapping && item.Get("BucketKeyEnabled") == nil {
 					b.Insert(item, "BucketKeyEnabled", edit.Bool(true))
 				}
@@ -632,10 +619,10 @@ func propertyAnchorNode(pairs ...*template.Pair) template.Span {
 	return template.Span{}
 }
 
-// bucketKey returns the fix step that designates the KMS key for bucket r:
+// bucketKey returns the value that designates the KMS key for bucket r:
 // the template's audit key with the statements its log writers need.
-func bucketKey(pass *analysis.Pass, r *template.Resource) func(*edit.Builder) edit.Value {
-	return func(b *edit.Builder) edit.Value { return useAuditKey(pass, b, bucketKeyConsumers(pass, r)...) }
+func bucketKey(pass *analysis.Pass, b *edit.Builder, r *template.Resource) edit.Value {
+	return useAuditKey(pass, b, bucketKeyConsumers(pass, r)...)
 }
 
 // bucketKeyConsumers are the key-policy statements a KMS key needs when it
@@ -747,19 +734,18 @@ func checkBucketLogging(pass *analysis.Pass) {
 		Message: "bucket " + r.Name + " does not log the requests made to it" + auditNote(pass, r) + ": set LoggingConfiguration.DestinationBucketName to an access-log bucket"}
 	if verdict == template.Definite && editableInPlace(r, path...) {
 		f.Fixes = []analysis.Fix{pass.NewFix("Log requests to bucket "+r.Name+" into an access-log bucket", func(b *edit.Builder) {
-			withValue(pass, b, func(b *edit.Builder) edit.Value { return useAccessLogsBucket(pass, b, r) }, func(dest edit.Value) {
-				prefix := edit.Sub("${AWS::StackName}/" + r.Name + "/")
-				if lc := r.Property("LoggingConfiguration"); lc != nil && lc.Kind == template.Mapping && len(lc.Pairs) > 0 {
-					b.Set(lc, "DestinationBucketName", dest)
-					if lc.Get("LogFilePrefix") == nil {
-						b.Insert(lc, "LogFilePrefix", prefix)
-					}
-					return
+			dest := useAccessLogsBucket(pass, b, r)
+			prefix := edit.Sub("${AWS::StackName}/" + r.Name + "/")
+			if lc := r.Property("LoggingConfiguration"); lc != nil && lc.Kind == template.Mapping && len(lc.Pairs) > 0 {
+				b.Set(lc, "DestinationBucketName", dest)
+				if lc.Get("LogFilePrefix") == nil {
+					b.Insert(lc, "LogFilePrefix", prefix)
 				}
-				setProperty(b, r, edit.Map(
-					edit.KV{Key: "DestinationBucketName", Value: dest},
-					edit.KV{Key: "LogFilePrefix", Value: prefix}), "LoggingConfiguration")
-			})
+				return
+			}
+			setProperty(b, r, edit.Map(
+				edit.KV{Key: "DestinationBucketName", Value: dest},
+				edit.KV{Key: "LogFilePrefix", Value: prefix}), "LoggingConfiguration")
 		})}
 	}
 	pass.ReportVerdict(verdict, witness, f)
