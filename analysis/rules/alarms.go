@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/soc2ls/soc2ls/analysis/suggest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -778,7 +779,7 @@ func closestMetric(x *cwIndex, m cwMetric) (cwMetric, bool) {
 	var best cwMetric
 	bestD, ties := 3, 0
 	for fm := range x.filtersByName {
-		d := editDistance(fm.namespace, m.namespace) + editDistance(fm.name, m.name)
+		d := suggest.Distance(fm.namespace, m.namespace) + suggest.Distance(fm.name, m.name)
 		if fm.name == m.name && d > 2 {
 			d = 2 // the right metric in the wrong namespace
 		}
@@ -790,27 +791,6 @@ func closestMetric(x *cwIndex, m cwMetric) (cwMetric, bool) {
 		}
 	}
 	return best, bestD <= 2 && ties == 1
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 var alarmRules = []*analysis.Rule{AlarmWithoutActions, SecurityMetricFilters, FilterAlarmConsistency}

@@ -96,7 +96,7 @@ func checkRecorderCoverage(pass *analysis.Pass) {
 		return // decided by a condition or a parameter
 	}
 	on, _ := global.Bool()
-	if on && r.Condition != "" && conditionMentionsRegion(t, r.Condition, 0) {
+	if on && r.Condition != "" && conditionUses(t, r.Condition, "AWS::Region", 0) {
 		return // the recorder itself exists in one region only
 	}
 	if on && !severalRegions(pass) {
@@ -160,27 +160,6 @@ func recordAllSupportedFix(pass *analysis.Pass, r *template.Resource, rg *templa
 			b.Delete(rg, k)
 		}
 	}), true
-}
-
-// conditionMentionsRegion reports whether a condition depends on
-// AWS::Region, directly or through the conditions it uses.
-func conditionMentionsRegion(t *template.Template, name string, depth int) bool {
-	c := t.Condition(name)
-	if c == nil || depth > 16 {
-		return false
-	}
-	found := false
-	c.Value.Walk(func(n *template.Node) bool {
-		switch {
-		case found:
-		case refTarget(n) == "AWS::Region":
-			found = true
-		case n.IsFn("Condition") && conditionMentionsRegion(t, n.Arg.Text(), depth+1):
-			found = true
-		}
-		return !found
-	})
-	return found
 }
 
 // ConfigRecorderRole reports recorders whose in-template role lacks the

@@ -580,7 +580,8 @@ func toggleCondition(pass *analysis.Pass, b *edit.Builder, sg singleton) string 
 	return sg.cond
 }
 
-// conditionUses reports whether a condition depends on a parameter,
+// conditionUses reports whether a condition depends on a parameter (or a
+// pseudo parameter such as AWS::Region),
 // directly or through the conditions it refers to.
 func conditionUses(t *template.Template, cond, param string, depth int) bool {
 	c := t.Condition(cond)

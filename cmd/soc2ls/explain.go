@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/soc2ls/soc2ls/analysis/suggest"
 	"io"
 	"sort"
 	"strings"
@@ -119,7 +120,7 @@ func closest(id string, candidates []string) []string {
 	var out []scored
 	limit := max(2, len(q)/3)
 	for _, c := range candidates {
-		d := levenshtein(q, strings.ToUpper(c))
+		d := suggest.Distance(q, strings.ToUpper(c))
 		if strings.HasPrefix(strings.ToUpper(c), q) {
 			d = 0
 		}
@@ -136,24 +137,4 @@ func closest(id string, candidates []string) []string {
 		names = append(names, s.s)
 	}
 	return names
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
