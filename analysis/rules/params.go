@@ -581,8 +581,8 @@ func toggleCondition(pass *analysis.Pass, b *edit.Builder, sg singleton) string 
 }
 
 // conditionUses reports whether a condition depends on a parameter (or a
-// pseudo parameter such as AWS::Region),
-// directly or through the conditions it refers to.
+// pseudo parameter such as AWS::Region), directly or through the conditions
+// it refers to.
 func conditionUses(t *template.Template, cond, param string, depth int) bool {
 	c := t.Condition(cond)
 	if c == nil || depth > 16 {
