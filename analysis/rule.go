@@ -87,6 +87,37 @@ type Rule struct {
 	// Meta marks rules about the template text itself (syntax errors,
 	// duplicate keys, internal errors) rather than a SOC 2 control.
 	Meta bool
+	// Equivalents are the ids of other tools' checks for the same thing:
+	// checkov (CKV_AWS_*), cfn_nag (W*, F*) and AWS Config managed rules,
+	// whose identifiers cfn-guard's registry also uses. Suppressions written
+	// for them count (see Crosswalk), and hovers and docs list them.
+	Equivalents []string
+}
+
+// EquivalentsText names a rule's equivalents by tool, e.g. "checkov
+// CKV_AWS_18; cfn_nag W35; AWS Config S3_BUCKET_LOGGING_ENABLED", or "".
+func (r *Rule) EquivalentsText() string {
+	var ck, nag, cfg []string
+	for _, id := range r.Equivalents {
+		switch {
+		case strings.HasPrefix(id, "CKV"):
+			ck = append(ck, id)
+		case len(id) > 1 && (id[0] == 'W' || id[0] == 'F') && id[1] >= '0' && id[1] <= '9':
+			nag = append(nag, id)
+		default:
+			cfg = append(cfg, id)
+		}
+	}
+	var parts []string
+	for _, g := range []struct {
+		tool string
+		ids  []string
+	}{{"checkov", ck}, {"cfn_nag", nag}, {"AWS Config / cfn-guard", cfg}} {
+		if len(g.ids) > 0 {
+			parts = append(parts, g.tool+" "+strings.Join(g.ids, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // DocURL returns the address of the rule's documentation.

@@ -111,6 +111,9 @@ func findingHover(e *analysis.Engine, f analysis.Finding) string {
 			}
 		}
 	}
+	if r, ok := e.Rule(f.RuleID); ok && r.EquivalentsText() != "" {
+		fmt.Fprintf(&b, "\nSame check elsewhere: %s\n", r.EquivalentsText())
+	}
 	if len(f.Fixes) > 0 {
 		b.WriteString("\n**Quick fixes**\n\n")
 		for _, fx := range f.Fixes {
@@ -133,6 +136,9 @@ func ruleHover(r *analysis.Rule) string {
 	fmt.Fprintf(&b, "**[%s](%s) — %s** (%s)\n\n", r.ID, r.DocURL(), r.Title, r.Severity)
 	if len(r.Controls) > 0 {
 		fmt.Fprintf(&b, "Criteria: %s\n\n", strings.Join(r.Controls, ", "))
+	}
+	if eq := r.EquivalentsText(); eq != "" {
+		fmt.Fprintf(&b, "Same check elsewhere: %s\n\n", eq)
 	}
 	b.WriteString(strings.TrimSpace(r.Doc))
 	return b.String()

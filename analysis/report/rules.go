@@ -73,6 +73,9 @@ func writeRuleSection(w io.Writer, r *analysis.Rule) {
 			fmt.Fprintf(w, "  - **%s**%s\n", id, title)
 		}
 	}
+	if eq := r.EquivalentsText(); eq != "" {
+		fmt.Fprintf(w, "- Same check elsewhere: %s\n", eq)
+	}
 	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(r.Doc))
 }
 

@@ -71,6 +71,7 @@ func Equivalents(id string) []string { return equivalents[id] }
 func init() {
 	for _, r := range All() {
 		analysis.KnownRules[r.ID] = true
+		r.Equivalents = equivalents[r.ID]
 		for _, other := range equivalents[r.ID] {
 			analysis.Crosswalk[other] = append(analysis.Crosswalk[other], r.ID)
 		}

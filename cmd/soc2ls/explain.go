@@ -78,6 +78,9 @@ func explainRule(w io.Writer, r *analysis.Rule) {
 			}
 		}
 	}
+	if eq := r.EquivalentsText(); eq != "" {
+		fmt.Fprintf(w, "Also:     %s\n", eq)
+	}
 	fmt.Fprintf(w, "Docs:     %s\n\n%s\n", r.DocURL(), strings.TrimSpace(r.Doc))
 }
 
