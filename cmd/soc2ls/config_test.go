@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/config"
+	"github.com/soc2ls/soc2ls/analysis/rules"
 )
 
 // findingsByFile runs soc2ls check --format json and returns, per file, the
@@ -167,5 +169,33 @@ func TestConfigInit(t *testing.T) {
 		if r = runCLI("", args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, r.code)
 		}
+	}
+}
+
+// TestCheckConfigProfile: the configured profile reaches the rules (here
+// SOC2-TPL-107, which only baselines get), and a template's own Metadata
+// declaration wins over it.
+func TestCheckConfigProfile(t *testing.T) {
+	saved := ruleSet
+	ruleSet = func() []*analysis.Rule { return []*analysis.Rule{rules.TrailMissing} }
+	t.Cleanup(func() { ruleSet = saved })
+	bucket := "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		".git/HEAD":               "x\n",
+		"plain/app.yaml":          bucket,
+		"base/" + config.FileName: "profile: baseline\n",
+		"base/app.yaml":           bucket,
+		"base/workload.yaml":      "Metadata: {soc2ls: {profile: workload}}\n" + bucket,
+	})
+	t.Chdir(dir)
+	got, r := findingsByFile(t, ".")
+	want := map[string][]string{
+		"base/app.yaml":      {"SOC2-TPL-107:warning"},
+		"base/workload.yaml": {},
+		"plain/app.yaml":     {},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v\n%s", got, want, r.stderr)
 	}
 }
