@@ -176,7 +176,11 @@ func (s *Server) publishConfig(path string, f *project.File) {
 	}
 	s.proj.shown[path] = payload
 	s.proj.mu.Unlock()
-	s.publish(uri.File(path), nil, diags)
+	u := uri.File(path)
+	if d := s.openDocument(path); d != nil {
+		u = d.uri // the client's spelling of the URI, if it differs
+	}
+	s.publish(u, nil, diags)
 }
 
 // reloadConfigs rereads every configuration file after one was created,

@@ -9,7 +9,10 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"sort"
@@ -162,7 +165,22 @@ func Parse(path string, src []byte, known func(id string) bool) *File {
 	f := &File{Path: path, Dir: dirOf(path), Source: src, Lines: template.NewLines(src)}
 	p := &parser{f: f, known: known}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return f // empty
+	}
+	if err == nil {
+		// A second document would be silently ignored by a single Decode.
+		var extra yaml.Node
+		if err2 := dec.Decode(&extra); err2 == nil {
+			p.errorAt(&extra, "%s holds one YAML document; this second one (after ---) is not read", FileName)
+			return f
+		} else if !errors.Is(err2, io.EOF) {
+			err = err2
+		}
+	}
+	if err != nil {
 		// The template parser holds the one converter of yaml.v3's
 		// "line N" errors into positions.
 		for _, prob := range template.Parse(path+".yaml", src).Problems {
@@ -171,7 +189,13 @@ func Parse(path string, src []byte, known func(id string) bool) *File {
 				return f
 			}
 		}
-		p.errorf(template.Span{}, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		// An error the template parser does not see (in a second document).
+		msg, at := strings.TrimPrefix(err.Error(), "yaml: "), 0
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			msg, at = fmt.Sprintf("YAML syntax error near line %d: %s", line, m[2]), f.Lines.LineStart(max(min(line, f.Lines.Count()), 1)-1)
+		}
+		p.errorf(template.Span{Start: at, End: at}, "%s", msg)
 		return f
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -216,6 +240,7 @@ var (
 	topKeys     = []string{"rules", "options", "profile", "ignore"}
 	optionKeys  = []string{"requiredTags", "publicPorts", "auditLogRetentionDays", "environmentParameter", "environmentValues", "primaryRegionParameter", "minBackupRetentionDays"}
 	settingKeys = []string{"severity", "enabled"}
+	yamlLine    = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	// logicalID is what CloudFormation accepts as a parameter name.
 	logicalID = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
 )

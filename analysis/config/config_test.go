@@ -133,6 +133,8 @@ func TestParseErrors(t *testing.T) {
 		{"base: &b {x: 1}\n", []string{`1:7: YAML anchors are not supported`}},
 		{"rules:\n  SOC2-TPL-001: off\n   bad: [\n", []string{`3:`}},
 		{"rules:\n\tSOC2-TPL-001: off\n", []string{`2:`}},
+		{"profile: baseline\n---\nprofile: workload\n", []string{`2:1: .soc2ls.yaml holds one YAML document`}},
+		{"profile: baseline\n---\nprofile: [\n", []string{`3:1: YAML syntax error near line 3`}},
 		{"rules: {SOC2-TPL-001: off}\nprofile: workload\noptions: {publicPorts: [1, 99999]}\n", []string{`3:28: options.publicPorts: port 99999`}},
 	}
 	for _, c := range cases {
