@@ -24,6 +24,10 @@ import (
 type projects struct {
 	loader project.Loader
 
+	// reloadMu serialises reloads (a watched-file event on the reader
+	// goroutine, an edited configuration document on its scheduler).
+	reloadMu sync.Mutex
+
 	mu      sync.Mutex
 	engines map[*project.File]*analysis.Engine // for the current editor settings
 	known   map[string]*project.File           // every configuration file loaded, by path
@@ -187,13 +191,15 @@ func (s *Server) publishConfig(path string, f *project.File) {
 // changed or deleted (on disk or in the editor), publishes their problems,
 // and analyses the open documents again when something changed.
 func (s *Server) reloadConfigs(why string, extra ...string) {
+	s.proj.reloadMu.Lock()
+	defer s.proj.reloadMu.Unlock()
+	s.proj.loader.Invalidate()
 	s.proj.mu.Lock()
 	old := s.proj.known
 	s.proj.known = map[string]*project.File{}
 	s.proj.engines = map[*project.File]*analysis.Engine{}
 	folders := s.proj.folders
 	s.proj.mu.Unlock()
-	s.proj.loader.Invalidate()
 
 	changed := false
 	paths := make([]string, 0, len(old))
