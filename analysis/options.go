@@ -22,6 +22,11 @@ type Options struct {
 	MinBackupRetentionDays int
 	// RequiredTags are the tag keys every data-bearing resource must carry.
 	RequiredTags []string
+	// Profile is "baseline" or "workload" to say what the templates are,
+	// or "" to detect it from their resources. A template's own Metadata
+	// soc2ls profile still wins: the project sets the default, the template
+	// knows itself best.
+	Profile string
 	// Rules overrides rules by id: Off disables a rule, Severity replaces its
 	// severity.
 	Rules map[string]RuleSetting

@@ -75,6 +75,7 @@ type client struct {
 	nextID   int
 	pending  map[string]chan *wireMsg
 	notes    []*wireMsg    // every notification, in arrival order
+	requests []*wireMsg    // every request from the server, in arrival order
 	scanned  int           // notes already looked at by waitVersion
 	noteSig  chan struct{} // signalled on each notification
 	config   json.RawMessage
@@ -116,6 +117,13 @@ func (c *client) read(r *bufio.Reader) {
 		}
 		switch {
 		case m.Method != "" && m.ID != nil: // a request from the server
+			c.mu.Lock()
+			c.requests = append(c.requests, &m)
+			c.mu.Unlock()
+			select {
+			case c.noteSig <- struct{}{}:
+			default:
+			}
 			var result any
 			if m.Method == "workspace/configuration" {
 				c.mu.Lock()

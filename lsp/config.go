@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/soc2ls/soc2ls/analysis"
+	project "github.com/soc2ls/soc2ls/analysis/config"
 )
 
 // DefaultDiagnosticsDelay is how long the server waits after the last edit of
@@ -150,24 +151,23 @@ func parseRuleSetting(raw json.RawMessage) (analysis.RuleSetting, error) {
 	return rs, nil
 }
 
-func ruleWord(w string) (analysis.RuleSetting, error) {
-	switch strings.ToLower(strings.TrimSpace(w)) {
-	case "off", "disabled", "none":
-		return analysis.RuleSetting{Off: true}, nil
-	case "on", "default", "enabled":
-		return analysis.RuleSetting{}, nil
-	}
-	sev, ok := analysis.ParseSeverity(w)
-	if !ok {
-		return analysis.RuleSetting{}, fmt.Errorf("unknown severity %q (want off, error, warning, info or hint)", w)
-	}
-	return analysis.RuleSetting{Severity: sev}, nil
-}
+// ruleWord reads a rule setting word the way the project configuration
+// does: one vocabulary for both.
+func ruleWord(w string) (analysis.RuleSetting, error) { return project.RuleWord(w) }
 
-// engineOptions returns the analysis options for the configured rules.
-func (c *config) engineOptions() *analysis.Options {
-	o := analysis.DefaultOptions()
-	o.Rules = c.rules
+// engineOptions returns the analysis options for documents without a
+// project configuration: the defaults and the editor's rule settings.
+func (c *config) engineOptions() *analysis.Options { return c.projectOptions(nil) }
+
+// projectOptions returns the analysis options for documents under the
+// project configuration f (nil for none). Precedence: editor settings, then
+// the project file, then the defaults; the editor's "on" for a rule the
+// project turned off turns it back on.
+func (c *config) projectOptions(f *project.File) *analysis.Options {
+	o := f.Apply(analysis.DefaultOptions())
+	for id, rs := range c.rules {
+		o.Rules[id] = rs
+	}
 	return o
 }
 
@@ -234,6 +234,10 @@ func (s *Server) applySettings(st *settings, reanalyse bool) {
 	lvl := s.cfg.logLevel
 	delay := s.cfg.delay
 	s.mu.Unlock()
+	if changed {
+		// After s.mu is released: projectEngine takes s.proj.mu, then s.mu.
+		s.proj.resetEngines()
+	}
 	if lvl != nil && s.opts.Level != nil {
 		s.opts.Level.SetLevel(*lvl)
 	}
@@ -243,11 +247,6 @@ func (s *Server) applySettings(st *settings, reanalyse bool) {
 		s.showMessage(protocol.MessageTypeWarning, "soc2ls settings: "+p)
 	}
 	if changed && reanalyse {
-		for _, d := range s.docs.all() {
-			d.mu.Lock()
-			d.gen++
-			d.mu.Unlock()
-			d.sched.kick(false)
-		}
+		s.reanalyseTemplates()
 	}
 }

@@ -77,6 +77,7 @@ func (s *Server) routes() map[string]route {
 		protocol.MethodTextDocumentDidClose:  notification(s.didClose),
 
 		protocol.MethodWorkspaceDidChangeConfiguration: notification(s.didChangeConfiguration),
+		protocol.MethodWorkspaceDidChangeWatchedFiles:  notification(s.didChangeWatchedFiles),
 
 		protocol.MethodTextDocumentCodeAction:        request(s.codeAction),
 		protocol.MethodTextDocumentHover:             request(s.hover),

@@ -93,7 +93,10 @@ const (
 // nested types change between library versions.
 type clientCapabilities struct {
 	Workspace struct {
-		Configuration bool `json:"configuration"`
+		Configuration         bool `json:"configuration"`
+		DidChangeWatchedFiles struct {
+			DynamicRegistration bool `json:"dynamicRegistration"`
+		} `json:"didChangeWatchedFiles"`
 		WorkspaceEdit struct {
 			DocumentChanges bool `json:"documentChanges"`
 		} `json:"workspaceEdit"`
@@ -113,4 +116,31 @@ type initializeParams struct {
 	ClientInfo            *protocol.ClientInfo `json:"clientInfo,omitempty"`
 	InitializationOptions json.RawMessage      `json:"initializationOptions,omitempty"`
 	Capabilities          clientCapabilities   `json:"capabilities"`
+	RootURI               uri.URI              `json:"rootUri,omitempty"`
+	RootPath              string               `json:"rootPath,omitempty"`
+	WorkspaceFolders      []struct {
+		URI uri.URI `json:"uri"`
+	} `json:"workspaceFolders,omitempty"`
+}
+
+// folders returns the paths of the workspace folders: workspaceFolders,
+// else rootUri, else the deprecated rootPath. Folders without a file URI are
+// left out.
+func (p *initializeParams) folders() []string {
+	var out []string
+	for _, f := range p.WorkspaceFolders {
+		if isFileURI(f.URI) {
+			if name := fileName(f.URI); name != "" {
+				out = append(out, name)
+			}
+		}
+	}
+	switch {
+	case len(out) > 0:
+	case isFileURI(p.RootURI) && fileName(p.RootURI) != "":
+		out = append(out, fileName(p.RootURI))
+	case p.RootPath != "":
+		out = append(out, p.RootPath)
+	}
+	return out
 }

@@ -128,16 +128,27 @@ func (sc *scheduler) analyze() {
 	if s.analyzeHook != nil {
 		s.analyzeHook(string(d.uri), version)
 	}
-	engine := s.currentEngine()
+	plan := s.planFor(d)
+	engine := plan.engine
 	start := time.Now()
 	var res *analysis.Result
-	if len(src) > maxDocumentSize {
+	switch {
+	case plan.config:
+		// A .soc2ls.yaml: its problems are published by publishConfig, which
+		// also covers configuration files that are not open.
+		s.configDocumentAnalysed(d.filename, src)
+		res = &analysis.Result{Template: template.Parse(d.filename, src)}
+	case plan.ignored:
+		// The project configuration ignores the file: no findings, but a
+		// model for hover and navigation.
+		res = &analysis.Result{Template: template.Parse(d.filename, src)}
+	case len(src) > maxDocumentSize:
 		// Not a template (CloudFormation accepts 1 MB at most): a data file
 		// that happens to be YAML or JSON. Analysing it on every keystroke
 		// would only burn CPU.
 		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int("bytes", len(src)))
 		res = &analysis.Result{Template: template.Parse(d.filename, nil)}
-	} else {
+	default:
 		res = analyzeSafely(s, engine, d.filename, src)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}

@@ -62,7 +62,9 @@ type Server struct {
 	state  lifecycle
 	caps   clientCapabilities
 	cfg    config
-	engine *analysis.Engine
+	engine *analysis.Engine // for documents without a project configuration
+
+	proj *projects
 
 	cancelMu sync.Mutex
 	inflight map[string]context.CancelFunc
@@ -91,6 +93,7 @@ func NewServer(opts Options) *Server {
 		cfg:      config{delay: DefaultDiagnosticsDelay},
 	}
 	s.engine = analysis.NewEngine(opts.Rules, s.cfg.engineOptions())
+	s.proj = newProjects(s)
 	analysis.PanicHook = func(ruleID, filename string, line int, v any, stack []byte) {
 		// The template's name and line, never its contents.
 		s.log.Error("rule panicked", zap.String("rule", ruleID), zap.String("file", filename),
@@ -168,6 +171,7 @@ func (s *Server) initialize(ctx context.Context, p *initializeParams) (any, erro
 	s.mu.Lock()
 	s.caps = p.Capabilities
 	s.mu.Unlock()
+	s.proj.setFolders(p.folders())
 	if p.ClientInfo != nil {
 		s.log.Info("initialize", zap.String("client", p.ClientInfo.Name), zap.String("clientVersion", p.ClientInfo.Version))
 	}
@@ -205,10 +209,33 @@ func (s *Server) initialize(ctx context.Context, p *initializeParams) (any, erro
 }
 
 func (s *Server) initialized(ctx context.Context, _ *json.RawMessage) error {
-	if s.capabilities().Workspace.Configuration {
+	caps := s.capabilities()
+	if caps.Workspace.Configuration {
 		go s.pullConfiguration()
 	}
+	if caps.Workspace.DidChangeWatchedFiles.DynamicRegistration {
+		go s.registerWatcher()
+	}
+	// The workspace folders' own configuration files are checked (and their
+	// problems shown) before any template is opened.
+	s.proj.mu.Lock()
+	folders := s.proj.folders
+	s.proj.mu.Unlock()
+	for _, dir := range folders {
+		s.configFor(dir)
+	}
 	return nil
+}
+
+// registerWatcher asks the client to tell the server about changes of
+// configuration files on disk. It runs on its own goroutine: the reply
+// arrives through the reader goroutine.
+func (s *Server) registerWatcher() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.conn.Call(ctx, "client/registerCapability", watcherRegistration(), nil); err != nil {
+		s.log.Info("registering the configuration file watcher failed", zap.Error(err))
+	}
 }
 
 func (s *Server) shutdown(ctx context.Context, _ *json.RawMessage) (any, error) {
@@ -272,6 +299,9 @@ func (s *Server) didSave(ctx context.Context, p *protocol.DidSaveTextDocumentPar
 	// analysis, but flushes a pending one so that the saved state is checked.
 	if d, ok := s.docs.get(p.TextDocument.URI); ok {
 		d.sched.kick(true)
+		if isConfigDocument(d) {
+			s.reloadConfigs("saved " + d.filename)
+		}
 	}
 	return nil
 }
@@ -285,6 +315,10 @@ func (s *Server) didClose(ctx context.Context, p *protocol.DidCloseTextDocumentP
 		// Clear what the client shows for the closed document; a document
 		// that never had diagnostics (not a template) gets no publication.
 		s.publish(d.uri, nil, nil)
+	}
+	if isConfigDocument(d) {
+		// The editor's buffer is gone: the file on disk applies again.
+		s.reloadConfigs("closed " + d.filename)
 	}
 	return nil
 }

@@ -242,13 +242,20 @@ var baselineTypes = []string{trailType, "AWS::Config::ConfigurationRecorder", "A
 var baselineDescription = regexp.MustCompile(`(?i)baseline|landing.?zone|security foundation|account (setup|bootstrap)`)
 
 // isBaseline reports whether the template claims to be a security baseline
-// (RULES.md section 4): an explicit Metadata soc2ls profile wins; otherwise
-// declaring a trail, recorder, delivery channel, detector or Security Hub, or a description
-// that says so.
+// (RULES.md section 4): an explicit Metadata soc2ls profile wins, then the
+// project's configured profile (Options.Profile); otherwise declaring a
+// trail, recorder, delivery channel, detector or Security Hub, or a
+// description that says so.
 func isBaseline(pass *analysis.Pass) bool {
 	return pass.Memo("isBaseline", func() any {
 		t := pass.Template
 		switch strings.ToLower(t.Metadata.Path("soc2ls", "profile").Text()) {
+		case "baseline":
+			return true
+		case "workload":
+			return false
+		}
+		switch pass.Options.Profile {
 		case "baseline":
 			return true
 		case "workload":

@@ -142,3 +142,29 @@ func TestBaselineDetection(t *testing.T) {
 		})
 	}
 }
+
+// TestBaselineProfileOption: the project's profile (Options.Profile, from
+// .soc2ls.yaml) overrides detection, and a template's own Metadata
+// declaration overrides the project's.
+func TestBaselineProfileOption(t *testing.T) {
+	cases := []struct {
+		profile, src string
+		want         bool
+	}{
+		{"baseline", "Description: Web application\nResources:\n  B: {Type: AWS::S3::Bucket}\n", true},
+		{"workload", "Resources:\n  T: {Type: AWS::CloudTrail::Trail}\n", false},
+		{"", "Resources:\n  T: {Type: AWS::CloudTrail::Trail}\n", true},
+		{"baseline", "Metadata: {soc2ls: {profile: workload}}\nResources:\n  B: {Type: AWS::S3::Bucket}\n", false},
+		{"workload", "Metadata: {soc2ls: {profile: baseline}}\nResources:\n  B: {Type: AWS::S3::Bucket}\n", true},
+	}
+	for _, c := range cases {
+		opts := analysis.DefaultOptions()
+		opts.Profile = c.profile
+		r := &analysis.Rule{ID: "SOC2-TEST-001", Title: "facts", Severity: analysis.Info, Controls: []string{"CC7.2"}, Check: func(pass *analysis.Pass) {
+			if got := isBaseline(pass); got != c.want {
+				t.Errorf("profile %q: isBaseline(%q) = %v, want %v", c.profile, c.src, got, c.want)
+			}
+		}}
+		analysis.NewEngine([]*analysis.Rule{r}, opts).Analyze("t.yaml", []byte(c.src))
+	}
+}

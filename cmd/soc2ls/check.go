@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,7 @@ type input struct {
 	path     string // as shown to the user
 	explicit bool   // named on the command line: always analysed
 	stdin    bool
+	engine   *analysis.Engine // for its project configuration; nil: the default
 }
 
 // outcome is what checking one input produced.
@@ -61,6 +63,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	failOn := fset.String("fail-on", "warning", "exit 1 when a finding has this `severity` or a worse one: error, warning, info or none")
 	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
 	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
+	configPath := fset.String("config", "", "use this configuration `file` for every template instead of each one's nearest .soc2ls.yaml")
 	showSuppressed := fset.Bool("show-suppressed", false, "list suppressed findings with their reasons in text output (JSON and SARIF always record them)")
 	fset.Usage = func() {
 		fmt.Fprint(fset.Output(), `Usage: soc2ls check [flags] PATH...
@@ -69,8 +72,11 @@ Checks CloudFormation templates for SOC 2 compliance gaps. PATH is a file, a
 directory (searched recursively for .yaml, .yml, .json and .template files;
 other YAML and JSON is skipped) or - for standard input.
 
+Each template is checked with the nearest .soc2ls.yaml in its directory or
+above (up to the repository root), or with --config FILE; see docs/config.md.
+
 Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 on
-usage or I/O errors.
+usage, configuration or I/O errors.
 
 Flags:
 `)
@@ -109,6 +115,11 @@ Flags:
 	}
 
 	inputs, errs := collect(paths, stderr)
+	engine := analysis.NewEngine(ruleSet(), nil)
+	inputs, code := applyProjectConfig(inputs, *configPath, engine, stderr)
+	if code != 0 {
+		return code
+	}
 	var stdinSrc []byte
 	readsStdin := false
 	for _, in := range inputs {
@@ -119,7 +130,7 @@ Flags:
 			}
 		}
 	}
-	outcomes := checkAll(analysis.NewEngine(ruleSet(), nil), inputs, stdinSrc, *fix)
+	outcomes := checkAll(engine, inputs, stdinSrc, *fix)
 
 	// Messages follow the order of the inputs, which is deterministic
 	// (command line order, then lexical within directories).
@@ -196,8 +207,9 @@ Flags:
 	return 0
 }
 
-// checkAll checks the inputs on runtime.GOMAXPROCS workers (the engine is
-// safe for concurrent use) and returns their outcomes in input order.
+// checkAll checks the inputs on runtime.GOMAXPROCS workers (engines are
+// safe for concurrent use), each with its own engine or else e, and returns
+// their outcomes in input order.
 func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []outcome {
 	outcomes := make([]outcome, len(inputs))
 	jobs := make(chan int)
@@ -205,7 +217,7 @@ func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []o
 	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
 		wg.Go(func() {
 			for i := range jobs {
-				outcomes[i] = checkOne(e, inputs[i], stdinSrc, fix)
+				outcomes[i] = checkOne(cmp.Or(inputs[i].engine, e), inputs[i], stdinSrc, fix)
 			}
 		})
 	}

@@ -26,6 +26,7 @@ func commands() []command {
 		{"check", "check templates and report SOC 2 findings (text, json, sarif)", runCheck},
 		{"serve", "run the language server over stdio", runServe},
 		{"rules", "list the rules (text, json, markdown)", runRules},
+		{"config", "write a commented .soc2ls.yaml (config init)", runConfig},
 		{"explain", "explain a rule (SOC2-CT-001) or a criterion (CC6.1)", runExplain},
 		{"version", "print the version", runVersion},
 	}
