@@ -1,6 +1,7 @@
 // Package report writes analysis results for people and for machines:
-// compiler-style text, a documented JSON shape, and SARIF 2.1.0 for
-// code-scanning services. Writers take the results of any number of files,
+// compiler-style text, a documented JSON shape, SARIF 2.1.0 for
+// code-scanning services, GitHub Actions annotations and JUnit XML for CI
+// test reports. Writers take the results of any number of files,
 // so that the command line, a future report command and the language server
 // share one implementation.
 package report
@@ -56,7 +57,7 @@ type Info struct {
 type Writer func(w io.Writer, files []FileResult, info Info) error
 
 // Formats lists the names Lookup accepts.
-var Formats = []string{"text", "json", "sarif"}
+var Formats = []string{"text", "json", "sarif", "github", "junit"}
 
 // Lookup returns the writer for a format name.
 func Lookup(format string) (Writer, bool) {
@@ -67,6 +68,10 @@ func Lookup(format string) (Writer, bool) {
 		return JSON, true
 	case "sarif":
 		return SARIF, true
+	case "github":
+		return GitHub, true
+	case "junit":
+		return JUnit, true
 	}
 	return nil, false
 }

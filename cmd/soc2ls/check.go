@@ -57,7 +57,7 @@ type outcome struct {
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("check", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	format := fset.String("format", "text", "output `format`: text, json or sarif")
+	format := fset.String("format", "text", "output `format`: "+strings.Join(report.Formats, ", "))
 	failOn := fset.String("fail-on", "warning", "exit 1 when a finding has this `severity` or a worse one: error, warning, info or none")
 	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
 	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
@@ -85,7 +85,7 @@ Flags:
 	}
 	write, ok := report.Lookup(*format)
 	if !ok {
-		return usageError(stderr, "check", "unknown format %q (want text, json or sarif)", *format)
+		return usageError(stderr, "check", "unknown format %q (want %s)", *format, strings.Join(report.Formats, ", "))
 	}
 	var threshold analysis.Severity // 0: never fail on findings
 	if *failOn != "none" {
