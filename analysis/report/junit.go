@@ -63,7 +63,8 @@ type (
 //   - a passing testcase per rule of Info.Rules that inspected the file and
 //     found nothing, named by the rule id, so that a clean file still counts
 //     its checks;
-//   - a skipped testcase per suppressed finding, with the exception's reason.
+//   - a skipped testcase per suppressed finding, with the exception's reason,
+//     and per finding matched by the baseline.
 //
 // Names carry no line numbers, so that a CI service that compares test
 // results between pipelines (GitLab does) sees the same finding as the same
@@ -74,7 +75,10 @@ func JUnit(w io.Writer, files []FileResult, info Info) error {
 	for _, f := range files {
 		s := junitSuite{Name: f.Path}
 		names := map[string]int{}
-		failed := map[string]bool{}
+		failed := map[string]bool{} // rules that do not pass: a baselined finding is known, not fixed
+		for _, fd := range f.Baselined {
+			failed[fd.RuleID] = true
+		}
 		for _, fd := range f.Findings {
 			failed[fd.RuleID] = true
 			c := junitFindingCase(f, fd, names)
@@ -97,6 +101,12 @@ func JUnit(w io.Writer, files []FileResult, info Info) error {
 		for _, fd := range f.Suppressed {
 			c := junitFindingCase(f, fd, names)
 			c.Skipped = &junitSkipped{Message: fmt.Sprintf("suppressed (%s): %s", fd.Suppression.Source, oneLine(fd.Suppression.Reason))}
+			s.Cases = append(s.Cases, c)
+			s.Skipped++
+		}
+		for _, fd := range f.Baselined {
+			c := junitFindingCase(f, fd, names)
+			c.Skipped = &junitSkipped{Message: "baselined: " + oneLine(fd.Message)}
 			s.Cases = append(s.Cases, c)
 			s.Skipped++
 		}

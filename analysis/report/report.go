@@ -33,6 +33,10 @@ type FileResult struct {
 	// with its Suppression. JSON and SARIF always record them (an auditor
 	// reviews every exception); text shows them only when asked.
 	Suppressed []analysis.Finding
+	// Baselined are the findings recorded in the baseline the run was
+	// given (package baseline): known debt, not reported as findings and not
+	// counted for the exit status. Writers report how many there are.
+	Baselined []analysis.Finding
 }
 
 // Info describes the run being reported, beyond its results.
@@ -83,6 +87,7 @@ func Sort(files []FileResult) {
 	for _, f := range files {
 		analysis.SortFindings(f.Findings)
 		analysis.SortFindings(f.Suppressed)
+		analysis.SortFindings(f.Baselined)
 	}
 }
 
@@ -98,6 +103,9 @@ type Summary struct {
 	// Suppressed counts the findings silenced by documented exceptions; they
 	// are not in Findings.
 	Suppressed int
+	// Baselined counts the findings matched by the baseline; they are not
+	// in Findings either.
+	Baselined int
 }
 
 // Summarize counts the findings of files; every file counts as checked.
@@ -105,6 +113,7 @@ func Summarize(files []FileResult) Summary {
 	s := Summary{FilesChecked: len(files)}
 	for _, f := range files {
 		s.Suppressed += len(f.Suppressed)
+		s.Baselined += len(f.Baselined)
 		if len(f.Findings) > 0 {
 			s.FilesWithFindings++
 		}
@@ -142,6 +151,9 @@ func (s Summary) String() string {
 	checked := plural(s.FilesChecked, "file", "files") + " checked"
 	if s.Suppressed > 0 {
 		checked += ", " + plural(s.Suppressed, "finding", "findings") + " suppressed"
+	}
+	if s.Baselined > 0 {
+		checked += ", " + plural(s.Baselined, "finding", "findings") + " baselined"
 	}
 	if s.Findings == 0 {
 		return "no findings (" + checked + ")"
