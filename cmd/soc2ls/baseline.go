@@ -15,7 +15,17 @@ import (
 // loadBaseline reads the baseline given with --baseline. A missing file is an
 // error, unless the same file is also to be written: a team's first
 // `--baseline b.json --write-baseline b.json` creates it.
+//
+// It also checks that the directory of writePath exists, so that a baseline
+// that cannot be written stops the run before --fix changes anything.
 func loadBaseline(path, writePath string) (*baseline.File, error) {
+	if writePath != "" {
+		if fi, err := os.Stat(filepath.Dir(writePath)); err != nil {
+			return nil, errors.New(describe(filepath.Dir(writePath), err))
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("%s: not a directory", filepath.Dir(writePath))
+		}
+	}
 	if path == "" {
 		return nil, nil
 	}

@@ -154,6 +154,15 @@ func TestCheckBaseline(t *testing.T) {
 		t.Errorf("the baseline changed although a file could not be checked")
 	}
 
+	// A baseline that cannot be written stops the run before --fix.
+	if r := runCLI("", "check", "--fix", "--write-baseline", "no/such/dir/b.json", "templates"); r.code != 2 ||
+		!strings.Contains(r.stderr, "soc2ls: no/such/dir: no such file or directory") || strings.Contains(r.stderr, "fixed") {
+		t.Errorf("unwritable baseline: exit %d\n%s", r.code, r.stderr)
+	}
+	if now, _ := os.ReadFile("templates/audit.yaml"); string(now) != estateLater {
+		t.Errorf("the template was fixed although the baseline could not be written")
+	}
+
 	// A broken baseline stops the run with its position.
 	writeTree(t, dir, map[string]string{"bad.json": "{\"version\": 1,\n \"findings\": [,]}\n"})
 	if r := runCLI("", "check", "--baseline", "bad.json", "templates"); r.code != 2 ||
@@ -164,6 +173,43 @@ func TestCheckBaseline(t *testing.T) {
 	if r := runCLI("", "check", "--baseline", "new.json", "--write-baseline", "new.json", "templates"); r.code != 0 || !strings.Contains(r.stderr, "wrote new.json: 3 findings") {
 		t.Errorf("create with both flags: exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// TestBaselineGolden pins the baseline file format, on the inputs of
+// TestCheckGolden copied to a temporary directory.
+func TestBaselineGolden(t *testing.T) {
+	fixedRules(t)
+	goldenPath, err := filepath.Abs(filepath.Join(repoRoot, "testdata", "cli", "baseline.json.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	names := []string{"SOC2-S3-001/incomplete_policy.yaml", "SOC2-S3-001/bucket.json", "SOC2-CT-001/possible.yaml", "SOC2-CT-001/missing.yaml", "SOC2-S3-001/ok.yaml"}
+	tree := map[string]string{}
+	for _, n := range names {
+		src, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "rules", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree["testdata/rules/"+n] = string(src)
+	}
+	writeTree(t, dir, tree)
+	t.Chdir(dir)
+	args := []string{"check", "--write-baseline", "ci/soc2ls-baseline.json"}
+	for _, n := range names {
+		args = append(args, "testdata/rules/"+n)
+	}
+	if err := os.Mkdir("ci", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI("", args...); r.code != 0 || !strings.Contains(r.stderr, "wrote ci/soc2ls-baseline.json: 8 findings") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile("ci/soc2ls-baseline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, goldenPath, string(data))
 }
 
 func TestCheckDiff(t *testing.T) {
