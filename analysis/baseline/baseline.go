@@ -146,6 +146,19 @@ func RelPath(dir, path string) string {
 	return filepath.ToSlash(rel)
 }
 
+// Rebase returns a copy of the baseline, read from directory from, with its
+// paths made relative to directory to, for writing it elsewhere.
+func (b *File) Rebase(from, to string) *File {
+	out := &File{Version: b.Version, Findings: make([]Entry, len(b.Findings))}
+	for i, e := range b.Findings {
+		if e.Path != report.StdinPath && !filepath.IsAbs(filepath.FromSlash(e.Path)) {
+			e.Path = RelPath(to, filepath.Join(from, filepath.FromSlash(e.Path)))
+		}
+		out.Findings[i] = e
+	}
+	return out
+}
+
 // Apply matches the findings of files against the baseline, which was read
 // from (or is to be written in) directory dir: each finding with an unused
 // matching entry moves from Findings to Baselined. It returns the entries

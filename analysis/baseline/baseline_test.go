@@ -164,6 +164,21 @@ func TestUncheckedFiles(t *testing.T) {
 	}
 }
 
+func TestRebase(t *testing.T) {
+	t.Chdir(t.TempDir())
+	b := &File{Version: Version, Findings: []Entry{
+		{RuleID: "R", Path: "templates/a.yaml", Fingerprint: "f"},
+		{RuleID: "R", Path: report.StdinPath, Fingerprint: "f"},
+	}}
+	got := b.Rebase(".", "ci/nested")
+	if got.Findings[0].Path != "../../templates/a.yaml" || got.Findings[1].Path != report.StdinPath || b.Findings[0].Path != "templates/a.yaml" {
+		t.Errorf("rebased %+v (original %+v)", got.Findings, b.Findings)
+	}
+	if back := got.Rebase("ci/nested", "."); !reflect.DeepEqual(back, b) {
+		t.Errorf("round trip %+v", back.Findings)
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	src := []byte("a:  {x:\n   1}\nb: {x: 1}\nc: {x: 2}\n")
 	f := func(start, end int, resource string) string {

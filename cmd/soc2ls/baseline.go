@@ -75,19 +75,23 @@ func applyBaseline(base *baseline.File, path, writePath string, results []report
 		fmt.Fprintf(stderr, "soc2ls: %s: baseline not written, since some files could not be checked\n", writePath)
 		return false
 	}
-	// The entries of files this run did not check are kept from the file
-	// being rewritten.
-	previous := base
-	if !samePath(path, writePath) {
+	// The entries of files this run did not check are kept: from the
+	// baseline given, or else from the file being rewritten.
+	var previous *baseline.File
+	switch {
+	case base != nil:
+		previous = base.Rebase(filepath.Dir(path), filepath.Dir(writePath))
+	default:
 		var err error
 		if previous, err = baseline.Read(writePath); errors.Is(err, fs.ErrNotExist) {
 			previous = nil
 		} else if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
-				err = errors.New(describe(writePath, err))
+				fmt.Fprintln(stderr, "soc2ls:", describe(writePath, err))
+			} else {
+				fmt.Fprintf(stderr, "soc2ls: %v (remove it to record a new baseline)\n", err)
 			}
-			fmt.Fprintln(stderr, "soc2ls:", err)
 			return false
 		}
 	}

@@ -144,6 +144,26 @@ func TestCheckBaseline(t *testing.T) {
 		t.Errorf("after pruning: exit %d\n%s", r.code, r.stderr)
 	}
 
+	// Pruning into another directory keeps the paths right, including
+	// those of files not checked.
+	writeTree(t, dir, map[string]string{"other/x.yaml": estate})
+	if r := runCLI("", "check", "--write-baseline", b, "templates", "other"); r.code != 0 {
+		t.Fatalf("record two files: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.Mkdir("ci", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI("", "check", "--baseline", b, "--write-baseline", "ci/b.json", "templates"); r.code != 0 ||
+		!strings.Contains(r.stderr, "wrote ci/b.json: 6 findings") {
+		t.Errorf("prune elsewhere: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCLI("", "check", "--baseline", "ci/b.json", "templates", "other"); r.code != 0 || !strings.Contains(r.stderr, "6 findings baselined") {
+		t.Errorf("the pruned copy: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCLI("", "check", "--write-baseline", b, "templates"); r.code != 0 {
+		t.Fatalf("record again: exit %d\n%s", r.code, r.stderr)
+	}
+
 	// A baseline is not written when files could not be checked.
 	before, _ := os.ReadFile(b)
 	r = runCLI("", "check", "--write-baseline", b, "templates", "gone.yaml")
