@@ -10,10 +10,11 @@ import (
 	"strings"
 )
 
-// maxTrace bounds the memory of the shortest-edit search, in ints: beyond
-// it, the differing middle of the two texts is reported as replaced whole,
-// which is still a correct diff, only not a minimal one. Fixes change few
-// lines, so the bound is never reached by them.
+// maxTrace bounds the memory of the shortest-edit search, which keeps
+// about D² positions for D changed lines: 1<<24 int32s (64 MB) allows some
+// 4000 changed lines in one file. Beyond it, the differing middle of the two
+// texts is reported as replaced whole, which is still a correct diff, only
+// not a minimal one. Fixes change far fewer lines.
 const maxTrace = 1 << 24
 
 // Unified returns the unified diff that turns a into b, with the header
@@ -132,27 +133,27 @@ func middle(a, b []string, a0, b0 int) []Op {
 	x1, y1 := intern(a), intern(b)
 	max := n + m
 	off := max + 1
-	v := make([]int, 2*max+3)
-	var trace [][]int // trace[d][k+d]: v at the start of step d
+	v := make([]int32, 2*max+3)
+	var trace [][]int32 // trace[d][k+d]: v at the start of step d
 	used := 0
 	for d := 0; d <= max; d++ {
 		if used += 2*d + 1; used > maxTrace {
 			return replace(n, m, a0, b0)
 		}
-		trace = append(trace, append([]int(nil), v[off-d:off+d+1]...))
+		trace = append(trace, append([]int32(nil), v[off-d:off+d+1]...))
 		for k := -d; k <= d; k += 2 {
 			var x int
 			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
-				x = v[off+k+1] // down: an insertion
+				x = int(v[off+k+1]) // down: an insertion
 			} else {
-				x = v[off+k-1] + 1 // right: a deletion
+				x = int(v[off+k-1]) + 1 // right: a deletion
 			}
 			y := x - k
 			for x < n && y < m && x1[x] == y1[y] {
 				x++
 				y++
 			}
-			v[off+k] = x
+			v[off+k] = int32(x)
 			if x >= n && y >= m {
 				return backtrack(trace, d, n, m, a0, b0)
 			}
@@ -161,11 +162,11 @@ func middle(a, b []string, a0, b0 int) []Op {
 	panic("unreachable: the search ends by step n+m")
 }
 
-func backtrack(trace [][]int, dEnd, x, y, a0, b0 int) []Op {
+func backtrack(trace [][]int32, dEnd, x, y, a0, b0 int) []Op {
 	var rev []Op
 	for d := dEnd; d > 0; d-- {
 		v := trace[d]
-		at := func(k int) int { return v[k+d] }
+		at := func(k int) int { return int(v[k+d]) }
 		k := x - y
 		var prevK int
 		if k == -d || (k != d && at(k-1) < at(k+1)) {

@@ -83,3 +83,22 @@ func TestGitHubEscaping(t *testing.T) {
 		t.Errorf("stdin: %s", buf.String())
 	}
 }
+
+// TestFormats: every advertised format has a writer, and each writes
+// something sensible for a run without files.
+func TestFormats(t *testing.T) {
+	for _, name := range Formats {
+		w, ok := Lookup(name)
+		if !ok {
+			t.Errorf("Lookup(%q) fails", name)
+			continue
+		}
+		var buf bytes.Buffer
+		if err := w(&buf, nil, testInfo()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, ok := Lookup("xml"); ok {
+		t.Errorf("Lookup accepts an unknown format")
+	}
+}
