@@ -31,6 +31,7 @@ type (
 		Path       string           `json:"path"`
 		Findings   []jsonFinding    `json:"findings"`
 		Suppressed []jsonSuppressed `json:"suppressed"`
+		Baselined  int              `json:"baselined"` // findings matched by the baseline, not listed
 	}
 	// jsonSuppressed is a suppressed finding with the exception that
 	// silences it.
@@ -83,6 +84,7 @@ type (
 		Findings          int            `json:"findings"`
 		BySeverity        map[string]int `json:"bySeverity"`
 		Suppressed        int            `json:"suppressed"`
+		Baselined         int            `json:"baselined"`
 	}
 )
 
@@ -101,11 +103,12 @@ func JSON(w io.Writer, files []FileResult, info Info) error {
 			Findings:          s.Findings,
 			BySeverity:        map[string]int{"error": s.Errors, "warning": s.Warnings, "info": s.Info, "hint": s.Hints},
 			Suppressed:        s.Suppressed,
+			Baselined:         s.Baselined,
 		},
 		Errors: append([]string{}, info.Errors...),
 	}
 	for _, f := range files {
-		jf := jsonFile{Path: f.Path, Findings: make([]jsonFinding, 0, len(f.Findings)), Suppressed: make([]jsonSuppressed, 0, len(f.Suppressed))}
+		jf := jsonFile{Path: f.Path, Findings: make([]jsonFinding, 0, len(f.Findings)), Suppressed: make([]jsonSuppressed, 0, len(f.Suppressed)), Baselined: len(f.Baselined)}
 		for _, fd := range f.Findings {
 			jf.Findings = append(jf.Findings, jsonFindingOf(f.Template.Lines, fd))
 		}

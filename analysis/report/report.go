@@ -1,6 +1,7 @@
 // Package report writes analysis results for people and for machines:
-// compiler-style text, a documented JSON shape, and SARIF 2.1.0 for
-// code-scanning services. Writers take the results of any number of files,
+// compiler-style text, a documented JSON shape, SARIF 2.1.0 for
+// code-scanning services, GitHub Actions annotations and JUnit XML for CI
+// test reports. Writers take the results of any number of files,
 // so that the command line, a future report command and the language server
 // share one implementation.
 package report
@@ -32,6 +33,10 @@ type FileResult struct {
 	// with its Suppression. JSON and SARIF always record them (an auditor
 	// reviews every exception); text shows them only when asked.
 	Suppressed []analysis.Finding
+	// Baselined are the findings recorded in the baseline the run was
+	// given (package baseline): known debt, not reported as findings and not
+	// counted for the exit status. Writers report how many there are.
+	Baselined []analysis.Finding
 }
 
 // Info describes the run being reported, beyond its results.
@@ -56,7 +61,7 @@ type Info struct {
 type Writer func(w io.Writer, files []FileResult, info Info) error
 
 // Formats lists the names Lookup accepts.
-var Formats = []string{"text", "json", "sarif"}
+var Formats = []string{"text", "json", "sarif", "github", "junit"}
 
 // Lookup returns the writer for a format name.
 func Lookup(format string) (Writer, bool) {
@@ -67,6 +72,10 @@ func Lookup(format string) (Writer, bool) {
 		return JSON, true
 	case "sarif":
 		return SARIF, true
+	case "github":
+		return GitHub, true
+	case "junit":
+		return JUnit, true
 	}
 	return nil, false
 }
@@ -78,6 +87,7 @@ func Sort(files []FileResult) {
 	for _, f := range files {
 		analysis.SortFindings(f.Findings)
 		analysis.SortFindings(f.Suppressed)
+		analysis.SortFindings(f.Baselined)
 	}
 }
 
@@ -93,6 +103,9 @@ type Summary struct {
 	// Suppressed counts the findings silenced by documented exceptions; they
 	// are not in Findings.
 	Suppressed int
+	// Baselined counts the findings matched by the baseline; they are not
+	// in Findings either.
+	Baselined int
 }
 
 // Summarize counts the findings of files; every file counts as checked.
@@ -100,6 +113,7 @@ func Summarize(files []FileResult) Summary {
 	s := Summary{FilesChecked: len(files)}
 	for _, f := range files {
 		s.Suppressed += len(f.Suppressed)
+		s.Baselined += len(f.Baselined)
 		if len(f.Findings) > 0 {
 			s.FilesWithFindings++
 		}
@@ -137,6 +151,9 @@ func (s Summary) String() string {
 	checked := plural(s.FilesChecked, "file", "files") + " checked"
 	if s.Suppressed > 0 {
 		checked += ", " + plural(s.Suppressed, "finding", "findings") + " suppressed"
+	}
+	if s.Baselined > 0 {
+		checked += ", " + plural(s.Baselined, "finding", "findings") + " baselined"
 	}
 	if s.Findings == 0 {
 		return "no findings (" + checked + ")"

@@ -204,7 +204,7 @@ func TestJSON(t *testing.T) {
 	if !strings.Contains(edit["newText"].(string), `"aws:SecureTransport": "false"`) {
 		t.Errorf("edit: %v", edit)
 	}
-	want := map[string]any{"filesChecked": float64(2), "filesWithFindings": float64(1), "findings": float64(2), "suppressed": float64(0),
+	want := map[string]any{"filesChecked": float64(2), "filesWithFindings": float64(1), "findings": float64(2), "suppressed": float64(0), "baselined": float64(0),
 		"bySeverity": map[string]any{"error": float64(2), "warning": float64(0), "info": float64(0), "hint": float64(0)}}
 	if !reflect.DeepEqual(doc["summary"], want) {
 		t.Errorf("summary: got %v, want %v", doc["summary"], want)

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/diff"
 	"github.com/soc2ls/soc2ls/analysis/report"
 	"github.com/soc2ls/soc2ls/analysis/rules"
 )
@@ -52,6 +53,7 @@ type outcome struct {
 	result   *report.FileResult // nil when the file was skipped
 	fixed    []analysis.Finding // findings whose fixes were applied
 	fixedSrc []byte             // the fixed document, for standard input
+	diff     []byte             // with --diff, what --fix would change
 	notes    []string           // said on stderr
 	err      error
 }
@@ -59,12 +61,15 @@ type outcome struct {
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("check", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	format := fset.String("format", "text", "output `format`: text, json or sarif")
+	format := fset.String("format", "text", "output `format`: "+strings.Join(report.Formats, ", "))
 	failOn := fset.String("fail-on", "warning", "exit 1 when a finding has this `severity` or a worse one: error, warning, info or none")
 	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
 	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
 	configPath := fset.String("config", "", "use this configuration `file` for every template instead of each one's nearest .soc2ls.yaml")
 	showSuppressed := fset.Bool("show-suppressed", false, "list suppressed findings with their reasons in text output (JSON and SARIF always record them)")
+	showDiff := fset.Bool("diff", false, "print what --fix would change as a unified diff on stdout, change nothing, and report on stderr")
+	baselinePath := fset.String("baseline", "", "report only the findings not recorded in the baseline `file`")
+	writeBaselinePath := fset.String("write-baseline", "", "record the findings in the baseline `file` (with --baseline: drop its fixed entries only)")
 	fset.Usage = func() {
 		fmt.Fprint(fset.Output(), `Usage: soc2ls check [flags] PATH...
 
@@ -91,7 +96,7 @@ Flags:
 	}
 	write, ok := report.Lookup(*format)
 	if !ok {
-		return usageError(stderr, "check", "unknown format %q (want text, json or sarif)", *format)
+		return usageError(stderr, "check", "unknown format %q (want %s)", *format, strings.Join(report.Formats, ", "))
 	}
 	var threshold analysis.Severity // 0: never fail on findings
 	if *failOn != "none" {
@@ -101,6 +106,22 @@ Flags:
 	}
 	if len(paths) == 0 {
 		return usageError(stderr, "check", "no PATH given (use - to read standard input)")
+	}
+	if *showDiff && *fix {
+		return usageError(stderr, "check", "--diff shows what --fix would do: use one or the other")
+	}
+	fixing := noFix
+	switch {
+	case *fix:
+		fixing = fixFiles
+	case *showDiff:
+		fixing = fixDiff
+	}
+	// Read the baseline before anything changes: a bad one stops the run.
+	base, err := loadBaseline(*baselinePath, *writeBaselinePath)
+	if err != nil {
+		fmt.Fprintln(stderr, "soc2ls:", err)
+		return 2
 	}
 
 	// Open the report file first: a path that cannot be written should stop
@@ -130,12 +151,12 @@ Flags:
 			}
 		}
 	}
-	outcomes := checkAll(engine, inputs, stdinSrc, *fix)
+	outcomes := checkAll(engine, inputs, stdinSrc, fixing)
 
 	// Messages follow the order of the inputs, which is deterministic
 	// (command line order, then lexical within directories).
 	var results []report.FileResult
-	var fixedSrc []byte
+	var fixedSrc, diffs []byte
 	fixedCount, fixedFiles := 0, 0
 	for i, o := range outcomes {
 		for _, n := range o.notes {
@@ -150,7 +171,11 @@ Flags:
 			if f.Resource != "" {
 				what = f.Resource + ": " + what
 			}
-			fmt.Fprintf(stderr, "%s: fixed: %s [%s]\n", inputs[i].path, what, f.RuleID)
+			verb := "fixed"
+			if *showDiff {
+				verb = "would fix"
+			}
+			fmt.Fprintf(stderr, "%s: %s: %s [%s]\n", inputs[i].path, verb, what, f.RuleID)
 		}
 		if len(o.fixed) > 0 {
 			fixedCount += len(o.fixed)
@@ -158,6 +183,9 @@ Flags:
 		}
 		if inputs[i].stdin {
 			fixedSrc = o.fixedSrc
+		}
+		if len(o.diff) > 0 {
+			diffs = append(diffs, o.diff...)
 		}
 		if o.result != nil {
 			results = append(results, *o.result)
@@ -167,16 +195,24 @@ Flags:
 		fmt.Fprintln(stderr, "soc2ls:", e)
 	}
 	report.Sort(results)
+	if !applyBaseline(base, *baselinePath, *writeBaselinePath, results, len(errs) > 0, stderr) {
+		return 2
+	}
 
 	info := report.Info{ToolVersion: toolVersion(), Rules: allRules(), Errors: errs, ShowSuppressed: *showSuppressed}
 	if wd, err := os.Getwd(); err == nil {
 		info.SrcRoot = wd
 	}
-	// The report goes to stdout, unless stdout carries the fixed document.
+	// The report goes to stdout, unless stdout carries the fixed document
+	// or the diff.
 	var dest io.Writer = stdout
-	if readsStdin && *fix {
+	switch {
+	case readsStdin && *fix:
 		dest = stderr
 		stdout.Write(fixedSrc)
+	case *showDiff:
+		dest = stderr
+		stdout.Write(diffs)
 	}
 	if outFile != nil {
 		dest = outFile
@@ -194,7 +230,9 @@ Flags:
 	if len(results) == 0 && len(errs) == 0 {
 		fmt.Fprintln(stderr, "soc2ls: warning: no CloudFormation templates found")
 	}
-	if fixedCount > 0 {
+	if fixedCount > 0 && *showDiff {
+		fmt.Fprintf(stderr, "--fix would fix %d %s in %d %s\n", fixedCount, plural(fixedCount, "finding"), fixedFiles, plural(fixedFiles, "file"))
+	} else if fixedCount > 0 {
 		fmt.Fprintf(stderr, "fixed %d %s in %d %s\n", fixedCount, plural(fixedCount, "finding"), fixedFiles, plural(fixedFiles, "file"))
 	}
 	fmt.Fprintln(stderr, sum)
@@ -210,7 +248,7 @@ Flags:
 // checkAll checks the inputs on runtime.GOMAXPROCS workers (engines are
 // safe for concurrent use), each with its own engine or else e, and returns
 // their outcomes in input order.
-func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []outcome {
+func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix fixMode) []outcome {
 	outcomes := make([]outcome, len(inputs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -229,8 +267,18 @@ func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix bool) []o
 	return outcomes
 }
 
-// checkOne reads, analyses and, with fix, repairs one input.
-func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix bool) outcome {
+// fixMode is what check does with the safe fixes.
+type fixMode uint8
+
+const (
+	noFix    fixMode = iota
+	fixFiles         // --fix: apply them
+	fixDiff          // --diff: show them, change nothing
+)
+
+// checkOne reads, analyses and, with fix, repairs one input or shows the
+// repair.
+func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix fixMode) outcome {
 	var o outcome
 	src := stdinSrc
 	if !in.stdin {
@@ -240,7 +288,7 @@ func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix bool) outcome {
 			return o
 		}
 	}
-	if in.stdin && fix {
+	if in.stdin && fix == fixFiles {
 		o.fixedSrc = src // the document goes back to stdout, fixed or not
 	}
 	if !in.explicit && !mayBeTemplate(src) {
@@ -257,12 +305,16 @@ func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix bool) outcome {
 			o.notes = append(o.notes, "warning: "+in.path+": not a CloudFormation template, nothing to check")
 		}
 	}
-	if fix && hasSafeFix(res.Findings) {
+	if fix != noFix && hasSafeFix(res.Findings) {
 		fixed, applied, err := e.FixAll(in.path, src)
 		switch {
 		case err != nil:
 			o.err = fmt.Errorf("%s: fixing failed: %v", in.path, err)
 		case len(applied) == 0 || bytes.Equal(fixed, src):
+		case fix == fixDiff:
+			// The files keep their findings: report them as they are.
+			name := filepath.ToSlash(in.path)
+			o.diff, o.fixed = diff.Unified("a/"+name, "b/"+name, src, fixed, 3), applied
 		case in.stdin:
 			o.fixedSrc, o.fixed = fixed, applied
 			res = e.Analyze(in.path, fixed)

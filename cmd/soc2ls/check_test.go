@@ -54,7 +54,7 @@ func TestCheckGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	srcRoot := (&url.URL{Scheme: "file", Path: filepath.ToSlash(wd) + "/"}).String()
-	for _, format := range []string{"text", "json", "sarif"} {
+	for _, format := range []string{"text", "json", "sarif", "github", "junit"} {
 		t.Run(format, func(t *testing.T) {
 			// Files named one by one: new cases in these folders must not
 			// change the golden files.
