@@ -31,7 +31,7 @@ func testInfo() Info {
 func analyse(t *testing.T, path string, src []byte) FileResult {
 	t.Helper()
 	res := analysis.NewEngine(testRules, nil).Analyze(path, src)
-	return FileResult{Path: path, Template: res.Template, Findings: res.Findings}
+	return FileResult{Path: path, Template: res.Template, Findings: res.Findings, Suppressed: res.Suppressed}
 }
 
 // load analyses testdata files, shown by their path below testdata/rules.
@@ -451,7 +451,8 @@ func TestSARIFSchema(t *testing.T) {
 	files := load(t, names...)
 	files = append(files,
 		analyse(t, StdinPath, []byte(utf16Template)),
-		analyse(t, "/abs/broken.yaml", []byte("AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n")))
+		analyse(t, "/abs/broken.yaml", []byte("AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n")),
+		analyse(t, "suppressed.yaml", []byte(suppressedTemplate)))
 	info := testInfo()
 	info.SrcRoot = "/src/project"
 	info.Errors = []string{"gone.yaml: no such file or directory"}
@@ -485,5 +486,67 @@ func mustUnmarshal(t *testing.T, data []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%v\n%s", err, data)
+	}
+}
+
+// suppressedTemplate has one trail finding silenced with a reason.
+const suppressedTemplate = `AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Trail: # soc2ls:ignore SOC2-CT-001 regional trail for the sandbox account, see RISK-7
+    Type: AWS::CloudTrail::Trail
+    Properties:
+      IsLogging: true
+      S3BucketName: logs
+`
+
+// TestSuppressedOutput checks that every format keeps the record of an
+// exception: JSON lists it with its reason, SARIF as a result with a
+// suppression and its justification, text only when asked.
+func TestSuppressedOutput(t *testing.T) {
+	files := []FileResult{analyse(t, "suppressed.yaml", []byte(suppressedTemplate))}
+	if len(files[0].Suppressed) != 1 || len(files[0].Findings) != 0 {
+		t.Fatalf("want one suppressed finding and no active one, got %v / %v", files[0].Suppressed, files[0].Findings)
+	}
+	info := testInfo()
+	var js bytes.Buffer
+	if err := JSON(&js, files, info); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Files []struct {
+			Suppressed []struct {
+				RuleID      string `json:"ruleId"`
+				Suppression struct {
+					Source, Reason string
+				} `json:"suppression"`
+			} `json:"suppressed"`
+		} `json:"files"`
+		Summary struct {
+			Suppressed int `json:"suppressed"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if s := doc.Files[0].Suppressed; len(s) != 1 || s[0].RuleID != "SOC2-CT-001" || s[0].Suppression.Source != "comment" ||
+		s[0].Suppression.Reason != "regional trail for the sandbox account, see RISK-7" || doc.Summary.Suppressed != 1 {
+		t.Errorf("JSON: %s", js.String())
+	}
+	var sarif bytes.Buffer
+	if err := SARIF(&sarif, files, info); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sarif.String(), `"justification": "regional trail for the sandbox account, see RISK-7"`) ||
+		!strings.Contains(sarif.String(), `"kind": "inSource"`) {
+		t.Errorf("SARIF has no suppression:\n%s", sarif.String())
+	}
+	var text bytes.Buffer
+	if err := Text(&text, files, info); err != nil || text.Len() != 0 {
+		t.Errorf("text without ShowSuppressed: %q, %v", text.String(), err)
+	}
+	info.ShowSuppressed = true
+	text.Reset()
+	if err := Text(&text, files, info); err != nil || !strings.Contains(text.String(), "suppressed error:") || !strings.Contains(text.String(), "(comment: regional trail") {
+		t.Errorf("text with ShowSuppressed: %q, %v", text.String(), err)
 	}
 }
