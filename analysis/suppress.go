@@ -38,6 +38,23 @@ var (
 	}
 )
 
+// ReasonPlaceholder is the reason tools write into a new suppression for a
+// person to replace (the language server's "Suppress" action). A reason
+// that starts with TODO, FIXME or TBD is no reason: the suppression silences
+// nothing until someone writes why the finding is accepted.
+const ReasonPlaceholder = "TODO: explain why this finding is acceptable"
+
+// hasReason reports whether a suppression's reason says something.
+func hasReason(reason string) bool {
+	r := strings.ToUpper(strings.TrimSpace(reason))
+	for _, p := range []string{"TODO", "FIXME", "TBD"} {
+		if strings.HasPrefix(r, p) {
+			return false
+		}
+	}
+	return r != ""
+}
+
 // SuppressionSource says how a suppression was written.
 type SuppressionSource string
 
@@ -200,7 +217,7 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 			if !strings.EqualFold(s.RuleID, f.RuleID) || s.Resource != "" && s.Resource != f.Resource || s.Line >= 0 && s.Line != line {
 				continue
 			}
-			if s.Reason == "" {
+			if !hasReason(s.Reason) {
 				used[i] = true // it would have silenced f: reported as reasonless
 				continue
 			}
@@ -223,8 +240,11 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 			// is not quite ours (cfn_nag's W35 also fires on log buckets,
 			// which SOC2-S3-005 exempts), so it is that tool's business.
 			continue
-		case s.Reason == "":
+		case !hasReason(s.Reason):
 			msg := "suppression of " + s.RuleID + " has no reason, so it suppresses nothing: add `reason:` (or text after the rule id in a comment)"
+			if s.Reason != "" {
+				msg = "suppression of " + s.RuleID + " has a placeholder reason (" + s.Reason + "), so it suppresses nothing yet: write why the finding is accepted"
+			}
 			switch s.Source {
 			case SourceGuard:
 				msg = "cfn-guard suppression " + s.Written + " (" + s.RuleID + ") has no reason, so soc2ls does not honour it: add a soc2ls ignore entry with a reason"

@@ -19,8 +19,9 @@ import (
 const fixAllKind = "source.fixAll.soc2ls"
 
 // suppressReason is the reason a new suppression is written with, for the
-// user to replace.
-const suppressReason = "TODO: explain why this finding is acceptable"
+// user to replace: until they do, the engine reports the suppression
+// (SOC2-SUPPRESS-001) instead of honouring it.
+const suppressReason = analysis.ReasonPlaceholder
 
 // codeAction answers textDocument/codeAction from the findings of the
 // current version (waiting for its analysis if needed, never re-analysing):

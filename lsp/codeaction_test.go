@@ -57,8 +57,18 @@ func TestSuppressAction(t *testing.T) {
 		ignore.Items[0].Get("reason").Text() == "" {
 		t.Fatalf("Metadata.soc2ls.ignore is not [{rule: SOC2-CT-001, reason: ...}]:\n%s", d.text)
 	}
-	// A second suppression on the same resource appends to the list, and the
-	// first rule is no longer offered.
+	// The placeholder is no reason: the finding stays, and the suppression is
+	// reported until someone writes why the finding is accepted.
+	p := s.waitDiagnostics(d.uri, atVersion(d.version))
+	if !hasCode(p, "SOC2-CT-001") || !hasCode(p, "SOC2-SUPPRESS-001") {
+		t.Fatalf("after the suppression with its placeholder: %v, want SOC2-CT-001 and SOC2-SUPPRESS-001", codes(p))
+	}
+	s.replaceAll(d, strings.Replace(d.text, suppressReason, "regional sandbox trail, see RISK-7", 1))
+	p = s.waitDiagnostics(d.uri, atVersion(d.version))
+	if hasCode(p, "SOC2-CT-001") || hasCode(p, "SOC2-SUPPRESS-001") {
+		t.Fatalf("with a reason written: %v, want neither SOC2-CT-001 nor SOC2-SUPPRESS-001", codes(p))
+	}
+	// A second suppression on the same resource appends to the list.
 	s.waitDiagnostics(d.uri, atVersion(d.version))
 	at = pos(t, d.text, "Value: production", len("Value: "))
 	actions := s.codeActions(t, d, protocol.Range{Start: at, End: at})
