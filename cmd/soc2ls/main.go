@@ -24,6 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"check", "check templates and report SOC 2 findings (text, json, sarif)", runCheck},
+		{"report", "write the SOC 2 evidence report of templates (html, markdown, json)", runReport},
 		{"serve", "run the language server over stdio", runServe},
 		{"rules", "list the rules (text, json, markdown)", runRules},
 		{"explain", "explain a rule (SOC2-CT-001) or a criterion (CC6.1)", runExplain},
