@@ -150,7 +150,7 @@ type chartTick struct {
 const (
 	chartLeft  = 64  // room for the criterion ids
 	chartRight = 110 // room for the count labels
-	chartWidth = 720
+	chartWidth = 1020
 	chartRowH  = 20
 	chartTop   = 8
 )
@@ -160,7 +160,8 @@ func buildChart(r *Report) chart {
 	for _, c := range r.Criteria {
 		ch.Max = max(ch.Max, c.Open())
 	}
-	scale := float64(chartWidth-chartLeft-chartRight) / float64(max(ch.Max, 1))
+	// At least ten findings' worth of width: one finding is not a full bar.
+	scale := float64(chartWidth-chartLeft-chartRight) / float64(max(ch.Max, 10))
 	for i, c := range r.Criteria {
 		row := chartRow{ID: c.Control.ID, Anchor: anchor(c.Control.ID), Y: chartTop + i*chartRowH}
 		x := chartLeft
@@ -191,8 +192,8 @@ func buildChart(r *Report) chart {
 	}
 	ch.AxisY = chartTop + len(r.Criteria)*chartRowH + 2
 	ch.Height = ch.AxisY + 18
-	step := tickStep(ch.Max)
-	for v := 0; v <= ch.Max; v += step {
+	step := tickStep(max(ch.Max, 10))
+	for v := 0; v <= max(ch.Max, 10); v += step {
 		ch.Ticks = append(ch.Ticks, chartTick{X: chartLeft + int(float64(v)*scale+0.5), Label: v})
 	}
 	return ch

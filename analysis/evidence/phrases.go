@@ -97,7 +97,7 @@ var phrases = map[string]string{
 	"SOC2-TPL-110": "alarm topics are encrypted with keys their publishers can use",
 
 	// Tags and parameters
-	"SOC2-TAG-001":   "environment tags come from a parameter, not literals",
+	"SOC2-TAG-001":   "no environment tag is a hardcoded literal",
 	"SOC2-TAG-002":   "carries the required inventory tags",
 	"SOC2-PARAM-001": "the stage comes from an Environment parameter, not literals",
 	"SOC2-PARAM-002": "account-global resources can be limited to a primary region",
