@@ -402,14 +402,20 @@ func findingOf(f report.FileResult, fd analysis.Finding, ruleByID map[string]*an
 }
 
 // columns lays out the matrix columns: one per template, or, grouped, one
-// per folder in path order. Names drop the folder every path shares.
+// per folder in path order. Grouped folders are merged into their parents,
+// deepest first, while there are more than GroupThreshold of them (stacks/
+// app/eu and stacks/app/us become stacks/app), but never above the first
+// level under the folder every path shares. Names drop that folder.
 func columns(files []report.FileResult, grouped bool) ([]Column, []File) {
 	keys := make([]string, len(files))
 	for i, f := range files {
 		keys[i] = f.Path
 		if grouped {
-			keys[i] = filepath.Dir(f.Path)
+			keys[i] = filepath.ToSlash(filepath.Dir(f.Path))
 		}
+	}
+	if grouped {
+		keys = coarsen(keys)
 	}
 	prefix := commonDir(keys)
 	var cols []Column
@@ -437,6 +443,39 @@ func columns(files []report.FileResult, grouped bool) ([]Column, []File) {
 		out[i] = File{Path: f.Path, Column: ci, Resources: resourceCount(f.Template)}
 	}
 	return cols, out
+}
+
+// coarsen merges folders into their parents until at most GroupThreshold
+// remain or each is one level below the shared folder.
+func coarsen(keys []string) []string {
+	for {
+		distinct := map[string]bool{}
+		slashed := make([]string, len(keys))
+		for i, k := range keys {
+			distinct[k] = true
+			slashed[i] = k + "/"
+		}
+		if len(distinct) <= GroupThreshold {
+			return keys
+		}
+		prefix := commonDir(slashed)
+		rels := make([][]string, len(keys))
+		depth := 0
+		for i, k := range slashed {
+			if rel := strings.Trim(strings.TrimPrefix(k, prefix), "/"); rel != "" {
+				rels[i] = strings.Split(rel, "/")
+			}
+			depth = max(depth, len(rels[i]))
+		}
+		if depth <= 1 {
+			return keys
+		}
+		for i, rel := range rels {
+			if len(rel) == depth {
+				keys[i] = prefix + strings.Join(rel[:depth-1], "/")
+			}
+		}
+	}
 }
 
 func resourceCount(t *template.Template) int {

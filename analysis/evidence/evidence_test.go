@@ -232,6 +232,22 @@ func TestGrouping(t *testing.T) {
 	if rep.Columns[0].Name != "app/" || len(rep.Columns[0].Files) != 5 || rep.Columns[1].Name != "net/" {
 		t.Errorf("columns %+v", rep.Columns)
 	}
+	// Folders merge into their parents, deepest first, until few enough.
+	var deep []string
+	for i := range 2 * GroupThreshold {
+		p := filepath.Join(dir, "stacks", []string{"app", "net", "data"}[i%3], "region"+string(rune('a'+i)), "t.yaml")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, src, 0o644)
+		deep = append(deep, p)
+	}
+	rep, _ = analyse(t, deep...)
+	var names []string
+	for _, c := range rep.Columns {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, " ") != "app/ data/ net/" {
+		t.Errorf("deep folders grouped as %q", names)
+	}
 	rep, _ = analyse(t, paths[:GroupThreshold]...)
 	if rep.GroupedByFolder || len(rep.Columns) != GroupThreshold || rep.Columns[0].Name != "app/a.yaml" {
 		t.Errorf("ungrouped: %v, columns %+v", rep.GroupedByFolder, rep.Columns)
