@@ -225,6 +225,10 @@ func Build(files []report.FileResult, opts Options) *Report {
 	rep.GroupedByFolder = len(kept) > GroupThreshold
 	rep.Summary = report.Summarize(kept)
 	rep.Columns, rep.Files = columns(kept, rep.GroupedByFolder)
+	indexes := make([]*fileIndex, len(kept))
+	for i, f := range kept {
+		indexes[i] = indexFile(f)
+	}
 
 	for _, c := range controls.All() {
 		crit := &Criterion{Control: c, Cells: make([]Cell, len(rep.Columns))}
@@ -238,7 +242,7 @@ func Build(files []report.FileResult, opts Options) *Report {
 		applicable := make([]bool, len(rep.Columns))
 		for i, f := range kept {
 			col := rep.Files[i].Column
-			fc := criterionInFile(crit, mapped, f, ruleByID)
+			fc := criterionInFile(crit, mapped, f, indexes[i], ruleByID)
 			applicable[col] = applicable[col] || fc.applicable
 			crit.Cells[col].add(fc.counts)
 		}
@@ -272,6 +276,48 @@ func status(applicable bool, c Counts) Status {
 	return NotApplicable
 }
 
+// fileIndex is what every criterion asks of a file, computed once.
+type fileIndex struct {
+	// reported[rule][resource]: the rule drew a finding (open or accepted)
+	// on the resource, by name or inside its text (a finding may name
+	// another resource it is about); resource "" collects every finding of
+	// the rule.
+	reported map[string]map[string]bool
+	present  map[string]bool // resource types in the file
+}
+
+func indexFile(f report.FileResult) *fileIndex {
+	t := f.Template
+	idx := &fileIndex{reported: map[string]map[string]bool{}, present: map[string]bool{}}
+	// Resources in document order, for finding which one holds an offset.
+	var entries []*template.Resource
+	for _, r := range t.Resources {
+		idx.present[r.Type] = true
+		if r.Key != nil && r.Value != nil {
+			entries = append(entries, r)
+		}
+	}
+	slices.SortFunc(entries, func(a, b *template.Resource) int { return a.Key.Span.Start - b.Key.Span.Start })
+	for _, fd := range append(append([]analysis.Finding{}, f.Findings...), f.Suppressed...) {
+		m := idx.reported[fd.RuleID]
+		if m == nil {
+			m = map[string]bool{}
+			idx.reported[fd.RuleID] = m
+		}
+		m[fd.Resource] = true
+		m[""] = true
+		// The last resource starting at or before the finding, if the
+		// finding lies inside it.
+		i, _ := slices.BinarySearchFunc(entries, fd.Span.Start+1, func(r *template.Resource, off int) int { return r.Key.Span.Start - off })
+		if i > 0 {
+			if r := entries[i-1]; fd.Span.Start < r.Value.Span.End {
+				m[r.Name] = true
+			}
+		}
+	}
+	return idx
+}
+
 // fileCriterion is what one file says about one criterion.
 type fileCriterion struct {
 	applicable bool
@@ -280,22 +326,12 @@ type fileCriterion struct {
 
 // criterionInFile adds f's evidence, findings and exceptions to crit and
 // reports whether the criterion applies to f.
-func criterionInFile(crit *Criterion, mapped []*analysis.Rule, f report.FileResult, ruleByID map[string]*analysis.Rule) fileCriterion {
+func criterionInFile(crit *Criterion, mapped []*analysis.Rule, f report.FileResult, idx *fileIndex, ruleByID map[string]*analysis.Rule) fileCriterion {
 	var out fileCriterion
 	t := f.Template
 	id := crit.Control.ID
-	// reported[rule][resource]: the rule drew a finding (open or accepted)
-	// on the resource; resource "" collects every finding of the rule.
-	reported := map[string]map[string]bool{}
-	note := func(fd analysis.Finding) {
-		if reported[fd.RuleID] == nil {
-			reported[fd.RuleID] = map[string]bool{}
-		}
-		reported[fd.RuleID][fd.Resource] = true
-		reported[fd.RuleID][""] = true
-	}
+	reported, present := idx.reported, idx.present
 	for _, fd := range f.Findings {
-		note(fd)
 		if slices.Contains(fd.Controls, id) {
 			out.applicable = true
 			out.counts.addSeverity(fd.Severity)
@@ -303,18 +339,12 @@ func criterionInFile(crit *Criterion, mapped []*analysis.Rule, f report.FileResu
 		}
 	}
 	for _, fd := range f.Suppressed {
-		note(fd)
 		if slices.Contains(fd.Controls, id) {
 			out.applicable = true
 			out.counts.Suppressed++
 			crit.Exceptions = append(crit.Exceptions, findingOf(f, fd, ruleByID))
 		}
 	}
-	present := map[string]bool{}
-	for _, r := range t.Resources {
-		present[r.Type] = true
-	}
-
 	// Resource evidence, in template order.
 	for _, res := range t.Resources {
 		ev := Evidence{File: f.Path, Resource: res.Name, Type: res.Type, Noun: noun(res.Type), Line: t.Lines.Position(res.Key.Span.Start).Line}

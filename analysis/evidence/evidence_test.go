@@ -15,6 +15,7 @@ import (
 	"github.com/soc2ls/soc2ls/analysis/controls"
 	"github.com/soc2ls/soc2ls/analysis/report"
 	"github.com/soc2ls/soc2ls/analysis/rules"
+	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/report")
@@ -298,5 +299,32 @@ func TestCountsAgree(t *testing.T) {
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil || doc.Version != JSONVersion || doc.Summary.Findings != rep.Summary.Findings {
 		t.Errorf("JSON: %v, %+v", err, doc)
+	}
+}
+
+// TestFindingInsideResource: a finding that lies inside a resource's text
+// withholds that resource's evidence for the rule, whatever resource the
+// finding names.
+func TestFindingInsideResource(t *testing.T) {
+	src := []byte("Resources:\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: logs\n  Other:\n    Type: AWS::SQS::Queue\n")
+	tpl := template.Parse("t.yaml", src)
+	at := bytes.Index(src, []byte("BucketName"))
+	fd := analysis.Finding{RuleID: "SOC2-S3-002", Severity: analysis.Error, Span: template.Span{Start: at, End: at + 10}, Controls: []string{"CC6.1"}, Resource: "Other"}
+	rep := Build([]report.FileResult{{Path: "t.yaml", Template: tpl, Findings: []analysis.Finding{fd}}}, Options{Rules: rules.All()})
+	for _, e := range criterion(t, rep, "CC6.1").Evidence {
+		for _, s := range e.Supports {
+			if s.RuleID == "SOC2-S3-002" {
+				t.Errorf("%s claims %q despite a finding inside it", e.Resource, s.Phrase)
+			}
+		}
+	}
+	// Without the finding, the bucket is evidence for that rule.
+	rep = Build([]report.FileResult{{Path: "t.yaml", Template: tpl}}, Options{Rules: rules.All()})
+	found := false
+	for _, e := range criterion(t, rep, "CC6.1").Evidence {
+		found = found || (e.Resource == "Logs" && slices.ContainsFunc(e.Supports, func(s Support) bool { return s.RuleID == "SOC2-S3-002" }))
+	}
+	if !found {
+		t.Error("a bucket with no finding is not evidence")
 	}
 }
