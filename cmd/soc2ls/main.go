@@ -24,6 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"check", "check templates and report SOC 2 findings (text, json, sarif, github, junit)", runCheck},
+		{"report", "write the SOC 2 evidence report of templates (html, markdown, json)", runReport},
 		{"serve", "run the language server over stdio", runServe},
 		{"rules", "list the rules (text, json, markdown)", runRules},
 		{"config", "write a commented .soc2ls.yaml (config init)", runConfig},
