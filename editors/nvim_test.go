@@ -207,6 +207,28 @@ func TestNeovim(t *testing.T) {
 	}
 }
 
+// TestNeovimPlugin checks the plugin's own decisions in headless Neovim,
+// through testdata/lsp/nvim-plugin.lua: each wrong option is an error that
+// names it; the root is the nearest directory with .git or .soc2ls.yaml, else
+// the file's; a buffer open before setup() gets attached; one client per
+// root, shared by YAML and JSON files; a Kubernetes manifest gets no
+// diagnostics; buffers that are not files are left alone; and
+// :checkhealth soc2ls reports a rejected setting, a missing command, and
+// commands that are not language servers (within its bounded wait).
+func TestNeovimPlugin(t *testing.T) {
+	nvim := findNvim(t)
+	binDir := buildSoc2ls(t)
+	script, err := filepath.Abs("../testdata/lsp/nvim-plugin.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work, state := t.TempDir(), t.TempDir()
+	out, err := runNvim(t, nvim, binDir, state, []string{"WORK=" + work}, "-c", "luafile "+script)
+	if !strings.Contains(out, "\nPASS\n") {
+		t.Fatalf("the plugin checks failed (%v):\n%s\n%s", err, out, lspLog(state))
+	}
+}
+
 // TestNeovimHelptags checks that :helptags accepts doc/soc2ls.txt (no
 // duplicate tags, no error) and that the tags it yields include the ones the
 // README and the health check point to, and every |link| to a soc2ls tag
