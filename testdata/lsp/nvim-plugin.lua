@@ -1,6 +1,7 @@
 -- The Neovim plugin's own behaviour (editors/nvim), in headless Neovim with
 -- `soc2ls` on PATH, run by TestNeovimPlugin (editors):
---   WORK=/empty/dir nvim --headless --clean -u NONE --cmd 'set rtp^=editors/nvim' -c 'luafile testdata/lsp/nvim-plugin.lua'
+--   WORK=/empty/dir nvim --headless --clean -u NONE --cmd 'set rtp^=editors/nvim' \
+--     -c 'luafile testdata/lsp/nvim-plugin.lua'
 -- Option errors, root directories, one client per root, setup() after the
 -- buffer is open, buffers that are not files, a YAML file that is not
 -- CloudFormation, and :checkhealth soc2ls when things are wrong. Prints
@@ -79,7 +80,8 @@ local function options()
   }) do
     local ok, err = pcall(soc2ls.setup, case[1])
     check(not ok, "setup accepted " .. vim.inspect(case[1]))
-    check(tostring(err):find("soc2ls.setup: " .. case[2], 1, true), "setup(" .. vim.inspect(case[1]) .. ") said: " .. tostring(err))
+    check(tostring(err):find("soc2ls.setup: " .. case[2], 1, true),
+      "setup(" .. vim.inspect(case[1]) .. ") said: " .. tostring(err))
   end
   check(not soc2ls.is_setup(), "a failed setup() counts as done")
 end
@@ -91,9 +93,14 @@ local function roots()
   write(work .. "/repo/infra/.soc2ls.yaml", "{}\n")
   write(work .. "/repo/infra/deep/app.yaml", TEMPLATE)
   write(work .. "/loose/one.yaml", TEMPLATE)
-  check(soc2ls.root_dir(work .. "/repo/stacks/net/vpc.yaml") == work .. "/repo", "root of vpc.yaml is " .. soc2ls.root_dir(work .. "/repo/stacks/net/vpc.yaml"))
-  check(soc2ls.root_dir(work .. "/repo/infra/deep/app.yaml") == work .. "/repo/infra", "root of app.yaml is " .. soc2ls.root_dir(work .. "/repo/infra/deep/app.yaml"))
-  check(soc2ls.root_dir(work .. "/loose/one.yaml") == work .. "/loose", "root of one.yaml is " .. soc2ls.root_dir(work .. "/loose/one.yaml"))
+  for file, want in pairs({
+    ["/repo/stacks/net/vpc.yaml"] = "/repo",
+    ["/repo/infra/deep/app.yaml"] = "/repo/infra",
+    ["/loose/one.yaml"] = "/loose",
+  }) do
+    local got = soc2ls.root_dir(work .. file)
+    check(got == work .. want, "the root of " .. file .. " is " .. got .. ", want " .. work .. want)
+  end
   check(soc2ls.root_dir(work .. "/loose/one.yaml", { "nothing-here" }) == work .. "/loose", "root without markers")
 end
 
@@ -113,7 +120,8 @@ local function clients()
   check(vim.wait(WAIT, function() return client_of(vpc) ~= nil end, 20), "setup() did not attach the open buffer")
   local first = client_of(vpc)
   check(first.config.root_dir == work .. "/repo", "root_dir " .. tostring(first.config.root_dir))
-  check(first.config.cmd_env and first.config.cmd_env.SOC2LS_PLUGIN_TEST == "1", "cmd_env not passed", first.config.cmd_env)
+  check(first.config.cmd_env and first.config.cmd_env.SOC2LS_PLUGIN_TEST == "1",
+    "cmd_env not passed", first.config.cmd_env)
   check(vim.wait(WAIT, function() return #vim.diagnostic.get(vpc) > 0 end, 20), "no diagnostics for vpc.yaml")
 
   -- A Kubernetes manifest in the same root: the same client, and no
@@ -132,13 +140,19 @@ local function clients()
   local app = vim.api.nvim_get_current_buf()
   check(vim.wait(WAIT, function() return client_of(app) ~= nil end, 20), "app.yaml is not attached")
   check(client_of(app).id ~= first.id, "app.yaml shares the client of another root")
-  check(client_of(app).config.root_dir == work .. "/repo/infra", "root_dir " .. tostring(client_of(app).config.root_dir))
+  check(client_of(app).config.root_dir == work .. "/repo/infra",
+    "root_dir " .. tostring(client_of(app).config.root_dir))
   check(#attached == 3, "on_attach calls", attached)
 
   -- JSON, by filetype.
   write(work .. "/repo/stacks/trail.json", vim.json.encode({
     AWSTemplateFormatVersion = "2010-09-09",
-    Resources = { Trail = { Type = "AWS::CloudTrail::Trail", Properties = { IsLogging = true, S3BucketName = "logs", IsMultiRegionTrail = false } } },
+    Resources = {
+      Trail = {
+        Type = "AWS::CloudTrail::Trail",
+        Properties = { IsLogging = true, S3BucketName = "logs", IsMultiRegionTrail = false },
+      },
+    },
   }))
   vim.cmd("edit " .. vim.fn.fnameescape(work .. "/repo/stacks/trail.json"))
   local json = vim.api.nvim_get_current_buf()
@@ -183,7 +197,8 @@ local function healthchecks()
   -- A command that is not installed.
   soc2ls.setup({ cmd = { "soc2ls-not-installed", "serve" } })
   report = health()
-  check(report:find("ERROR[^\n]*soc2ls%-not%-installed is not an executable on PATH"), "a missing command is not an error", report)
+  check(report:find("ERROR[^\n]*soc2ls%-not%-installed is not an executable on PATH"),
+    "a missing command is not an error", report)
   -- A command that is not a language server: it echoes what it is sent, and
   -- the probe gives up after its bounded wait.
   soc2ls.setup({ cmd = { "cat" } })
@@ -206,7 +221,8 @@ end, function(e)
   end
   return "Lua error: " .. debug.traceback(tostring(e), 2)
 end)
-local msgs = vim.api.nvim_exec2 and vim.api.nvim_exec2("messages", { output = true }).output or vim.api.nvim_exec("messages", true)
+local msgs = vim.api.nvim_exec2 and vim.api.nvim_exec2("messages", { output = true }).output
+  or vim.api.nvim_exec("messages", true)
 if ok and msgs:find("deprecated", 1, true) then
   ok, err = false, "something used a deprecated API"
 end

@@ -131,7 +131,8 @@ local function session()
     end
     return false
   end, 20), "vim.lsp.buf.hover opened no window")
-  check(hover:find("SOC2-TAG-001", 1, true) and hover:find("CC8.1", 1, true), "the hover lacks the rule or CC8.1", hover)
+  check(hover:find("SOC2-TAG-001", 1, true) and hover:find("CC8.1", 1, true),
+    "the hover lacks the rule or CC8.1", hover)
   for _, w in ipairs(vim.api.nvim_list_wins()) do
     if vim.api.nvim_win_get_config(w).relative ~= "" then
       vim.api.nvim_win_close(w, true)
@@ -155,7 +156,8 @@ local function session()
   check(fix ~= nil and fix.edit ~= nil, "no preferred fix with an edit for SOC2-TAG-001", resp[client.id].result)
   vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
   check(text():find("Value: !Ref Environment", 1, true), "the fix did not write !Ref Environment", text())
-  check(text():find("\nParameters:\n  Environment:\n", 1, true), "the fix did not add the Environment parameter", text())
+  check(text():find("\nParameters:\n  Environment:\n", 1, true),
+    "the fix did not add the Environment parameter", text())
   check(vim.wait(WAIT, function() return codes()["SOC2-TAG-001"] == nil and codes()["SOC2-CT-001"] ~= nil end, 20),
     "SOC2-TAG-001 is still reported after its fix", vim.diagnostic.get(buf))
 
@@ -165,7 +167,7 @@ local function session()
   vim.api.nvim_win_set_cursor(0, { trail.lnum + 1, trail.col })
   local offered
   local select = vim.ui.select
-  vim.ui.select = function(items, opts, on_choice)
+  vim.ui.select = function(items, _, on_choice)
     offered = items
     for i, item in ipairs(items) do
       local action = item.action or item[2]

@@ -136,7 +136,9 @@ function M.probe(cmd, settings, timeout_ms)
   }))
   local init = await(1)
   if not init then
-    local why = out.bad or (exited and ("it exited with code " .. tostring(code)) or ("no answer within " .. timeout_ms .. " ms"))
+    local why = out.bad
+      or (exited and ("it exited with code " .. tostring(code)))
+      or ("no answer within " .. timeout_ms .. " ms")
     return finish(nil, "initialize got no reply: " .. why)
   end
   if init.error then
@@ -157,6 +159,32 @@ function M.probe(cmd, settings, timeout_ms)
   end
   pump()
   return finish({ result = init.result, messages = messages, code = code })
+end
+
+--- Runs cmd, waiting at most timeout_ms, and returns its trimmed output
+--- (standard output and error) and exit code, -1 when it did not finish in
+--- time (it is then stopped).
+function M.run(cmd, timeout_ms)
+  local chunks = {}
+  local function collect(_, data)
+    for _, l in ipairs(data) do
+      chunks[#chunks + 1] = l
+    end
+  end
+  local ok, job = pcall(vim.fn.jobstart, cmd, {
+    on_stdout = collect,
+    on_stderr = collect,
+    stdout_buffered = true,
+    stderr_buffered = true,
+  })
+  if not ok or job <= 0 then
+    return "could not start: " .. tostring(job), 127
+  end
+  local code = vim.fn.jobwait({ job }, timeout_ms)[1]
+  if code == -1 then
+    vim.fn.jobstop(job)
+  end
+  return vim.trim(table.concat(chunks, "\n")), code
 end
 
 local function capabilities_summary(caps)
@@ -180,12 +208,14 @@ function M.check()
   local soc2ls = require("soc2ls")
   report.start("soc2ls")
   if vim.fn.has("nvim-0.7") == 1 then
-    report.ok("Neovim " .. tostring(vim.version().major) .. "." .. tostring(vim.version().minor) .. "." .. tostring(vim.version().patch))
+    local v = vim.version()
+    report.ok(string.format("Neovim %d.%d.%d", v.major, v.minor, v.patch))
   else
     report.error("Neovim 0.7 or later is required")
   end
   if soc2ls.is_setup() then
-    report.info("setup() was called; these are its options")
+    report.info("configured by setup(); filetypes: " .. table.concat(soc2ls.options().filetypes, ", ")
+      .. "; root markers: " .. table.concat(soc2ls.options().root_markers, ", "))
   else
     report.info("setup() has not been called: checking the defaults (fine when you use vim.lsp.enable('soc2ls'))")
   end
@@ -201,17 +231,18 @@ function M.check()
   end
   report.ok("command: " .. table.concat(cmd, " ") .. " (" .. exe .. ")")
 
-  local version = vim.fn.system({ exe, "version" })
-  if vim.v.shell_error ~= 0 then
-    report.error("`" .. exe .. " version` failed (exit code " .. vim.v.shell_error .. "): " .. vim.trim(version), {
+  local version, code = M.run({ exe, "version" }, M.probe_timeout_ms)
+  if code ~= 0 then
+    local why = code == -1 and ("no answer within " .. M.probe_timeout_ms .. " ms") or ("exit code " .. code)
+    report.error("`" .. exe .. " version` failed (" .. why .. "): " .. version, {
       "is this the soc2ls language server? `soc2ls version` should print its version",
     })
   else
-    report.ok("version: " .. vim.trim(version))
+    report.ok("version: " .. version)
   end
 
   local section = soc2ls.section(opts)
-  report.info("settings: " .. vim.inspect(section, { newline = " ", indent = "" }))
+  report.info("settings: " .. vim.json.encode(section))
   local probe_cmd = vim.deepcopy(cmd)
   probe_cmd[1] = exe
   local res, err = M.probe(probe_cmd, section, M.probe_timeout_ms)
@@ -222,7 +253,8 @@ function M.check()
     return
   end
   local info = res.result.serverInfo or {}
-  report.ok(string.format("the server answers initialize (%s %s; %s)", tostring(info.name or "?"), tostring(info.version or "?"),
+  report.ok(string.format("the server answers initialize (%s %s; %s)",
+    tostring(info.name or "?"), tostring(info.version or "?"),
     capabilities_summary(res.result.capabilities or {})))
   for _, m in ipairs(res.messages) do
     if m.type == 1 or m.type == 2 then

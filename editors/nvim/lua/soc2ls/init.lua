@@ -213,8 +213,8 @@ function M.client_config(opts, root)
     end,
     on_init = function(client)
       if vim.fn.has("nvim-0.8") == 0 then
-        local section = (client.config.settings or {}).soc2ls or {}
-        client.notify("workspace/didChangeConfiguration", { settings = { soc2ls = objects(section) } })
+        local pushed = (client.config.settings or {}).soc2ls or {}
+        client.notify("workspace/didChangeConfiguration", { settings = { soc2ls = objects(pushed) } })
       end
     end,
     on_attach = opts.on_attach,
