@@ -203,6 +203,21 @@ local function capabilities_summary(caps)
   return table.concat(have, ", ")
 end
 
+-- enabled_config returns the soc2ls configuration of vim.lsp.config
+-- (Neovim 0.11+) when it has a command list, else nil.
+local function enabled_config()
+  if type(vim.lsp.config) ~= "table" and type(vim.lsp.config) ~= "function" then
+    return nil
+  end
+  local ok, c = pcall(function()
+    return vim.lsp.config.soc2ls
+  end)
+  if ok and type(c) == "table" and type(c.cmd) == "table" and #c.cmd > 0 then
+    return c
+  end
+  return nil
+end
+
 --- The health check.
 function M.check()
   local soc2ls = require("soc2ls")
@@ -213,14 +228,19 @@ function M.check()
   else
     report.error("Neovim 0.7 or later is required")
   end
-  if soc2ls.is_setup() then
-    report.info("configured by setup(); filetypes: " .. table.concat(soc2ls.options().filetypes, ", ")
-      .. "; root markers: " .. table.concat(soc2ls.options().root_markers, ", "))
-  else
-    report.info("setup() has not been called: checking the defaults (fine when you use vim.lsp.enable('soc2ls'))")
-  end
   local opts = soc2ls.options()
-  local cmd = opts.cmd
+  local cmd, section = opts.cmd, soc2ls.section(opts)
+  local enabled = not soc2ls.is_setup() and enabled_config()
+  if soc2ls.is_setup() then
+    report.info("configured by setup(); filetypes: " .. table.concat(opts.filetypes, ", ")
+      .. "; root markers: " .. table.concat(opts.root_markers, ", "))
+  elseif enabled then
+    report.info("configured by vim.lsp.config('soc2ls')")
+    cmd = enabled.cmd
+    section = soc2ls.section({ settings = (enabled.settings or {}).soc2ls })
+  else
+    report.info("neither setup() nor vim.lsp.config('soc2ls') configures soc2ls: checking the defaults")
+  end
   local exe = vim.fn.exepath(cmd[1])
   if exe == "" then
     report.error(cmd[1] .. " is not an executable on PATH", {
@@ -241,7 +261,6 @@ function M.check()
     report.ok("version: " .. version)
   end
 
-  local section = soc2ls.section(opts)
   report.info("settings: " .. vim.json.encode(section))
   local probe_cmd = vim.deepcopy(cmd)
   probe_cmd[1] = exe
