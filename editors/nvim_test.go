@@ -6,6 +6,7 @@ package editors
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,12 +88,34 @@ func nvimVersion(t *testing.T, nvim string) (int, int) {
 // directory, for the editor's PATH.
 func buildSoc2ls(t *testing.T) string {
 	t.Helper()
+	dependOn(t, "nvim", "../testdata/lsp", "../cmd", "../lsp", "../analysis", "../go.mod", "../go.sum")
 	dir := t.TempDir()
 	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "soc2ls"), "github.com/soc2ls/soc2ls/cmd/soc2ls").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// dependOn stats every file under paths so that `go test` caches this
+// package's result only while they are unchanged: Neovim and `go build` read
+// them in other processes, which the test cache does not see.
+func dependOn(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, root := range paths {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() {
+				_, err = os.Stat(p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // runNvim runs nvim headless and clean, with only editors/nvim added to the
