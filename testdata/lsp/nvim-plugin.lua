@@ -21,6 +21,13 @@ local function check(ok, msg, ...)
   end
 end
 
+local function messages()
+  if vim.api.nvim_exec2 then
+    return vim.api.nvim_exec2("messages", { output = true }).output
+  end
+  return vim.api.nvim_exec("messages", true)
+end
+
 local function write(path, text)
   vim.fn.mkdir(vim.fn.fnamemodify(path, ":h"), "p")
   local f = assert(io.open(path, "w"))
@@ -194,18 +201,25 @@ local function healthchecks()
   local report = health()
   check(report:find("WARNING[^\n]*unknown rule \"SOC2%-NOPE%-001\""), "a rejected setting is not reported", report)
   check(report:find("OK[^\n]*answers initialize"), "no OK for initialize", report)
-  -- A command that is not installed.
+  -- A command that is not installed: the open YAML buffers are not
+  -- attached, and the user is told once.
   soc2ls.setup({ cmd = { "soc2ls-not-installed", "serve" } })
+  vim.cmd("edit " .. vim.fn.fnameescape(work .. "/loose/one.yaml"))
+  check(client_of(vim.api.nvim_get_current_buf()) == nil, "a client without a command")
+  local said = select(2, messages():gsub("soc2ls%-not%-installed is not an executable on PATH", ""))
+  check(said == 1, "the missing command was reported " .. said .. " times", messages())
   report = health()
   check(report:find("ERROR[^\n]*soc2ls%-not%-installed is not an executable on PATH"),
     "a missing command is not an error", report)
   -- A command that is not a language server: it echoes what it is sent, and
-  -- the probe gives up after its bounded wait.
-  soc2ls.setup({ cmd = { "cat" } })
+  -- the probe gives up after its bounded wait. (No filetype matches: the
+  -- open buffers must not get a client that runs cat.)
+  local none = { "soc2ls-test-none" }
+  soc2ls.setup({ cmd = { "cat" }, filetypes = none })
   report = health()
   check(report:find("ERROR[^\n]*the server did not start: initialize got no reply"), "cat passes for a server", report)
   -- One that exits at once.
-  soc2ls.setup({ cmd = { "true" } })
+  soc2ls.setup({ cmd = { "true" }, filetypes = none })
   report = health()
   check(report:find("ERROR[^\n]*initialize got no reply: it exited with code 0"), "true passes for a server", report)
 end
@@ -221,8 +235,7 @@ end, function(e)
   end
   return "Lua error: " .. debug.traceback(tostring(e), 2)
 end)
-local msgs = vim.api.nvim_exec2 and vim.api.nvim_exec2("messages", { output = true }).output
-  or vim.api.nvim_exec("messages", true)
+local msgs = messages()
 if ok and msgs:find("deprecated", 1, true) then
   ok, err = false, "something used a deprecated API"
 end

@@ -201,7 +201,8 @@ local function session()
     and report:find("OK[^\n]*exit code 0", 1), "the health report lacks its OK lines", report)
   check(not report:find("ERROR") and not report:find("WARNING"), "the health report has errors or warnings", report)
   local by = os.getenv("MODE") == "enable" and "vim.lsp.config('soc2ls')" or "setup()"
-  check(report:find("configured by " .. by, 1, true), "the health report does not say it is configured by " .. by, report)
+  check(report:find("configured by " .. by, 1, true),
+    "the health report does not say it is configured by " .. by, report)
   check(report:find('settings: {[^\n]*"SOC2%-VPC%-001":"off"'), "the health report does not show the settings", report)
   vim.cmd("tabclose")
 

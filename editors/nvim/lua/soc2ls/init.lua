@@ -36,6 +36,8 @@ local known = {
 local options = nil
 -- Client ids by root directory (Neovim 0.7 only).
 local clients_by_root = {}
+-- The commands found missing, each reported once.
+local warned = {}
 
 local function fail(msg)
   error("soc2ls.setup: " .. msg, 3)
@@ -232,7 +234,8 @@ end
 
 --- Attaches buffer bufnr (0 for the current one) to the soc2ls client of its
 --- root, starting the client when there is none. Returns the client id, or
---- nil for buffers that are not files (help, terminals, unnamed buffers).
+--- nil for buffers that are not files (help, terminals, unnamed buffers) and
+--- when the command is not installed (said once, with vim.notify).
 function M.attach(bufnr)
   if bufnr == nil or bufnr == 0 then
     bufnr = vim.api.nvim_get_current_buf()
@@ -242,6 +245,15 @@ function M.attach(bufnr)
     return nil
   end
   local opts = M.options()
+  if vim.fn.executable(opts.cmd[1]) ~= 1 then
+    -- Said once, not on every YAML file the session opens.
+    if not warned[opts.cmd[1]] then
+      warned[opts.cmd[1]] = true
+      vim.notify("soc2ls: cannot start the server: " .. opts.cmd[1] .. " is not an executable on PATH"
+        .. " (see :checkhealth soc2ls)", vim.log.levels.WARN)
+    end
+    return nil
+  end
   local root = M.root_dir(name, opts.root_markers)
   local config = M.client_config(opts, root)
   config.filetypes, config.root_markers = nil, nil
