@@ -8,9 +8,10 @@
 -- vim.lsp.buf.hover, applies the preferred quick fix of
 -- SOC2-TAG-001 (requested with buf_request_sync) and of SOC2-CT-001 (through
 -- vim.lsp.buf.code_action), renames with vim.lsp.buf.rename, runs
--- :checkhealth soc2ls and stops the client; nothing may have been reported
--- as deprecated on the way. It prints "PASS", or "FAIL: ..."
--- with what the editor knows (diagnostics, :messages), then quits.
+-- :checkhealth soc2ls and stops the client (the server exits with code 0);
+-- nothing may have been reported as deprecated on the way. It prints "PASS",
+-- or "FAIL: ..." with what the editor knows (diagnostics, :messages), then
+-- quits.
 -- Every wait is bounded; the test also kills Neovim if it outlives its own.
 local path, root = os.getenv("TEMPLATE"), os.getenv("ROOT")
 local WAIT = 20000
@@ -214,6 +215,19 @@ local function session()
     vim.lsp.stop_client(client.id)
   end
   check(vim.wait(WAIT, function() return vim.lsp.get_client_by_id(client.id) == nil end, 20), "the client did not stop")
+  -- Neovim's shutdown and exit end the server with code 0: the server logs
+  -- the code on its standard error, which Neovim copies into its LSP log.
+  local log = ((vim.lsp.log and vim.lsp.log.get_filename) or vim.lsp.get_log_path)()
+  local function exit_logged()
+    local f = io.open(log, "r")
+    if not f then
+      return false
+    end
+    local content = f:read("*a")
+    f:close()
+    return content:find('exit\\t{"code": 0}', 1, true) ~= nil
+  end
+  check(vim.wait(WAIT, exit_logged, 20), "the server did not log exit code 0 after Neovim stopped it (" .. log .. ")")
   check(not messages():find("deprecated", 1, true), "something used a deprecated API", messages())
 end
 
