@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/textproto"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -199,48 +198,5 @@ func TestServeBinary(t *testing.T) {
 	p.send(`{"jsonrpc":"2.0","method":"exit"}`)
 	if code := exitCode(t, cmd); code != 1 {
 		t.Errorf("exit without shutdown: code %d, want 1", code)
-	}
-}
-
-// TestServeNeovim runs a real LSP client, headless Neovim, against the
-// binary: diagnostics, the preferred quick fix applied by Neovim, hover,
-// rename, shutdown and exit (testdata/lsp/nvim-session.lua). It is skipped
-// where nvim is not installed.
-func TestServeNeovim(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	nvim, err := exec.LookPath("nvim")
-	if err != nil {
-		t.Skip("nvim is not installed")
-	}
-	bin := buildBinary(t)
-	tmpl := filepath.Join(t.TempDir(), "trail.yaml")
-	src := serveTemplate + "Outputs:\n  Arn:\n    Value: !GetAtt Trail.Arn\n"
-	if err := os.WriteFile(tmpl, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	script, err := filepath.Abs("../../testdata/lsp/nvim-session.lua")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(nvim, "--headless", "-u", "NONE", "-c", "luafile "+script)
-	cmd.Env = append(os.Environ(), "SOC2LS="+bin, "TEMPLATE="+tmpl)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(2 * serveTimeout):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("nvim did not finish:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "PASS") {
-		t.Fatalf("nvim session failed (%v):\n%s", err, out.String())
 	}
 }
