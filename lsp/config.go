@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -233,6 +234,11 @@ func (s *Server) applySettings(st *settings, reanalyse bool) {
 	}
 	lvl := s.cfg.logLevel
 	delay := s.cfg.delay
+	// Clients send the same settings as initializationOptions and again with
+	// didChangeConfiguration: tell the user about a problem once, not per
+	// delivery.
+	repeated := slices.Equal(problems, s.settingsProblems)
+	s.settingsProblems = problems
 	s.mu.Unlock()
 	if changed {
 		// After s.mu is released: projectEngine takes s.proj.mu, then s.mu.
@@ -244,7 +250,9 @@ func (s *Server) applySettings(st *settings, reanalyse bool) {
 	s.log.Info("settings applied", zap.Duration("diagnosticsDelay", delay), zap.Bool("rulesChanged", changed))
 	for _, p := range problems {
 		s.log.Warn("settings: " + p)
-		s.showMessage(protocol.MessageTypeWarning, "soc2ls settings: "+p)
+		if !repeated {
+			s.showMessage(protocol.MessageTypeWarning, "soc2ls settings: "+p)
+		}
 	}
 	if changed && reanalyse {
 		s.reanalyseTemplates()

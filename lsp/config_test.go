@@ -125,3 +125,32 @@ func TestLogLevelSetting(t *testing.T) {
 		t.Errorf("level %v after didChangeConfiguration, want debug", lvl.Level())
 	}
 }
+
+// TestSettingsProblemsShownOnce: editors send the same settings as
+// initializationOptions and again with didChangeConfiguration; a problem in
+// them is shown once, and again only when the settings change.
+func TestSettingsProblemsShownOnce(t *testing.T) {
+	s := newSession(t, nil)
+	bad := map[string]any{"rules": map[string]any{"SOC2-NOPE-999": "off"}}
+	s.initialize(t, bad)
+	d := s.open("file:///w/once.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1))
+	s.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": bad}})
+	worse := map[string]any{"rules": map[string]any{"SOC2-NOPE-999": "off", "SOC2-S3-001": "loud"}}
+	s.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": worse}})
+	count := func(sub string) int {
+		n := 0
+		for _, raw := range s.notifications("window/showMessage") {
+			var m protocol.ShowMessageParams
+			_ = json.Unmarshal(raw, &m)
+			n += strings.Count(m.Message, sub)
+		}
+		return n
+	}
+	// The third delivery differs, so its problems are shown: waiting for it
+	// also orders the earlier ones before the count.
+	s.waitFor("the warning about the changed settings", func() bool { return count(`unknown severity "loud"`) == 1 })
+	if n := count(`unknown rule "SOC2-NOPE-999"`); n != 2 {
+		t.Errorf("the unknown rule was shown %d times, want 2 (once for the first two identical deliveries, once with the changed settings)", n)
+	}
+}

@@ -58,11 +58,14 @@ type Server struct {
 	// logger is added. The server keeps its client here instead.
 	conn jsonrpc2.Conn
 
-	mu     sync.Mutex // guards the fields below
-	state  lifecycle
-	caps   clientCapabilities
-	cfg    config
-	engine *analysis.Engine // for documents without a project configuration
+	mu    sync.Mutex // guards the fields below
+	state lifecycle
+	caps  clientCapabilities
+	cfg   config
+	// settingsProblems are the problems of the settings last applied, so
+	// that the same ones are not shown again.
+	settingsProblems []string
+	engine           *analysis.Engine // for documents without a project configuration
 
 	proj *projects
 
