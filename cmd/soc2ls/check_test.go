@@ -437,3 +437,23 @@ func TestVersion(t *testing.T) {
 		t.Errorf("got %q", r.stdout)
 	}
 }
+
+// TestCheckShowSuppressed: a documented exception silences its finding (exit
+// 0, the summary counts it) and --show-suppressed lists it with its reason.
+func TestCheckShowSuppressed(t *testing.T) {
+	fixedRules(t)
+	path := filepath.Join(t.TempDir(), "t.yaml")
+	src := "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Trail: # soc2ls:ignore SOC2-CT-001 sandbox account trail, see RISK-7\n" +
+		"    Type: AWS::CloudTrail::Trail\n    Properties: {IsLogging: true, S3BucketName: logs}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI("", "check", path)
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "1 finding suppressed") {
+		t.Errorf("without --show-suppressed: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI("", "check", "--show-suppressed", path)
+	if r.code != 0 || !strings.Contains(r.stdout, "suppressed error:") || !strings.Contains(r.stdout, "[SOC2-CT-001] (comment: sandbox account trail, see RISK-7)") {
+		t.Errorf("with --show-suppressed: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
