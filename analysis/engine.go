@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sort"
@@ -134,28 +135,43 @@ func (e *Engine) Run(t *template.Template) []Finding {
 // templates yield nothing, except a syntax error in a document that looks
 // like one.
 func (e *Engine) RunAll(t *template.Template) (active, suppressed []Finding) {
-	out := e.findings(t)
-	if t.Root == nil || !t.IsCloudFormation {
-		return out, nil
-	}
-	active, suppressed = e.applySuppressions(t, out)
-	SortFindings(active)
+	active, suppressed, _ = e.RunAllContext(context.Background(), t)
 	return active, suppressed
 }
 
+// RunAllContext is RunAll that gives up as soon as ctx is done (between
+// two rules), returning ctx's error and no findings: the language server
+// cancels the analysis of a version the user has already typed over.
+func (e *Engine) RunAllContext(ctx context.Context, t *template.Template) (active, suppressed []Finding, err error) {
+	out, err := e.findings(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Root == nil || !t.IsCloudFormation {
+		return out, nil, nil
+	}
+	active, suppressed = e.applySuppressions(t, out)
+	SortFindings(active)
+	return active, suppressed, nil
+}
+
 // findings runs the rules and returns every finding, suppressed or not.
-func (e *Engine) findings(t *template.Template) []Finding {
+func (e *Engine) findings(ctx context.Context, t *template.Template) ([]Finding, error) {
 	var out []Finding
 	report := func(f Finding) { out = append(out, f) }
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
-		return nil
+		return nil, nil
 	}
 	out = append(out, e.ProblemFindings(t)...)
 	if t.Root == nil {
-		return out
+		return out, nil
 	}
 	memo := map[string]any{}
 	for _, res := range t.Resources {
+		// One check per resource: cheap next to the rules it guards.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for _, r := range e.byType[res.Type] {
 			e.runRule(r, t, res, memo, report)
 		}
@@ -164,10 +180,13 @@ func (e *Engine) findings(t *template.Template) []Finding {
 		}
 	}
 	for _, r := range e.global {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		e.runRule(r, t, nil, memo, report)
 	}
 	SortFindings(out)
-	return out
+	return out, nil
 }
 
 // ProblemFindings returns the parse problems of t (syntax errors, duplicate

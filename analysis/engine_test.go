@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -138,5 +139,33 @@ func TestPossibleViolationsAreOneLevelLower(t *testing.T) {
 	}
 	if f := res.Findings[1]; f.Severity != analysis.Warning || !f.Possible || !strings.Contains(f.Message, "with parameter P = false") {
 		t.Errorf("possible: %+v", f)
+	}
+}
+
+// TestRunAllContextStops: a cancelled context stops the analysis between
+// rules, with the context's error and no findings, and the rules after the
+// cancellation do not run.
+func TestRunAllContextStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := 0
+	cancelling := &analysis.Rule{
+		ID: "SOC2-TEST-004", Title: "Cancels", Severity: analysis.Info, Controls: []string{"CC6.1"},
+		Doc: doc, Types: []string{"AWS::SNS::Topic"},
+		Check: func(p *analysis.Pass) {
+			ran++
+			cancel()
+		},
+	}
+	e := analysis.NewEngine([]*analysis.Rule{cancelling, topicRule}, nil)
+	tp := template.Parse("t.yaml", []byte(topics))
+	active, suppressed, err := e.RunAllContext(ctx, tp)
+	if err != context.Canceled || active != nil || suppressed != nil {
+		t.Errorf("got %v, %v, %v; want no findings and context.Canceled", active, suppressed, err)
+	}
+	if ran != 1 {
+		t.Errorf("the rule ran %d times after the context was cancelled on its first run", ran)
+	}
+	if _, _, err := e.RunAllContext(context.Background(), tp); err != nil {
+		t.Errorf("a live context: %v", err)
 	}
 }
