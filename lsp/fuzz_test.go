@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
 )
 
 // refOffset is the naive reference for an LSP position: walk the text from
@@ -152,4 +153,123 @@ func FuzzApplyChanges(f *testing.F) {
 			text = want
 		}
 	})
+}
+
+// fuzzTexts are the documents FuzzServer opens: valid templates in both
+// formats, broken ones, and other YAML.
+var fuzzTexts = []string{
+	trailTemplate,
+	strings.ReplaceAll(trailTemplate, "\n", "\r\n"),
+	"\ufeff" + trailTemplate,
+	`{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Sub": "${AWS::StackName}"}}}}}`,
+	cfnHead + "Resources: [\n",
+	cfnHead + "Resources:\n  A: &a {Type: AWS::SQS::Queue}\n  B: *a\n",
+	"",
+	"kind: ConfigMap\n",
+}
+
+// fuzzMethods are the requests FuzzServer sends at fuzzed positions.
+var fuzzMethods = []string{
+	"textDocument/hover", "textDocument/definition", "textDocument/references", "textDocument/documentHighlight",
+	"textDocument/completion", "textDocument/prepareRename", "textDocument/rename", "textDocument/codeAction",
+	"textDocument/documentSymbol", "soc2ls/unknown",
+}
+
+// FuzzServer feeds the whole server a stream of valid-ish LSP messages built
+// from the fuzz bytes (opens, edits at any position, closes, saves, every
+// request at any position, cancellations, configuration changes, broken
+// frames). Every request must be answered with a result or a refusal, the
+// server's copy of every open document must equal the reference, and the
+// server must then still answer a hover on a valid template.
+func FuzzServer(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 3, 4, 5, 6, 7})
+	f.Add([]byte{0, 1, 1, 0, 2, 0, 2, 2, 1, 0, 0, 0x41, 3, 0, 5, 5, 1, 2, 9, 4, 0, 7})
+	f.Add([]byte{0, 2, 2, 0, 0, 0, 0, 0, 0x81, 3, 0, 0, 0, 6, 1, 4, 0, 9, 9, 5, 0, 7, 0, 6, 1})
+	f.Add([]byte{0, 4, 0, 5, 2, 1, 0, 3, 0, 0x40, 1, 1, 6, 2, 8, 8, 0, 0, 0, 0})
+	f.Add([]byte{0, 3, 7, 0, 1, 1, 1, 2, 3, 1, 0xff, 0xff, 0xff, 0xff, 0xc3, 6, 0, 1, 6, 0, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := newSession(t, func(srv *Server) { srv.log = zap.NewNop() })
+		s.initialize(t, map[string]any{"diagnosticsDelayMs": 0})
+		uris := []string{"file:///f/a.yaml", "file:///f/b.json", "untitled:Untitled-1"}
+		open := map[string]*doc{}
+		var pending []<-chan *wireMsg
+		next := func() byte {
+			if len(data) == 0 {
+				return 0
+			}
+			b := data[0]
+			data = data[1:]
+			return b
+		}
+		for n := 0; n < 40 && len(data) > 0; n++ {
+			uri := uris[int(next())%len(uris)]
+			p := protocol.Position{Line: uint32(next() % 45), Character: uint32(next() % 40)}
+			switch k := next() % 10; k {
+			case 0: // didOpen
+				text := fuzzTexts[int(next())%len(fuzzTexts)]
+				open[uri] = s.open(uri, text)
+			case 1: // didChange: fuzzed changes, tracked with the reference
+				d := open[uri]
+				changes := decodeChanges([]byte{next(), byte(p.Line), byte(p.Character), next(), next(), next()})[0]
+				var cs []map[string]any
+				for _, c := range changes {
+					m := map[string]any{"text": c.Text}
+					if c.Range != nil {
+						m["range"] = c.Range
+					}
+					cs = append(cs, m)
+				}
+				version := int32(next())
+				s.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": version}, "contentChanges": cs})
+				if d != nil {
+					if text, ok := refApply(d.text, changes); ok {
+						d.text, d.version = text, version
+					}
+				}
+			case 2: // didClose
+				s.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": uri}})
+				delete(open, uri)
+			case 3:
+				s.notify("textDocument/didSave", map[string]any{"textDocument": map[string]any{"uri": uri}})
+			case 4: // configuration
+				settings := []map[string]any{
+					{"rules": map[string]any{"SOC2-CT-001": "off"}}, {"rules": map[string]any{}}, {"rules": 5},
+					{"diagnosticsDelayMs": -1}, {"maxFileSizeMB": 0.0005}, {"maxFileSizeMB": 10}, {"logLevel": "nope"},
+				}
+				s.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": settings[int(next())%len(settings)]}})
+			case 5: // cancel one of the requests sent so far
+				s.notify("$/cancelRequest", map[string]any{"id": int(next()) % (len(pending) + 1)})
+			case 6: // a broken frame
+				frames := []string{"Content-Length: 3\r\n\r\n{x}", "Content-Length: -1\r\n\r\n", "garbage\r\n", "Content-Length: 2\r\n\r\n[]"}
+				s.wm.Lock()
+				s.w.Write([]byte(frames[int(next())%len(frames)]))
+				s.wm.Unlock()
+			default: // a request at the position
+				m := fuzzMethods[int(next())%len(fuzzMethods)]
+				s.mu.Lock()
+				s.nextID++
+				id := s.nextID
+				s.mu.Unlock()
+				td := map[string]any{"uri": uri}
+				pending = append(pending, s.start(id, m, map[string]any{"textDocument": td, "position": p, "newName": "NewName",
+					"range": protocol.Range{Start: protocol.Position{Line: p.Line / 2}, End: p},
+					"context": map[string]any{"diagnostics": []any{}, "includeDeclaration": true, "only": []string{"quickfix", "source.fixAll"}}}))
+			}
+		}
+		for _, ch := range pending {
+			if err := s.wait(ch, nil); !acceptable(err) && !isMethodNotFound(err) {
+				t.Fatalf("a request failed: %v", err)
+			}
+		}
+		// Back to a configuration under which the canary is analysed.
+		s.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": map[string]any{"maxFileSizeMB": 10, "rules": map[string]any{}}}})
+		a := &abused{session: s, docs: open}
+		a.docs[canaryURI] = s.open(canaryURI, trailTemplate)
+		a.healthy(t, "the fuzzed stream")
+	})
+}
+
+func isMethodNotFound(err error) bool {
+	re, ok := err.(*rpcError)
+	return ok && re.Code == -32601
 }
