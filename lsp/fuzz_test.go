@@ -252,7 +252,7 @@ func FuzzServer(f *testing.F) {
 				s.mu.Unlock()
 				td := map[string]any{"uri": uri}
 				pending = append(pending, s.start(id, m, map[string]any{"textDocument": td, "position": p, "newName": "NewName",
-					"range": protocol.Range{Start: protocol.Position{Line: p.Line / 2}, End: p},
+					"range":   protocol.Range{Start: protocol.Position{Line: p.Line / 2}, End: p},
 					"context": map[string]any{"diagnostics": []any{}, "includeDeclaration": true, "only": []string{"quickfix", "source.fixAll"}}}))
 			}
 		}
