@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
@@ -563,3 +568,197 @@ func TestAfterShutdown(t *testing.T) {
 }
 
 func timeoutC() <-chan time.Time { return time.After(timeout) }
+
+// observed starts a session whose server logs at debug level into an
+// observer, and returns the recorded entries.
+func observed(t *testing.T, configure func(*Server)) (*abused, *observer.ObservedLogs) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	s := newSession(t, func(srv *Server) {
+		srv.log = zap.New(core)
+		if configure != nil {
+			configure(srv)
+		}
+	})
+	s.initialize(t, nil)
+	a := &abused{session: s, docs: map[string]*doc{}}
+	a.docs[canaryURI] = s.open(canaryURI, trailTemplate)
+	return a, logs
+}
+
+// entryText is everything a log entry says: its message and every field.
+func entryText(e observer.LoggedEntry) string {
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for k, v := range e.ContextMap() {
+		fmt.Fprintf(&b, " %s=%v", k, v)
+	}
+	return b.String()
+}
+
+// TestLogsHoldNoTemplateText runs a session at debug level over a template
+// that carries a marker in comments, descriptions, values, a syntax error
+// and malformed frames, and checks that no log entry contains the marker:
+// logs name documents, versions, sizes and counts, never their text.
+func TestLogsHoldNoTemplateText(t *testing.T) {
+	const marker = "Zq7SecretMarker"
+	a, logs := observed(t, nil)
+	text := strings.Replace(trailTemplate, "Deployment stage", "Deployment stage "+marker, 1) + "# " + marker + "\n"
+	d := a.open("file:///w/secret.yaml", text)
+	a.docs[d.uri] = d
+	a.healthy(t, "open")
+	a.probe(t, d.uri, pos(t, d.text, marker, 0), pos(t, d.text, "Environment", 0))
+	a.change(d, insertEdit(t, d.text, "Resources:", "  "+marker+": [\n")) // a syntax error next to the marker
+	a.probe(t, d.uri, pos(t, d.text, marker, 2))
+	a.change(d, replaceEdit(t, d.text, "  "+marker+": [\n", ""))
+	a.frame(`{"jsonrpc":"2.0","id":1,"method":"x","params":"` + marker) // not JSON
+	a.raw("Content-Length: " + marker + "\r\n\r\n")                      // not a length
+	a.raw(marker + " garbage\r\n")
+	a.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": map[string]any{"rules": map[string]any{marker: "off"}, "logLevel": marker}}})
+	a.healthy(t, "the session")
+	if logs.Len() < 20 {
+		t.Fatalf("only %d log entries: is the logger wired?", logs.Len())
+	}
+	for _, e := range logs.All() {
+		if s := entryText(e); strings.Contains(s, marker) && !strings.HasPrefix(e.Message, "settings: ") {
+			t.Errorf("a log entry holds template text: %s", s)
+		}
+	}
+}
+
+// TestRulePanicThroughLSP: a rule that panics on every bucket is recovered
+// once per resource it failed on, logged with the rule id and the template
+// line, and reported as one internal-error diagnostic per failure at the
+// resource; the other rules' findings still arrive.
+func TestRulePanicThroughLSP(t *testing.T) {
+	boom := &analysis.Rule{ID: "SOC2-TEST-998", Title: "panics", Severity: analysis.Error, Controls: []string{"CC7.2"},
+		Types: []string{"AWS::S3::Bucket"}, Check: func(*analysis.Pass) { panic("index out of range [3] with length 1") }}
+	a, logs := observed(t, func(srv *Server) {
+		srv.opts.Rules = append(testRules(t), boom)
+		srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+	})
+	text := trailTemplate + "  # a second bucket\n"
+	text = strings.Replace(text, "Outputs:\n", "  Logs2:\n    Type: AWS::S3::Bucket\nOutputs:\n", 1)
+	d := a.open("file:///w/panics.yaml", text)
+	a.docs[d.uri] = d
+	p := a.waitDiagnostics(d.uri, atVersion(1))
+	var internal []protocol.Diagnostic
+	for _, dg := range p.Diagnostics {
+		if dg.Code == "SOC2-INTERNAL-001" {
+			internal = append(internal, dg)
+		}
+	}
+	if len(internal) != 2 || !hasCode(p, "SOC2-CT-001") || !hasCode(p, "SOC2-S3-001") {
+		t.Fatalf("want two internal errors (one per bucket) and the other findings, got %v", codes(p))
+	}
+	for i, name := range []string{"Logs", "Logs2"} {
+		line := strings.Count(text[:strings.Index(text, "\n  "+name+":\n")+1], "\n")
+		if got := internal[i]; got.Range.Start.Line != uint32(line) || !strings.Contains(got.Message, "rule SOC2-TEST-998 failed on resource "+name) ||
+			!strings.Contains(got.Message, fmt.Sprintf("(line %d)", line+1)) {
+			t.Errorf("internal error %d: %+v", i, got)
+		}
+	}
+	var logged []string
+	for _, e := range logs.FilterMessage("rule panicked").All() {
+		m := e.ContextMap()
+		if m["rule"] != "SOC2-TEST-998" || m["file"] != "/w/panics.yaml" || m["line"] == nil || m["stack"] == nil {
+			t.Errorf("panic log entry lacks the rule, file, line or stack: %v", m)
+		}
+		logged = append(logged, fmt.Sprint(m["line"]))
+	}
+	if len(logged) != 2 {
+		t.Errorf("%d panic log entries, want 2: %v", len(logged), logged)
+	}
+	// Published once: an edit elsewhere that changes nothing does not repeat
+	// them, and the session goes on.
+	a.change(d, insertEdit(t, d.text, "Resources:", "# comment\n"))
+	if err := a.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a.healthy(t, "the panics")
+	if n := len(a.published(d.uri)); n != 2 {
+		t.Errorf("%d publications, want 2 (open, then the moved lines)", n)
+	}
+}
+
+// fetchTemplate is full of things that, executed, would fetch or run
+// something: a macro transform, AWS::Include from S3, dynamic references to
+// SSM and Secrets Manager, S3 and HTTPS URLs, nested stacks.
+const fetchTemplate = `AWSTemplateFormatVersion: "2010-09-09"
+Transform: [AWS::Serverless-2016-10-31, MyMacro, {Name: AWS::Include, Parameters: {Location: s3://bucket/snippet.yaml}}]
+Resources:
+  Fragment:
+    Fn::Transform:
+      Name: AWS::Include
+      Parameters:
+        Location: https://example.invalid/snippet.yaml
+  Stack:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://s3.amazonaws.com/bucket/nested.yaml
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    Properties:
+      IsLogging: true
+      IsMultiRegionTrail: false
+      S3BucketName: '{{resolve:ssm:/audit/bucket:1}}'
+      KMSKeyId: '{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:key:SecretString:id}}'
+      Tags: !Transform {Name: MyMacro, Parameters: {Url: "http://169.254.169.254/latest/meta-data/"}}
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: {S3Bucket: bucket, S3Key: code.zip}
+      Runtime: python3.12
+`
+
+// TestNothingIsFetched: a template full of transforms, includes, dynamic
+// references and URLs is analysed as text. That the analysis cannot reach
+// out is a property of its code: no package of analysis/ (the engine, the
+// rules, the parser, the report writers) imports the network, processes or
+// plugins, even indirectly, nor opens files itself.
+func TestNothingIsFetched(t *testing.T) {
+	a := newAbused(t, nil)
+	d := a.open("file:///w/fetch.yaml", fetchTemplate)
+	a.docs[d.uri] = d
+	p := a.waitDiagnostics(d.uri, atVersion(1))
+	if !hasCode(p, "SOC2-CT-001") {
+		t.Errorf("the template was not analysed as text: %v", codes(p))
+	}
+	a.probe(t, d.uri, pos(t, d.text, "s3://bucket", 3), pos(t, d.text, "{{resolve:ssm", 4), pos(t, d.text, "!Transform", 2), pos(t, d.text, "AWS::Include", 5))
+	a.healthy(t, "a template of includes and dynamic references")
+
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to list the imports with: %v", err)
+	}
+	out, err := exec.Command(goTool, "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", "../analysis/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	forbidden := map[string]bool{"net": true, "net/http": true, "os/exec": true, "plugin": true, "crypto/tls": true, "net/rpc": true, "net/smtp": true}
+	direct := map[string]bool{"os": true, "io/ioutil": true, "syscall": true, "unsafe": true}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.Split(line, "|")
+		if len(parts) != 3 {
+			t.Fatalf("go list output: %q", line)
+		}
+		pkg := parts[0]
+		n++
+		for _, dep := range strings.Fields(parts[2]) {
+			if forbidden[dep] {
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
+		}
+		if strings.HasSuffix(pkg, "/analysistest") {
+			continue // the test helper reads testdata files
+		}
+		for _, imp := range strings.Fields(parts[1]) {
+			if direct[imp] {
+				t.Errorf("%s imports %s: the analysis must only read what it is handed", pkg, imp)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("go list found only %d packages under analysis/", n)
+	}
+}

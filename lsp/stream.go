@@ -142,7 +142,8 @@ func (s *stream) header() (length, n int64, problem string, err error) {
 		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
 			v, perr := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 			if perr != nil || v < 0 {
-				problem = fmt.Sprintf("Content-Length %q is not a byte count", truncate(strings.TrimSpace(value), 32))
+				// Not quoted: whatever stands there may be a document's text.
+				problem = fmt.Sprintf("the %d-byte Content-Length value is not a byte count", len(strings.TrimSpace(value)))
 				continue
 			}
 			length = v
@@ -240,11 +241,4 @@ func lastIndexFold(s, sub string) int {
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
