@@ -611,7 +611,7 @@ func TestLogsHoldNoTemplateText(t *testing.T) {
 	a.probe(t, d.uri, pos(t, d.text, marker, 2))
 	a.change(d, replaceEdit(t, d.text, "  "+marker+": [\n", ""))
 	a.frame(`{"jsonrpc":"2.0","id":1,"method":"x","params":"` + marker) // not JSON
-	a.raw("Content-Length: " + marker + "\r\n\r\n")                      // not a length
+	a.raw("Content-Length: " + marker + "\r\n\r\n")                     // not a length
 	a.raw(marker + " garbage\r\n")
 	a.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"soc2ls": map[string]any{"rules": map[string]any{marker: "off"}, "logLevel": marker}}})
 	a.healthy(t, "the session")
