@@ -91,8 +91,12 @@ func TestParseCostIsLinear(t *testing.T) {
 			return b.String()
 		}},
 		{"many duplicate keys", func(n int) string { return strings.Repeat("K: v\n", n/64) }},
-		{"deep nesting", func(n int) string { return "Metadata: " + strings.Repeat("[", n/256) + strings.Repeat("]", n/256) + "\n" }},
-		{"deep JSON", func(n int) string { return `{"Metadata": ` + strings.Repeat("[", n/256) + strings.Repeat("]", n/256) + "}" }},
+		{"deep nesting", func(n int) string {
+			return "Metadata: " + strings.Repeat("[", n/256) + strings.Repeat("]", n/256) + "\n"
+		}},
+		{"deep JSON", func(n int) string {
+			return `{"Metadata": ` + strings.Repeat("[", n/256) + strings.Repeat("]", n/256) + "}"
+		}},
 	} {
 		cost := func(n int) float64 {
 			src := []byte(c.gen(n))
