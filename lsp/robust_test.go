@@ -762,3 +762,29 @@ func TestNothingIsFetched(t *testing.T) {
 		t.Errorf("go list found only %d packages under analysis/", n)
 	}
 }
+
+// TestServerWritesNoFiles: the server changes the user's files only through
+// the WorkspaceEdits the client applies; it has no way to do otherwise, since
+// the lsp package imports neither the file system nor the network nor
+// processes (its libraries' use of net/http is for transports it does not
+// use; it speaks over the stream it is given).
+func TestServerWritesNoFiles(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to list the imports with: %v", err)
+	}
+	out, err := exec.Command(goTool, "list", "-f", "{{join .Imports \" \"}}", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	imports := strings.Fields(string(out))
+	if len(imports) < 10 {
+		t.Fatalf("go list gave %q", out)
+	}
+	for _, imp := range imports {
+		switch imp {
+		case "os", "io/ioutil", "os/exec", "net", "net/http", "syscall", "plugin", "unsafe":
+			t.Errorf("package lsp imports %s", imp)
+		}
+	}
+}

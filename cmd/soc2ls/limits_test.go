@@ -93,3 +93,43 @@ func TestCheckFixReadOnlyDirectory(t *testing.T) {
 		t.Errorf("the directory holds %d entries, want only the template", len(entries))
 	}
 }
+
+// TestCheckWalkStaysInside: a walk never leaves the roots it is given
+// (links to directories are not followed, links to files only inside the
+// root), terminates on link loops, and --fix writes only what it checked.
+func TestCheckWalkStaysInside(t *testing.T) {
+	fixedRules(t)
+	base := t.TempDir()
+	writeTree(t, base, map[string]string{
+		"root/in.yaml":        cfnTemplate,
+		"outside/t.yaml":      cfnTemplate,
+		"outside/deep/u.yaml": cfnTemplate,
+	})
+	for link, target := range map[string]string{
+		"root/outdir":     "../outside",        // a directory outside
+		"root/abs":        base + "/outside",   // the same, absolute
+		"root/out.yaml":   "../outside/t.yaml", // a file outside
+		"root/self":       ".",                 // a loop
+		"root/a/b":        "../../root",        // a longer loop
+		"root/loop1.yaml": "loop2.yaml",        // a link cycle between files
+		"root/loop2.yaml": "loop1.yaml",
+	} {
+		p := filepath.Join(base, filepath.FromSlash(link))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.Symlink(target, p); err != nil {
+			t.Skipf("symlinks unavailable: %v", err)
+		}
+	}
+	outside, _ := os.ReadFile(filepath.Join(base, "outside/t.yaml"))
+	t.Chdir(base)
+	r := runCLI("", "check", "--fix", "--format", "json", "root")
+	if got := jsonPaths(t, []byte(r.stdout)); len(got) != 1 || got[0] != "root/in.yaml" {
+		t.Errorf("checked %v, want only root/in.yaml; stderr:\n%s", got, r.stderr)
+	}
+	if now, _ := os.ReadFile(filepath.Join(base, "outside/t.yaml")); !bytes.Equal(now, outside) {
+		t.Errorf("--fix wrote a file outside the root")
+	}
+	if now, _ := os.ReadFile(filepath.Join(base, "root/in.yaml")); bytes.Equal(now, []byte(cfnTemplate)) {
+		t.Errorf("--fix did not fix the file inside the root; stderr:\n%s", r.stderr)
+	}
+}
