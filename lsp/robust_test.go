@@ -1,15 +1,19 @@
 package lsp
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -786,5 +790,51 @@ func TestServerWritesNoFiles(t *testing.T) {
 		case "os", "io/ioutil", "os/exec", "net", "net/http", "syscall", "plugin", "unsafe":
 			t.Errorf("package lsp imports %s", imp)
 		}
+	}
+}
+
+// pipeRW is a stream's connection in tests: reads from a reader, records
+// writes.
+type pipeRW struct {
+	io.Reader
+	out strings.Builder
+}
+
+func (p *pipeRW) Write(b []byte) (int, error) { return p.out.Write(b) }
+func (p *pipeRW) Close() error                { return nil }
+
+// TestStreamMemory: an announced length costs nothing until its bytes
+// arrive, and a body above maxFrameSize is discarded (and answered) without
+// being held, the next message being read normally.
+func TestStreamMemory(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rw := &pipeRW{Reader: strings.NewReader("Content-Length: 2000000000\r\n\r\n{\"jsonrpc\":")}
+	if _, _, err := newStream(rw, zap.NewNop()).Read(context.Background()); err == nil {
+		t.Fatalf("a truncated 2 GB body was read without error")
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Errorf("announcing 2 GB allocated %d MB", grew>>20)
+	}
+
+	defer func(n int64) { maxFrameSize = n }(maxFrameSize)
+	maxFrameSize = 1 << 10
+	note := `{"jsonrpc":"2.0","method":"initialized","params":{}}`
+	big := `{"jsonrpc":"2.0","id":7,"method":"x","params":"` + strings.Repeat("x", 4<<20) + `"}`
+	rw = &pipeRW{Reader: strings.NewReader(fmt.Sprintf("Content-Length: %d\r\n\r\n%sContent-Length: %d\r\n\r\n%s", len(big), big, len(note), note))}
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	msg, _, err := newStream(rw, zap.NewNop()).Read(context.Background())
+	runtime.ReadMemStats(&after)
+	if err != nil || msg.(jsonrpc2.Request).Method() != "initialized" {
+		t.Fatalf("after a discarded body: %v, %v", msg, err)
+	}
+	if !strings.Contains(rw.out.String(), `"code":-32600`) || !strings.Contains(rw.out.String(), "discarded") {
+		t.Errorf("the discarded body was not answered: %q", rw.out.String())
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 2<<20 {
+		t.Errorf("discarding a 4 MB body allocated %d KB", grew>>10)
 	}
 }
