@@ -150,6 +150,22 @@ func FuzzApplyChanges(f *testing.F) {
 					t.Fatalf("notification %d: position %+v is byte %d in the spliced index, %d in a fresh one", n, p, a, b)
 				}
 			}
+			if len(want) <= 512 {
+				// Both directions of the conversion agree with the reference
+				// at every character boundary.
+				for off := range want {
+					if off > 0 && want[off-1] == '\r' && want[off] == '\n' {
+						continue
+					}
+					p := utf16Pos(want, off)
+					if got := toPosition(d.lines, off); got != p {
+						t.Fatalf("text %q: offset %d is %+v, want %+v", want, off, got, p)
+					}
+					if got := d.offset(p); got != off {
+						t.Fatalf("text %q: %+v is offset %d, want %d", want, p, got, off)
+					}
+				}
+			}
 			text = want
 		}
 	})
