@@ -664,6 +664,9 @@ func TestRulePanicThroughLSP(t *testing.T) {
 	var logged []string
 	for _, e := range logs.FilterMessage("rule panicked").All() {
 		m := e.ContextMap()
+		if m["file"] == "/w/canary.yaml" {
+			continue // it has a bucket too
+		}
 		if m["rule"] != "SOC2-TEST-998" || m["file"] != "/w/panics.yaml" || m["line"] == nil || m["stack"] == nil {
 			t.Errorf("panic log entry lacks the rule, file, line or stack: %v", m)
 		}
