@@ -43,6 +43,14 @@ var (
 			"soc2ls treats the tagged value as unknown: rules neither trust nor flag it.\n\n**Fix:** correct " +
 			"the function name, or ignore the warning for templates that a preprocessor expands.",
 	}
+	TooLargeRule = &Rule{
+		ID: "SOC2-PARSE-005", Title: "Document too large to analyse", Severity: Warning, Meta: true,
+		Doc: "The document is larger than soc2ls's size limit (10 MB unless configured: `--max-size` for " +
+			"`soc2ls check`, `maxFileSizeMB` for the language server), so it was not parsed and no rule " +
+			"checked it. CloudFormation accepts templates of 1 MB at most (51 KB inline), so a file this " +
+			"large is usually data with a template's extension; the limit keeps memory and time bounded.\n\n" +
+			"**Fix:** nothing, for a data file. For a real template, raise the limit.",
+	}
 	InternalErrorRule = &Rule{
 		ID: "SOC2-INTERNAL-001", Title: "soc2ls internal error", Severity: Error, Meta: true,
 		Doc: "A rule failed while checking this template. Its findings for this template are missing; every " +
@@ -53,7 +61,7 @@ var (
 
 // MetaRules returns the rules the engine itself reports.
 func MetaRules() []*Rule {
-	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, UnknownTagRule, InternalErrorRule, SuppressionReasonRule, UnusedSuppressionRule}
+	return []*Rule{SyntaxRule, DuplicateKeyRule, AliasRule, UnknownTagRule, TooLargeRule, InternalErrorRule, SuppressionReasonRule, UnusedSuppressionRule}
 }
 
 // AnyType in a rule's Types makes it run on every resource.
@@ -120,6 +128,26 @@ func (e *Engine) Analyze(filename string, src []byte) *Result {
 	t := template.Parse(filename, src)
 	active, suppressed := e.RunAll(t)
 	return &Result{Template: t, Findings: active, Suppressed: suppressed}
+}
+
+// TooLarge is the result for a document of size bytes above limit, which is
+// neither parsed nor checked: its one finding, SOC2-PARSE-005, says so. The
+// template is empty, so that nothing of the document is held.
+func (e *Engine) TooLarge(filename string, size, limit int64) *Result {
+	return &Result{Template: template.Parse(filename, nil), Findings: []Finding{{
+		RuleID:   TooLargeRule.ID,
+		Severity: e.severity(TooLargeRule),
+		Message: fmt.Sprintf("not analysed: the document is %s, above the %s limit (CloudFormation accepts 1 MB at most)",
+			megabytes(size), megabytes(limit)),
+	}}}
+}
+
+// megabytes formats a byte count for a message.
+func megabytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
 // Run checks a parsed template and returns its active findings sorted by

@@ -34,6 +34,8 @@ type settings struct {
 	Rules map[string]json.RawMessage `json:"rules"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel *string `json:"logLevel"`
+	// MaxFileSizeMB is the size above which documents are not analysed.
+	MaxFileSizeMB *float64 `json:"maxFileSizeMB"`
 }
 
 // config is the effective configuration of the server.
@@ -41,6 +43,7 @@ type config struct {
 	delay    time.Duration
 	rules    map[string]analysis.RuleSetting
 	logLevel *zapcore.Level
+	maxSize  int64 // bytes; 0 is DefaultMaxFileSize
 }
 
 // parseSettings reads settings from raw JSON: either the settings object
@@ -92,6 +95,13 @@ func (c *config) apply(s *settings, known func(id string) bool) []string {
 			problems = append(problems, fmt.Sprintf("unknown logLevel %q (want debug, info, warn or error)", *s.LogLevel))
 		} else {
 			c.logLevel = &lvl
+		}
+	}
+	if s.MaxFileSizeMB != nil {
+		if mb := *s.MaxFileSizeMB; mb > 0 && mb <= maxFileSizeMB {
+			c.maxSize = int64(mb * (1 << 20))
+		} else {
+			problems = append(problems, fmt.Sprintf("maxFileSizeMB must be above 0 and at most %d (got %v)", maxFileSizeMB, mb))
 		}
 	}
 	if s.Rules != nil {

@@ -79,7 +79,11 @@ func toSeverity(s analysis.Severity) protocol.DiagnosticSeverity {
 // UTF-16 column) through template.Lines, the one converter.
 func toPosition(l *template.Lines, off int) protocol.Position {
 	p := l.Position(off)
-	return protocol.Position{Line: uint32(p.Line - 1), Character: uint32(p.Column - 1)}
+	col := p.Column - 1
+	if p.Line == 1 && off >= len(bom) && hasBOM(l) {
+		col++ // the mark is a character of the client's text
+	}
+	return protocol.Position{Line: uint32(p.Line - 1), Character: uint32(col)}
 }
 
 // toRange converts a byte span to an LSP range.
@@ -89,5 +93,25 @@ func toRange(l *template.Lines, s template.Span) protocol.Range {
 
 // toOffset converts an LSP position to a byte offset.
 func toOffset(l *template.Lines, p protocol.Position) int {
+	if p.Line == 0 && hasBOM(l) {
+		if p.Character == 0 {
+			return 0
+		}
+		return l.Offset(0, int(p.Character)-1)
+	}
 	return l.Offset(int(p.Line), int(p.Character))
 }
+
+// bom is the UTF-8 byte-order mark.
+const bom = "\ufeff"
+
+// hasBOM reports whether the document starts with a byte-order mark.
+//
+// Lines does not count the mark as a column, as SARIF and the CLI want and as
+// editors that strip it (VS Code, Neovim) never send it. But a client that
+// keeps it sends it as the character U+FEFF and counts it in every position
+// on the first line; without this, deleting it would delete the character
+// after it instead and corrupt the server's copy (found by
+// FuzzApplyChanges). Lines skips exactly the mark, so Offset(0, 0) is past
+// it only when there is one.
+func hasBOM(l *template.Lines) bool { return l.Offset(0, 0) == len(bom) }

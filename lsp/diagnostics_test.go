@@ -291,19 +291,20 @@ func TestPublishOnlyWhenChanged(t *testing.T) {
 	s.waitDiagnostics(d.uri, atVersion(d.version))
 }
 
-// TestLargeDocumentNotAnalysed leaves documents above the size limit alone.
+// TestLargeDocumentNotAnalysed leaves documents above the size limit
+// (maxFileSizeMB) unparsed, with one diagnostic that says so.
 func TestLargeDocumentNotAnalysed(t *testing.T) {
-	defer func(n int) { maxDocumentSize = n }(maxDocumentSize)
-	maxDocumentSize = len(trailTemplate) - 1
 	s := newSession(t, nil)
-	s.initialize(t, nil)
+	s.initialize(t, map[string]any{"maxFileSizeMB": 0.0005}) // 524 bytes
 	d := s.open("file:///w/huge.yaml", trailTemplate)
 	var syms []protocol.DocumentSymbol
 	if err := s.call("textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": d.uri}}, &syms); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.published(d.uri); len(got) != 0 || len(syms) != 0 {
-		t.Errorf("a document above the limit was analysed: %v, %v", got, syms)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if len(p.Diagnostics) != 1 || p.Diagnostics[0].Code != "SOC2-PARSE-005" || len(syms) != 0 ||
+		!strings.Contains(p.Diagnostics[0].Message, "above the 0.0 MB limit") {
+		t.Errorf("a document above the limit: %+v, symbols %v", p.Diagnostics, syms)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
@@ -136,20 +137,29 @@ func filenameOf(u uri.URI, languageID string) string {
 // applyChanges applies the changes of one didChange, in order, and sets the
 // new version. Ranged changes splice the text in place and update the line
 // index around the edit only; a change without a range replaces the text.
+// A notification with a range that ends before it starts is rejected as a
+// whole, before anything is applied, so that the text is never left half
+// edited; positions outside the text clamp to it (Lines.Offset).
 // The caller holds d.mu.
 func (d *document) applyChanges(version int32, changes []contentChange) error {
 	for i, c := range changes {
+		// Offsets grow with positions (clamping included), so comparing the
+		// positions decides it without applying the earlier changes.
+		if c.Range != nil && (c.Range.End.Line < c.Range.Start.Line ||
+			c.Range.End.Line == c.Range.Start.Line && c.Range.End.Character < c.Range.Start.Character) {
+			return &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: fmt.Sprintf(
+				"didChange of %s: change %d: range end %d:%d is before its start %d:%d; no change applied", d.uri, i,
+				c.Range.End.Line, c.Range.End.Character, c.Range.Start.Line, c.Range.Start.Character)}
+		}
+	}
+	for _, c := range changes {
 		if c.Range == nil {
 			d.text = []byte(c.Text)
 			d.lines = template.NewLines(d.text)
 			continue
 		}
 		start := d.offset(c.Range.Start)
-		end := d.offset(c.Range.End)
-		if end < start {
-			return fmt.Errorf("change %d: range end %d:%d is before its start %d:%d", i,
-				c.Range.End.Line, c.Range.End.Character, c.Range.Start.Line, c.Range.Start.Character)
-		}
+		end := max(d.offset(c.Range.End), start)
 		d.text = splice(d.text, start, end, c.Text)
 		d.lines = d.lines.Splice(d.text, start, end, len(c.Text))
 	}
@@ -161,7 +171,7 @@ func (d *document) applyChanges(version int32, changes []contentChange) error {
 // offset converts an LSP position (0-based line, UTF-16 column) in the
 // current text to a byte offset, through the one converter, template.Lines.
 func (d *document) offset(p protocol.Position) int {
-	return d.lines.Offset(int(p.Line), int(p.Character))
+	return toOffset(d.lines, p)
 }
 
 // splice replaces text[start:end] with ins, in place when the capacity

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -44,7 +43,7 @@ func newProjects(s *Server) *projects {
 			defer d.mu.Unlock()
 			return bytes.Clone(d.text), nil
 		}
-		return os.ReadFile(path)
+		return project.ReadDisk(path)
 	}
 	return p
 }

@@ -17,10 +17,6 @@ import (
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
-// maxDocumentSize bounds the documents the server analyses, like the CLI's
-// directory walk: CloudFormation accepts templates of 1 MB at most.
-var maxDocumentSize = 10 << 20
-
 // scheduler analyses one document off the request path: it waits until the
 // edits pause for the configured delay, analyses a copy of the newest text,
 // drops the result if the document changed meanwhile, and publishes the
@@ -122,7 +118,11 @@ func (sc *scheduler) analyze() {
 		return
 	}
 	version, gen := d.version, d.gen
-	src := bytes.Clone(d.text) // the template keeps its source: it gets its own copy
+	size, limit := int64(len(d.text)), s.maxFileSize()
+	var src []byte
+	if size <= limit {
+		src = bytes.Clone(d.text) // the template keeps its source: it gets its own copy
+	}
 	d.mu.Unlock()
 
 	if s.analyzeHook != nil {
@@ -142,12 +142,12 @@ func (sc *scheduler) analyze() {
 		// The project configuration ignores the file: no findings, but a
 		// model for hover and navigation.
 		res = &analysis.Result{Template: template.Parse(d.filename, src)}
-	case len(src) > maxDocumentSize:
+	case size > limit:
 		// Not a template (CloudFormation accepts 1 MB at most): a data file
 		// that happens to be YAML or JSON. Analysing it on every keystroke
-		// would only burn CPU.
-		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int("bytes", len(src)))
-		res = &analysis.Result{Template: template.Parse(d.filename, nil)}
+		// would only burn CPU; one diagnostic says so.
+		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int64("bytes", size), zap.Int64("limit", limit))
+		res = engine.TooLarge(d.filename, size, limit)
 	default:
 		res = analyzeSafely(s, engine, d.filename, src)
 	}

@@ -114,7 +114,7 @@ func NewServer(opts Options) *Server {
 // as soon as exit has been handled, and soc2ls serve exits the process with
 // the code at once instead of waiting for the reader.
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (int, error) {
-	conn := jsonrpc2.NewConn(jsonrpc2.NewStream(rwc))
+	conn := jsonrpc2.NewConn(newStream(rwc, s.log))
 	s.conn = conn
 	conn.Go(ctx, s.handler())
 	select {

@@ -27,6 +27,11 @@ type Loader struct {
 	stats int               // file system lookups made, for tests of the cache
 }
 
+// ReadDisk reads a configuration file from the file system: the default of
+// Loader.ReadFile, and the fallback of readers that prefer an editor's
+// buffer. Configuration files are the only files soc2ls reads on its own.
+func ReadDisk(path string) ([]byte, error) { return os.ReadFile(path) }
+
 // Find returns the absolute path of the configuration file that applies to
 // files in dir, or "" when there is none.
 func (l *Loader) Find(dir string) string {
@@ -83,7 +88,7 @@ func (l *Loader) Load(path string) (*File, error) {
 	}
 	read := l.ReadFile
 	if read == nil {
-		read = os.ReadFile
+		read = ReadDisk
 	}
 	src, err := read(abs)
 	if err != nil {

@@ -133,6 +133,7 @@ var phrases = map[string]string{
 	"SOC2-PARSE-002":    "has no duplicate keys",
 	"SOC2-PARSE-003":    "uses no YAML anchors or aliases",
 	"SOC2-PARSE-004":    "uses only known YAML tags",
+	"SOC2-PARSE-005":    "is small enough to analyse",
 	"SOC2-INTERNAL-001": "was checked by every rule without error",
 	"SOC2-SUPPRESS-001": "every suppression gives its reason",
 	"SOC2-SUPPRESS-002": "every suppression matches a finding",

@@ -561,6 +561,12 @@ func (p *fastParser) plain(i int) (*Node, int) {
 		if p.flow > 0 && isFlowIndicator(b) {
 			break
 		}
+		if p.flow > 0 && b == '?' {
+			// yaml.v3 (libyaml) ends a plain scalar at '?' in flow context,
+			// unlike the YAML spec, and then rejects `{a?: b}`: its call
+			// (found by FuzzYAMLFastPath).
+			p.bail()
+		}
 		if b == '\t' {
 			// Tabs inside plain scalars are fine for YAML, but whether a
 			// trailing one belongs to the value is a detail to leave to yaml.v3.

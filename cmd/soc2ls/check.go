@@ -30,10 +30,12 @@ func allRules() []*analysis.Rule {
 	return append(append([]*analysis.Rule{}, ruleSet()...), analysis.MetaRules()...)
 }
 
-// maxWalkedFileSize bounds the files a directory walk analyses: CloudFormation
-// accepts templates of 1 MB at most, so anything past 10 MB found by a walk
-// is a data file with a misleading extension.
-const maxWalkedFileSize = 10 << 20
+// defaultMaxSizeMB is the default of --max-size: CloudFormation accepts
+// templates of 1 MB at most, so anything past 10 MB is a data file with a
+// misleading extension. A walk skips such files with a warning; a file named
+// explicitly (or standard input) gets a SOC2-PARSE-005 finding instead of an
+// analysis. Either way the file is not read into memory.
+const defaultMaxSizeMB = 10
 
 // skippedDirs are never entered by a directory walk: version control and
 // dependency trees hold no templates of the project. (cdk.out is walked: it
@@ -66,6 +68,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fix := fset.Bool("fix", false, "apply the safe fixes to the files, then report the findings that remain")
 	outPath := fset.String("o", "", "write the report to `file` instead of standard output")
 	configPath := fset.String("config", "", "use this configuration `file` for every template instead of each one's nearest .soc2ls.yaml")
+	maxSizeMB := fset.Float64("max-size", defaultMaxSizeMB, "skip files larger than this many `MB`: a walk skips them with a warning, files named explicitly get a SOC2-PARSE-005 finding")
 	showSuppressed := fset.Bool("show-suppressed", false, "list suppressed findings with their reasons in text output (JSON and SARIF always record them)")
 	showDiff := fset.Bool("diff", false, "print what --fix would change as a unified diff on stdout, change nothing, and report on stderr")
 	baselinePath := fset.String("baseline", "", "report only the findings not recorded in the baseline `file`")
@@ -123,6 +126,10 @@ Flags:
 		fmt.Fprintln(stderr, "soc2ls:", err)
 		return 2
 	}
+	if !(*maxSizeMB > 0) {
+		return usageError(stderr, "check", "--max-size must be a positive number of MB (got %v)", *maxSizeMB)
+	}
+	maxSize := int64(*maxSizeMB * (1 << 20))
 
 	// Open the report file first: a path that cannot be written should stop
 	// the run before --fix changes anything.
@@ -135,7 +142,7 @@ Flags:
 		defer outFile.Close()
 	}
 
-	inputs, errs := collect(paths, stderr)
+	inputs, errs := collect(paths, maxSize, stderr)
 	engine := analysis.NewEngine(ruleSet(), nil)
 	inputs, code := applyProjectConfig(inputs, *configPath, engine, stderr)
 	if code != 0 {
@@ -146,12 +153,13 @@ Flags:
 	for _, in := range inputs {
 		if in.stdin {
 			readsStdin = true
-			if stdinSrc, err = io.ReadAll(stdin); err != nil {
+			// Read one byte past the limit to know it was passed, no more.
+			if stdinSrc, err = io.ReadAll(io.LimitReader(stdin, maxSize+1)); err != nil {
 				errs = append(errs, "standard input: "+err.Error())
 			}
 		}
 	}
-	outcomes := checkAll(engine, inputs, stdinSrc, fixing)
+	outcomes := checkAll(engine, inputs, stdinSrc, fixing, maxSize)
 
 	// Messages follow the order of the inputs, which is deterministic
 	// (command line order, then lexical within directories).
@@ -248,14 +256,14 @@ Flags:
 // checkAll checks the inputs on runtime.GOMAXPROCS workers (engines are
 // safe for concurrent use), each with its own engine or else e, and returns
 // their outcomes in input order.
-func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix fixMode) []outcome {
+func checkAll(e *analysis.Engine, inputs []input, stdinSrc []byte, fix fixMode, maxSize int64) []outcome {
 	outcomes := make([]outcome, len(inputs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
 		wg.Go(func() {
 			for i := range jobs {
-				outcomes[i] = checkOne(cmp.Or(inputs[i].engine, e), inputs[i], stdinSrc, fix)
+				outcomes[i] = checkOne(cmp.Or(inputs[i].engine, e), inputs[i], stdinSrc, fix, maxSize)
 			}
 		})
 	}
@@ -278,18 +286,30 @@ const (
 
 // checkOne reads, analyses and, with fix, repairs one input or shows the
 // repair.
-func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix fixMode) outcome {
+func checkOne(e *analysis.Engine, in input, stdinSrc []byte, fix fixMode, maxSize int64) outcome {
 	var o outcome
 	src := stdinSrc
 	if !in.stdin {
 		var err error
-		if src, err = os.ReadFile(in.path); err != nil {
+		if src, err = readLimited(in.path, maxSize); err != nil {
 			o.err = errors.New(describe(in.path, err))
 			return o
 		}
 	}
 	if in.stdin && fix == fixFiles {
 		o.fixedSrc = src // the document goes back to stdout, fixed or not
+	}
+	if size := int64(len(src)); size > maxSize {
+		// Only an explicit file or standard input gets here (a walk skips
+		// large files): say why it was not checked, and never fix it.
+		if !in.stdin {
+			if fi, err := os.Stat(in.path); err == nil {
+				size = fi.Size()
+			}
+		}
+		res := e.TooLarge(in.path, size, maxSize)
+		o.result = &report.FileResult{Path: in.path, Template: res.Template, Findings: res.Findings}
+		return o
 	}
 	if !in.explicit && !mayBeTemplate(src) {
 		return o
@@ -350,7 +370,7 @@ func hasSafeFix(fs []analysis.Finding) bool {
 // collect expands the command line into inputs: files as named, directories
 // walked, "-" for standard input. Duplicates (the same file named twice, or
 // reached through a link) are checked once.
-func collect(paths []string, stderr io.Writer) ([]input, []string) {
+func collect(paths []string, maxSize int64, stderr io.Writer) ([]input, []string) {
 	var inputs []input
 	var errs []string
 	seen := map[string]int{} // resolved path -> index in inputs
@@ -384,7 +404,7 @@ func collect(paths []string, stderr io.Writer) ([]input, []string) {
 		case !fi.IsDir():
 			add(input{path: p, explicit: true})
 		default:
-			errs = append(errs, walk(p, add, stderr)...)
+			errs = append(errs, walk(p, add, maxSize, stderr)...)
 		}
 	}
 	return inputs, errs
@@ -393,7 +413,7 @@ func collect(paths []string, stderr io.Writer) ([]input, []string) {
 // walk finds the template files under root. It does not follow symbolic
 // links to directories (no loops), follows links to files only when their
 // target lies inside root, and skips files too large to be templates.
-func walk(root string, add func(input), stderr io.Writer) []string {
+func walk(root string, add func(input), maxSize int64, stderr io.Writer) []string {
 	var errs []string
 	// Walk the resolved root, since WalkDir does not enter a root that is
 	// itself a link, but show paths under the name the user gave.
@@ -431,14 +451,33 @@ func walk(root string, add func(input), stderr io.Writer) []string {
 			errs = append(errs, describe(display, err))
 		case !fi.Mode().IsRegular():
 			// a directory named like a template, a device, a FIFO
-		case fi.Size() > maxWalkedFileSize:
-			fmt.Fprintf(stderr, "soc2ls: warning: %s: skipped, larger than %d MB\n", display, maxWalkedFileSize>>20)
+		case fi.Size() > maxSize:
+			fmt.Fprintf(stderr, "soc2ls: warning: %s: skipped, larger than %s (--max-size)\n", display, sizeMB(maxSize))
 		default:
 			add(input{path: display})
 		}
 		return nil
 	})
 	return errs
+}
+
+// readLimited reads a file, but no more than one byte past limit: a larger
+// file is reported, not held in memory.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// sizeMB formats a size limit.
+func sizeMB(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
 func isTemplateName(name string) bool {

@@ -232,7 +232,7 @@ func TestCheckWalk(t *testing.T) {
 		"root/nested/deeper/empty-resources.yaml": "Resources: {}\n",
 	})
 	// A file over the size limit, found by the walk: skipped with a warning.
-	huge := []byte(`{"Resources": {}, "pad": "` + strings.Repeat("x", maxWalkedFileSize) + `"}`)
+	huge := []byte(`{"Resources": {}, "pad": "` + strings.Repeat("x", defaultMaxSizeMB<<20) + `"}`)
 	if err := os.WriteFile(filepath.Join(root, "big", "huge.json"), huge, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestCheckWalk(t *testing.T) {
 	if got := jsonPaths(t, []byte(r.stdout)); !reflect.DeepEqual(got, want) {
 		t.Errorf("checked files:\n got %v\nwant %v", got, want)
 	}
-	if !strings.Contains(r.stderr, "soc2ls: warning: "+filepath.Join("root", "big", "huge.json")+": skipped, larger than 10 MB\n") {
+	if !strings.Contains(r.stderr, "soc2ls: warning: "+filepath.Join("root", "big", "huge.json")+": skipped, larger than 10 MB (--max-size)\n") {
 		t.Errorf("no warning for the large file:\n%s", r.stderr)
 	}
 	if !strings.HasSuffix(r.stderr, "(6 files checked)\n") {

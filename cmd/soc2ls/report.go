@@ -65,7 +65,8 @@ Flags:
 		return usageError(stderr, "report", "no PATH given (use - to read standard input)")
 	}
 
-	inputs, errs := collect(paths, stderr)
+	maxSize := int64(defaultMaxSizeMB << 20) // as check: CloudFormation accepts 1 MB
+	inputs, errs := collect(paths, maxSize, stderr)
 	engine := analysis.NewEngine(ruleSet(), nil)
 	inputs, code := applyProjectConfig(inputs, *configPath, engine, stderr)
 	if code != 0 {
@@ -80,7 +81,7 @@ Flags:
 		}
 	}
 	var results []report.FileResult
-	for _, o := range checkAll(engine, inputs, stdinSrc, noFix) {
+	for _, o := range checkAll(engine, inputs, stdinSrc, noFix, maxSize) {
 		for _, n := range o.notes {
 			fmt.Fprintln(stderr, "soc2ls:", n)
 		}
