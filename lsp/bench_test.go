@@ -11,6 +11,7 @@ import (
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/rules"
 	"github.com/soc2ls/soc2ls/analysis/synth"
+	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 // BenchmarkEditToDiagnostics measures one keystroke's way through the real
@@ -38,6 +39,42 @@ func BenchmarkEditToDiagnostics(b *testing.B) {
 					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: top, End: top}, NewText: "# x\n"})
 				} else {
 					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: top, End: protocol.Position{Line: 1}}})
+				}
+				s.waitVersion(b, d.uri, d.version)
+			}
+		})
+	}
+}
+
+// BenchmarkEditInResource is BenchmarkEditToDiagnostics with the edit the
+// issue measures: inside one resource in the middle of the document (a
+// comment line added below its Type, or removed again, so that every later
+// diagnostic moves and each version is published). The server re-reads
+// only that resource (template.Reparse); the rules still run on the whole
+// template.
+func BenchmarkEditInResource(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			src := synth.YAML(size)
+			tp := template.Parse("t.yaml", src)
+			res := tp.Resources[len(tp.Resources)/2]
+			line := uint32(tp.Lines.Position(res.TypeNode.Start).Line) // the line after Type, 0-based
+			s := newSession(b, func(srv *Server) {
+				srv.opts.Rules = rules.All()
+				srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+				srv.log = zap.NewNop()
+			})
+			s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
+			d := s.open("file:///bench/t.yaml", string(src))
+			s.waitVersion(b, d.uri, 1)
+			at := protocol.Position{Line: line}
+			b.SetBytes(int64(len(src)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "    # x\n"})
+				} else {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: protocol.Position{Line: line + 1}}})
 				}
 				s.waitVersion(b, d.uri, d.version)
 			}
