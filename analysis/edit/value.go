@@ -154,6 +154,9 @@ func isRESpace(b byte) bool {
 //
 // strings.EqualFold folds like (?i) does (ſ is s).
 func typedWord(t string) bool {
+	if t == "" || strings.IndexByte("yYnNtTfFoO~.+-0123456789", t[0]) < 0 {
+		return false // no word, number or date starts otherwise (no other character folds to these letters)
+	}
 	for _, w := range [...]string{"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", ".nan"} {
 		if strings.EqualFold(t, w) {
 			return true
