@@ -1,10 +1,9 @@
-package analysis_test
+package rules
 
 import (
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
-	"github.com/soc2ls/soc2ls/analysis/rules"
 	"github.com/soc2ls/soc2ls/analysis/synth"
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -13,10 +12,10 @@ import (
 // parsed 1 MB template: which rules the cost of an analysis is made of,
 // and so which ones incremental analysis must avoid re-running.
 //
-//	go test ./analysis -run XXX -bench RuleCost -benchtime 3x
+//	go test ./analysis/rules -run XXX -bench RuleCost -benchtime 3x
 func BenchmarkRuleCost(b *testing.B) {
 	t := template.Parse("t.yaml", synth.YAML(1<<20))
-	for _, r := range rules.All() {
+	for _, r := range All() {
 		e := analysis.NewEngine([]*analysis.Rule{r}, nil)
 		b.Run(r.ID, func(b *testing.B) {
 			b.ReportAllocs()
