@@ -9,18 +9,19 @@ import (
 // Outputs, Mappings), block mappings of independent entries. An edit inside
 // one entry can only change that entry's value: Reparse re-reads that one
 // entry with the fast path and shifts the spans of everything after it,
-// instead of reading the whole document again. Whenever that reasoning might
-// not hold (the edit touches an entry's key line or the next entry's, the
-// text has problems or was not read by the fast path (the yaml.v3 path's
-// spans are not all local), the section is in flow style, the entry now holds more
-// or less than its own value, JSON, anything the fast path gives up on), it
-// parses from scratch. FuzzReparse holds the result to Parse of the same
-// text, model, spans, problems and indexes included.
+// instead of reading the whole document again. It parses from scratch
+// whenever that reasoning might not hold: the edit touches an entry's key
+// line or the next entry's; the old text has problems, or was read by the
+// yaml.v3 path, whose spans are not all local; the section is in flow style;
+// the entry now holds more or less than its own value; JSON; anything the
+// fast path gives up on. TestReparseRandomEdits and FuzzReparse hold the
+// result to Parse of the same text, model, spans, problems and indexes
+// included.
 
 // Reparse returns the template of src, which is old.Source with the bytes
 // [start, end) replaced by n bytes. The result equals Parse(old.Filename,
 // src); old is not modified and stays valid (the two share the nodes before
-// the edit, which are never modified after parsing).
+// the edit, which are never modified after parsing). old must not be nil.
 func Reparse(old *Template, src []byte, start, end, n int) *Template {
 	if t := reparseEntry(old, src, start, end, n); t != nil {
 		return t
@@ -32,7 +33,7 @@ func Reparse(old *Template, src []byte, start, end, n int) *Template {
 // needs a full parse.
 func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
 	delta := n - (end - start)
-	if old == nil || !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
+	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
 		return nil
 	}
