@@ -125,9 +125,20 @@ type Result struct {
 
 // Analyze parses and checks one document.
 func (e *Engine) Analyze(filename string, src []byte) *Result {
-	t := template.Parse(filename, src)
-	active, suppressed := e.RunAll(t)
-	return &Result{Template: t, Findings: active, Suppressed: suppressed}
+	res, _ := e.AnalyzeContext(context.Background(), filename, src)
+	return res
+}
+
+// AnalyzeContext is Analyze that stops checking when ctx is done: the result
+// then has the template but no findings, and the error is ctx's.
+func (e *Engine) AnalyzeContext(ctx context.Context, filename string, src []byte) (*Result, error) {
+	return e.checkContext(ctx, template.Parse(filename, src))
+}
+
+// checkContext runs the rules over a parsed template for the Analyze family.
+func (e *Engine) checkContext(ctx context.Context, t *template.Template) (*Result, error) {
+	active, suppressed, err := e.RunAllContext(ctx, t)
+	return &Result{Template: t, Findings: active, Suppressed: suppressed}, err
 }
 
 // TooLarge is the result for a document of size bytes above limit, which is

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"path"
@@ -30,6 +31,13 @@ type document struct {
 	lines  *template.Lines
 	closed bool
 
+	// base is the template of the text the last analysis read (nil when
+	// none did), and edits the part of the current text that differs from
+	// it, so that the next analysis re-reads only that part
+	// (analysis.Engine.Reanalyze).
+	base  *template.Template
+	edits editRegion
+
 	// snap is the newest analysis result (it may be older than gen); good is
 	// the newest one that parsed, kept for hover and navigation while the
 	// text has a syntax error.
@@ -40,6 +48,20 @@ type document struct {
 	published []byte
 
 	sched *scheduler
+	// cancel stops the analysis in progress (nil when none runs): a change
+	// makes its result stale, so it need not finish.
+	cancel context.CancelFunc
+}
+
+// changed records a change of the text or the configuration: the current
+// analysis, if any, is for an older generation and is stopped. d.mu must be
+// held.
+func (d *document) changed() {
+	d.gen++
+	if d.cancel != nil {
+		d.cancel()
+		d.cancel = nil
+	}
 }
 
 // snapshot is the analysis of one version of a document. It is immutable.
@@ -156,16 +178,42 @@ func (d *document) applyChanges(version int32, changes []contentChange) error {
 		if c.Range == nil {
 			d.text = []byte(c.Text)
 			d.lines = template.NewLines(d.text)
+			d.edits.whole = true
 			continue
 		}
 		start := d.offset(c.Range.Start)
 		end := max(d.offset(c.Range.End), start)
 		d.text = splice(d.text, start, end, c.Text)
 		d.lines = d.lines.Splice(d.text, start, end, len(c.Text))
+		d.edits.add(start, end, len(c.Text))
 	}
 	d.version = version
-	d.gen++
+	d.changed()
 	return nil
+}
+
+// editRegion is the part of a document's text that changed since a mark
+// (the text the last analysis read): before start and from end on, the
+// current text is the marked text, the latter shifted by delta bytes.
+type editRegion struct {
+	start, end, delta int
+	any               bool // some ranged change since the mark
+	whole             bool // the text was replaced: nothing is known
+}
+
+// add records that the bytes [start, end) of the current text were
+// replaced by n bytes.
+func (r *editRegion) add(start, end, n int) {
+	d := n - (end - start)
+	if !r.any {
+		*r = editRegion{start: start, end: start + n, delta: d, any: true, whole: r.whole}
+		return
+	}
+	// The current text after max(r.end, end) is the marked text's, and
+	// moves by d.
+	r.start = min(r.start, start)
+	r.end = max(r.end, end) + d
+	r.delta += d
 }
 
 // offset converts an LSP position (0-based line, UTF-16 column) in the

@@ -246,7 +246,7 @@ func (s *Server) reanalyseTemplates() {
 			continue
 		}
 		d.mu.Lock()
-		d.gen++
+		d.changed()
 		d.mu.Unlock()
 		d.sched.kick(false)
 	}

@@ -123,7 +123,14 @@ func (sc *scheduler) analyze() {
 	if size <= limit {
 		src = bytes.Clone(d.text) // the template keeps its source: it gets its own copy
 	}
+	base, edits := d.base, d.edits
+	// src is the new mark: edits from now on are relative to it, and base
+	// is set again to its template once it is read.
+	d.base, d.edits = nil, editRegion{}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
 	d.mu.Unlock()
+	defer cancel()
 
 	if s.analyzeHook != nil {
 		s.analyzeHook(string(d.uri), version)
@@ -149,7 +156,7 @@ func (sc *scheduler) analyze() {
 		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int64("bytes", size), zap.Int64("limit", limit))
 		res = engine.TooLarge(d.filename, size, limit)
 	default:
-		res = analyzeSafely(s, engine, d.filename, src)
+		res = analyzeSafely(ctx, s, engine, d.filename, src, base, edits)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
 	snap.diags = toDiagnostics(d.uri, res.Template, res.Findings, engine)
@@ -157,6 +164,9 @@ func (sc *scheduler) analyze() {
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Stale or not, res holds the template of src, the text the edits
+	// since are relative to.
+	d.base = res.Template
 	if d.closed || d.gen != gen {
 		// A newer version (or configuration) arrived: this result is stale
 		// and is never published.
@@ -184,7 +194,7 @@ func (sc *scheduler) analyze() {
 // engine recovers those into SOC2-INTERNAL-001 findings, and the server logs
 // them through analysis.PanicHook) into the same kind of finding, so that a
 // bug costs a diagnostic, not the editor session.
-func analyzeSafely(s *Server, e *analysis.Engine, filename string, src []byte) (res *analysis.Result) {
+func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename string, src []byte, base *template.Template, edits editRegion) (res *analysis.Result) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("analysis panicked", zap.String("file", filename), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
@@ -197,8 +207,40 @@ func analyzeSafely(s *Server, e *analysis.Engine, filename string, src []byte) (
 			}}}
 		}
 	}()
-	return e.Analyze(filename, src)
+	return analyzeEdited(ctx, e, filename, src, base, edits)
 }
+
+// analyzeEdited analyses src, re-reading only the edited region of base's
+// text when the edits since base are known. The region is checked against
+// both texts first (a few memcmp, against a bug in its bookkeeping costing a
+// wrong model).
+func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src []byte, base *template.Template, edits editRegion) *analysis.Result {
+	if base == nil || edits.whole || base.Filename != filename {
+		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src))
+	}
+	old := base.Source
+	if !edits.any {
+		if !bytes.Equal(old, src) {
+			return analyzeOrStop(e.AnalyzeContext(ctx, filename, src))
+		}
+		// Only the configuration changed: the template is immutable and
+		// is checked again as it is.
+		active, suppressed, _ := e.RunAllContext(ctx, base)
+		return &analysis.Result{Template: base, Findings: active, Suppressed: suppressed}
+	}
+	start, end, oldEnd := edits.start, edits.end, edits.end-edits.delta
+	if start < 0 || start > end || end > len(src) || oldEnd < start || oldEnd > len(old) || len(src)-len(old) != edits.delta ||
+		!bytes.Equal(src[:start], old[:start]) || !bytes.Equal(src[end:], old[oldEnd:]) {
+		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src)) // the region is out of step with the text: a bug, but not the user's problem
+	}
+	return analyzeOrStop(e.ReanalyzeContext(ctx, base, src, start, oldEnd, end-start))
+}
+
+// analyzeOrStop keeps the result of an analysis that may have been stopped:
+// a stopped one has its template (the next edit is relative to it) and no
+// findings, and is dropped as stale by its caller, whose document has moved
+// on.
+func analyzeOrStop(res *analysis.Result, _ error) *analysis.Result { return res }
 
 // current returns the analysis of the document's current text, waiting for
 // it (and cutting the delay short) if it is not there yet.

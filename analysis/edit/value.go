@@ -1,7 +1,6 @@
 package edit
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -114,10 +113,104 @@ func simple(v Value) bool {
 	return false
 }
 
-var (
-	yamlPlainUnsafe = regexp.MustCompile(`^[\s\-?:,\[\]{}#&*!|>'"%@` + "`" + `]|: |\s#|[\s:]$|^$`)
-	yamlTypedWord   = regexp.MustCompile(`(?i)^(y|yes|n|no|true|false|on|off|null|~|[-+]?(\d[\d_]*)?\.?\d+([eE][-+]?\d+)?|0x[0-9a-f]+|0o[0-7]+|\.inf|\.nan|\d{4}-\d\d-\d\d.*)$`)
-)
+// plainUnsafe reports whether a plain YAML scalar t would be read as
+// something else, or would not parse: it is empty, starts with an indicator
+// or white space, contains ": " or " #", or ends with white space or ':'.
+// It is the hand-written form of the expression
+//
+//	^[\s\-?:,\[\]{}#&*!|>'"%@`]|: |\s#|[\s:]$|^$
+//
+// (TestQuotingMatchesRegexps holds the two together): the regular
+// expression took more than half the analysis time of a large template,
+// since every fix renders its values.
+func plainUnsafe(t string) bool {
+	if t == "" {
+		return true
+	}
+	if strings.IndexByte("\t\n\f\r -?:,[]{}#&*!|>'\"%@`", t[0]) >= 0 {
+		return true
+	}
+	if isRESpace(t[len(t)-1]) || t[len(t)-1] == ':' {
+		return true
+	}
+	for i := 0; i+1 < len(t); i++ {
+		if t[i] == ':' && t[i+1] == ' ' || isRESpace(t[i]) && t[i+1] == '#' {
+			return true
+		}
+	}
+	return false
+}
+
+// isRESpace is \s of Go's regular expressions.
+func isRESpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r'
+}
+
+// typedWord reports whether a plain YAML scalar t would be read as a
+// boolean, null, number or timestamp by some YAML reader (1.1 or 1.2). It is
+// the hand-written form of
+//
+//	(?i)^(y|yes|n|no|true|false|on|off|null|~|[-+]?(\d[\d_]*)?\.?\d+([eE][-+]?\d+)?|0x[0-9a-f]+|0o[0-7]+|\.inf|\.nan|\d{4}-\d\d-\d\d.*)$
+//
+// strings.EqualFold folds like (?i) does (ſ is s).
+func typedWord(t string) bool {
+	if t == "" || strings.IndexByte("yYnNtTfFoO~.+-0123456789", t[0]) < 0 {
+		return false // no word, number or date starts otherwise (no other character folds to these letters)
+	}
+	for _, w := range [...]string{"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", ".nan"} {
+		if strings.EqualFold(t, w) {
+			return true
+		}
+	}
+	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') && allBytes(t[2:], isHexDigit) ||
+		len(t) > 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') && allBytes(t[2:], func(b byte) bool { return b >= '0' && b <= '7' }) {
+		return true
+	}
+	if len(t) >= 10 && allBytes(t[:4], isDigit) && t[4] == '-' && allBytes(t[5:7], isDigit) && t[7] == '-' &&
+		allBytes(t[8:10], isDigit) && strings.IndexByte(t[10:], '\n') < 0 {
+		return true
+	}
+	return isYAMLNumber(t)
+}
+
+// isYAMLNumber matches [-+]?(\d[\d_]*)?\.?\d+([eE][-+]?\d+)? exactly.
+func isYAMLNumber(t string) bool {
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		t = t[1:]
+	}
+	mant := t
+	if i := strings.IndexAny(t, "eE"); i >= 0 {
+		mant = t[:i]
+		exp := t[i+1:]
+		if exp != "" && (exp[0] == '-' || exp[0] == '+') {
+			exp = exp[1:]
+		}
+		if exp == "" || !allBytes(exp, isDigit) {
+			return false
+		}
+	}
+	intPart, frac, dot := strings.Cut(mant, ".")
+	if !dot {
+		// (\d[\d_]*)?\d+: digits and underscores, a digit first and last.
+		return mant != "" && isDigit(mant[0]) && isDigit(mant[len(mant)-1]) && allBytes(mant, isDigitOrUnderscore)
+	}
+	return (intPart == "" || isDigit(intPart[0]) && allBytes(intPart, isDigitOrUnderscore)) && frac != "" && allBytes(frac, isDigit)
+}
+
+func isDigit(b byte) bool             { return b >= '0' && b <= '9' }
+func isDigitOrUnderscore(b byte) bool { return isDigit(b) || b == '_' }
+func isHexDigit(b byte) bool {
+	return isDigit(b) || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // yamlScalar renders a string scalar for YAML; in flow context the flow
 // indicators also force quotes.
@@ -129,7 +222,7 @@ func yamlScalar(s scalarValue, flow bool) string {
 	// Quote what YAML would read differently, and, for readability, values
 	// full of YAML indicators (patterns, wildcards) that a reader might
 	// misread even where a plain scalar would be valid.
-	needQuote := yamlPlainUnsafe.MatchString(t) || yamlTypedWord.MatchString(t) || strings.ContainsAny(t, "\n\t{}[]\\*&!|%@`") ||
+	needQuote := plainUnsafe(t) || typedWord(t) || strings.ContainsAny(t, "\n\t{}[]\\*&!|%@`") ||
 		(flow && strings.ContainsAny(t, ",[]{}"))
 	if !needQuote {
 		return t

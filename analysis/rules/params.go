@@ -867,7 +867,7 @@ func isSecretParameter(p *template.Parameter) bool {
 }
 
 // secretProperty matches resource properties that take a secret value.
-var secretProperty = regexp.MustCompile(`(?i)(password|passwd|passphrase|secretstring|authtoken|privatekey|apikey|secretaccesskey|clientsecret)$`)
+var secretProperty = newSuffixMatcher("password", "passwd", "passphrase", "secretstring", "authtoken", "privatekey", "apikey", "secretaccesskey", "clientsecret")
 
 // SecretParameterExposed reports parameters that hold secrets without
 // NoEcho, or with a default value.

@@ -1,6 +1,7 @@
 package template_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis/synth"
@@ -36,5 +37,33 @@ func BenchmarkYAMLv3Node1MB(b *testing.B) {
 		if err := yaml.Unmarshal(src, &n); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkReparse measures template.Reparse for one character typed (and
+// deleted again) inside a resource in the middle of the document, against
+// BenchmarkParseYAML*'s whole parse.
+func BenchmarkReparse(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			cur := template.Parse("t.yaml", synth.YAML(size))
+			res := cur.Resources[len(cur.Resources)/2]
+			at := res.TypeNode.End
+			b.SetBytes(int64(len(cur.Source)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				src := cur.Source
+				var next []byte
+				if i%2 == 0 {
+					next = append(append(append(make([]byte, 0, len(src)+1), src[:at]...), 'x'), src[at:]...)
+					cur = template.Reparse(cur, next, at, at, 1)
+				} else {
+					next = append(append(make([]byte, 0, len(src)), src[:at]...), src[at+1:]...)
+					cur = template.Reparse(cur, next, at, at+1, 0)
+				}
+				i++
+			}
+		})
 	}
 }

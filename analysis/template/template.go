@@ -80,6 +80,10 @@ type Template struct {
 
 	// Refs indexes every reference in the template.
 	Refs *RefIndex
+
+	// fastYAML records that the fast YAML path read the whole document, so
+	// that every span is exact and local, which Reparse relies on.
+	fastYAML bool
 }
 
 // Entry is a named entry of a top-level section.
@@ -139,8 +143,10 @@ func Parse(filename string, src []byte) *Template {
 				t.Format, t.Root, t.Problems = YAML, root, problems
 			}
 		}
+	} else if root, problems, ok := parseYAMLFastOrGiveUp(src, t.Lines); ok {
+		t.Root, t.Problems, t.fastYAML = root, problems, true
 	} else {
-		t.Root, t.Problems = parseYAML(src, t.Lines)
+		t.Root, t.Problems = parseYAMLv3(src, t.Lines)
 	}
 	t.build()
 	return t
