@@ -34,7 +34,7 @@ const EXPLAIN_SCHEME = "soc2ls-explain";
  * CloudFormation and publishes nothing for the others; "cloudformation" is
  * the language id some CloudFormation extensions give templates.
  */
-export const DOCUMENT_SELECTOR = ["file", "untitled"].flatMap((scheme) =>
+const DOCUMENT_SELECTOR = ["file", "untitled"].flatMap((scheme) =>
   ["yaml", "json", "cloudformation"].map((language) => ({ scheme, language })),
 );
 
