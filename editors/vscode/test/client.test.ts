@@ -116,6 +116,7 @@ function fakeVSCode(settings: Record<string, unknown>) {
   const configChanged = new EventEmitter<{ affectsConfiguration(s: string, r?: unknown): boolean }>();
   const diagnosticsChanged = new EventEmitter<unknown>();
   const opened = new EventEmitter<unknown>();
+  const editorChanged = new EventEmitter<unknown>();
   const warnings: string[] = [];
   const output: string[] = [];
   const status = { text: "", tooltip: "", visible: false };
@@ -124,6 +125,7 @@ function fakeVSCode(settings: Record<string, unknown>) {
     activeTextEditor: undefined as unknown,
     visibleTextEditors: [] as unknown[],
     tabGroups: deep({ all: [] as unknown[] }),
+    onDidChangeActiveTextEditor: editorChanged.event,
     createOutputChannel: (name: string) =>
       deep({ name, append: (s: string) => output.push(s), appendLine: (s: string) => output.push(s), show() {}, dispose() {}, clear() {} }),
     createStatusBarItem: () => Object.assign(status, { show: () => (status.visible = true), hide: () => (status.visible = false), dispose() {} }),
@@ -209,6 +211,7 @@ function fakeVSCode(settings: Record<string, unknown>) {
       docs.push(d);
       opened.fire(d);
       (window as { activeTextEditor: unknown }).activeTextEditor = { document: d };
+      editorChanged.fire(window.activeTextEditor);
       return d;
     },
     changeSetting(key: string, value: unknown) {
@@ -218,16 +221,14 @@ function fakeVSCode(settings: Record<string, unknown>) {
   };
 }
 
-test("the extension and languageclient against soc2ls serve", async (t) => {
-  const bin = process.env.SOC2LS_BIN;
-  if (!bin) {
-    t.skip("SOC2LS_BIN not set (go test ./editors sets it)");
-    return;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "soc2ls-client-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const fake = fakeVSCode({ path: bin, diagnosticsDelayMs: 0, rules: { "SOC2-TAG-001": "off" }, logLevel: "info", trace: { server: "off" } });
+interface Ext {
+  activate(c: unknown): Promise<void>;
+  deactivate(): Promise<void>;
+}
 
+// load bundles src/extension.ts as the package does, into dir, and loads it
+// with the fake in place of `vscode` (each test its own copy and state).
+function load(fake: ReturnType<typeof fakeVSCode>, dir: string): Ext {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("esbuild").buildSync({
     entryPoints: [path.join(root, "src", "extension.ts")],
@@ -239,8 +240,81 @@ test("the extension and languageclient against soc2ls serve", async (t) => {
   Module._load = function (req: string, ...rest: unknown[]) {
     return req === "vscode" ? fake.vscode : orig.call(this, req, ...rest);
   };
-  t.after(() => (Module._load = orig));
-  const ext = require(path.join(dir, "extension.js")) as { activate(c: unknown): Promise<void>; deactivate(): Promise<void> };
+  try {
+    return require(path.join(dir, "extension.js")) as Ext;
+  } finally {
+    Module._load = orig;
+  }
+}
+
+// until waits for cond, re-checking after every event loop turn; bounded by
+// a count of turns (and the test runner's timeout), not by a clock.
+async function until(what: string, cond: () => boolean, output: string[]) {
+  for (let i = 0; !cond(); i++) {
+    if (i > 30000) assert.fail(`gave up waiting: ${what}\n${output.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+test("a server that dies at once is restarted three times, then one message", async (t) => {
+  if (process.platform === "win32") {
+    t.skip("uses a shell script as the server");
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "soc2ls-crash-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const starts = path.join(dir, "starts");
+  const bin = path.join(dir, "soc2ls");
+  // It answers initialize and dies on the next message, as a server that
+  // crashes on its first document would. (One that dies before answering
+  // initialize makes languageclient's own restarts reject promises nobody
+  // handles: VS Code logs those, the test runner would fail on them.)
+  const script = `
+    require("fs").appendFileSync(${JSON.stringify(starts)}, "start\\n");
+    let buf = "";
+    process.stdin.on("data", (b) => {
+      buf += b;
+      for (;;) {
+        const m = /Content-Length: (\\d+)\\r\\n\\r\\n/.exec(buf);
+        if (!m || buf.length < m.index + m[0].length + Number(m[1])) return;
+        const msg = JSON.parse(buf.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1])));
+        buf = buf.slice(m.index + m[0].length + Number(m[1]));
+        if (msg.method !== "initialize") process.exit(3);
+        const body = JSON.stringify({ jsonrpc: "2.0", id: msg.id, result: { capabilities: {} } });
+        process.stdout.write("Content-Length: " + Buffer.byteLength(body) + "\\r\\n\\r\\n" + body);
+      }
+    });`;
+  fs.writeFileSync(bin, `#!${process.execPath}\n${script}\n`, { mode: 0o755 });
+  const fake = fakeVSCode({ path: bin, rules: {} });
+  const ext = load(fake, dir);
+  const subscriptions: { dispose(): void }[] = [];
+  await ext.activate({ subscriptions });
+  await until("giving up", () => fake.output.some((l) => l.includes("too often")), fake.output);
+  const count = () => fs.readFileSync(starts, "utf8").split("\n").filter(Boolean).length;
+  assert.equal(count(), 4, "the first start and three restarts");
+  const gaveUp = fake.warnings.filter((w) => w.includes("stopped unexpectedly several times"));
+  assert.equal(gaveUp.length, 1, fake.warnings.join("\n"));
+  fake.open(Uri.file(path.join(dir, "t.yaml")), "yaml", "Resources: {}\n");
+  assert.match(fake.status.text, /stopped/);
+  assert.equal(fake.status.visible, true);
+  // Nothing starts it again by itself.
+  for (let i = 0; i < 1000; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(count(), 4);
+  await ext.deactivate();
+  for (const s of subscriptions) s.dispose();
+});
+
+test("the extension and languageclient against soc2ls serve", async (t) => {
+  const bin = process.env.SOC2LS_BIN;
+  if (!bin) {
+    t.skip("SOC2LS_BIN not set (go test ./editors sets it)");
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "soc2ls-client-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fake = fakeVSCode({ path: bin, diagnosticsDelayMs: 0, rules: { "SOC2-TAG-001": "off" }, logLevel: "info", trace: { server: "off" } });
+
+  const ext = load(fake, dir);
 
   const subscriptions: { dispose(): void }[] = [];
   // SOC2LS_DEBUG=1 prints the output channel's tail and the status while
@@ -250,18 +324,9 @@ test("the extension and languageclient against soc2ls serve", async (t) => {
   await ext.activate({ subscriptions });
   assert.ok(fake.output.some((l) => l.includes(`using ${bin} (from setting)`)), fake.output.join("\n"));
 
-  // until waits for cond, re-checking after every event loop turn; bounded
-  // by the test runner's timeout, not by a clock of its own.
-  const until = async (what: string, cond: () => boolean) => {
-    for (let i = 0; !cond(); i++) {
-      if (i > 200000 || fake.output.some((l) => l.includes("did not start"))) assert.fail(`gave up waiting: ${what}\n${fake.output.join("\n")}`);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-  };
-
   const k8s = fake.open(Uri.parse("untitled:Untitled-1"), "yaml", "apiVersion: v1\nkind: ConfigMap\n");
   const tpl = fake.open(Uri.file(templatePath), "yaml", fs.readFileSync(templatePath, "utf8"));
-  await until("diagnostics for the template", () => fake.getDiagnostics(tpl.uri).length > 0);
+  await until("diagnostics for the template", () => fake.getDiagnostics(tpl.uri).length > 0, fake.output);
   const first = fake.getDiagnostics(tpl.uri);
   assert.ok(!first.some((d) => codeOf(d) === "SOC2-TAG-001"), "off through initializationOptions");
   assert.equal(fake.status.visible, true);
@@ -269,8 +334,8 @@ test("the extension and languageclient against soc2ls serve", async (t) => {
 
   // A settings change reaches the running server: SOC2-TAG-001 comes back.
   fake.changeSetting("rules", {});
-  await until("SOC2-TAG-001 after the change", () => fake.getDiagnostics(tpl.uri).some((d) => codeOf(d) === "SOC2-TAG-001"));
-  await until("the status count", () => fake.status.text === `$(shield) soc2ls: ${fake.getDiagnostics(tpl.uri).length}`);
+  await until("SOC2-TAG-001 after the change", () => fake.getDiagnostics(tpl.uri).some((d) => codeOf(d) === "SOC2-TAG-001"), fake.output);
+  await until("the status count", () => fake.status.text === `$(shield) soc2ls: ${fake.getDiagnostics(tpl.uri).length}`, fake.output);
 
   // The manifest: nothing published, and no status bar item on it.
   (fake.vscode.window as { activeTextEditor: unknown }).activeTextEditor = { document: k8s };
