@@ -145,7 +145,10 @@ class Extension {
           // the pushed section (the server takes {soc2ls: ...}) and the
           // server's workspace/configuration pull of the soc2ls section.
           didChangeConfiguration: async () => {
-            await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
+            // A soc2ls.path change stops this client while the change is
+            // being synchronised; the new one starts with the new settings.
+            if (!this.client?.isRunning()) return;
+            await this.client.sendNotification(DidChangeConfigurationNotification.type, {
               settings: { [SECTION]: this.serverSettings() },
             });
           },
