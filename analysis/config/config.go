@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/soc2ls/soc2ls/analysis/suggest"
 	"io"
 	"regexp"
 	"slices"
@@ -229,7 +230,7 @@ func Parse(path string, src []byte, known func(id string) bool) *File {
 		case "ignore":
 			p.ignore(val)
 		default:
-			p.errorAt(key, "unknown key %q (want rules, options, profile or ignore)%s", key.Value, suggest(key.Value, topKeys))
+			p.errorAt(key, "unknown key %q (want rules, options, profile or ignore)%s", key.Value, didYouMean(key.Value, topKeys))
 		}
 	})
 	sort.SliceStable(f.Errors, func(i, j int) bool { return f.Errors[i].Span.Start < f.Errors[j].Span.Start })
@@ -307,7 +308,7 @@ func (p *parser) ruleSetting(v *yaml.Node, where string) (analysis.RuleSetting, 
 					rs.Off = true
 				}
 			default:
-				p.errorAt(key, "%s: unknown key %q (want severity or enabled)%s", where, key.Value, suggest(key.Value, settingKeys))
+				p.errorAt(key, "%s: unknown key %q (want severity or enabled)%s", where, key.Value, didYouMean(key.Value, settingKeys))
 				ok = false
 			}
 		})
@@ -406,7 +407,7 @@ func (p *parser) options(val *yaml.Node) {
 				f.minBackupRetentionDays = &n
 			}
 		default:
-			p.errorAt(key, "options: unknown option %q%s", key.Value, suggest(key.Value, optionKeys))
+			p.errorAt(key, "options: unknown option %q%s", key.Value, didYouMean(key.Value, optionKeys))
 		}
 	})
 }
@@ -584,35 +585,15 @@ func (p *parser) errorf(s template.Span, format string, args ...any) {
 	p.f.Errors = append(p.f.Errors, Error{Path: p.f.Path, Line: pos.Line, Column: pos.Column, Span: s, Message: fmt.Sprintf(format, args...)})
 }
 
-// suggest returns ` (did you mean "x"?)` for a key that differs from a known
+// didYouMean returns ` (did you mean "x"?)` for a key that differs from a known
 // one only in case, or by one edit.
-func suggest(got string, known []string) string {
+func didYouMean(got string, known []string) string {
 	for _, k := range known {
-		if strings.EqualFold(k, got) || editDistance(strings.ToLower(k), strings.ToLower(got)) == 1 {
+		if strings.EqualFold(k, got) || suggest.Distance(strings.ToLower(k), strings.ToLower(got)) == 1 {
 			return fmt.Sprintf(" (did you mean %q?)", k)
 		}
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func joinInts(ns []int) string {
