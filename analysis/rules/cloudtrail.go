@@ -135,10 +135,15 @@ func checkTrueOf(pass *analysis.Pass, noun, key string, absentBad bool, what str
 	pass.ReportVerdict(verdict, witness, f)
 }
 
-// mayForm turns "does not X" into "not X" for "may not X" messages.
+// mayForm turns "does not X" into "not X" and "never Xs" into "never X",
+// for "may ..." messages.
 func mayForm(what string) string {
 	if s, ok := strings.CutPrefix(what, "does "); ok {
 		return s
+	}
+	if s, ok := strings.CutPrefix(what, "never "); ok {
+		verb, rest, _ := strings.Cut(s, " ")
+		return strings.TrimSpace("never " + strings.TrimSuffix(verb, "s") + " " + rest)
 	}
 	return what
 }

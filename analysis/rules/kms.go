@@ -52,40 +52,7 @@ func checkKeyRotation(pass *analysis.Pass) {
 	if spec != template.Pass || origin != template.Pass {
 		return
 	}
-	prop := key.Property("EnableKeyRotation")
-	verdict, witness := t.Eval(prop).Judge(func(a template.Alt) bool {
-		if a.Kind == template.Absent {
-			return true
-		}
-		b, ok := a.Bool()
-		return ok && !b
-	})
-	if verdict == template.Pass {
-		return
-	}
-	f := analysis.Finding{
-		Span:    pass.KeySpan(),
-		Message: "key " + key.Name + " never rotates its key material: set EnableKeyRotation to true",
-	}
-	if prop != nil && prop.Kind != template.Null {
-		f.Span = prop.Span
-		if witness.Kind == template.Literal && witness.Node != prop {
-			f.Message = "key " + key.Name + " may never rotate its key material: EnableKeyRotation can be " + witness.Text()
-		}
-	}
-	if prop == nil || prop.Kind == template.Null || prop.Kind == template.Scalar {
-		f.Fixes = []analysis.Fix{pass.NewFix("Set EnableKeyRotation: true", func(b *edit.Builder) {
-			switch {
-			case key.Properties == nil || key.Properties.Kind != template.Mapping:
-				b.SetPath(key.Value, []string{"Properties", "EnableKeyRotation"}, edit.Bool(true))
-			case prop != nil:
-				b.Set(key.Properties, "EnableKeyRotation", edit.Bool(true))
-			default:
-				b.Insert(key.Properties, "EnableKeyRotation", edit.Bool(true))
-			}
-		})}
-	}
-	pass.ReportVerdict(verdict, witness, f)
+	checkTrueOf(pass, "key", "EnableKeyRotation", true, "never rotates its key material")
 }
 
 // KMSKeyPublicPrincipal reports key-policy statements that allow everyone.
