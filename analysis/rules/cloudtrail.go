@@ -309,16 +309,6 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 	pass.ReportVerdict(verdict, witness, f)
 }
 
-// newResource returns a resource definition of type typ, gated by
-// condition cond when it is not empty.
-func newResource(typ, cond string, rest ...edit.KV) edit.Value {
-	kvs := []edit.KV{{Key: "Type", Value: edit.Str(typ)}}
-	if cond != "" {
-		kvs = append(kvs, edit.KV{Key: "Condition", Value: edit.Str(cond)})
-	}
-	return edit.Map(append(kvs, rest...)...)
-}
-
 // logGroupName is the name of a new log group for the trail called trail:
 // /aws/cloudtrail/<stack>, with the trail's id when the stack has several.
 func logGroupName(t *template.Template, trail string) string {
@@ -335,16 +325,7 @@ func logGroupName(t *template.Template, trail string) string {
 // key that the same fix adds, so that a new key serves them too.
 func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupName string, otherKeyUsers ...string) string {
 	name := uniqueLogicalID(pass.Template, trail+"LogGroup")
-	b.AddEntry("Resources", name, newResource("AWS::Logs::LogGroup", cond,
-		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "Properties", Value: edit.Map(
-			edit.KV{Key: "LogGroupName", Value: edit.Sub(groupName)},
-			edit.KV{Key: "RetentionInDays", Value: edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays))},
-			edit.KV{Key: "KmsKeyId", Value: useAuditKey(pass, b, append([]string{keyForLogs}, otherKeyUsers...)...)},
-			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
-		)},
-	))
+	b.AddEntry("Resources", name, auditLogGroup(pass, b, cond, groupName, otherKeyUsers...))
 	return name
 }
 
@@ -352,30 +333,8 @@ func addTrailLogGroup(pass *analysis.Pass, b *edit.Builder, trail, cond, groupNa
 // group groupArn, and returns its logical id.
 func addTrailLogsRole(pass *analysis.Pass, b *edit.Builder, trail, cond string, groupArn edit.Value) string {
 	name := uniqueLogicalID(pass.Template, trail+"LogsRole")
-	b.AddEntry("Resources", name, newResource("AWS::IAM::Role", cond,
-		edit.KV{Key: "Properties", Value: edit.Map(
-			edit.KV{Key: "AssumeRolePolicyDocument", Value: edit.Map(
-				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-				edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-					edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-					edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("cloudtrail.amazonaws.com")})},
-					edit.KV{Key: "Action", Value: edit.Str("sts:AssumeRole")},
-					edit.KV{Key: "Condition", Value: sourceAccountCondition()},
-				))},
-			)},
-			edit.KV{Key: "Policies", Value: edit.List(edit.Map(
-				edit.KV{Key: "PolicyName", Value: edit.Str("cloudtrail-to-cloudwatch-logs")},
-				edit.KV{Key: "PolicyDocument", Value: edit.Map(
-					edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-					edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-						edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-						edit.KV{Key: "Action", Value: edit.Strs("logs:CreateLogStream", "logs:PutLogEvents")},
-						edit.KV{Key: "Resource", Value: groupArn},
-					))},
-				)},
-			))},
-		)},
-	))
+	b.AddEntry("Resources", name, deliveryRole(cond, "cloudtrail.amazonaws.com", "cloudtrail-to-cloudwatch-logs",
+		[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, groupArn))
 	return name
 }
 

@@ -638,3 +638,65 @@ func useAlertsTopic(pass *analysis.Pass, b *edit.Builder) edit.Value {
 	))
 	return edit.Ref(name)
 }
+
+// newResource returns a resource definition of type typ, gated by
+// condition cond when it is not empty.
+func newResource(typ, cond string, rest ...edit.KV) edit.Value {
+	kvs := []edit.KV{{Key: "Type", Value: edit.Str(typ)}}
+	if cond != "" {
+		kvs = append(kvs, edit.KV{Key: "Condition", Value: edit.Str(cond)})
+	}
+	return edit.Map(append(kvs, rest...)...)
+}
+
+// auditLogGroup is the definition of a log group for audit logs that a fix
+// adds (F4, F11), under condition cond: retained, kept for
+// AuditLogRetentionDays, encrypted with the audit key for keyUsers (the log
+// service first), tagged as audit data. name, when set, is its LogGroupName,
+// a Sub template.
+func auditLogGroup(pass *analysis.Pass, b *edit.Builder, cond, name string, keyUsers ...string) edit.Value {
+	var props []edit.KV
+	if name != "" {
+		props = append(props, edit.KV{Key: "LogGroupName", Value: edit.Sub(name)})
+	}
+	props = append(props,
+		edit.KV{Key: "RetentionInDays", Value: edit.Ref(ensureParameter(pass, b, paramAuditLogRetentionDays))},
+		edit.KV{Key: "KmsKeyId", Value: useAuditKey(pass, b, append([]string{keyForLogs}, keyUsers...)...)},
+		edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
+	)
+	return newResource("AWS::Logs::LogGroup", cond,
+		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
+		edit.KV{Key: "Properties", Value: edit.Map(props...)},
+	)
+}
+
+// deliveryRole is the definition of the role a service assumes to deliver
+// logs (F4, F11), under condition cond: trusted by service within this
+// account, allowed actions on resource only.
+func deliveryRole(cond, service, policyName string, actions []string, resource edit.Value) edit.Value {
+	return newResource("AWS::IAM::Role", cond,
+		edit.KV{Key: "Properties", Value: edit.Map(
+			edit.KV{Key: "AssumeRolePolicyDocument", Value: edit.Map(
+				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
+				edit.KV{Key: "Statement", Value: edit.List(edit.Map(
+					edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+					edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str(service)})},
+					edit.KV{Key: "Action", Value: edit.Str("sts:AssumeRole")},
+					edit.KV{Key: "Condition", Value: sourceAccountCondition()},
+				))},
+			)},
+			edit.KV{Key: "Policies", Value: edit.List(edit.Map(
+				edit.KV{Key: "PolicyName", Value: edit.Str(policyName)},
+				edit.KV{Key: "PolicyDocument", Value: edit.Map(
+					edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
+					edit.KV{Key: "Statement", Value: edit.List(edit.Map(
+						edit.KV{Key: "Effect", Value: edit.Str("Allow")},
+						edit.KV{Key: "Action", Value: edit.Strs(actions...)},
+						edit.KV{Key: "Resource", Value: resource},
+					))},
+				)},
+			))},
+		)},
+	)
+}

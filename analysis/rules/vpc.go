@@ -120,53 +120,11 @@ func addVPCFlowLog(pass *analysis.Pass, b *edit.Builder, vpc *template.Resource)
 	group := uniqueLogicalID(t, vpc.Name+"FlowLogGroup")
 	role := uniqueLogicalID(t, vpc.Name+"FlowLogRole")
 	flow := uniqueLogicalID(t, vpc.Name+"FlowLog")
-	header := func(typ string) []edit.KV {
-		kv := []edit.KV{{Key: "Type", Value: edit.Str(typ)}}
-		if vpc.Condition != "" {
-			kv = append(kv, edit.KV{Key: "Condition", Value: edit.Str(vpc.Condition)})
-		}
-		return kv
-	}
-	retention := ensureParameter(pass, b, paramAuditLogRetentionDays)
-	key := useAuditKey(pass, b, keyForLogs)
+	b.AddEntry("Resources", group, auditLogGroup(pass, b, vpc.Condition, ""))
 	env := ensureParameter(pass, b, pass.Options.EnvironmentParameter)
-
-	groupKV := append(header("AWS::Logs::LogGroup"),
-		edit.KV{Key: "DeletionPolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "UpdateReplacePolicy", Value: edit.Str("Retain")},
-		edit.KV{Key: "Properties", Value: edit.Map(
-			edit.KV{Key: "RetentionInDays", Value: edit.Ref(retention)},
-			edit.KV{Key: "KmsKeyId", Value: key},
-			edit.KV{Key: "Tags", Value: requiredTags(pass, b, "audit")},
-		)})
-	b.AddEntry("Resources", group, edit.Map(groupKV...))
-
-	roleKV := append(header("AWS::IAM::Role"),
-		edit.KV{Key: "Properties", Value: edit.Map(
-			edit.KV{Key: "AssumeRolePolicyDocument", Value: edit.Map(
-				edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-				edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-					edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-					edit.KV{Key: "Principal", Value: edit.Map(edit.KV{Key: "Service", Value: edit.Str("vpc-flow-logs.amazonaws.com")})},
-					edit.KV{Key: "Action", Value: edit.Str("sts:AssumeRole")},
-					edit.KV{Key: "Condition", Value: sourceAccountCondition()},
-				))},
-			)},
-			edit.KV{Key: "Policies", Value: edit.List(edit.Map(
-				edit.KV{Key: "PolicyName", Value: edit.Str("flow-logs-delivery")},
-				edit.KV{Key: "PolicyDocument", Value: edit.Map(
-					edit.KV{Key: "Version", Value: edit.Str("2012-10-17")},
-					edit.KV{Key: "Statement", Value: edit.List(edit.Map(
-						edit.KV{Key: "Effect", Value: edit.Str("Allow")},
-						edit.KV{Key: "Action", Value: edit.Strs("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")},
-						edit.KV{Key: "Resource", Value: edit.GetAtt(group, "Arn")},
-					))},
-				)},
-			))},
-		)})
-	b.AddEntry("Resources", role, edit.Map(roleKV...))
-
-	flowKV := append(header(vpcFlowLogType),
+	b.AddEntry("Resources", role, deliveryRole(vpc.Condition, "vpc-flow-logs.amazonaws.com", "flow-logs-delivery",
+		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, edit.GetAtt(group, "Arn")))
+	b.AddEntry("Resources", flow, newResource(vpcFlowLogType, vpc.Condition,
 		edit.KV{Key: "Properties", Value: edit.Map(
 			edit.KV{Key: "ResourceId", Value: edit.Ref(vpc.Name)},
 			edit.KV{Key: "ResourceType", Value: edit.Str("VPC")},
@@ -179,8 +137,7 @@ func addVPCFlowLog(pass *analysis.Pass, b *edit.Builder, vpc *template.Resource)
 				edit.KV{Key: "Key", Value: edit.Str("Environment")},
 				edit.KV{Key: "Value", Value: edit.Ref(env)},
 			))},
-		)})
-	b.AddEntry("Resources", flow, edit.Map(flowKV...))
+		)}))
 }
 
 // ---------------------------------------------------------------- VPC-002
