@@ -75,6 +75,19 @@ type Engine struct {
 	byType  map[string][]*Rule
 	global  []*Rule
 	Options *Options
+	// noFixes skips building fixes: see WithoutFixes.
+	noFixes bool
+}
+
+// WithoutFixes returns an engine that runs the same rules with the same
+// options but builds no fixes' edits: findings carry the titles of their
+// fixes, with no edits. Building fixes is most of the cost of an analysis,
+// and diagnostics and text reports need none; whoever applies a fix gets it
+// from a run of e.
+func (e *Engine) WithoutFixes() *Engine {
+	c := *e
+	c.noFixes = true
+	return &c
 }
 
 // NewEngine builds an engine for rules (the meta rules are added) with the
@@ -261,7 +274,7 @@ func (e *Engine) severity(r *Rule) Severity {
 // that one broken rule cannot take the others, or the editor, down.
 func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, memo map[string]any, report func(Finding)) {
 	override := e.severity(r)
-	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, report: func(f Finding) {
+	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, noFixes: e.noFixes, report: func(f Finding) {
 		if override != r.Severity {
 			// A configured severity replaces the rule's; possible findings stay
 			// one level below it.

@@ -16,6 +16,7 @@ type Pass struct {
 	Options  *Options
 	report   func(Finding)
 	memo     map[string]any // per-template facts shared by all rules of one run
+	noFixes  bool           // the engine builds no fix edits (Engine.WithoutFixes)
 }
 
 // Memo returns the value computed by compute for key, computing it at most
@@ -78,8 +79,13 @@ func (p *Pass) ReportVerdict(v template.Verdict, witness template.Alt, f Finding
 }
 
 // NewFix builds a fix with the given title: build receives an edit builder
-// for the pass's template.
+// for the pass's template. An engine that builds no fixes (WithoutFixes)
+// does not call build: the fix has its title and no edits (a title or
+// Unsafe flag that build would change stays as it was).
 func (p *Pass) NewFix(title string, build func(b *edit.Builder)) Fix {
+	if p.noFixes {
+		return Fix{Title: title}
+	}
 	b := edit.New(p.Template)
 	build(b)
 	return Fix{Title: title, Edits: b.Edits()}

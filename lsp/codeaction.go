@@ -47,7 +47,7 @@ func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (
 	}
 	if want(string(protocol.QuickFix)) {
 		start, end := toOffset(t.Lines, p.Range.Start), toOffset(t.Lines, p.Range.End)
-		for i, f := range snap.findings {
+		for i, f := range snap.withFixes() {
 			if !(f.Span.Start <= end && start <= f.Span.End) && !mentioned(p.Context.Diagnostics, snap.diags[i]) {
 				continue
 			}
@@ -176,7 +176,7 @@ func suppressEdits(t *template.Template, res *template.Resource, ruleID string) 
 // semantics (the preferred fix of each finding, compatible fixes together,
 // re-analysing between rounds), as one edit of the changed region.
 func (s *Server) fixAllAction(d *document, snap *snapshot) (protocol.CodeAction, bool) {
-	if _, fixed := analysis.ChooseFixes(snap.findings); len(fixed) == 0 {
+	if _, fixed := analysis.ChooseFixes(snap.withFixes()); len(fixed) == 0 {
 		return protocol.CodeAction{}, false
 	}
 	t := snap.tmpl()

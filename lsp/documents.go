@@ -66,12 +66,52 @@ func (d *document) changed() {
 
 // snapshot is the analysis of one version of a document. It is immutable.
 type snapshot struct {
-	version  int32
-	gen      uint64
-	result   *analysis.Result
-	engine   *analysis.Engine
-	diags    []protocol.Diagnostic // converted findings, in finding order
+	version int32
+	gen     uint64
+	result  *analysis.Result
+	engine  *analysis.Engine
+	diags   []protocol.Diagnostic // converted findings, in finding order
+	// findings were computed without their fixes' edits (Engine.WithoutFixes):
+	// withFixes builds them when a client asks for a repair.
 	findings []analysis.Finding
+
+	fixOnce sync.Once
+	fixed   []analysis.Finding
+}
+
+// withFixes returns the findings, in the same order, with their fixes built:
+// the snapshot's template is checked again by the full engine, once, the
+// first time a fix is asked for. Diagnostics never wait for fixes.
+func (s *snapshot) withFixes() []analysis.Finding {
+	s.fixOnce.Do(func() {
+		s.fixed = s.findings
+		if s.result == nil || s.engine == nil || len(s.findings) == 0 {
+			return
+		}
+		defer func() {
+			if recover() != nil {
+				s.fixed = s.findings // a bug in a fix costs the fixes, not the session
+			}
+		}()
+		type key struct {
+			rule    string
+			span    template.Span
+			message string
+		}
+		full := map[key][]analysis.Fix{}
+		for _, f := range s.engine.Run(s.result.Template) {
+			full[key{f.RuleID, f.Span, f.Message}] = f.Fixes
+		}
+		fixed := make([]analysis.Finding, len(s.findings))
+		for i, f := range s.findings {
+			if fixes, ok := full[key{f.RuleID, f.Span, f.Message}]; ok {
+				f.Fixes = fixes
+			}
+			fixed[i] = f
+		}
+		s.fixed = fixed
+	})
+	return s.fixed
 }
 
 // tmpl returns the analysed template.

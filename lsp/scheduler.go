@@ -156,10 +156,15 @@ func (sc *scheduler) analyze() {
 		s.log.Info("document too large to analyse", zap.String("uri", string(d.uri)), zap.Int64("bytes", size), zap.Int64("limit", limit))
 		res = engine.TooLarge(d.filename, size, limit)
 	default:
-		res = analyzeSafely(ctx, s, engine, d.filename, src, base, edits)
+		// Diagnostics need no fix edits, and building them is most of an
+		// analysis: a code action builds them (snapshot.withFixes).
+		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
 	snap.diags = toDiagnostics(d.uri, res.Template, res.Findings, engine)
+	if snap.diags == nil {
+		snap.diags = []protocol.Diagnostic{} // published as [], never null
+	}
 	payload, _ := json.Marshal(snap.diags)
 
 	d.mu.Lock()
@@ -183,7 +188,7 @@ func (sc *scheduler) analyze() {
 		// Published under d.mu, so that no didChange can slip between the
 		// version check above and the notification.
 		v := version
-		s.publish(d.uri, &v, snap.diags)
+		s.publishEncoded(d.uri, &v, payload)
 		d.published = payload
 	}
 	close(d.ready)

@@ -345,6 +345,20 @@ func (s *Server) publish(u protocol.DocumentURI, version *int32, diags []protoco
 	}
 }
 
+// publishEncoded publishes diagnostics already encoded as a JSON array (the
+// scheduler encodes them once, to tell whether they changed): a large set is
+// not encoded a second time.
+func (s *Server) publishEncoded(u protocol.DocumentURI, version *int32, diags json.RawMessage) {
+	params := struct {
+		URI         protocol.DocumentURI `json:"uri"`
+		Version     *int32               `json:"version,omitempty"`
+		Diagnostics json.RawMessage      `json:"diagnostics"`
+	}{u, version, diags}
+	if err := s.conn.Notify(context.Background(), protocol.MethodTextDocumentPublishDiagnostics, &params); err != nil {
+		s.log.Warn("publishDiagnostics failed", zap.String("uri", string(u)), zap.Error(err))
+	}
+}
+
 func errNotOpen(u protocol.DocumentURI) error {
 	return &jsonrpc2.Error{Code: jsonrpc2.InvalidParams, Message: "document is not open: " + string(u)}
 }

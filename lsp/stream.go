@@ -204,11 +204,32 @@ func (s *stream) Write(ctx context.Context, msg jsonrpc2.Message) (int64, error)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if n, ok := msg.(*jsonrpc2.Notification); ok {
+		// Notifications are the large messages (diagnostics): their params
+		// are already JSON, so the envelope is written around them rather
+		// than re-encoded, which would validate and compact them again.
+		return s.write(notificationJSON(n))
+	}
 	data, err := json.Marshal(msg)
 	if err != nil {
 		return 0, fmt.Errorf("marshaling message: %w", err)
 	}
 	return s.write(data)
+}
+
+// notificationJSON is the JSON-RPC encoding of a notification, as
+// json.Marshal would write it.
+func notificationJSON(n *jsonrpc2.Notification) []byte {
+	method, _ := json.Marshal(n.Method())
+	params := n.Params()
+	data := make([]byte, 0, len(params)+len(method)+48)
+	data = append(data, `{"jsonrpc":"2.0","method":`...)
+	data = append(data, method...)
+	if len(params) > 0 {
+		data = append(data, `,"params":`...)
+		data = append(data, params...)
+	}
+	return append(data, '}')
 }
 
 func (s *stream) write(data []byte) (int64, error) {

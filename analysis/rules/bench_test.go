@@ -12,7 +12,11 @@ import (
 // server per version.
 
 func benchAnalyze(b *testing.B, name string, src []byte) {
-	e := analysis.NewEngine(All(), nil)
+	benchEngine(b, analysis.NewEngine(All(), nil), name, src)
+}
+
+// benchEngine measures e's analysis of src.
+func benchEngine(b *testing.B, e *analysis.Engine, name string, src []byte) {
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -23,3 +27,12 @@ func benchAnalyze(b *testing.B, name string, src []byte) {
 func BenchmarkAnalyzeYAML1MB(b *testing.B)  { benchAnalyze(b, "t.yaml", synth.YAML(1<<20)) }
 func BenchmarkAnalyzeYAML30KB(b *testing.B) { benchAnalyze(b, "t.yaml", synth.YAML(30<<10)) }
 func BenchmarkAnalyzeJSON1MB(b *testing.B)  { benchAnalyze(b, "t.json", synth.JSON(1<<20)) }
+
+// The same without building fixes (Engine.WithoutFixes), as the language
+// server computes diagnostics and the CLI's text formats report.
+func BenchmarkAnalyzeNoFixesYAML1MB(b *testing.B) {
+	benchEngine(b, analysis.NewEngine(All(), nil).WithoutFixes(), "t.yaml", synth.YAML(1<<20))
+}
+func BenchmarkAnalyzeNoFixesYAML30KB(b *testing.B) {
+	benchEngine(b, analysis.NewEngine(All(), nil).WithoutFixes(), "t.yaml", synth.YAML(30<<10))
+}

@@ -140,3 +140,46 @@ func lintErrors(lint string, files []string) map[string]map[string]int {
 	}
 	return counts
 }
+
+// TestWithoutFixesFindsTheSame: an engine that builds no fixes
+// (Engine.WithoutFixes, which the language server publishes diagnostics
+// with) reports exactly the findings of the full engine, in the same order,
+// with no edits. The server joins the two runs on (rule, span, message).
+func TestWithoutFixesFindsTheSame(t *testing.T) {
+	full := analysis.NewEngine(All(), nil)
+	fast := full.WithoutFixes()
+	files, _ := filepath.Glob(filepath.Join(testdata, "*", "*"))
+	files = append(files, examples+"fintech-weak.yaml", examples+"fintech-baseline.yaml")
+	checked := 0
+	for _, f := range files {
+		switch filepath.Ext(f) {
+		case ".yaml", ".json":
+		default:
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := full.Analyze(f, src).Findings, fast.Analyze(f, src).Findings
+		if len(want) != len(got) {
+			t.Errorf("%s: %d findings without fixes, %d with", f, len(got), len(want))
+			continue
+		}
+		for i := range want {
+			w, g := want[i], got[i]
+			if w.RuleID != g.RuleID || w.Span != g.Span || w.Message != g.Message || w.Severity != g.Severity {
+				t.Errorf("%s: finding %d differs: %s %v %q / %s %v %q", f, i, g.RuleID, g.Span, g.Message, w.RuleID, w.Span, w.Message)
+			}
+			for _, fx := range g.Fixes {
+				if len(fx.Edits) != 0 {
+					t.Errorf("%s: %s built fix %q", f, g.RuleID, fx.Title)
+				}
+			}
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Errorf("only %d templates checked", checked)
+	}
+}
