@@ -159,6 +159,16 @@ Flags:
 			}
 		}
 	}
+	if fixing == noFix && (*format == "text" || *format == "github" || *format == "junit") {
+		// These formats show no fix edits, and building them is half of an
+		// analysis.
+		engine = engine.WithoutFixes()
+		for i := range inputs {
+			if inputs[i].engine != nil {
+				inputs[i].engine = inputs[i].engine.WithoutFixes()
+			}
+		}
+	}
 	outcomes := checkAll(engine, inputs, stdinSrc, fixing, maxSize)
 
 	// Messages follow the order of the inputs, which is deterministic
