@@ -371,21 +371,7 @@ func (p *fastParser) blockMapping(first *Node, colon, col int) (*Node, int) {
 			val.Start, val.End = colon+1, colon+1
 			val.ValueSpan = val.Span
 		}
-		if seen == nil && len(m.Pairs) >= 32 {
-			seen = make(map[string]*Node, 64)
-			for _, pr := range m.Pairs {
-				if seen[pr.Key.Value] == nil {
-					seen[pr.Key.Value] = pr.Key
-				}
-			}
-		}
-		p.duplicate(m, seen, key)
-		if seen != nil && seen[key.Value] == nil {
-			seen[key.Value] = key
-		}
-		pair := p.alloc.pair()
-		pair.Key, pair.Value = key, val
-		m.Pairs = append(m.Pairs, pair)
+		seen = p.addPair(m, seen, key, val)
 		end = max(end, val.End, key.End)
 		j, ind := p.nextLine(vend)
 		if ind < col {
@@ -425,11 +411,23 @@ func (p *fastParser) checkKey(k *Node) {
 	}
 }
 
-// duplicate reports key when m (or seen, for large mappings) already has it.
-func (p *fastParser) duplicate(m *Node, seen map[string]*Node, key *Node) {
+// addPair appends key: val to the mapping m, reporting key when m already
+// has it. Small mappings are searched; from 32 pairs on, seen indexes the
+// first occurrence of each key (addPair creates it and returns it).
+func (p *fastParser) addPair(m *Node, seen map[string]*Node, key, val *Node) map[string]*Node {
+	if seen == nil && len(m.Pairs) >= 32 {
+		seen = make(map[string]*Node, 64)
+		for _, pr := range m.Pairs {
+			if seen[pr.Key.Value] == nil {
+				seen[pr.Key.Value] = pr.Key
+			}
+		}
+	}
 	var first *Node
 	if seen != nil {
-		first = seen[key.Value]
+		if first = seen[key.Value]; first == nil {
+			seen[key.Value] = key
+		}
 	} else {
 		for _, pr := range m.Pairs {
 			if pr.Key.Value == key.Value {
@@ -443,6 +441,10 @@ func (p *fastParser) duplicate(m *Node, seen map[string]*Node, key *Node) {
 		p.problems = append(p.problems, Problem{Code: ProblemDuplicateKey, Span: key.Span,
 			Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)})
 	}
+	pair := p.alloc.pair()
+	pair.Key, pair.Value = key, val
+	m.Pairs = append(m.Pairs, pair)
+	return seen
 }
 
 // blockSequence parses a block sequence whose first `-` is at i, column col.
@@ -979,21 +981,7 @@ func (p *fastParser) flowCollection(i int) (*Node, int) {
 				p.bail() // an empty value
 			}
 			val, vend := p.flowNode(k)
-			if len(n.Pairs) >= 32 && seen == nil {
-				seen = map[string]*Node{}
-				for _, pr := range n.Pairs {
-					if seen[pr.Key.Value] == nil {
-						seen[pr.Key.Value] = pr.Key
-					}
-				}
-			}
-			p.duplicate(n, seen, key)
-			if seen != nil && seen[key.Value] == nil {
-				seen[key.Value] = key
-			}
-			pair := p.alloc.pair()
-			pair.Key, pair.Value = key, val
-			n.Pairs = append(n.Pairs, pair)
+			seen = p.addPair(n, seen, key, val)
 			j = vend
 		} else {
 			item, iend := p.flowNode(j)
