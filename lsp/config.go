@@ -210,6 +210,12 @@ func (s *Server) didChangeConfiguration(ctx context.Context, p *didChangeConfigu
 func (s *Server) pullConfiguration() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// The answer describes the client's settings when it read the request:
+	// settings applied after that (a didChangeConfiguration that overtook
+	// the reply) are newer and must not be overwritten by it.
+	s.mu.Lock()
+	asked := s.settingsSeq
+	s.mu.Unlock()
 	var items []json.RawMessage
 	params := map[string]any{"items": []map[string]string{{"section": "soc2ls"}}}
 	if _, err := s.conn.Call(ctx, protocol.MethodWorkspaceConfiguration, params, &items); err != nil {
@@ -224,17 +230,27 @@ func (s *Server) pullConfiguration() {
 		s.showMessage(protocol.MessageTypeWarning, "soc2ls: "+err.Error())
 		return
 	}
-	s.applySettings(st, true)
+	s.applySettingsAsOf(st, true, &asked)
 }
 
 // applySettings merges settings into the configuration, reports invalid
 // parts to the user, and, when the rules changed and reanalyse is set,
 // analyses every open document again.
-func (s *Server) applySettings(st *settings, reanalyse bool) {
+func (s *Server) applySettings(st *settings, reanalyse bool) { s.applySettingsAsOf(st, reanalyse, nil) }
+
+// applySettingsAsOf is applySettings for settings read when settingsSeq was
+// *asOf: they are dropped when newer settings were applied since.
+func (s *Server) applySettingsAsOf(st *settings, reanalyse bool, asOf *uint64) {
 	if st == nil {
 		return
 	}
 	s.mu.Lock()
+	if asOf != nil && *asOf != s.settingsSeq {
+		s.mu.Unlock()
+		s.log.Info("workspace/configuration answer dropped: newer settings were applied meanwhile")
+		return
+	}
+	s.settingsSeq++
 	before := s.cfg.rules
 	engine := s.engine
 	problems := s.cfg.apply(st, func(id string) bool { _, ok := engine.Rule(id); return ok })

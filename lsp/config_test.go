@@ -154,3 +154,34 @@ func TestSettingsProblemsShownOnce(t *testing.T) {
 		t.Errorf("the unknown rule was shown %d times, want 2 (once for the first two identical deliveries, once with the changed settings)", n)
 	}
 }
+
+// TestStaleConfigurationAnswerDropped: the answer to a workspace/configuration
+// request describes the client's settings when it read the request; settings
+// pushed after that (a didChangeConfiguration that overtook the reply) are
+// newer and are kept.
+func TestStaleConfigurationAnswerDropped(t *testing.T) {
+	srv := NewServer(Options{Rules: testRules(t), Logger: testLogger(t), Version: "test"})
+	parse := func(raw string) *settings {
+		st, err := parseSettings(json.RawMessage(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	srv.mu.Lock()
+	asked := srv.settingsSeq // the pull is sent
+	srv.mu.Unlock()
+	srv.applySettings(parse(`{"rules": {"SOC2-TAG-001": "off"}}`), false) // a push overtakes its answer
+	srv.applySettingsAsOf(parse(`{"rules": {"SOC2-CT-001": "off"}}`), false, &asked)
+	e := srv.currentEngine()
+	if !e.Options.Rules["SOC2-TAG-001"].Off || e.Options.Rules["SOC2-CT-001"].Off {
+		t.Errorf("rules after a stale answer: %+v; want the pushed settings (TAG-001 off, CT-001 on)", e.Options.Rules)
+	}
+	srv.mu.Lock()
+	asked = srv.settingsSeq // a pull with nothing newer
+	srv.mu.Unlock()
+	srv.applySettingsAsOf(parse(`{"rules": {"SOC2-CT-001": "off"}}`), false, &asked)
+	if !srv.currentEngine().Options.Rules["SOC2-CT-001"].Off {
+		t.Error("a current answer was not applied")
+	}
+}

@@ -65,7 +65,10 @@ type Server struct {
 	// settingsProblems are the problems of the settings last applied, so
 	// that the same ones are not shown again.
 	settingsProblems []string
-	engine           *analysis.Engine // for documents without a project configuration
+	// settingsSeq counts the settings applied, so that the answer to a
+	// workspace/configuration request does not undo newer ones.
+	settingsSeq uint64
+	engine      *analysis.Engine // for documents without a project configuration
 
 	proj *projects
 
