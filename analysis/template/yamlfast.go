@@ -807,6 +807,9 @@ func (p *fastParser) blockScalar(i, parent int) (*Node, int) {
 			k++
 		}
 		k++
+		if k == len(p.src) {
+			break // the final line break ends the document: no line follows it
+		}
 		s := k
 		for k < len(p.src) && p.src[k] == ' ' {
 			k++
