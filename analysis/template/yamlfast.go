@@ -824,6 +824,9 @@ func (p *fastParser) blockScalar(i, parent int) (*Node, int) {
 			p.bail() // a tab where indentation is expected
 		}
 		if blank {
+			if e == len(p.src) {
+				break // spaces without a line break after them are no empty line
+			}
 			if indent < 0 {
 				if !literal {
 					p.bail() // leading blank lines of a folded scalar
