@@ -825,6 +825,9 @@ func (p *fastParser) blockScalar(i, parent int) (*Node, int) {
 		}
 		if blank {
 			if e == len(p.src) {
+				if indent >= 0 && ind > indent {
+					p.bail() // spaces past the indentation at the very end: content yaml.v3 keeps
+				}
 				break // spaces without a line break after them are no empty line
 			}
 			if indent < 0 {
