@@ -32,9 +32,15 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 	// Findings come from the current version (while the text does not
 	// parse, that is the syntax error), so that their spans match the text.
 	curOff := toOffset(cur.tmpl().Lines, p.Position)
-	for _, f := range cur.findings {
+	var fixed []analysis.Finding // built only when a finding is hovered
+	for i, f := range cur.findings {
 		if curOff >= f.Span.Start && curOff <= f.Span.End {
-			parts = append(parts, findingHover(cur.engine, f))
+			// The hover lists the finding's fixes as a code action would
+			// offer them (some are only known once built).
+			if fixed == nil {
+				fixed = cur.withFixes()
+			}
+			parts = append(parts, findingHover(cur.engine, fixed[i]))
 			cover(f.Span)
 		}
 	}

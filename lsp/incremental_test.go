@@ -121,3 +121,33 @@ func TestChangeStopsAnalysis(t *testing.T) {
 		t.Errorf("after a change: context %v, cancel kept %v, gen %d; want cancelled, dropped, 1", ctx.Err(), d.cancel != nil, d.gen)
 	}
 }
+
+// TestSnapshotWithFixes: diagnostics come from a run without fixes; the
+// snapshot builds the same findings' fixes, in the same order, on demand.
+func TestSnapshotWithFixes(t *testing.T) {
+	e := analysis.NewEngine(testRules(t), nil)
+	res := e.WithoutFixes().Analyze("t.yaml", []byte(trailTemplate))
+	snap := &snapshot{result: res, engine: e, findings: res.Findings}
+	fixed := snap.withFixes()
+	if len(fixed) != len(res.Findings) || len(fixed) == 0 {
+		t.Fatalf("%d findings with fixes for %d without", len(fixed), len(res.Findings))
+	}
+	built := 0
+	for i, f := range fixed {
+		g := res.Findings[i]
+		if f.RuleID != g.RuleID || f.Span != g.Span || f.Message != g.Message {
+			t.Errorf("finding %d: %s at %v, want %s at %v", i, f.RuleID, f.Span, g.RuleID, g.Span)
+		}
+		for j, fx := range g.Fixes {
+			if len(fx.Edits) != 0 {
+				t.Errorf("finding %d: the run without fixes built %q", i, fx.Title)
+			}
+			if j < len(f.Fixes) && len(f.Fixes[j].Edits) > 0 {
+				built++
+			}
+		}
+	}
+	if built == 0 {
+		t.Error("withFixes built no fix")
+	}
+}
