@@ -23,30 +23,51 @@ import (
 // src); old is not modified and stays valid (the two share the nodes before
 // the edit, which are never modified after parsing). old must not be nil.
 func Reparse(old *Template, src []byte, start, end, n int) *Template {
-	if t := reparseEntry(old, src, start, end, n); t != nil {
-		return t
+	t, _ := ReparseDelta(old, src, start, end, n)
+	return t
+}
+
+// Delta says what Reparse's incremental path changed: the value of one entry
+// of one section. Everything else is the old template's, with the offsets at
+// or after OldEnd moved by Shift.
+type Delta struct {
+	Section string // the section's key: "Resources", "Parameters", ...
+	Index   int    // the entry's index among the section's pairs
+	// Old is the entry as it was: key and value are old's nodes, in old's
+	// coordinates.
+	Old *Pair
+	// The edit, in old's coordinates: the bytes [Start, OldEnd) were
+	// replaced, and what followed them moved by Shift bytes.
+	Start, OldEnd, Shift int
+}
+
+// ReparseDelta is Reparse that also says what changed: the delta is nil
+// when the document was parsed from scratch.
+func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
+	if t, d := reparseEntry(old, src, start, end, n); t != nil {
+		return t, d
 	}
-	return Parse(old.Filename, src)
+	return Parse(old.Filename, src), nil
 }
 
 // reparseEntry is Reparse's incremental path; it returns nil when the edit
 // needs a full parse.
-func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
+func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template, d *Delta) {
 	delta := n - (end - start)
 	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
-		return nil
+		return nil, nil
 	}
 	oldSrc := old.Source
 	// The section and the entry whose lines hold the edit.
 	si := sectionAt(old.Root.Pairs, start)
 	if si < 0 {
-		return nil
+		return nil, nil
 	}
 	sec := old.Root.Pairs[si]
 	m := sec.Value
 	if m.Kind != Mapping || m.Flow || len(m.Pairs) == 0 {
-		return nil
+		return nil, nil
 	}
 	ei := -1
 	for i, p := range m.Pairs {
@@ -55,14 +76,14 @@ func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
 		}
 	}
 	if ei < 0 {
-		return nil
+		return nil, nil
 	}
 	entry := m.Pairs[ei]
 	key := entry.Key
 	col := columnOf(oldSrc, key.Start)
 	if col <= 0 || key.End >= len(oldSrc) || oldSrc[key.End] != ':' || start <= key.End ||
 		key.End+1 < len(src) && !isYAMLSpace(src[key.End+1]) {
-		return nil // a key not at its line's indentation, `key :`, an edit of the key, or `key:x`
+		return nil, nil // a key not at its line's indentation, `key :`, an edit of the key, or `key:x`
 	}
 	// The entry's region runs to the line start of the next entry's key, or
 	// of the next section's, or to the end of the document.
@@ -74,11 +95,11 @@ func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
 		regionEnd = lineStartOf(oldSrc, old.Root.Pairs[si+1].Key.Start)
 	}
 	if end >= regionEnd && regionEnd < len(oldSrc) {
-		return nil // the edit reaches the next key's line
+		return nil, nil // the edit reaches the next key's line
 	}
 	newRegionEnd := regionEnd + delta
 	if !printable(src[key.Start:newRegionEnd]) {
-		return nil
+		return nil, nil
 	}
 	lines := &Lines{src: oldSrc, starts: slices.Clone(old.Lines.starts)}
 	lines.Splice(src, start, end, n)
@@ -107,7 +128,7 @@ func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
 		return true
 	}()
 	if !ok {
-		return nil
+		return nil, nil
 	}
 
 	// Assemble the new tree: the nodes before the entry are shared, the
@@ -147,7 +168,7 @@ func reparseEntry(old *Template, src []byte, start, end, n int) (t *Template) {
 
 	t = &Template{Filename: old.Filename, Format: YAML, Source: src, Lines: lines, Root: root, Problems: p.problems, fastYAML: true}
 	t.build()
-	return t
+	return t, &Delta{Section: sec.Key.Value, Index: ei, Old: entry, Start: start, OldEnd: end, Shift: delta}
 }
 
 // sectionAt returns the index of the last pair whose key starts at or

@@ -54,7 +54,7 @@ func applyEdit(t *testing.T, cur *Template, e splice) (*Template, bool) {
 	src := make([]byte, 0, len(cur.Source)+len(e.text))
 	src = append(append(append(src, cur.Source[:e.start]...), e.text...), cur.Source[e.end:]...)
 	before := snapshotTree(cur)
-	inc := reparseEntry(cur, src, e.start, e.end, len(e.text))
+	inc, _ := reparseEntry(cur, src, e.start, e.end, len(e.text))
 	want := Parse(cur.Filename, src)
 	got := inc
 	if got == nil {
