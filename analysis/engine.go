@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,6 +78,9 @@ type Engine struct {
 	Options *Options
 	// noFixes skips building fixes: see WithoutFixes.
 	noFixes bool
+	// identity is shared by an engine and its WithoutFixes copies: a result
+	// keeps its findings for reuse only by the engine that made them.
+	identity *Engine
 }
 
 // WithoutFixes returns an engine that runs the same rules with the same
@@ -97,6 +101,7 @@ func NewEngine(rules []*Rule, opts *Options) *Engine {
 		opts = DefaultOptions()
 	}
 	e := &Engine{byID: map[string]*Rule{}, byType: map[string][]*Rule{}, Options: opts}
+	e.identity = e
 	for _, r := range append(MetaRules(), rules...) {
 		e.rules = append(e.rules, r)
 		e.byID[r.ID] = r
@@ -134,6 +139,12 @@ type Result struct {
 	// Suppressed are the findings silenced by a documented exception, each
 	// with its Suppression, sorted by position.
 	Suppressed []Finding
+	// Reused counts the checks (the rules of one resource, or one
+	// whole-template rule) whose findings Reanalyze kept from the previous
+	// analysis instead of running them again.
+	Reused int
+	// cache holds each check's findings and reads, for Reanalyze.
+	cache *runCache
 }
 
 // Analyze parses and checks one document.
@@ -145,13 +156,23 @@ func (e *Engine) Analyze(filename string, src []byte) *Result {
 // AnalyzeContext is Analyze that stops checking when ctx is done: the result
 // then has the template but no findings, and the error is ctx's.
 func (e *Engine) AnalyzeContext(ctx context.Context, filename string, src []byte) (*Result, error) {
-	return e.checkContext(ctx, template.Parse(filename, src))
+	return e.checkContext(ctx, template.Parse(filename, src), nil)
+}
+
+// CheckContext checks a parsed template; the result, unlike RunAll's
+// findings, can be the base of a Reanalyze.
+func (e *Engine) CheckContext(ctx context.Context, t *template.Template) (*Result, error) {
+	return e.checkContext(ctx, t, nil)
 }
 
 // checkContext runs the rules over a parsed template for the Analyze family.
-func (e *Engine) checkContext(ctx context.Context, t *template.Template) (*Result, error) {
-	active, suppressed, err := e.RunAllContext(ctx, t)
-	return &Result{Template: t, Findings: active, Suppressed: suppressed}, err
+func (e *Engine) checkContext(ctx context.Context, t *template.Template, reuse *reuse) (*Result, error) {
+	out, cache, reused, err := e.findings(ctx, t, reuse)
+	if err != nil {
+		return &Result{Template: t}, err
+	}
+	active, suppressed := e.splitSuppressed(t, out)
+	return &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}, nil
 }
 
 // TooLarge is the result for a document of size bytes above limit, which is
@@ -195,50 +216,81 @@ func (e *Engine) RunAll(t *template.Template) (active, suppressed []Finding) {
 // two rules), returning ctx's error and no findings: the language server
 // cancels the analysis of a version the user has already typed over.
 func (e *Engine) RunAllContext(ctx context.Context, t *template.Template) (active, suppressed []Finding, err error) {
-	out, err := e.findings(ctx, t)
+	out, _, _, err := e.findings(ctx, t, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	if t.Root == nil || !t.IsCloudFormation {
-		return out, nil, nil
-	}
-	active, suppressed = e.applySuppressions(t, out)
-	SortFindings(active)
+	active, suppressed = e.splitSuppressed(t, out)
 	return active, suppressed, nil
 }
 
-// findings runs the rules and returns every finding, suppressed or not.
-func (e *Engine) findings(ctx context.Context, t *template.Template) ([]Finding, error) {
-	var out []Finding
-	report := func(f Finding) { out = append(out, f) }
-	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
-		return nil, nil
-	}
-	out = append(out, e.ProblemFindings(t)...)
-	if t.Root == nil {
+// splitSuppressed applies the template's suppressions to its findings.
+func (e *Engine) splitSuppressed(t *template.Template, out []Finding) (active, suppressed []Finding) {
+	if t.Root == nil || !t.IsCloudFormation {
 		return out, nil
 	}
-	memo := map[string]any{}
-	for _, res := range t.Resources {
+	active, suppressed = e.applySuppressions(t, out)
+	SortFindings(active)
+	return active, suppressed
+}
+
+// findings runs the rules and returns every finding, suppressed or not,
+// with what each check read. With reuse, the checks that cannot have seen
+// its edit keep their previous findings, moved with the text.
+func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (out []Finding, cache *runCache, reused int, err error) {
+	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
+		return nil, nil, 0, nil
+	}
+	out = e.ProblemFindings(t)
+	if t.Root == nil {
+		return out, nil, 0, nil
+	}
+	cache = &runCache{engine: e.identity, resources: make([]checkRun, len(t.Resources)), global: make([]checkRun, len(e.global))}
+	memo := map[string]*fact{}
+	for i, res := range t.Resources {
 		// One check per resource: cheap next to the rules it guards.
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
+		if reuse != nil && i != reuse.index && reuse.keep(&reuse.prev.resources[i], &cache.resources[i]) {
+			reused++
+			continue
+		}
+		run := &cache.resources[i]
+		rec := &recorder{cur: &run.reads}
+		view := t.Recording(rec)
 		for _, r := range e.byType[res.Type] {
-			e.runRule(r, t, res, memo, report)
+			e.runRule(r, view, res, memo, run, rec)
 		}
 		for _, r := range e.byType[AnyType] {
-			e.runRule(r, t, res, memo, report)
+			e.runRule(r, view, res, memo, run, rec)
 		}
 	}
-	for _, r := range e.global {
+	for i, r := range e.global {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
-		e.runRule(r, t, nil, memo, report)
+		if reuse != nil && reuse.keep(&reuse.prev.global[i], &cache.global[i]) {
+			reused++
+			continue
+		}
+		rec := &recorder{cur: &cache.global[i].reads}
+		e.runRule(r, t.Recording(rec), nil, memo, &cache.global[i], rec)
+	}
+	n := len(out)
+	for _, runs := range [][]checkRun{cache.resources, cache.global} {
+		for i := range runs {
+			n += len(runs[i].findings)
+		}
+	}
+	out = slices.Grow(out, n-len(out))
+	for _, runs := range [][]checkRun{cache.resources, cache.global} {
+		for i := range runs {
+			out = append(out, runs[i].findings...)
+		}
 	}
 	SortFindings(out)
-	return out, nil
+	return out, cache, reused, nil
 }
 
 // ProblemFindings returns the parse problems of t (syntax errors, duplicate
@@ -272,9 +324,12 @@ func (e *Engine) severity(r *Rule) Severity {
 
 // runRule runs one rule, turning a panic into an internal-error finding so
 // that one broken rule cannot take the others, or the editor, down.
-func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, memo map[string]any, report func(Finding)) {
+// t is the recording view of the template that rec collects the check's
+// reads from; the findings go to run.
+func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, memo map[string]*fact, run *checkRun, rec *recorder) {
 	override := e.severity(r)
-	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, noFixes: e.noFixes, report: func(f Finding) {
+	report := func(f Finding) { run.findings = append(run.findings, f) }
+	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, noFixes: e.noFixes, recorder: rec, report: func(f Finding) {
 		if override != r.Severity {
 			// A configured severity replaces the rule's; possible findings stay
 			// one level below it.

@@ -6,18 +6,170 @@ import (
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
+// Incremental analysis. An analysis keeps, per resource and per
+// whole-template rule, the findings its checks reported and what they read
+// of other resources (reads). When an edit changed only the value of one
+// resource (template.ReparseDelta says so), the next analysis re-runs the
+// checks of that resource and of every check that read it, by name, by
+// type, or through references it makes or made; every other check keeps its
+// findings, their spans moved with the text after the edit. Edits anywhere
+// else (parameters, conditions, a new resource...) re-run every check, as
+// do engines that build fixes, whose edits are not tracked.
+// TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
+// result to a from-scratch analysis of the same text.
+
+// runCache is what an analysis keeps for the next one.
+type runCache struct {
+	engine    *Engine    // the identity of the engine that ran the checks
+	resources []checkRun // per resource, in template order
+	global    []checkRun // per whole-template rule, in engine order
+}
+
+// checkRun is the outcome of the checks of one resource, or of one
+// whole-template rule: their findings, before suppressions, and what they
+// read.
+type checkRun struct {
+	findings []Finding
+	reads    reads
+}
+
+// reuse is the previous analysis an incremental one may take findings
+// from.
+type reuse struct {
+	prev   *runCache
+	index  int // the edited resource, whose checks always run again
+	change *resourceChange
+	delta  *template.Delta
+}
+
+// keep copies prev into next, with its spans moved past the edit, when its
+// checks cannot have read what the edit changed; it reports whether it did.
+func (u *reuse) keep(prev, next *checkRun) bool {
+	if prev.reads.sees(u.change) {
+		return false
+	}
+	fs, ok := shiftFindings(prev.findings, u.delta)
+	if !ok {
+		return false
+	}
+	next.findings, next.reads = fs, prev.reads
+	return true
+}
+
+// shiftFindings moves the spans of findings for an edit; it fails when a
+// span ends or starts inside the edited bytes, which only a check that
+// read the edited resource can report (and such a check runs again anyway).
+// Findings wholly before the edit are shared, not copied.
+func shiftFindings(fs []Finding, d *template.Delta) ([]Finding, bool) {
+	moved := false
+	for i := range fs {
+		if fs[i].Span.End >= d.Start || relatedAfter(fs[i].Related, d.Start) {
+			moved = true
+			break
+		}
+	}
+	if !moved {
+		return fs, true
+	}
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		var ok bool
+		if f.Span, ok = shiftSpan(f.Span, d); !ok {
+			return nil, false
+		}
+		if len(f.Related) > 0 {
+			rel := make([]Related, len(f.Related))
+			for j, r := range f.Related {
+				if r.Span, ok = shiftSpan(r.Span, d); !ok {
+					return nil, false
+				}
+				rel[j] = r
+			}
+			f.Related = rel
+		}
+		if len(f.Fixes) > 0 && hasEdits(f.Fixes) {
+			return nil, false // fix edits are not tracked: never reused
+		}
+		out[i] = f
+	}
+	return out, true
+}
+
+func relatedAfter(rel []Related, off int) bool {
+	for _, r := range rel {
+		if r.Span.End >= off {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEdits(fixes []Fix) bool {
+	for _, fx := range fixes {
+		if len(fx.Edits) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// shiftSpan moves a span for an edit: offsets before it stay, offsets after
+// it move by the edit's length change, offsets at its ends or inside it fail.
+func shiftSpan(s template.Span, d *template.Delta) (template.Span, bool) {
+	var ok1, ok2 bool
+	s.Start, ok1 = shiftOffset(s.Start, d)
+	s.End, ok2 = shiftOffset(s.End, d)
+	return s, ok1 && ok2
+}
+
+func shiftOffset(o int, d *template.Delta) (int, bool) {
+	switch {
+	case o < d.Start:
+		return o, true
+	case o > d.OldEnd:
+		return o + d.Shift, true
+	}
+	return 0, false
+}
+
 // Reanalyze checks src, which is prev's source with the bytes [start, end)
 // replaced by n bytes, re-reading only the part of the text the edit touches
-// when it can (template.Reparse). The result equals Analyze(filename, src):
-// the rules run on the whole new template, since their findings may depend
-// on any part of it.
-func (e *Engine) Reanalyze(prev *template.Template, src []byte, start, end, n int) *Result {
+// when it can (template.ReparseDelta) and re-running only the checks that
+// may see the edit (see above). The result equals Analyze(filename, src).
+func (e *Engine) Reanalyze(prev *Result, src []byte, start, end, n int) *Result {
 	res, _ := e.ReanalyzeContext(context.Background(), prev, src, start, end, n)
 	return res
 }
 
 // ReanalyzeContext is Reanalyze that stops checking when ctx is done: the
 // result then has the new template but no findings, and the error is ctx's.
-func (e *Engine) ReanalyzeContext(ctx context.Context, prev *template.Template, src []byte, start, end, n int) (*Result, error) {
-	return e.checkContext(ctx, template.Reparse(prev, src, start, end, n))
+func (e *Engine) ReanalyzeContext(ctx context.Context, prev *Result, src []byte, start, end, n int) (*Result, error) {
+	old := prev.Template
+	// What the edited resource referred to, read before the re-parse: the
+	// old template must not be needed afterwards.
+	var oldRefs []template.Reference
+	edited := old.ResourceAt(start)
+	if edited != nil {
+		oldRefs = old.Refs.From("Resources", edited.Name)
+	}
+	t, delta := template.ReparseDelta(old, src, start, end, n)
+	return e.checkContext(ctx, t, e.reuseFor(prev, t, delta, edited, oldRefs))
+}
+
+// reuseFor returns what an analysis of t may reuse of prev, or nil when
+// every check must run.
+func (e *Engine) reuseFor(prev *Result, t *template.Template, d *template.Delta, edited *template.Resource, oldRefs []template.Reference) *reuse {
+	c := prev.cache
+	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" || edited == nil ||
+		!prev.Template.IsCloudFormation || !t.IsCloudFormation ||
+		len(c.resources) != len(t.Resources) || len(c.global) != len(e.global) ||
+		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != edited.Name || d.Old.Key.Value != edited.Name {
+		return nil
+	}
+	return &reuse{
+		prev:   c,
+		index:  d.Index,
+		change: newResourceChange(edited.Name, d.Old.Value.Get("Type").Text(), oldRefs, t),
+		delta:  d,
+	}
 }

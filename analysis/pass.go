@@ -15,21 +15,37 @@ type Pass struct {
 	Resource *template.Resource // nil for whole-template rules
 	Options  *Options
 	report   func(Finding)
-	memo     map[string]any // per-template facts shared by all rules of one run
-	noFixes  bool           // the engine builds no fix edits (Engine.WithoutFixes)
+	memo     map[string]*fact // per-template facts shared by all rules of one run
+	noFixes  bool             // the engine builds no fix edits (Engine.WithoutFixes)
+	// recorder collects what the check reads of other resources: Template
+	// is a view of the template that reports its lookups to it.
+	recorder *recorder
+}
+
+// fact is a memoised value and what computing it read.
+type fact struct {
+	value any
+	reads reads
 }
 
 // Memo returns the value computed by compute for key, computing it at most
 // once per template analysis. Rules use it for indexes that several rules
 // or resources need (the audit buckets, the baseline verdict), so that no
-// rule re-walks the template per resource.
+// rule re-walks the template per resource. Whoever uses the value depends
+// on what computing it read.
 func (p *Pass) Memo(key string, compute func() any) any {
-	if v, ok := p.memo[key]; ok {
-		return v
+	if f, ok := p.memo[key]; ok {
+		p.recorder.cur.merge(&f.reads)
+		return f.value
 	}
-	v := compute()
-	p.memo[key] = v
-	return v
+	f := &fact{}
+	caller := p.recorder.cur
+	p.recorder.cur = &f.reads
+	defer func() { p.recorder.cur = caller }()
+	f.value = compute()
+	p.memo[key] = f
+	caller.merge(&f.reads)
+	return f.value
 }
 
 // Report records a finding. Unset fields take the rule's defaults: the rule's

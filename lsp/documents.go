@@ -31,11 +31,11 @@ type document struct {
 	lines  *template.Lines
 	closed bool
 
-	// base is the template of the text the last analysis read (nil when
-	// none did), and edits the part of the current text that differs from
-	// it, so that the next analysis re-reads only that part
-	// (analysis.Engine.Reanalyze).
-	base  *template.Template
+	// base is the last analysis (nil before the first), and edits the part
+	// of the current text that differs from the text it read, so that the
+	// next analysis re-reads only that part and re-runs only the checks
+	// that may see it (analysis.Engine.Reanalyze).
+	base  *analysis.Result
 	edits editRegion
 
 	// snap is the newest analysis result (it may be older than gen); good is

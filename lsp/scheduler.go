@@ -171,7 +171,7 @@ func (sc *scheduler) analyze() {
 	defer d.mu.Unlock()
 	// Stale or not, res holds the template of src, the text the edits
 	// since are relative to.
-	d.base = res.Template
+	d.base = res
 	if d.closed || d.gen != gen {
 		// A newer version (or configuration) arrived: this result is stale
 		// and is never published.
@@ -199,7 +199,7 @@ func (sc *scheduler) analyze() {
 // engine recovers those into SOC2-INTERNAL-001 findings, and the server logs
 // them through analysis.PanicHook) into the same kind of finding, so that a
 // bug costs a diagnostic, not the editor session.
-func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename string, src []byte, base *template.Template, edits editRegion) (res *analysis.Result) {
+func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion) (res *analysis.Result) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("analysis panicked", zap.String("file", filename), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
@@ -219,19 +219,18 @@ func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename 
 // text when the edits since base are known. The region is checked against
 // both texts first (a few memcmp, against a bug in its bookkeeping costing a
 // wrong model).
-func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src []byte, base *template.Template, edits editRegion) *analysis.Result {
-	if base == nil || edits.whole || base.Filename != filename {
+func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion) *analysis.Result {
+	if base == nil || edits.whole || base.Template.Filename != filename {
 		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src))
 	}
-	old := base.Source
+	old := base.Template.Source
 	if !edits.any {
 		if !bytes.Equal(old, src) {
 			return analyzeOrStop(e.AnalyzeContext(ctx, filename, src))
 		}
 		// Only the configuration changed: the template is immutable and
 		// is checked again as it is.
-		active, suppressed, _ := e.RunAllContext(ctx, base)
-		return &analysis.Result{Template: base, Findings: active, Suppressed: suppressed}
+		return analyzeOrStop(e.CheckContext(ctx, base.Template))
 	}
 	start, end, oldEnd := edits.start, edits.end, edits.end-edits.delta
 	if start < 0 || start > end || end > len(src) || oldEnd < start || oldEnd > len(old) || len(src)-len(old) != edits.delta ||

@@ -419,7 +419,7 @@ role).`,
 // organization.
 func applicableSignatures(t *template.Template) []*cwSignature {
 	management := false
-	for _, r := range t.Resources {
+	for _, r := range t.AllResources() {
 		if strings.HasPrefix(r.Type, "AWS::Organizations::") {
 			management = true
 			break

@@ -310,7 +310,7 @@ func resourceDeps(pass *analysis.Pass) map[string][]cfgEdge {
 	return pass.Memo("cfgResourceDeps", func() any {
 		t := pass.Template
 		out := map[string][]cfgEdge{}
-		for _, ref := range t.Refs.All {
+		for _, ref := range t.AllRefs() {
 			if ref.Section != "Resources" || ref.Target == ref.From || t.Resource(ref.Target) == nil {
 				continue
 			}

@@ -320,7 +320,8 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 				}
 			}
 		}
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, ec2InstanceType, ec2LaunchTemplateType, ec2LaunchConfigType, ec2ENIType,
+			ec2ECSServiceType, ec2ALBType, ec2ClassicELBType, ec2IngressType) {
 			switch r.Type {
 			case ec2InstanceType:
 				add(u.compute, r, r.Property("SecurityGroupIds"), r.Property("SecurityGroups"))
@@ -349,7 +350,7 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 				}
 			}
 		}
-		for _, r := range t.Resources {
+		for _, r := range t.ResourcesOfType(ec2SecurityGroupType) {
 			if len(u.balancers[r]) > 0 {
 				u.lbGroups = append(u.lbGroups, r)
 			}
@@ -1132,7 +1133,7 @@ func subnetRouting(pass *analysis.Pass) *subnetRoutes {
 	return pass.Memo("ec2SubnetRoutes", func() any {
 		t := pass.Template
 		s := &subnetRoutes{tables: map[*template.Resource][]*template.Resource{}, igw: map[*template.Resource]bool{}}
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route") {
 			switch r.Type {
 			case "AWS::EC2::SubnetRouteTableAssociation":
 				sub := ec2Resolve(t, r.Property("SubnetId"), ec2SubnetType)

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -95,7 +97,7 @@ func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
 			candidates = append(candidates, strings.TrimSuffix(strings.TrimSuffix(rest[i+len(":log-group:"):], ":*"), "*"))
 		}
 	}
-	for _, r := range t.Resources {
+	for _, r := range resourcesOfTypes(t, namedTypes...) {
 		if name := physicalName(r); name != "" {
 			for _, c := range candidates {
 				if c == name {
@@ -156,7 +158,8 @@ func auditBuckets(pass *analysis.Pass) map[*template.Resource]string {
 				}
 			}
 		}
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, trailType, "AWS::Config::DeliveryChannel", "AWS::EC2::FlowLog",
+			"AWS::ElasticLoadBalancingV2::LoadBalancer", bucketType) {
 			switch r.Type {
 			case trailType:
 				mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
@@ -214,7 +217,7 @@ func auditLogGroups(pass *analysis.Pass) map[*template.Resource]string {
 				}
 			}
 		}
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, trailType, "AWS::EC2::FlowLog", "AWS::Logs::LogGroup") {
 			switch r.Type {
 			case trailType:
 				mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
@@ -283,4 +286,41 @@ func toggleParameter(t *template.Template, patterns ...string) *template.Paramet
 		}
 	}
 	return nil
+}
+
+// resourcesOfTypes returns the resources of the given types in document
+// order. Facts that look at a few types list them this way rather than
+// walking every resource, so that an edit of a resource of another type
+// leaves them, and the checks that use them, untouched.
+func resourcesOfTypes(t *template.Template, types ...string) []*template.Resource {
+	var out []*template.Resource
+	lists := 0
+	for _, typ := range types {
+		if rs := t.ResourcesOfType(typ); len(rs) > 0 {
+			out = append(out, rs...)
+			lists++
+		}
+	}
+	if lists > 1 {
+		slices.SortFunc(out, func(a, b *template.Resource) int { return a.Key.Start - b.Key.Start })
+	}
+	return out
+}
+
+// namedTypes are the types whose resources can have a literal physical name.
+var namedTypes = typesWith(nameProperties)
+
+// iamNamedTypes are the types of iamNameProperty.
+var iamNamedTypes = typesWith(iamNameProperty)
+
+// typesWith returns the keys of m whose value is not empty.
+func typesWith(m map[string]string) []string {
+	var out []string
+	for typ, prop := range m {
+		if prop != "" {
+			out = append(out, typ)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

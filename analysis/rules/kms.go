@@ -801,7 +801,7 @@ func kmsKeyUses(pass *analysis.Pass) map[*template.Resource][]kmsKeyUse {
 			}
 		}
 		alarms, events := msgTopicPublishers(pass)
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, trailType, kmsLogGroupType, kmsDeliveryChannelType, snsTopicType) {
 			switch r.Type {
 			case trailType:
 				add(r, r.Property("KMSKeyId"), keyForCloudTrail)

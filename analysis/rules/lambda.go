@@ -104,7 +104,7 @@ func lmbVPCDependency(t *template.Template, n *template.Node) (*template.Resourc
 func checkLambdaVPC(pass *analysis.Pass) {
 	t, fn := pass.Template, pass.Resource
 	vpc := fn.Property("VpcConfig")
-	if fn.Type == lmbServerlessFunctionType && vpc == nil && t.Root.Path("Globals", "Function", "VpcConfig") != nil {
+	if fn.Type == lmbServerlessFunctionType && vpc == nil && t.Section("Globals").Path("Function", "VpcConfig") != nil {
 		return // SAM gives every function the VpcConfig of Globals
 	}
 	verdict, witness := t.Eval(vpc).Judge(func(a template.Alt) bool {

@@ -82,7 +82,7 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 // stage word such as prod or staging.
 func environmentLiterals(pass *analysis.Pass) []*template.Node {
 	out := append([]*template.Node{}, environmentTagLiterals(pass)...)
-	for _, r := range pass.Template.Resources {
+	for _, r := range pass.Template.AllResources() {
 		if r.Properties == nil || r.Properties.Kind != template.Mapping {
 			continue
 		}
@@ -286,7 +286,7 @@ func regionScopedResources(pass *analysis.Pass) []regionScoped {
 	return pass.Memo("regionScopedResources", func() any {
 		t := pass.Template
 		var out []regionScoped
-		for _, r := range t.Resources {
+		for _, r := range resourcesOfTypes(t, trailType, "AWS::Config::ConfigurationRecorder") {
 			switch r.Type {
 			case trailType:
 				if mayBeTrue(t, r.Property("IsMultiRegionTrail")) {
@@ -405,7 +405,7 @@ func checkPrimaryRegionParameter(pass *analysis.Pass) {
 		}
 		scoped = append(scoped, s)
 	}
-	for _, r := range t.Resources {
+	for _, r := range resourcesOfTypes(t, iamNamedTypes...) {
 		if p := iamNameProperty[r.Type]; p != "" && r.Property(p) != nil && !regional(r) {
 			scoped = append(scoped, regionScoped{r, "IAM resource " + r.Name + " has an account-wide name"})
 		}
@@ -630,7 +630,7 @@ func gateResource(pass *analysis.Pass, b *edit.Builder, r *template.Resource, ga
 	}
 	setCondition(b, r.Value, r.ConditionNode, gate)
 	gated := map[string]bool{r.Name: true}
-	for _, ref := range t.Refs.To(template.NSEntity, r.Name) {
+	for _, ref := range t.RefsTo(template.NSEntity, r.Name) {
 		if gated[ref.Section+"/"+ref.From] || ref.From == r.Name {
 			continue
 		}
@@ -673,7 +673,7 @@ func gateResource(pass *analysis.Pass, b *edit.Builder, r *template.Resource, ga
 		if strings.Contains(name, "/") || name == r.Name {
 			continue
 		}
-		for _, ref := range t.Refs.To(template.NSEntity, name) {
+		for _, ref := range t.RefsTo(template.NSEntity, name) {
 			if ref.Section == "Resources" && !gated[ref.From] || ref.Section == "Outputs" && !gated["Outputs/"+ref.From] {
 				review = ref.From + " refers to " + name
 			}
@@ -781,7 +781,7 @@ func reuseFix(pass *analysis.Pass, r *template.Resource, ru reusable) analysis.F
 		setCondition(b, r.Value, nil, cond)
 		if r.Type == "AWS::EC2::NatGateway" {
 			if eip := resolveOfType(t, r.Property("AllocationId"), "AWS::EC2::EIP"); eip != nil && eip.Condition == "" {
-				for _, ref := range t.Refs.To(template.NSEntity, eip.Name) {
+				for _, ref := range t.RefsTo(template.NSEntity, eip.Name) {
 					if ref.From != r.Name {
 						review = eip.Name + " is also used by " + ref.From
 					}
@@ -789,7 +789,7 @@ func reuseFix(pass *analysis.Pass, r *template.Resource, ru reusable) analysis.F
 				setCondition(b, eip.Value, nil, cond)
 			}
 		}
-		for _, ref := range t.Refs.To(template.NSEntity, r.Name) {
+		for _, ref := range t.RefsTo(template.NSEntity, r.Name) {
 			switch {
 			case ref.Section == "Outputs":
 				for _, o := range t.Outputs {
@@ -915,7 +915,7 @@ func checkSecretParameters(pass *analysis.Pass) {
 		}
 	}
 	// Parameters passed to password-like properties.
-	for _, r := range t.Resources {
+	for _, r := range t.AllResources() {
 		r.Properties.Walk(func(n *template.Node) bool {
 			if n.Kind != template.Mapping {
 				return true
@@ -1014,14 +1014,14 @@ the output; when it is exported, other stacks may import it, so that fix needs a
 
 func checkSecretOutputs(pass *analysis.Pass) {
 	t := pass.Template
-	section := t.Sections["Outputs"]
+	section := t.Section("Outputs")
 	for _, o := range t.Outputs {
 		n, why := secretIn(t, o.Value.Get("Value"))
 		if n == nil {
 			continue
 		}
 		out := o
-		fix := pass.NewFix("Remove output "+o.Name, func(b *edit.Builder) { b.Delete(section.Value, out.Name) })
+		fix := pass.NewFix("Remove output "+o.Name, func(b *edit.Builder) { b.Delete(section, out.Name) })
 		if o.Value.Get("Export") != nil {
 			fix.Title += " (it is exported: check which stacks import it)"
 			fix.Unsafe = true

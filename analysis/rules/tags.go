@@ -53,7 +53,7 @@ func environmentTagLiterals(pass *analysis.Pass) []*template.Node {
 	return pass.Memo("environmentTagLiterals", func() any {
 		param := pass.Options.EnvironmentParameter
 		var out []*template.Node
-		for _, r := range pass.Template.Resources {
+		for _, r := range pass.Template.AllResources() {
 			for _, tg := range tagsOf(r) {
 				if isEnvironmentKey(tg.Key, param) && isLiteral(tg.Value) && tg.Value.Value != "" {
 					out = append(out, tg.Value)

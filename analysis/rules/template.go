@@ -708,7 +708,7 @@ func checkGlobalResourcesGated(pass *analysis.Pass) {
 			pass.Report(f)
 		}
 	}
-	for _, r := range t.Resources {
+	for _, r := range resourcesOfTypes(t, iamNamedTypes...) {
 		prop := iamNameProperty[r.Type]
 		if prop == "" || regional(r) {
 			continue
@@ -780,7 +780,7 @@ func stageSettings(pass *analysis.Pass) []stageSetting {
 	isFalse := func(n *template.Node) bool { v, ok := n.Bool(); return isLiteral(n) && ok && !v }
 	below := func(n *template.Node, min int) bool { v, ok := n.Int(); return isLiteral(n) && ok && v < int64(min) }
 	audit := auditLogGroups(pass)
-	for _, r := range t.Resources {
+	for _, r := range resourcesOfTypes(t, "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table", logGroupType) {
 		add := func(what string, n *template.Node, prod edit.Value) {
 			out = append(out, stageSetting{r, what, n, prod})
 		}

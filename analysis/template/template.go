@@ -84,6 +84,8 @@ type Template struct {
 	// fastYAML records that the fast YAML path read the whole document, so
 	// that every span is exact and local, which Reparse relies on.
 	fastYAML bool
+	// recorder, in a Recording view, is told about resource lookups.
+	recorder ReadRecorder
 }
 
 // Entry is a named entry of a top-level section.
@@ -282,17 +284,8 @@ func (t *Template) Parameter(name string) *Parameter { return t.params[name] }
 // Condition returns the condition with the given name, or nil.
 func (t *Template) Condition(name string) *Condition { return t.conditions[name] }
 
-// Resource returns the resource with the given logical id, or nil.
-func (t *Template) Resource(name string) *Resource { return t.resources[name] }
-
 // Mapping returns the mapping with the given name, or nil.
 func (t *Template) Mapping(name string) *Entry { return t.mappings[name] }
-
-// ResourcesOfType returns the resources of the given type, in document order.
-// The slice is shared: do not modify it.
-func (t *Template) ResourcesOfType(typ string) []*Resource {
-	return t.byType[typ]
-}
 
 // ResourceAt returns the resource whose entry contains byte offset off, or nil.
 func (t *Template) ResourceAt(off int) *Resource {

@@ -1,0 +1,214 @@
+package rules
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/synth"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// The incremental analysis keeps the findings of every check that did not
+// read what an edit changed. These tests are its licence: after any edit,
+// and any sequence of edits, Reanalyze must give exactly what Analyze gives
+// for the same text. The edits are chosen to hurt: a value of one resource
+// replaced by a value taken from anywhere in the template (another
+// resource's logical id, physical name, type, ARN, a boolean...), so that
+// references, types and the cross-resource facts of the rules change under
+// the checks of the other resources.
+
+// incrementalCorpus returns every YAML template of the rule tests and the
+// examples, and a generated one.
+func incrementalCorpus(t testing.TB) map[string][]byte {
+	files, _ := filepath.Glob("../../testdata/rules/*/*.yaml")
+	more, _ := filepath.Glob("../../testdata/examples/*.yaml")
+	corpus := map[string][]byte{"synth.yaml": synth.YAML(24 << 10)}
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		corpus[f] = b
+	}
+	return corpus
+}
+
+// anEdit is one splice of a text.
+type anEdit struct {
+	start, end int
+	text       string
+}
+
+// hurtfulEdit picks an edit inside one resource's value: most often a
+// scalar replaced by another scalar of the template, else a character
+// typed or deleted.
+func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
+	if len(tp.Resources) == 0 {
+		return anEdit{}, false
+	}
+	var pool []string
+	var targets []*template.Node
+	inResources := func(n *template.Node) bool {
+		for _, res := range tp.Resources {
+			if n.Start > res.Key.End && n.End <= res.Value.End {
+				return true
+			}
+		}
+		return false
+	}
+	tp.Root.Walk(func(n *template.Node) bool {
+		if n.IsScalar() && n.Value != "" {
+			pool = append(pool, n.Value)
+			if inResources(n) && n.ValueSpan.End > n.ValueSpan.Start {
+				targets = append(targets, n)
+			}
+		}
+		return true
+	})
+	for _, res := range tp.Resources {
+		pool = append(pool, res.Name, res.Type)
+	}
+	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'")
+	if len(targets) == 0 {
+		return anEdit{}, false
+	}
+	n := targets[r.IntN(len(targets))]
+	switch r.IntN(6) {
+	case 0: // type one character inside the value
+		at := n.ValueSpan.Start + r.IntN(n.ValueSpan.End-n.ValueSpan.Start+1)
+		return anEdit{at, at, string("ax1Z-"[r.IntN(5)])}, true
+	case 1: // delete one character of the value
+		at := n.ValueSpan.Start + r.IntN(n.ValueSpan.End-n.ValueSpan.Start)
+		return anEdit{at, at + 1, ""}, true
+	default: // replace the value with another of the template
+		v := pool[r.IntN(len(pool))]
+		if n.Quoted || !plainSafe(v) {
+			return anEdit{n.Span.Start, n.Span.End, "'" + v + "'"}, true
+		}
+		return anEdit{n.ValueSpan.Start, n.ValueSpan.End, v}, true
+	}
+}
+
+// plainSafe reports whether v can be written as a plain YAML scalar on one
+// line without changing meaning much; other values are single-quoted.
+func plainSafe(v string) bool {
+	for _, c := range v {
+		if c == ':' || c == '#' || c == '\n' || c == '\'' || c == '"' || c == '{' || c == '}' || c == '[' || c == ']' || c == ',' {
+			return false
+		}
+	}
+	return v != "" && v[0] != '*' && v[0] != '!' && v[0] != '&' && v[0] != '-' && v[0] != ' '
+}
+
+func splice(src []byte, e anEdit) []byte {
+	out := make([]byte, 0, len(src)-(e.end-e.start)+len(e.text))
+	return append(append(append(out, src[:e.start]...), e.text...), src[e.end:]...)
+}
+
+// checkReanalyze applies e to prev's text with Reanalyze and compares the
+// result with Analyze of the new text.
+func checkReanalyze(t testing.TB, eng *analysis.Engine, name string, prev *analysis.Result, e anEdit) *analysis.Result {
+	t.Helper()
+	src := splice(prev.Template.Source, e)
+	got := eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
+	want := eng.Analyze(name, src)
+	if !reflect.DeepEqual(got.Findings, want.Findings) || !reflect.DeepEqual(got.Suppressed, want.Suppressed) {
+		for _, f := range want.Findings {
+			if !slices.ContainsFunc(got.Findings, func(g analysis.Finding) bool { return reflect.DeepEqual(f, g) }) {
+				t.Errorf("missing: %s %v %s", f.RuleID, f.Span, f.Message)
+			}
+		}
+		for _, f := range got.Findings {
+			if !slices.ContainsFunc(want.Findings, func(g analysis.Finding) bool { return reflect.DeepEqual(f, g) }) {
+				t.Errorf("unexpected: %s %v %s", f.RuleID, f.Span, f.Message)
+			}
+		}
+		t.Fatalf("%s: Reanalyze differs from Analyze after replacing [%d,%d) %q with %q (%d checks reused); text now:\n%s",
+			name, e.start, e.end, prev.Template.Source[e.start:e.end], e.text, got.Reused, src)
+	}
+	return got
+}
+
+// TestReanalyzeMatchesAnalyze chains hurtful edits over every template of
+// the corpus and holds each incremental result to a from-scratch analysis;
+// it also checks that findings are in fact reused, or it would prove
+// nothing.
+func TestReanalyzeMatchesAnalyze(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	r := rand.New(rand.NewPCG(11, 12))
+	edits, reused, runs := 0, 0, 0
+	corpus := incrementalCorpus(t)
+	names := make([]string, 0, len(corpus))
+	for name := range corpus {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		prev := eng.Analyze(name, corpus[name])
+		for range 8 {
+			e, ok := hurtfulEdit(r, prev.Template)
+			if !ok {
+				break
+			}
+			next := checkReanalyze(t, eng, name, prev, e)
+			edits++
+			reused += next.Reused
+			if next.Reused > 0 {
+				runs++
+			}
+			prev = next
+			if prev.Template.Root == nil || len(prev.Template.Problems) > 0 {
+				prev = eng.Analyze(name, corpus[name])
+			}
+		}
+	}
+	t.Logf("%d edits over %d templates; %d re-analyses reused findings, %d checks reused in all", edits, len(corpus), runs, reused)
+	if runs < edits/3 {
+		t.Errorf("only %d of %d re-analyses reused any findings", runs, edits)
+	}
+}
+
+// TestReanalyzeReusesUnrelatedResources: an edit of one bucket in a large
+// generated template re-runs a small part of the checks.
+func TestReanalyzeReusesUnrelatedResources(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	src := synth.YAML(200 << 10)
+	prev := eng.Analyze("t.yaml", src)
+	res := prev.Template.Resources[len(prev.Template.Resources)/2]
+	at := res.TypeNode.End
+	next := checkReanalyze(t, eng, "t.yaml", prev, anEdit{at, at, "\n    Condition: IsProduction"})
+	if checks := len(prev.Template.Resources) + len(eng.Rules()); next.Reused < checks*9/10 {
+		t.Errorf("an edit of %s reused %d of about %d checks", res.Name, next.Reused, checks)
+	}
+}
+
+// FuzzReanalyze applies fuzzed edits inside the resources of the corpus
+// templates, two in a row, and compares with a from-scratch analysis.
+func FuzzReanalyze(f *testing.F) {
+	corpus := incrementalCorpus(f)
+	names := make([]string, 0, len(corpus))
+	for name := range corpus {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	f.Add(uint16(0), uint64(1), uint64(2))
+	f.Add(uint16(7), uint64(99), uint64(3))
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	f.Fuzz(func(t *testing.T, which uint16, seed1, seed2 uint64) {
+		name := names[int(which)%len(names)]
+		r := rand.New(rand.NewPCG(seed1, seed2))
+		prev := eng.Analyze(name, corpus[name])
+		for range 2 {
+			e, ok := hurtfulEdit(r, prev.Template)
+			if !ok || prev.Template.Root == nil {
+				return
+			}
+			prev = checkReanalyze(t, eng, name, prev, e)
+		}
+	})
+}

@@ -1,0 +1,75 @@
+package template
+
+// ReadRecorder is told what a reader of a template looked up among its
+// resources: the analysis engine keeps a check's findings across an edit of
+// one resource only if the check never looked at that resource.
+type ReadRecorder interface {
+	ReadResource(name string) // a lookup by logical id
+	ReadType(typ string)      // the list of resources of a type
+	ReadRefsTo(name string)   // the references to a name, from anywhere
+	ReadAll()                 // anything else that reaches every resource
+}
+
+// Recording returns a view of t whose lookup methods (Resource,
+// ResourcesOfType, AllResources, RefsTo, AllRefs and Section) report to r.
+// The view shares everything with t. Reading the Resources field, the
+// reference index or the root directly bypasses the recorder: code that
+// runs on a recording view uses the methods.
+func (t *Template) Recording(r ReadRecorder) *Template {
+	c := *t
+	c.recorder = r
+	return &c
+}
+
+// Resource returns the resource with the given logical id, or nil.
+func (t *Template) Resource(name string) *Resource {
+	if t.recorder != nil {
+		t.recorder.ReadResource(name)
+	}
+	return t.resources[name]
+}
+
+// ResourcesOfType returns the resources of the given type, in document order.
+// The slice is shared: do not modify it.
+func (t *Template) ResourcesOfType(typ string) []*Resource {
+	if t.recorder != nil {
+		t.recorder.ReadType(typ)
+	}
+	return t.byType[typ]
+}
+
+// AllResources returns t.Resources, telling the recorder.
+func (t *Template) AllResources() []*Resource {
+	if t.recorder != nil {
+		t.recorder.ReadAll()
+	}
+	return t.Resources
+}
+
+// RefsTo returns the references to name in namespace ns, in document order.
+func (t *Template) RefsTo(ns Namespace, name string) []Reference {
+	if t.recorder != nil {
+		t.recorder.ReadRefsTo(name)
+	}
+	return t.Refs.To(ns, name)
+}
+
+// AllRefs returns every reference of the template, in document order.
+func (t *Template) AllRefs() []Reference {
+	if t.recorder != nil {
+		t.recorder.ReadAll()
+	}
+	return t.Refs.All
+}
+
+// Section returns the value of a top-level section, or nil. The Resources
+// section reaches every resource.
+func (t *Template) Section(name string) *Node {
+	if name == "Resources" && t.recorder != nil {
+		t.recorder.ReadAll()
+	}
+	if p := t.Sections[name]; p != nil {
+		return p.Value
+	}
+	return nil
+}
