@@ -40,12 +40,13 @@ type reuse struct {
 	index  int // the edited resource, whose checks always run again
 	change *resourceChange
 	delta  *template.Delta
+	seen   map[*reads]bool // whether each fact's reads see the change
 }
 
 // keep copies prev into next, with its spans moved past the edit, when its
 // checks cannot have read what the edit changed; it reports whether it did.
 func (u *reuse) keep(prev, next *checkRun) bool {
-	if prev.reads.sees(u.change) {
+	if prev.reads.sees(u.change, u.seen) {
 		return false
 	}
 	fs, ok := shiftFindings(prev.findings, u.delta)
@@ -171,5 +172,6 @@ func (e *Engine) reuseFor(prev *Result, t *template.Template, d *template.Delta,
 		index:  d.Index,
 		change: newResourceChange(edited.Name, d.Old.Value.Get("Type").Text(), oldRefs, t),
 		delta:  d,
+		seen:   map[*reads]bool{},
 	}
 }

@@ -35,16 +35,16 @@ type fact struct {
 // on what computing it read.
 func (p *Pass) Memo(key string, compute func() any) any {
 	if f, ok := p.memo[key]; ok {
-		p.recorder.cur.merge(&f.reads)
+		p.recorder.cur.addFact(&f.reads)
 		return f.value
 	}
-	f := &fact{}
+	f := &fact{reads: reads{fact: key}}
 	caller := p.recorder.cur
 	p.recorder.cur = &f.reads
 	defer func() { p.recorder.cur = caller }()
 	f.value = compute()
 	p.memo[key] = f
-	caller.merge(&f.reads)
+	caller.addFact(&f.reads)
 	return f.value
 }
 

@@ -16,54 +16,47 @@ import (
 // only way rules reach them (TestRulesReachResourcesThroughPass).
 type reads struct {
 	all    bool
-	names  []string // resources looked up by logical id
-	types  []string // resources listed by type
-	refsTo []string // references to these names, wherever they are
-}
-
-func addUnique(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
+	names  map[string]struct{} // resources looked up by logical id
+	types  []string            // resources listed by type
+	refsTo map[string]struct{} // references to these names, wherever they are
+	// facts are the reads of the memoised facts the check used; they are
+	// shared, and never change once the fact is computed.
+	facts []*reads
+	fact  string // for a fact's reads, its Memo key (for debugging)
 }
 
 func (r *reads) addName(name string) {
-	if !r.all {
-		r.names = addUnique(r.names, name)
+	if r.all {
+		return
 	}
+	if r.names == nil {
+		r.names = map[string]struct{}{}
+	}
+	r.names[name] = struct{}{}
 }
 
 func (r *reads) addType(typ string) {
-	if !r.all {
-		r.types = addUnique(r.types, typ)
+	if !r.all && !slices.Contains(r.types, typ) {
+		r.types = append(r.types, typ)
 	}
 }
 
 func (r *reads) addRefsTo(name string) {
-	if !r.all {
-		r.refsTo = addUnique(r.refsTo, name)
+	if r.all {
+		return
 	}
+	if r.refsTo == nil {
+		r.refsTo = map[string]struct{}{}
+	}
+	r.refsTo[name] = struct{}{}
 }
 
-func (r *reads) addAll() { *r = reads{all: true} }
+func (r *reads) addAll() { *r = reads{all: true, fact: r.fact} }
 
-// merge adds what o read to r.
-func (r *reads) merge(o *reads) {
-	switch {
-	case r.all:
-	case o.all:
-		r.addAll()
-	default:
-		for _, s := range o.names {
-			r.addName(s)
-		}
-		for _, s := range o.types {
-			r.addType(s)
-		}
-		for _, s := range o.refsTo {
-			r.addRefsTo(s)
-		}
+// addFact records that the check used a fact that read f.
+func (r *reads) addFact(f *reads) {
+	if !r.all && !slices.Contains(r.facts, f) {
+		r.facts = append(r.facts, f)
 	}
 }
 
@@ -81,22 +74,26 @@ type resourceChange struct {
 // (its type and the targets it referred to) to its new one in t.
 func newResourceChange(name, oldType string, oldRefs []template.Reference, t *template.Template) *resourceChange {
 	c := &resourceChange{name: name, types: []string{oldType}}
-	if r := t.Resource(name); r != nil {
-		c.types = addUnique(c.types, r.Type)
+	if r := t.Resource(name); r != nil && r.Type != oldType {
+		c.types = append(c.types, r.Type)
 	}
-	for _, ref := range oldRefs {
-		c.refs = addUnique(c.refs, ref.Target)
-	}
-	for _, ref := range t.Refs.From("Resources", name) {
-		c.refs = addUnique(c.refs, ref.Target)
+	for _, refs := range [][]template.Reference{oldRefs, t.Refs.From("Resources", name)} {
+		for _, ref := range refs {
+			if !slices.Contains(c.refs, ref.Target) {
+				c.refs = append(c.refs, ref.Target)
+			}
+		}
 	}
 	return c
 }
 
 // sees reports whether a check that read r may have read something c
-// changed.
-func (r *reads) sees(c *resourceChange) bool {
-	if r.all || slices.Contains(r.names, c.name) {
+// changed. seen remembers the answer for facts, which many checks share.
+func (r *reads) sees(c *resourceChange, seen map[*reads]bool) bool {
+	if r.all {
+		return true
+	}
+	if _, ok := r.names[c.name]; ok {
 		return true
 	}
 	for _, t := range c.types {
@@ -105,7 +102,17 @@ func (r *reads) sees(c *resourceChange) bool {
 		}
 	}
 	for _, n := range c.refs {
-		if slices.Contains(r.refsTo, n) {
+		if _, ok := r.refsTo[n]; ok {
+			return true
+		}
+	}
+	for _, f := range r.facts {
+		s, ok := seen[f]
+		if !ok {
+			s = f.sees(c, seen)
+			seen[f] = s
+		}
+		if s {
 			return true
 		}
 	}

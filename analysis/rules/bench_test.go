@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -35,4 +36,30 @@ func BenchmarkAnalyzeNoFixesYAML1MB(b *testing.B) {
 }
 func BenchmarkAnalyzeNoFixesYAML30KB(b *testing.B) {
 	benchEngine(b, analysis.NewEngine(All(), nil).WithoutFixes(), "t.yaml", synth.YAML(30<<10))
+}
+
+// BenchmarkReanalyze measures what the language server does per keystroke
+// inside a resource: one character typed, or deleted again, in a value of
+// the resource in the middle of the template, re-analysed from the previous
+// result without fixes.
+func BenchmarkReanalyze(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			eng := analysis.NewEngine(All(), nil).WithoutFixes()
+			prev := eng.Analyze("t.yaml", synth.YAML(size))
+			res := prev.Template.Resources[len(prev.Template.Resources)/2]
+			at := res.TypeNode.ValueSpan.End - 1 // inside the type's last word
+			b.ReportAllocs()
+			reused := 0
+			for i := 0; b.Loop(); i++ {
+				e := anEdit{at, at, "x"}
+				if i%2 == 1 {
+					e = anEdit{at, at + 1, ""}
+				}
+				prev = eng.Reanalyze(prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+				reused += prev.Reused
+			}
+			b.ReportMetric(float64(reused)/float64(b.N), "reused/op")
+		})
+	}
 }

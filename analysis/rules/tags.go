@@ -212,11 +212,17 @@ func tagsAt(n *template.Node) []tag {
 // higher class than it can justify: rules that require more of confidential
 // stores would then report what the fix just declared.
 func guessClassification(pass *analysis.Pass, r *template.Resource) string {
-	if _, ok := auditBuckets(pass)[r]; ok {
-		return "audit"
-	}
-	if _, ok := auditLogGroups(pass)[r]; ok {
-		return "audit"
+	// Only buckets and log groups hold audit evidence: other resources need
+	// not read (and so depend on) the facts about them.
+	switch r.Type {
+	case bucketType:
+		if _, ok := auditBuckets(pass)[r]; ok {
+			return "audit"
+		}
+	case logGroupType:
+		if _, ok := auditLogGroups(pass)[r]; ok {
+			return "audit"
+		}
 	}
 	return "internal"
 }
