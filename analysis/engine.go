@@ -245,14 +245,15 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 	if t.Root == nil {
 		return out, nil, 0, nil
 	}
-	cache = &runCache{engine: e.identity, resources: make([]checkRun, len(t.Resources)), global: make([]checkRun, len(e.global))}
-	memo := map[string]*fact{}
+	a := &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}, reuse: reuse}
+	cache = &runCache{engine: e.identity, resources: make([]checkRun, len(t.Resources)), global: make([]checkRun, len(e.global)),
+		gathered: a.gathered, facts: a.facts}
 	for i, res := range t.Resources {
 		// One check per resource: cheap next to the rules it guards.
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		if reuse != nil && i != reuse.index && reuse.keep(&reuse.prev.resources[i], &cache.resources[i]) {
+		if reuse != nil && i != reuse.index && reuse.keep(a, &reuse.prev.resources[i], &cache.resources[i]) {
 			reused++
 			continue
 		}
@@ -260,22 +261,22 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 		rec := &recorder{cur: &run.reads}
 		view := t.Recording(rec)
 		for _, r := range e.byType[res.Type] {
-			e.runRule(r, view, res, memo, run, rec)
+			e.runRule(r, view, res, a, run, rec)
 		}
 		for _, r := range e.byType[AnyType] {
-			e.runRule(r, view, res, memo, run, rec)
+			e.runRule(r, view, res, a, run, rec)
 		}
 	}
 	for i, r := range e.global {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		if reuse != nil && reuse.keep(&reuse.prev.global[i], &cache.global[i]) {
+		if reuse != nil && reuse.keep(a, &reuse.prev.global[i], &cache.global[i]) {
 			reused++
 			continue
 		}
 		rec := &recorder{cur: &cache.global[i].reads}
-		e.runRule(r, t.Recording(rec), nil, memo, &cache.global[i], rec)
+		e.runRule(r, t.Recording(rec), nil, a, &cache.global[i], rec)
 	}
 	n := len(out)
 	for _, runs := range [][]checkRun{cache.resources, cache.global} {
@@ -326,10 +327,10 @@ func (e *Engine) severity(r *Rule) Severity {
 // that one broken rule cannot take the others, or the editor, down.
 // t is the recording view of the template that rec collects the check's
 // reads from; the findings go to run.
-func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, memo map[string]*fact, run *checkRun, rec *recorder) {
+func (e *Engine) runRule(r *Rule, t *template.Template, res *template.Resource, a *analysisRun, run *checkRun, rec *recorder) {
 	override := e.severity(r)
 	report := func(f Finding) { run.findings = append(run.findings, f) }
-	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, memo: memo, noFixes: e.noFixes, recorder: rec, report: func(f Finding) {
+	pass := &Pass{Rule: r, Template: t, Resource: res, Options: e.Options, run: a, noFixes: e.noFixes, recorder: rec, report: func(f Finding) {
 		if override != r.Severity {
 			// A configured severity replaces the rule's; possible findings stay
 			// one level below it.

@@ -23,6 +23,21 @@ type runCache struct {
 	engine    *Engine    // the identity of the engine that ran the checks
 	resources []checkRun // per resource, in template order
 	global    []checkRun // per whole-template rule, in engine order
+	// gathered are the values of the resource facts the checks gathered,
+	// facts those of the Facts they used.
+	gathered map[*ResourceFact]*gathering
+	facts    map[*Fact]*factValue
+}
+
+// analysisRun is the state one analysis shares among its passes: the
+// memoised facts, the gathered resource facts, and what it may reuse.
+type analysisRun struct {
+	engine   *Engine
+	template *template.Template
+	memo     map[string]*fact
+	gathered map[*ResourceFact]*gathering
+	facts    map[*Fact]*factValue
+	reuse    *reuse // nil for an analysis from scratch
 }
 
 // checkRun is the outcome of the checks of one resource, or of one
@@ -45,8 +60,8 @@ type reuse struct {
 
 // keep copies prev into next, with its spans moved past the edit, when its
 // checks cannot have read what the edit changed; it reports whether it did.
-func (u *reuse) keep(prev, next *checkRun) bool {
-	if prev.reads.sees(u.change, u.seen) {
+func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
+	if prev.reads.sees(u.change, u.seen, a) {
 		return false
 	}
 	fs, ok := shiftFindings(prev.findings, u.delta)

@@ -15,8 +15,8 @@ type Pass struct {
 	Resource *template.Resource // nil for whole-template rules
 	Options  *Options
 	report   func(Finding)
-	memo     map[string]*fact // per-template facts shared by all rules of one run
-	noFixes  bool             // the engine builds no fix edits (Engine.WithoutFixes)
+	run      *analysisRun // the analysis the pass belongs to
+	noFixes  bool         // the engine builds no fix edits (Engine.WithoutFixes)
 	// recorder collects what the check reads of other resources: Template
 	// is a view of the template that reports its lookups to it.
 	recorder *recorder
@@ -34,7 +34,7 @@ type fact struct {
 // rule re-walks the template per resource. Whoever uses the value depends
 // on what computing it read.
 func (p *Pass) Memo(key string, compute func() any) any {
-	if f, ok := p.memo[key]; ok {
+	if f, ok := p.run.memo[key]; ok {
 		p.recorder.cur.addFact(&f.reads)
 		return f.value
 	}
@@ -43,7 +43,7 @@ func (p *Pass) Memo(key string, compute func() any) any {
 	p.recorder.cur = &f.reads
 	defer func() { p.recorder.cur = caller }()
 	f.value = compute()
-	p.memo[key] = f
+	p.run.memo[key] = f
 	caller.addFact(&f.reads)
 	return f.value
 }

@@ -15,14 +15,28 @@ import (
 // reads of other resources need recording, and the Pass accessors are the
 // only way rules reach them (TestRulesReachResourcesThroughPass).
 type reads struct {
-	all    bool
-	names  map[string]struct{} // resources looked up by logical id
-	types  []string            // resources listed by type
-	refsTo map[string]struct{} // references to these names, wherever they are
+	all     bool
+	typeSet bool                // which types the template has
+	names   map[string]struct{} // resources looked up by logical id
+	typeOf  map[string]struct{} // resources whose type (or existence) was asked
+	types   []string            // resources listed by type
+	refsTo  map[string]struct{} // references to these names, wherever they are
 	// facts are the reads of the memoised facts the check used; they are
 	// shared, and never change once the fact is computed.
 	facts []*reads
 	fact  string // for a fact's reads, its Memo key (for debugging)
+	// gathers are the resource facts the check gathered from every
+	// resource: it depends on their values.
+	gathers []*ResourceFact
+	// factDeps are the Facts the check used: it depends on their values.
+	factDeps []*Fact
+}
+
+// valueChanges tells whether the values a check depends on changed: those
+// of the resource facts it gathered and of the Facts it used.
+type valueChanges interface {
+	gatherChanged(*ResourceFact) bool
+	factChanged(*Fact) bool
 }
 
 func (r *reads) addName(name string) {
@@ -33,6 +47,16 @@ func (r *reads) addName(name string) {
 		r.names = map[string]struct{}{}
 	}
 	r.names[name] = struct{}{}
+}
+
+func (r *reads) addTypeOf(name string) {
+	if r.all {
+		return
+	}
+	if r.typeOf == nil {
+		r.typeOf = map[string]struct{}{}
+	}
+	r.typeOf[name] = struct{}{}
 }
 
 func (r *reads) addType(typ string) {
@@ -51,7 +75,25 @@ func (r *reads) addRefsTo(name string) {
 	r.refsTo[name] = struct{}{}
 }
 
+func (r *reads) addTypeSet() {
+	if !r.all {
+		r.typeSet = true
+	}
+}
+
 func (r *reads) addAll() { *r = reads{all: true, fact: r.fact} }
+
+func (r *reads) addFactDep(f *Fact) {
+	if !r.all && !slices.Contains(r.factDeps, f) {
+		r.factDeps = append(r.factDeps, f)
+	}
+}
+
+func (r *reads) addGather(f *ResourceFact) {
+	if !r.all && !slices.Contains(r.gathers, f) {
+		r.gathers = append(r.gathers, f)
+	}
+}
 
 // addFact records that the check used a fact that read f.
 func (r *reads) addFact(f *reads) {
@@ -88,12 +130,20 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 }
 
 // sees reports whether a check that read r may have read something c
-// changed. seen remembers the answer for facts, which many checks share.
-func (r *reads) sees(c *resourceChange, seen map[*reads]bool) bool {
+// changed. seen remembers the answer for memoised facts, which many checks
+// share; values tells whether the values of resource facts and Facts
+// changed.
+func (r *reads) sees(c *resourceChange, seen map[*reads]bool, values valueChanges) bool {
 	if r.all {
 		return true
 	}
 	if _, ok := r.names[c.name]; ok {
+		return true
+	}
+	if _, ok := r.typeOf[c.name]; ok && len(c.types) > 1 {
+		return true // the edit changed the resource's type
+	}
+	if r.typeSet && len(c.types) > 1 {
 		return true
 	}
 	for _, t := range c.types {
@@ -109,10 +159,20 @@ func (r *reads) sees(c *resourceChange, seen map[*reads]bool) bool {
 	for _, f := range r.facts {
 		s, ok := seen[f]
 		if !ok {
-			s = f.sees(c, seen)
+			s = f.sees(c, seen, values)
 			seen[f] = s
 		}
 		if s {
+			return true
+		}
+	}
+	for _, f := range r.gathers {
+		if values.gatherChanged(f) {
+			return true
+		}
+	}
+	for _, f := range r.factDeps {
+		if values.factChanged(f) {
 			return true
 		}
 	}
@@ -124,6 +184,8 @@ func (r *reads) sees(c *resourceChange, seen map[*reads]bool) bool {
 type recorder struct{ cur *reads }
 
 func (r *recorder) ReadResource(name string) { r.cur.addName(name) }
+func (r *recorder) ReadTypeOf(name string)   { r.cur.addTypeOf(name) }
 func (r *recorder) ReadType(typ string)      { r.cur.addType(typ) }
 func (r *recorder) ReadRefsTo(name string)   { r.cur.addRefsTo(name) }
+func (r *recorder) ReadTypes()               { r.cur.addTypeSet() }
 func (r *recorder) ReadAll()                 { r.cur.addAll() }

@@ -134,7 +134,10 @@ func isSecurityAlarm(pass *analysis.Pass, a *template.Resource) bool {
 	x := alarmIndex(pass)
 	audit := auditLogGroups(pass)
 	for _, f := range x.filtersByName[cwMetric{a.Property("Namespace").Text(), a.Property("MetricName").Text()}] {
-		if _, ok := audit[f.group]; ok && f.group != nil {
+		if f.group == nil {
+			continue
+		}
+		if _, ok := audit[f.group.Name]; ok {
 			return true
 		}
 	}
@@ -419,8 +422,8 @@ role).`,
 // organization.
 func applicableSignatures(t *template.Template) []*cwSignature {
 	management := false
-	for _, r := range t.AllResources() {
-		if strings.HasPrefix(r.Type, "AWS::Organizations::") {
+	for _, typ := range t.Types() {
+		if strings.HasPrefix(typ, "AWS::Organizations::") {
 			management = true
 			break
 		}

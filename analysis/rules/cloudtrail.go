@@ -650,7 +650,7 @@ func scopedBuckets(pass *analysis.Pass) []*template.Resource {
 	var out []*template.Resource
 	audit := auditBuckets(pass)
 	for _, b := range pass.Template.ResourcesOfType(bucketType) {
-		if _, isAudit := audit[b]; !isAudit && b.Condition == "" {
+		if _, isAudit := audit[b.Name]; !isAudit && b.Condition == "" {
 			out = append(out, b)
 		}
 	}
@@ -1030,10 +1030,10 @@ func trailBucket(pass *analysis.Pass, b *edit.Builder, cond string, key edit.Val
 	t := pass.Template
 	audit, targets := auditBuckets(pass), accessLogTargets(pass)
 	for _, bk := range t.ResourcesOfType(bucketType) {
-		if _, ok := audit[bk]; !ok || targets[bk] || bk.Condition != "" {
+		if _, ok := audit[bk.Name]; !ok || targets[bk.Name] || bk.Condition != "" {
 			continue
 		}
-		pols := bucketPolicies(pass)[bk]
+		pols := policiesOf(pass, bk)
 		if len(pols) == 0 {
 			name := uniqueLogicalID(t, bk.Name+"Policy")
 			b.AddEntry("Resources", name, bucketPolicy(bk.Name, "",
@@ -1048,7 +1048,7 @@ func trailBucket(pass *analysis.Pass, b *edit.Builder, cond string, key edit.Val
 	}
 	logs := ""
 	for _, bk := range t.ResourcesOfType(bucketType) {
-		if targets[bk] && bk.Condition == "" {
+		if targets[bk.Name] && bk.Condition == "" {
 			logs = bk.Name
 			break
 		}

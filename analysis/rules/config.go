@@ -442,7 +442,7 @@ func checkConfigDeliveryBucket(pass *analysis.Pass) {
 		})
 	}
 	prefix, known := configPrefix(ch)
-	policies := bucketPolicies(pass)[bucket]
+	policies := policiesOf(pass, bucket)
 	var missing []configBucketGrant
 	for _, g := range configBucketGrants {
 		if !bucketGrantsConfig(t, policies, bucket, g, prefix, known) {
@@ -603,7 +603,7 @@ func addConfigBucketStatements(pass *analysis.Pass, b *edit.Builder, bucket *tem
 	for _, g := range grants {
 		stmts = append(stmts, configBucketStatement(bucket.Name, g, path))
 	}
-	if policies := bucketPolicies(pass)[bucket]; len(policies) > 0 {
+	if policies := policiesOf(pass, bucket); len(policies) > 0 {
 		list := policies[0].PropertyPath("PolicyDocument", "Statement")
 		if isSequence(list) {
 			for _, st := range stmts {
@@ -927,7 +927,7 @@ func addConfigBucketGrants(pass *analysis.Pass, b *edit.Builder, dest configDest
 		return
 	}
 	var missing []configBucketGrant
-	policies := bucketPolicies(pass)[dest.bucket]
+	policies := policiesOf(pass, dest.bucket)
 	for _, g := range configBucketGrants {
 		if !bucketGrantsConfig(pass.Template, policies, dest.bucket, g, configDeliveryPrefix, true) {
 			missing = append(missing, g)
@@ -1140,7 +1140,7 @@ func configDeliveryDest(pass *analysis.Pass) (configDest, bool) {
 	}
 	audit := auditBuckets(pass)
 	for _, r := range t.ResourcesOfType(bucketType) {
-		if _, ok := audit[r]; ok && !objectLocked(r) {
+		if _, ok := audit[r.Name]; ok && !objectLocked(r) {
 			return configDest{bucket: r, name: edit.Ref(r.Name), arn: edit.GetAtt(r.Name, "Arn"), sub: "${" + r.Name + ".Arn}"}, true
 		}
 	}

@@ -429,7 +429,7 @@ func albLogPlan(pass *analysis.Pass) (albLogTarget, bool) {
 		name := uniqueLogicalID(t, "AccessLogsBucket")
 		return albLogTarget{bucket: name, policy: uniqueLogicalID(t, name+"Policy"), create: true}, true
 	}
-	pols := bucketPolicies(pass)[bucket]
+	pols := policiesOf(pass, bucket)
 	if len(pols) == 0 {
 		return albLogTarget{}, false
 	}

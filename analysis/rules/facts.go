@@ -46,41 +46,60 @@ func physicalName(r *template.Resource) string {
 // physical name. It returns nil when the value designates nothing in the
 // template (a parameter, an import, an external ARN).
 func resolveResource(t *template.Template, n *template.Node) *template.Resource {
+	if name := resolveName(t, n); name != "" {
+		return t.Resource(name)
+	}
+	return nil
+}
+
+// resolveName is resolveResource for callers that need only which resource
+// a value designates, not what it contains: it returns the logical id, or
+// "". Facts that pair resources (a policy and its bucket) use it, so that
+// they do not depend on the contents of every resource they name.
+func resolveName(t *template.Template, n *template.Node) string {
 	if n == nil {
-		return nil
+		return ""
+	}
+	exists := func(name string) string {
+		if t.TypeOf(name) != "" {
+			return name
+		}
+		return ""
 	}
 	switch {
 	case n.IsFn("Ref"):
-		return t.Resource(n.Arg.Text())
+		return exists(n.Arg.Text())
 	case n.IsFn("Fn::GetAtt"):
 		if res, _, _, ok := template.GetAtt(n); ok {
-			return t.Resource(res)
+			return exists(res)
 		}
 	case n.IsFn("Fn::Sub"):
 		parts, _, ok := template.Sub(n)
 		if !ok {
-			return nil
+			return ""
 		}
 		for _, p := range parts {
 			if p.Var == "" || strings.HasPrefix(p.Var, "AWS::") {
 				continue
 			}
 			name, _, _ := strings.Cut(p.Var, ".")
-			if r := t.Resource(name); r != nil {
-				return r
+			if exists(name) != "" {
+				return name
 			}
 		}
 	case n.IsFn("Fn::If"):
 		if n.Arg.Kind == template.Sequence && len(n.Arg.Items) == 3 {
-			if r := resolveResource(t, n.Arg.Items[1]); r != nil {
-				return r
+			if name := resolveName(t, n.Arg.Items[1]); name != "" {
+				return name
 			}
-			return resolveResource(t, n.Arg.Items[2])
+			return resolveName(t, n.Arg.Items[2])
 		}
 	case n.IsScalar() && n.Value != "":
-		return resourceByPhysicalName(t, n.Value)
+		if r := resourceByPhysicalName(t, n.Value); r != nil {
+			return r.Name
+		}
 	}
-	return nil
+	return ""
 }
 
 // resourceByPhysicalName matches a literal name, or an ARN ending in a name
@@ -107,6 +126,14 @@ func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
 		}
 	}
 	return nil
+}
+
+// resolveNameOfType is resolveName restricted to one resource type.
+func resolveNameOfType(t *template.Template, n *template.Node, typ string) string {
+	if name := resolveName(t, n); name != "" && t.TypeOf(name) == typ {
+		return name
+	}
+	return ""
 }
 
 // resolveOfType is resolveResource restricted to one resource type.
@@ -147,12 +174,15 @@ func isConfidential(r *template.Resource) bool {
 // the reason, e.g. "trail Trail writes its logs here": trail and Config
 // delivery buckets, flow-log and load-balancer log destinations, S3
 // access-log targets, and buckets tagged DataClassification: audit.
-func auditBuckets(pass *analysis.Pass) map[*template.Resource]string {
-	return pass.Memo("auditBuckets", func() any {
+func auditBuckets(pass *analysis.Pass) map[string]string {
+	return pass.Fact(auditBucketsFact).(map[string]string)
+}
+
+var auditBucketsFact = &analysis.Fact{Key: "auditBuckets", Compute: func(pass *analysis.Pass) any {
 		t := pass.Template
-		out := map[*template.Resource]string{}
+		out := map[string]string{}
 		mark := func(n *template.Node, why string) {
-			if b := resolveOfType(t, n, bucketType); b != nil {
+			if b := resolveNameOfType(t, n, bucketType); b != "" {
 				if _, seen := out[b]; !seen {
 					out[b] = why
 				}
@@ -178,40 +208,44 @@ func auditBuckets(pass *analysis.Pass) map[*template.Resource]string {
 			case bucketType:
 				mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
 				if classification(r) == "audit" {
-					if _, seen := out[r]; !seen {
-						out[r] = "it is tagged DataClassification: audit"
+					if _, seen := out[r.Name]; !seen {
+						out[r.Name] = "it is tagged DataClassification: audit"
 					}
 				}
 			}
 		}
 		return out
-	}).(map[*template.Resource]string)
-}
+}}
 
 // accessLogTargets returns the buckets that receive S3 server access logs.
-func accessLogTargets(pass *analysis.Pass) map[*template.Resource]bool {
-	return pass.Memo("accessLogTargets", func() any {
-		out := map[*template.Resource]bool{}
-		for _, r := range pass.Template.ResourcesOfType(bucketType) {
-			if b := resolveOfType(pass.Template, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != nil {
-				out[b] = true
-			}
-		}
-		return out
-	}).(map[*template.Resource]bool)
+func accessLogTargets(pass *analysis.Pass) map[string]bool {
+	return pass.Fact(accessLogTargetsFact).(map[string]bool)
 }
+
+var accessLogTargetsFact = &analysis.Fact{Key: "accessLogTargets", Compute: func(pass *analysis.Pass) any {
+	out := map[string]bool{}
+	for _, r := range pass.Template.ResourcesOfType(bucketType) {
+		if b := resolveNameOfType(pass.Template, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != "" {
+			out[b] = true
+		}
+	}
+	return out
+}}
 
 var auditLogGroupName = regexp.MustCompile(`(?i)cloudtrail|flow-?logs?|vpc-?flow|audit|security`)
 
 // auditLogGroups maps each in-template log group that holds audit or
 // security logs to the reason: trail and flow-log destinations, groups
 // tagged as audit or security data, and groups whose name says so.
-func auditLogGroups(pass *analysis.Pass) map[*template.Resource]string {
-	return pass.Memo("auditLogGroups", func() any {
+func auditLogGroups(pass *analysis.Pass) map[string]string {
+	return pass.Fact(auditLogGroupsFact).(map[string]string)
+}
+
+var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
 		t := pass.Template
-		out := map[*template.Resource]string{}
+		out := map[string]string{}
 		mark := func(n *template.Node, why string) {
-			if g := resolveOfType(t, n, "AWS::Logs::LogGroup"); g != nil {
+			if g := resolveNameOfType(t, n, "AWS::Logs::LogGroup"); g != "" {
 				if _, seen := out[g]; !seen {
 					out[g] = why
 				}
@@ -227,16 +261,15 @@ func auditLogGroups(pass *analysis.Pass) map[*template.Resource]string {
 			case "AWS::Logs::LogGroup":
 				switch classification(r) {
 				case "audit", "security":
-					out[r] = "it is tagged DataClassification: " + classification(r)
+					out[r.Name] = "it is tagged DataClassification: " + classification(r)
 				}
-				if _, seen := out[r]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
-					out[r] = "its name says it holds audit logs"
+				if _, seen := out[r.Name]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
+					out[r.Name] = "its name says it holds audit logs"
 				}
 			}
 		}
 		return out
-	}).(map[*template.Resource]string)
-}
+}}
 
 // baselineTypes are the account-level security services whose presence
 // makes a template a security baseline.

@@ -61,27 +61,26 @@ Resources:
 
 func TestAuditFacts(t *testing.T) {
 	factsPass(t, factsTemplate, func(pass *analysis.Pass) {
-		tp := pass.Template
 		buckets := auditBuckets(pass)
 		for _, name := range []string{"TrailBucket", "ConfigBucket", "AccessLogs", "Tagged"} {
-			if _, ok := buckets[tp.Resource(name)]; !ok {
+			if _, ok := buckets[name]; !ok {
 				t.Errorf("%s is an audit bucket", name)
 			}
 		}
-		if _, ok := buckets[tp.Resource("Data")]; ok {
+		if _, ok := buckets["Data"]; ok {
 			t.Error("Data is not an audit bucket")
 		}
-		if !accessLogTargets(pass)[tp.Resource("AccessLogs")] || accessLogTargets(pass)[tp.Resource("Data")] {
+		if !accessLogTargets(pass)["AccessLogs"] || accessLogTargets(pass)["Data"] {
 			t.Error("access-log targets wrong")
 		}
 		groups := auditLogGroups(pass)
-		if _, ok := groups[tp.Resource("TrailGroup")]; !ok {
+		if _, ok := groups["TrailGroup"]; !ok {
 			t.Error("TrailGroup is an audit log group")
 		}
-		if _, ok := groups[tp.Resource("FlowGroup")]; !ok {
+		if _, ok := groups["FlowGroup"]; !ok {
 			t.Error("FlowGroup is an audit log group by its name")
 		}
-		if _, ok := groups[tp.Resource("AppGroup")]; ok {
+		if _, ok := groups["AppGroup"]; ok {
 			t.Error("AppGroup is not an audit log group")
 		}
 		if !isBaseline(pass) {

@@ -188,7 +188,9 @@ func TestReanalyzeReusesUnrelatedResources(t *testing.T) {
 	}{
 		{"AWS::IAM::Role", n - 1, "roles feed no fact of other resources"},
 		{"AWS::SQS::Queue", n - 1, "queues feed no fact of other resources"},
-		{"AWS::S3::Bucket", n / 2, "every bucket's checks read the bucket policies, which name the buckets"},
+		{"AWS::S3::Bucket", n - 1, "the audit facts that every bucket reads keep their values"},
+		{"AWS::S3::BucketPolicy", n - 2, "only the policy's bucket reads it"},
+		{"AWS::Logs::LogGroup", n - 1, "the facts about audit log groups keep their values"},
 	} {
 		var res *template.Resource
 		for _, r := range prev.Template.Resources[n/2:] {

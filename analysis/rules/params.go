@@ -37,7 +37,7 @@ var envWord = regexp.MustCompile(`(?i)(^|[^a-z])(prod|production|prd|staging|sta
 func checkEnvironmentParameter(pass *analysis.Pass) {
 	t := pass.Template
 	name := pass.Options.EnvironmentParameter
-	evidence := environmentLiterals(pass)
+	evidence := environmentLiterals(pass, false)
 	if len(evidence) == 0 {
 		return
 	}
@@ -50,7 +50,7 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 		pass.Report(analysis.Finding{
 			Span: pass.SectionSpan("Parameters"),
 			Message: fmt.Sprintf("the template hardcodes its stage in %d %s (first: %q on line %d) but has no %s parameter",
-				len(evidence), plural(len(evidence), "place"), evidence[0].Value, t.Lines.Position(evidence[0].Start).Line, name),
+				len(evidence), plural(len(evidence), "place"), evidence[0].Value, t.Lines.Position(evidence[0].Span.Start).Line, name),
 			Related: related,
 			Fixes: []analysis.Fix{pass.NewFix("Add an "+name+" parameter and use it in environment tags", func(b *edit.Builder) {
 				useEnvironmentParameter(pass, b, environmentTagLiterals(pass))
@@ -77,23 +77,50 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 	}
 }
 
-// environmentLiterals finds literals that name a stage: environment tag
-// values, and literal names (properties ending in "Name") that contain a
-// stage word such as prod or staging.
-func environmentLiterals(pass *analysis.Pass) []*template.Node {
-	out := append([]*template.Node{}, environmentTagLiterals(pass)...)
-	for _, r := range pass.Template.AllResources() {
-		if r.Properties == nil || r.Properties.Kind != template.Mapping {
-			continue
-		}
+// stageLiteral is a literal that names a stage: the value of an
+// environment tag, or a literal name (a property ending in "Name") that
+// contains a stage word such as prod or staging.
+type stageLiteral struct {
+	Value string
+	Span  template.Span // relative to the resource's key in stageLiterals' values, else absolute
+	Tag   bool
+}
+
+// stageLiterals are each resource's stage literals, in document order.
+var stageLiterals = &analysis.ResourceFact{Key: "stageLiterals", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	var out []stageLiteral
+	for _, n := range environmentTags(r, pass.Options.EnvironmentParameter) {
+		out = append(out, stageLiteral{Value: n.Value, Span: analysis.Relative(r, n.Span), Tag: true})
+	}
+	if r.Properties != nil && r.Properties.Kind == template.Mapping {
 		for _, p := range r.Properties.Pairs {
 			k := p.Key.Value
 			if len(k) > 4 && k[len(k)-4:] == "Name" && isLiteral(p.Value) && envWord.MatchString(p.Value.Value) {
-				out = append(out, p.Value)
+				out = append(out, stageLiteral{Value: p.Value.Value, Span: analysis.Relative(r, p.Value.Span)})
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	if len(out) == 0 {
+		return nil
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
+	return out
+}}
+
+// environmentLiterals returns the template's stage literals (tagsOnly: the
+// environment tags only), in document order, with their spans in the
+// document.
+func environmentLiterals(pass *analysis.Pass, tagsOnly bool) []stageLiteral {
+	var out []stageLiteral
+	for _, g := range pass.Gather(stageLiterals) {
+		for _, l := range g.Value.([]stageLiteral) {
+			if l.Tag || !tagsOnly {
+				l.Span = g.Span(l.Span)
+				out = append(out, l)
+			}
+		}
+	}
 	return out
 }
 
@@ -915,30 +942,52 @@ func checkSecretParameters(pass *analysis.Pass) {
 		}
 	}
 	// Parameters passed to password-like properties.
-	for _, r := range t.AllResources() {
-		r.Properties.Walk(func(n *template.Node) bool {
-			if n.Kind != template.Mapping {
-				return true
+	for _, g := range pass.Gather(secretFlows) {
+		for _, fl := range g.Value.([]secretFlow) {
+			p := t.Parameter(fl.Param)
+			if reported[fl.Param] || p.Value.Kind != template.Mapping {
+				continue
 			}
-			for _, pair := range n.Pairs {
-				k := pair.Key.Value
-				if !secretProperty.MatchString(k) || strings.HasPrefix(k, "Manage") || strings.HasPrefix(k, "Generate") {
-					continue
-				}
-				for _, name := range referencedParameters(t, pair.Value) {
-					p := t.Parameter(name)
-					if reported[name] || p.Value.Kind != template.Mapping {
-						continue
-					}
-					reported[name] = true
-					reportNoEcho(pass, p, "parameter "+name+" is passed to "+k+" of "+r.Name+" but is not NoEcho: set NoEcho: true so that its value is masked",
-						[]analysis.Related{{Span: pair.Value.Span, Message: k + " of " + r.Name}})
-				}
-			}
-			return true
-		})
+			reported[fl.Param] = true
+			r := g.Resource
+			reportNoEcho(pass, p, "parameter "+fl.Param+" is passed to "+fl.Key+" of "+r.Name+" but is not NoEcho: set NoEcho: true so that its value is masked",
+				[]analysis.Related{{Span: g.Span(fl.Span), Message: fl.Key + " of " + r.Name}})
+		}
 	}
 }
+
+// secretFlow is a parameter passed to a password-like property of a
+// resource; Span is the property's value, relative to the resource's key.
+type secretFlow struct {
+	Param, Key string
+	Span       template.Span
+}
+
+// secretFlows are the parameters each resource passes to password-like
+// properties, in document order.
+var secretFlows = &analysis.ResourceFact{Key: "secretFlows", Compute: func(pass *analysis.Pass) any {
+	r, t := pass.Resource, pass.Template
+	var out []secretFlow
+	r.Properties.Walk(func(n *template.Node) bool {
+		if n.Kind != template.Mapping {
+			return true
+		}
+		for _, pair := range n.Pairs {
+			k := pair.Key.Value
+			if !secretProperty.MatchString(k) || strings.HasPrefix(k, "Manage") || strings.HasPrefix(k, "Generate") {
+				continue
+			}
+			for _, name := range referencedParameters(t, pair.Value) {
+				out = append(out, secretFlow{Param: name, Key: k, Span: analysis.Relative(r, pair.Value.Span)})
+			}
+		}
+		return true
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}}
 
 // reportNoEcho reports a secret parameter whose NoEcho is not true.
 func reportNoEcho(pass *analysis.Pass, p *template.Parameter, msg string, related []analysis.Related) {

@@ -1,14 +1,18 @@
 package rules
 
 import (
+	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/soc2ls/soc2ls/analysis"
 )
 
 // TestRulesReachResourcesThroughRecorder: the incremental analysis keeps a
@@ -63,4 +67,84 @@ func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 	if len(info.Selections) < 1000 {
 		t.Fatalf("only %d selections type-checked: the test is not looking at the rules", len(info.Selections))
 	}
+}
+
+// TestResourceFactsArePlainData: the values of resource facts and Facts
+// outlive the template they were computed from (an edit keeps those it did
+// not change), so they must hold no nodes, resources or other pointers into
+// a template, only data (names, reasons, relative spans).
+func TestResourceFactsArePlainData(t *testing.T) {
+	facts := []*analysis.ResourceFact{secretFlows, stageLiterals}
+	wholes := []*analysis.Fact{auditBucketsFact, accessLogTargetsFact, auditLogGroupsFact, logTargetsFact, retainedStoresFact, bucketPolicies}
+	seen := map[*analysis.ResourceFact]int{}
+	seenWhole := map[*analysis.Fact]int{}
+	probe := &analysis.Rule{ID: "SOC2-TEST-001", Title: "probe", Severity: analysis.Info, Controls: []string{"CC8.1"},
+		Check: func(pass *analysis.Pass) {
+			for _, f := range wholes {
+				v := pass.Fact(f)
+				if reflect.ValueOf(v).Len() > 0 {
+					seenWhole[f]++
+				}
+				if path, ok := pointerIn(reflect.ValueOf(v), "value"); ok {
+					t.Errorf("fact %s holds a pointer at %s", f.Key, path)
+				}
+			}
+			for _, f := range facts {
+				for _, g := range pass.Gather(f) {
+					seen[f]++
+					if path, ok := pointerIn(reflect.ValueOf(g.Value), "value"); ok {
+						t.Errorf("resource fact %s of %s holds a pointer at %s", f.Key, g.Resource.Name, path)
+					}
+				}
+			}
+		}}
+	e := analysis.NewEngine([]*analysis.Rule{probe}, nil)
+	for name, src := range incrementalCorpus(t) {
+		e.Analyze(name, src)
+	}
+	for _, f := range facts {
+		if seen[f] == 0 {
+			t.Errorf("resource fact %s has no value anywhere in the corpus: the test proves nothing for it", f.Key)
+		}
+	}
+	for _, f := range wholes {
+		if seenWhole[f] == 0 {
+			t.Errorf("fact %s is empty everywhere in the corpus: the test proves nothing for it", f.Key)
+		}
+	}
+}
+
+// pointerIn returns the path of a pointer, function or channel inside v.
+func pointerIn(v reflect.Value, path string) (string, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return path, !v.IsNil()
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if p, ok := pointerIn(it.Key(), path+"[key]"); ok {
+				return p, true
+			}
+			if p, ok := pointerIn(it.Value(), fmt.Sprintf("%s[%v]", path, it.Key())); ok {
+				return p, true
+			}
+		}
+	case reflect.Interface:
+		if v.IsNil() {
+			return "", false
+		}
+		return pointerIn(v.Elem(), path)
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p, ok := pointerIn(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if p, ok := pointerIn(v.Field(i), path+"."+v.Type().Field(i).Name); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }

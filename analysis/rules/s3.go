@@ -40,7 +40,7 @@ have only one).`,
 
 func checkBucketTLS(pass *analysis.Pass) {
 	t, bucket := pass.Template, pass.Resource
-	policies := bucketPolicies(pass)[bucket]
+	policies := policiesOf(pass, bucket)
 	for _, pol := range policies {
 		for _, st := range statements(pol.Property("PolicyDocument")) {
 			if deniesInsecureTransport(t, st, bucket) {
@@ -94,20 +94,31 @@ func denyInsecureTransportStatement(bucket string) edit.Value {
 	)
 }
 
-// bucketPolicies maps each bucket to the bucket policies whose Bucket
-// resolves to it (by Ref, or by the bucket's literal name), computed once
-// per analysis.
-func bucketPolicies(pass *analysis.Pass) map[*template.Resource][]*template.Resource {
-	return pass.Memo("bucketPolicies", func() any {
-		t := pass.Template
-		out := map[*template.Resource][]*template.Resource{}
-		for _, p := range t.ResourcesOfType(bucketPolicyType) {
-			if b := resolveOfType(t, p.Property("Bucket"), bucketType); b != nil {
-				out[b] = append(out[b], p)
-			}
+// bucketPolicies maps each bucket's logical id to the names of the bucket
+// policies whose Bucket designates it.
+var bucketPolicies = &analysis.Fact{Key: "bucketPolicies", Compute: func(pass *analysis.Pass) any {
+	t := pass.Template
+	out := map[string][]string{}
+	for _, p := range t.ResourcesOfType(bucketPolicyType) {
+		if b := resolveNameOfType(t, p.Property("Bucket"), bucketType); b != "" {
+			out[b] = append(out[b], p.Name)
 		}
-		return out
-	}).(map[*template.Resource][]*template.Resource)
+	}
+	return out
+}}
+
+// policiesOf returns the bucket policies of a bucket (none for nil), in
+// document order. The check depends on those policies, not on every one.
+func policiesOf(pass *analysis.Pass, bucket *template.Resource) []*template.Resource {
+	if bucket == nil {
+		return nil
+	}
+	names := pass.Fact(bucketPolicies).(map[string][]string)[bucket.Name]
+	out := make([]*template.Resource, 0, len(names))
+	for _, name := range names {
+		out = append(out, pass.Template.Resource(name))
+	}
+	return out
 }
 
 // deniesInsecureTransport reports whether a statement denies all S3 actions
@@ -325,29 +336,31 @@ func trailBuckets(pass *analysis.Pass) map[*template.Resource][]*template.Resour
 // logTargets returns the buckets that receive access logs (S3 server access
 // logs and load-balancer access logs). Both services write with SSE-S3 only
 // and need the bucket to stay a plain log sink, so some rules skip them.
-func logTargets(pass *analysis.Pass) map[*template.Resource]bool {
-	return pass.Memo("s3LogTargets", func() any {
+func logTargets(pass *analysis.Pass) map[string]bool {
+	return pass.Fact(logTargetsFact).(map[string]bool)
+}
+
+var logTargetsFact = &analysis.Fact{Key: "s3LogTargets", Compute: func(pass *analysis.Pass) any {
 		t := pass.Template
-		out := map[*template.Resource]bool{}
+		out := map[string]bool{}
 		for b := range accessLogTargets(pass) {
 			out[b] = true
 		}
 		for _, lb := range t.ResourcesOfType(loadBalancerType) {
 			for _, a := range lb.Property("LoadBalancerAttributes").List() {
 				if a.Get("Key").Text() == "access_logs.s3.bucket" {
-					if b := resolveOfType(t, a.Get("Value"), bucketType); b != nil {
+					if b := resolveNameOfType(t, a.Get("Value"), bucketType); b != "" {
 						out[b] = true
 					}
 				}
 			}
 		}
 		return out
-	}).(map[*template.Resource]bool)
-}
+}}
 
 // auditNote returns " (audit evidence: <why>)" for audit-log buckets, or "".
 func auditNote(pass *analysis.Pass, r *template.Resource) string {
-	if why, ok := auditBuckets(pass)[r]; ok {
+	if why, ok := auditBuckets(pass)[r.Name]; ok {
 		return " (it holds audit evidence: " + why + ")"
 	}
 	return ""
@@ -355,7 +368,7 @@ func auditNote(pass *analysis.Pass, r *template.Resource) string {
 
 // isAuditBucket reports whether the bucket receives audit evidence.
 func isAuditBucket(pass *analysis.Pass, r *template.Resource) bool {
-	_, ok := auditBuckets(pass)[r]
+	_, ok := auditBuckets(pass)[r.Name]
 	return ok
 }
 
@@ -517,8 +530,8 @@ statements the writing service needs) or adds one. For ordinary buckets it write
 
 func checkBucketEncryption(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	why, audit := auditBuckets(pass)[r]
-	sensitive := (audit || isConfidential(r)) && !logTargets(pass)[r]
+	why, audit := auditBuckets(pass)[r.Name]
+	sensitive := (audit || isConfidential(r)) && !logTargets(pass)[r.Name]
 	if !audit && isConfidential(r) {
 		why = "it is tagged DataClassification: " + tagValue(r, "DataClassification")
 	}
@@ -722,7 +735,7 @@ a retention lifecycle and a policy that lets the S3 logging service write to it)
 
 func checkBucketLogging(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if logTargets(pass)[r] {
+	if logTargets(pass)[r.Name] {
 		return
 	}
 	path := []string{"LoggingConfiguration", "DestinationBucketName"}
@@ -777,12 +790,12 @@ func accessLogsCandidates(pass *analysis.Pass) []*template.Resource {
 		targets := accessLogTargets(pass)
 		var out []*template.Resource
 		for _, b := range t.ResourcesOfType(bucketType) {
-			if targets[b] && b.Condition == "" {
+			if targets[b.Name] && b.Condition == "" {
 				out = append(out, b)
 			}
 		}
 		for _, b := range t.ResourcesOfType(bucketType) {
-			if !targets[b] && b.Condition == "" && accessLogsBucketName.MatchString(b.Name) {
+			if !targets[b.Name] && b.Condition == "" && accessLogsBucketName.MatchString(b.Name) {
 				out = append(out, b)
 			}
 		}
@@ -1003,7 +1016,7 @@ Use ` + "`COMPLIANCE`" + ` mode only deliberately: not even the root user can sh
 
 func checkObjectLock(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if !isAuditBucket(pass, r) || logTargets(pass)[r] {
+	if !isAuditBucket(pass, r) || logTargets(pass)[r.Name] {
 		return
 	}
 	retention := []string{"ObjectLockConfiguration", "Rule", "DefaultRetention"}
@@ -1023,7 +1036,7 @@ func checkObjectLock(pass *analysis.Pass) {
 	}
 	if lockVerdict != template.Pass {
 		f := analysis.Finding{Span: propertyAnchor(pass, "ObjectLockEnabled"),
-			Message: "bucket " + r.Name + " holds audit evidence (" + auditBuckets(pass)[r] + ") but its objects can be deleted or overwritten: enable Object Lock with a default retention"}
+			Message: "bucket " + r.Name + " holds audit evidence (" + auditBuckets(pass)[r.Name] + ") but its objects can be deleted or overwritten: enable Object Lock with a default retention"}
 		if lockVerdict == template.Definite && editableInPlace(r, "ObjectLockEnabled") && editableInPlace(r, "ObjectLockConfiguration") {
 			fix := pass.NewFix("Enable Object Lock on bucket "+r.Name+" (replaces the bucket if it is already deployed)", func(b *edit.Builder) {
 				setProperty(b, r, edit.Bool(true), "ObjectLockEnabled")
@@ -1106,7 +1119,7 @@ func checkPublicGrant(pass *analysis.Pass) {
 		}
 		pass.ReportVerdict(v, w, f)
 	}
-	for _, pol := range bucketPolicies(pass)[r] {
+	for _, pol := range policiesOf(pass, r) {
 		for _, st := range statements(pol.Property("PolicyDocument")) {
 			if effect(st) != "allow" || !isWildcardPrincipal(st) {
 				continue
@@ -1165,7 +1178,7 @@ func checkTrailBucketPosture(pass *analysis.Pass) {
 		if bucket == nil {
 			continue
 		}
-		policies := bucketPolicies(pass)[bucket]
+		policies := policiesOf(pass, bucket)
 		var granting, partial *template.Resource
 		var missing []string
 		for _, pol := range policies {

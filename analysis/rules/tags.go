@@ -49,19 +49,28 @@ func checkEnvironmentTags(pass *analysis.Pass) {
 
 // environmentTagLiterals returns every literal environment tag value of the
 // template, in document order, computed once per analysis.
+// Fixes use it; checks count the tags with environmentLiterals, which an
+// edit of one resource does not recompute for all of them.
 func environmentTagLiterals(pass *analysis.Pass) []*template.Node {
 	return pass.Memo("environmentTagLiterals", func() any {
-		param := pass.Options.EnvironmentParameter
 		var out []*template.Node
 		for _, r := range pass.Template.AllResources() {
-			for _, tg := range tagsOf(r) {
-				if isEnvironmentKey(tg.Key, param) && isLiteral(tg.Value) && tg.Value.Value != "" {
-					out = append(out, tg.Value)
-				}
-			}
+			out = append(out, environmentTags(r, pass.Options.EnvironmentParameter)...)
 		}
 		return out
 	}).([]*template.Node)
+}
+
+// environmentTags returns the literal environment tag values of one
+// resource.
+func environmentTags(r *template.Resource, param string) []*template.Node {
+	var out []*template.Node
+	for _, tg := range tagsOf(r) {
+		if isEnvironmentKey(tg.Key, param) && isLiteral(tg.Value) && tg.Value.Value != "" {
+			out = append(out, tg.Value)
+		}
+	}
+	return out
 }
 
 // useEnvironmentParameter is the fix shared by TAG-001 (one tag) and
@@ -216,11 +225,11 @@ func guessClassification(pass *analysis.Pass, r *template.Resource) string {
 	// not read (and so depend on) the facts about them.
 	switch r.Type {
 	case bucketType:
-		if _, ok := auditBuckets(pass)[r]; ok {
+		if _, ok := auditBuckets(pass)[r.Name]; ok {
 			return "audit"
 		}
 	case logGroupType:
-		if _, ok := auditLogGroups(pass)[r]; ok {
+		if _, ok := auditLogGroups(pass)[r.Name]; ok {
 			return "audit"
 		}
 	}

@@ -384,60 +384,62 @@ outside CloudFormation, once their retention period has passed.`,
 	Check: checkEvidenceRetained,
 }
 
-// retainedStores maps each resource holding audit evidence or confidential
-// data to the reason, computed once per analysis.
-func retainedStores(pass *analysis.Pass) map[*template.Resource]string {
-	return pass.Memo("retainedStores", func() any {
-		t := pass.Template
-		out := map[*template.Resource]string{}
-		for b, why := range auditBuckets(pass) {
-			out[b] = "it holds audit evidence (" + why + ")"
-		}
-		for g, why := range auditLogGroups(pass) {
-			out[g] = "it holds audit logs (" + why + ")"
-		}
-		for _, b := range t.ResourcesOfType(bucketType) {
-			if _, ok := out[b]; !ok && isConfidential(b) {
-				out[b] = "it is tagged as holding " + classification(b) + " data"
-			}
-		}
-		for _, typ := range []string{"AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"} {
-			for _, r := range t.ResourcesOfType(typ) {
-				if typ == "AWS::RDS::DBInstance" && r.Property("DBClusterIdentifier") != nil {
-					continue // the cluster holds the data
-				}
-				out[r] = "it holds the application's data"
-			}
-		}
-		// The keys that encrypt audit evidence: losing one makes the
-		// evidence unreadable. (Keys of databases are left to their owners:
-		// CloudFormation only schedules a deleted key's deletion.)
-		stores := make([]*template.Resource, 0, len(out))
-		for r, why := range out {
-			if strings.HasPrefix(why, "it holds audit") {
-				stores = append(stores, r)
-			}
-		}
-		sort.Slice(stores, func(i, j int) bool { return stores[i].Key.Start < stores[j].Key.Start })
-		for _, r := range stores {
-			for _, n := range encryptionKeyNodes(r) {
-				if k := keyOf(t, n); k != nil {
-					if _, ok := out[k]; !ok {
-						out[k] = "it encrypts " + r.Name
-					}
-				}
-			}
-		}
-		for _, tr := range t.ResourcesOfType(trailType) {
-			if k := keyOf(t, tr.Property("KMSKeyId")); k != nil {
-				if _, ok := out[k]; !ok {
-					out[k] = "it encrypts the logs of trail " + tr.Name
-				}
-			}
-		}
-		return out
-	}).(map[*template.Resource]string)
+// retainedStores maps the logical id of each resource holding audit
+// evidence or confidential data to the reason, computed once per analysis.
+func retainedStores(pass *analysis.Pass) map[string]string {
+	return pass.Fact(retainedStoresFact).(map[string]string)
 }
+
+var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pass *analysis.Pass) any {
+	t := pass.Template
+	out := map[string]string{}
+	for b, why := range auditBuckets(pass) {
+		out[b] = "it holds audit evidence (" + why + ")"
+	}
+	for g, why := range auditLogGroups(pass) {
+		out[g] = "it holds audit logs (" + why + ")"
+	}
+	for _, b := range t.ResourcesOfType(bucketType) {
+		if _, ok := out[b.Name]; !ok && isConfidential(b) {
+			out[b.Name] = "it is tagged as holding " + classification(b) + " data"
+		}
+	}
+	for _, typ := range []string{"AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"} {
+		for _, r := range t.ResourcesOfType(typ) {
+			if typ == "AWS::RDS::DBInstance" && r.Property("DBClusterIdentifier") != nil {
+				continue // the cluster holds the data
+			}
+			out[r.Name] = "it holds the application's data"
+		}
+	}
+	// The keys that encrypt audit evidence: losing one makes the
+	// evidence unreadable. (Keys of databases are left to their owners:
+	// CloudFormation only schedules a deleted key's deletion.)
+	stores := make([]*template.Resource, 0, len(out))
+	for name, why := range out {
+		if strings.HasPrefix(why, "it holds audit") {
+			stores = append(stores, t.Resource(name))
+		}
+	}
+	sort.Slice(stores, func(i, j int) bool { return stores[i].Key.Start < stores[j].Key.Start })
+	for _, r := range stores {
+		for _, n := range encryptionKeyNodes(r) {
+			if k := keyOf(t, n); k != nil {
+				if _, ok := out[k.Name]; !ok {
+					out[k.Name] = "it encrypts " + r.Name
+				}
+			}
+		}
+	}
+	for _, tr := range t.ResourcesOfType(trailType) {
+		if k := keyOf(t, tr.Property("KMSKeyId")); k != nil {
+			if _, ok := out[k.Name]; !ok {
+				out[k.Name] = "it encrypts the logs of trail " + tr.Name
+			}
+		}
+	}
+	return out
+}}
 
 // storeLabel names a data store's kind for messages.
 func storeLabel(r *template.Resource) string {
@@ -473,7 +475,7 @@ func encryptionKeyNodes(r *template.Resource) []*template.Node {
 
 func checkEvidenceRetained(pass *analysis.Pass) {
 	r := pass.Resource
-	why, ok := retainedStores(pass)[r]
+	why, ok := retainedStores(pass)[r.Name]
 	if !ok {
 		return
 	}
@@ -583,10 +585,10 @@ func checkRetentionCentralised(pass *analysis.Pass) {
 	}
 	var stores []store
 	for b, why := range auditBuckets(pass) {
-		stores = append(stores, store{b, "bucket " + b.Name + ": " + why})
+		stores = append(stores, store{t.Resource(b), "bucket " + b + ": " + why})
 	}
 	for g, why := range auditLogGroups(pass) {
-		stores = append(stores, store{g, "log group " + g.Name + ": " + why})
+		stores = append(stores, store{t.Resource(g), "log group " + g + ": " + why})
 	}
 	if len(stores) == 0 {
 		return
@@ -803,7 +805,7 @@ func stageSettings(pass *analysis.Pass) []stageSetting {
 				add("PointInTimeRecoveryEnabled", n, edit.Bool(true))
 			}
 		case logGroupType:
-			if _, ok := audit[r]; ok {
+			if _, ok := audit[r.Name]; ok {
 				if n := r.Property("RetentionInDays"); below(n, o.AuditLogRetentionDays) {
 					add("RetentionInDays", n, edit.Int(retentionAtLeast(o.AuditLogRetentionDays)))
 				}
@@ -839,14 +841,14 @@ func checkEnvironmentUsed(pass *analysis.Pass) {
 	if p == nil {
 		return
 	}
-	if tags := environmentTagLiterals(pass); len(tags) > 0 {
+	if tags := environmentLiterals(pass, true); len(tags) > 0 {
 		first := tags[0]
 		pass.Report(analysis.Finding{
 			Span: p.Key.Span,
 			Message: fmt.Sprintf("parameter %s exists but %d environment %s still literal (first: %q on line %d): refer to the parameter",
-				name, len(tags), isAre(len(tags), "tag"), first.Value, t.Lines.Position(first.Start).Line),
+				name, len(tags), isAre(len(tags), "tag"), first.Value, t.Lines.Position(first.Span.Start).Line),
 			Fixes: []analysis.Fix{pass.NewFix("Use !Ref "+name+" in every environment tag", func(b *edit.Builder) {
-				useEnvironmentParameter(pass, b, tags)
+				useEnvironmentParameter(pass, b, environmentTagLiterals(pass))
 			})},
 		})
 	}

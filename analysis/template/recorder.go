@@ -1,16 +1,20 @@
 package template
 
+import "slices"
+
 // ReadRecorder is told what a reader of a template looked up among its
 // resources: the analysis engine keeps a check's findings across an edit of
 // one resource only if the check never looked at that resource.
 type ReadRecorder interface {
 	ReadResource(name string) // a lookup by logical id
+	ReadTypeOf(name string)   // whether a logical id exists, and its type
 	ReadType(typ string)      // the list of resources of a type
 	ReadRefsTo(name string)   // the references to a name, from anywhere
+	ReadTypes()               // which types the template has resources of
 	ReadAll()                 // anything else that reaches every resource
 }
 
-// Recording returns a view of t whose lookup methods (Resource,
+// Recording returns a view of t whose lookup methods (Resource, TypeOf,
 // ResourcesOfType, AllResources, RefsTo, AllRefs and Section) report to r.
 // The view shares everything with t. Reading the Resources field, the
 // reference index or the root directly bypasses the recorder: code that
@@ -29,6 +33,19 @@ func (t *Template) Resource(name string) *Resource {
 	return t.resources[name]
 }
 
+// TypeOf returns the type of the resource with the given logical id, or ""
+// when there is none: for readers that need to know which resource a name
+// designates, not what it contains.
+func (t *Template) TypeOf(name string) string {
+	if t.recorder != nil {
+		t.recorder.ReadTypeOf(name)
+	}
+	if r := t.resources[name]; r != nil {
+		return r.Type
+	}
+	return ""
+}
+
 // ResourcesOfType returns the resources of the given type, in document order.
 // The slice is shared: do not modify it.
 func (t *Template) ResourcesOfType(typ string) []*Resource {
@@ -36,6 +53,19 @@ func (t *Template) ResourcesOfType(typ string) []*Resource {
 		t.recorder.ReadType(typ)
 	}
 	return t.byType[typ]
+}
+
+// Types returns the types of the template's resources, each once, sorted.
+func (t *Template) Types() []string {
+	if t.recorder != nil {
+		t.recorder.ReadTypes()
+	}
+	out := make([]string, 0, len(t.byType))
+	for typ := range t.byType {
+		out = append(out, typ)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // AllResources returns t.Resources, telling the recorder.

@@ -1,0 +1,167 @@
+package analysis
+
+import (
+	"reflect"
+
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// A ResourceFact is what a whole-template rule needs to know about each
+// resource: computed from one resource at a time, it is kept across
+// analyses like the findings of resource checks, and an edit recomputes it
+// only for the resources it may have changed. A whole-template rule that
+// gathers its facts this way instead of walking every resource runs again
+// only when the value of one of them changed, so that its cost per edit
+// does not grow with the template.
+//
+// Values must be plain data (strings, numbers, slices and structs of them):
+// no nodes or resources, which belong to one version of the template, and
+// positions as offsets from the resource's key (Gathered.Span turns them
+// back). TestResourceFactsArePlainData (analysis/rules) checks this.
+type ResourceFact struct {
+	// Key names the fact, for debugging.
+	Key string
+	// Compute returns the fact for pass.Resource, or nil when there is
+	// nothing to say. It may read other resources through the template's
+	// lookup methods, like any check.
+	Compute func(pass *Pass) any
+}
+
+// Gathered is the value of a ResourceFact for one resource.
+type Gathered struct {
+	Resource *template.Resource
+	Value    any
+}
+
+// Span turns a span relative to the resource's key back into a span of
+// the document.
+func (g Gathered) Span(rel template.Span) template.Span {
+	base := g.Resource.Key.Start
+	return template.Span{Start: base + rel.Start, End: base + rel.End}
+}
+
+// Relative returns a span of the resource as an offset from its key, for
+// a ResourceFact's value.
+func Relative(r *template.Resource, s template.Span) template.Span {
+	return template.Span{Start: s.Start - r.Key.Start, End: s.End - r.Key.Start}
+}
+
+// datum is one resource's value of a ResourceFact, and what computing it
+// read.
+type datum struct {
+	value any
+	reads reads
+}
+
+// gathering holds the values of one ResourceFact for every resource of an
+// analysis, and whether they differ from the previous analysis's.
+type gathering struct {
+	data    []datum
+	changed bool
+}
+
+// Gather returns the values of f for every resource that has one, in
+// template order. The check depends on those values only, not on what else
+// the resources contain.
+func (p *Pass) Gather(f *ResourceFact) []Gathered {
+	g := p.run.gather(f)
+	p.recorder.cur.addGather(f)
+	out := make([]Gathered, 0, len(g.data))
+	for i, d := range g.data {
+		if d.value != nil {
+			out = append(out, Gathered{Resource: p.Template.Resources[i], Value: d.value})
+		}
+	}
+	return out
+}
+
+// gather computes f for every resource once per analysis, keeping the
+// previous analysis's values for the resources the edit cannot have
+// changed.
+func (a *analysisRun) gather(f *ResourceFact) *gathering {
+	if g, ok := a.gathered[f]; ok {
+		return g
+	}
+	t, u := a.template, a.reuse
+	var prev *gathering
+	if u != nil {
+		prev = u.prev.gathered[f]
+	}
+	g := &gathering{data: make([]datum, len(t.Resources))}
+	for i, r := range t.Resources {
+		if prev != nil && i != u.index && !prev.data[i].reads.sees(u.change, u.seen, a) {
+			g.data[i] = prev.data[i]
+			continue
+		}
+		rec := &recorder{cur: &g.data[i].reads}
+		pass := &Pass{Template: t.Recording(rec), Resource: r, Options: a.engine.Options, noFixes: a.engine.noFixes,
+			recorder: rec, run: a, report: func(Finding) {}}
+		g.data[i].value = f.Compute(pass)
+		if prev == nil || !reflect.DeepEqual(g.data[i].value, prev.data[i].value) {
+			g.changed = true
+		}
+	}
+	a.gathered[f] = g
+	return g
+}
+
+// gatherChanged reports whether some resource's value of f differs from the
+// previous analysis's.
+func (a *analysisRun) gatherChanged(f *ResourceFact) bool {
+	return a.gather(f).changed
+}
+
+// A Fact is a value about the whole template that several checks share,
+// computed at most once per analysis, like Pass.Memo's. Its value must be
+// plain data (as a ResourceFact's: names rather than resources, no nodes),
+// which buys two things: it stays valid across edits that did not change
+// what it read, and when an edit did, the checks that use it run again only
+// if its new value differs from the old one.
+type Fact struct {
+	// Key names the fact, for debugging.
+	Key string
+	// Compute returns the value; pass.Resource is nil.
+	Compute func(pass *Pass) any
+}
+
+// factValue is a Fact's value in one analysis and what computing it read.
+type factValue struct {
+	value   any
+	reads   reads
+	changed bool // differs from the previous analysis's value
+}
+
+// Fact returns the value of f for the template.
+func (p *Pass) Fact(f *Fact) any {
+	p.recorder.cur.addFactDep(f)
+	return p.run.fact(f).value
+}
+
+// fact computes f once per analysis, or keeps the previous analysis's value
+// when the edit cannot have changed it.
+func (a *analysisRun) fact(f *Fact) *factValue {
+	if v, ok := a.facts[f]; ok {
+		return v
+	}
+	var prev *factValue
+	if a.reuse != nil {
+		prev = a.reuse.prev.facts[f]
+	}
+	if prev != nil && !prev.reads.sees(a.reuse.change, a.reuse.seen, a) {
+		v := &factValue{value: prev.value, reads: prev.reads}
+		a.facts[f] = v
+		return v
+	}
+	v := &factValue{}
+	a.facts[f] = v // a fact that needs itself sees its zero value rather than looping
+	rec := &recorder{cur: &v.reads}
+	pass := &Pass{Template: a.template.Recording(rec), Options: a.engine.Options, noFixes: a.engine.noFixes,
+		recorder: rec, run: a, report: func(Finding) {}}
+	v.value = f.Compute(pass)
+	v.changed = prev == nil || !reflect.DeepEqual(v.value, prev.value)
+	return v
+}
+
+// factChanged reports whether f's value differs from the previous
+// analysis's.
+func (a *analysisRun) factChanged(f *Fact) bool { return a.fact(f).changed }
