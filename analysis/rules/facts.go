@@ -179,42 +179,42 @@ func auditBuckets(pass *analysis.Pass) map[string]string {
 }
 
 var auditBucketsFact = &analysis.Fact{Key: "auditBuckets", Compute: func(pass *analysis.Pass) any {
-		t := pass.Template
-		out := map[string]string{}
-		mark := func(n *template.Node, why string) {
-			if b := resolveNameOfType(t, n, bucketType); b != "" {
-				if _, seen := out[b]; !seen {
-					out[b] = why
+	t := pass.Template
+	out := map[string]string{}
+	mark := func(n *template.Node, why string) {
+		if b := resolveNameOfType(t, n, bucketType); b != "" {
+			if _, seen := out[b]; !seen {
+				out[b] = why
+			}
+		}
+	}
+	for _, r := range resourcesOfTypes(t, trailType, "AWS::Config::DeliveryChannel", "AWS::EC2::FlowLog",
+		"AWS::ElasticLoadBalancingV2::LoadBalancer", bucketType) {
+		switch r.Type {
+		case trailType:
+			mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
+		case "AWS::Config::DeliveryChannel":
+			mark(r.Property("S3BucketName"), "Config delivery channel "+r.Name+" writes here")
+		case "AWS::EC2::FlowLog":
+			if strings.EqualFold(r.Property("LogDestinationType").Text(), "s3") {
+				mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+			}
+		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
+			for _, a := range r.Property("LoadBalancerAttributes").List() {
+				if a.Get("Key").Text() == "access_logs.s3.bucket" {
+					mark(a.Get("Value"), "load balancer "+r.Name+" writes its access logs here")
+				}
+			}
+		case bucketType:
+			mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
+			if classification(r) == "audit" {
+				if _, seen := out[r.Name]; !seen {
+					out[r.Name] = "it is tagged DataClassification: audit"
 				}
 			}
 		}
-		for _, r := range resourcesOfTypes(t, trailType, "AWS::Config::DeliveryChannel", "AWS::EC2::FlowLog",
-			"AWS::ElasticLoadBalancingV2::LoadBalancer", bucketType) {
-			switch r.Type {
-			case trailType:
-				mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
-			case "AWS::Config::DeliveryChannel":
-				mark(r.Property("S3BucketName"), "Config delivery channel "+r.Name+" writes here")
-			case "AWS::EC2::FlowLog":
-				if strings.EqualFold(r.Property("LogDestinationType").Text(), "s3") {
-					mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
-				}
-			case "AWS::ElasticLoadBalancingV2::LoadBalancer":
-				for _, a := range r.Property("LoadBalancerAttributes").List() {
-					if a.Get("Key").Text() == "access_logs.s3.bucket" {
-						mark(a.Get("Value"), "load balancer "+r.Name+" writes its access logs here")
-					}
-				}
-			case bucketType:
-				mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
-				if classification(r) == "audit" {
-					if _, seen := out[r.Name]; !seen {
-						out[r.Name] = "it is tagged DataClassification: audit"
-					}
-				}
-			}
-		}
-		return out
+	}
+	return out
 }}
 
 // accessLogTargets returns the buckets that receive S3 server access logs.
@@ -242,33 +242,33 @@ func auditLogGroups(pass *analysis.Pass) map[string]string {
 }
 
 var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
-		t := pass.Template
-		out := map[string]string{}
-		mark := func(n *template.Node, why string) {
-			if g := resolveNameOfType(t, n, "AWS::Logs::LogGroup"); g != "" {
-				if _, seen := out[g]; !seen {
-					out[g] = why
-				}
+	t := pass.Template
+	out := map[string]string{}
+	mark := func(n *template.Node, why string) {
+		if g := resolveNameOfType(t, n, "AWS::Logs::LogGroup"); g != "" {
+			if _, seen := out[g]; !seen {
+				out[g] = why
 			}
 		}
-		for _, r := range resourcesOfTypes(t, trailType, "AWS::EC2::FlowLog", "AWS::Logs::LogGroup") {
-			switch r.Type {
-			case trailType:
-				mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
-			case "AWS::EC2::FlowLog":
-				mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
-				mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
-			case "AWS::Logs::LogGroup":
-				switch classification(r) {
-				case "audit", "security":
-					out[r.Name] = "it is tagged DataClassification: " + classification(r)
-				}
-				if _, seen := out[r.Name]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
-					out[r.Name] = "its name says it holds audit logs"
-				}
+	}
+	for _, r := range resourcesOfTypes(t, trailType, "AWS::EC2::FlowLog", "AWS::Logs::LogGroup") {
+		switch r.Type {
+		case trailType:
+			mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
+		case "AWS::EC2::FlowLog":
+			mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
+			mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+		case "AWS::Logs::LogGroup":
+			switch classification(r) {
+			case "audit", "security":
+				out[r.Name] = "it is tagged DataClassification: " + classification(r)
+			}
+			if _, seen := out[r.Name]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
+				out[r.Name] = "its name says it holds audit logs"
 			}
 		}
-		return out
+	}
+	return out
 }}
 
 // baselineTypes are the account-level security services whose presence

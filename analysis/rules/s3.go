@@ -341,21 +341,21 @@ func logTargets(pass *analysis.Pass) map[string]bool {
 }
 
 var logTargetsFact = &analysis.Fact{Key: "s3LogTargets", Compute: func(pass *analysis.Pass) any {
-		t := pass.Template
-		out := map[string]bool{}
-		for b := range accessLogTargets(pass) {
-			out[b] = true
-		}
-		for _, lb := range t.ResourcesOfType(loadBalancerType) {
-			for _, a := range lb.Property("LoadBalancerAttributes").List() {
-				if a.Get("Key").Text() == "access_logs.s3.bucket" {
-					if b := resolveNameOfType(t, a.Get("Value"), bucketType); b != "" {
-						out[b] = true
-					}
+	t := pass.Template
+	out := map[string]bool{}
+	for b := range accessLogTargets(pass) {
+		out[b] = true
+	}
+	for _, lb := range t.ResourcesOfType(loadBalancerType) {
+		for _, a := range lb.Property("LoadBalancerAttributes").List() {
+			if a.Get("Key").Text() == "access_logs.s3.bucket" {
+				if b := resolveNameOfType(t, a.Get("Value"), bucketType); b != "" {
+					out[b] = true
 				}
 			}
 		}
-		return out
+	}
+	return out
 }}
 
 // auditNote returns " (audit evidence: <why>)" for audit-log buckets, or "".
