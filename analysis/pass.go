@@ -96,14 +96,28 @@ func (p *Pass) ReportVerdict(v template.Verdict, witness template.Alt, f Finding
 
 // NewFix builds a fix with the given title: build receives an edit builder
 // for the pass's template. An engine that builds no fixes (WithoutFixes)
-// does not call build: the fix has its title and no edits (a title or
-// Unsafe flag that build would change stays as it was).
+// does not call build: the fix has its title and no edits. A fix whose
+// title or Unsafe flag depends on building it uses NewFixNow.
 func (p *Pass) NewFix(title string, build func(b *edit.Builder)) Fix {
 	if p.noFixes {
 		return Fix{Title: title}
 	}
 	b := edit.New(p.Template)
 	build(b)
+	return Fix{Title: title, Edits: b.Edits()}
+}
+
+// NewFixNow is NewFix for fixes whose title or safety depends on what
+// building them finds (a referrer that needs a human check): it builds the
+// edits even for an engine that builds no fixes, so that the title shown
+// with a diagnostic is the one the code action offers. It costs a full
+// build: use it only for such fixes, whose findings are few.
+func (p *Pass) NewFixNow(title string, build func(b *edit.Builder)) Fix {
+	b := edit.New(p.Template)
+	build(b)
+	if p.noFixes {
+		return Fix{Title: title}
+	}
 	return Fix{Title: title, Edits: b.Edits()}
 }
 

@@ -176,10 +176,29 @@ func TestWithoutFixesFindsTheSame(t *testing.T) {
 					t.Errorf("%s: %s built fix %q", f, g.RuleID, fx.Title)
 				}
 			}
+			// Diagnostics list the titles of the fixes a code action will
+			// offer: the two runs must agree on them.
+			if titles(w.Fixes) != titles(g.Fixes) {
+				t.Errorf("%s: %s offers fixes %s, but %s without building them", f, w.RuleID, titles(w.Fixes), titles(g.Fixes))
+			}
+			for _, fx := range w.Fixes {
+				if len(fx.Edits) == 0 {
+					t.Errorf("%s: %s offers fix %q, which edits nothing", f, w.RuleID, fx.Title)
+				}
+			}
 		}
 		checked++
 	}
 	if checked < 100 {
 		t.Errorf("only %d templates checked", checked)
 	}
+}
+
+// titles lists fix titles and their safety, for comparison.
+func titles(fixes []analysis.Fix) string {
+	var b strings.Builder
+	for _, fx := range fixes {
+		fmt.Fprintf(&b, "[%q unsafe=%v]", fx.Title, fx.Unsafe)
+	}
+	return b.String()
 }

@@ -215,13 +215,10 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 		}
 	}
 	kinds := kmsConsumerKinds(pass, key)
-	if len(kinds) > 0 {
-		fix := pass.NewFix("Add the service statements for "+strings.Join(kmsKindNames(kinds), ", ")+" to "+key.Name, func(b *edit.Builder) {
+	if len(kinds) > 0 && canAddKeyStatements(key, kinds...) {
+		f.Fixes = append(f.Fixes, pass.NewFix("Add the service statements for "+strings.Join(kmsKindNames(kinds), ", ")+" to "+key.Name, func(b *edit.Builder) {
 			addKeyStatements(b, key, kinds...)
-		})
-		if len(fix.Edits) > 0 {
-			f.Fixes = append(f.Fixes, fix)
-		}
+		}))
 	}
 	admin := pass.NewFix("Add a key-administrator statement (fill in the KeyAdminRoleArn parameter)", func(b *edit.Builder) {
 		param := "KeyAdminRoleArn"
@@ -242,7 +239,7 @@ func checkKeyPolicyRootOnly(pass *analysis.Pass) {
 		}
 	})
 	admin.Unsafe = true
-	if len(admin.Edits) > 0 {
+	if keyPolicyEditable(key) {
 		f.Fixes = append(f.Fixes, admin)
 	}
 	pass.Report(f)
@@ -603,11 +600,10 @@ func checkKeyConsumers(pass *analysis.Pass) {
 				Message:  kmsConsumerMessage(u, key),
 				Related:  []analysis.Related{{Span: key.Key.Span, Message: "key " + key.Name}},
 			}
-			fix := pass.NewFix("Add the "+kmsKindName(need)+" statement to "+key.Name+"'s policy", func(b *edit.Builder) {
-				addKeyStatements(b, key, need)
-			})
-			if len(fix.Edits) > 0 {
-				f.Fixes = []analysis.Fix{fix}
+			if canAddKeyStatements(key, need) {
+				f.Fixes = []analysis.Fix{pass.NewFix("Add the "+kmsKindName(need)+" statement to "+key.Name+"'s policy", func(b *edit.Builder) {
+					addKeyStatements(b, key, need)
+				})}
 			}
 			pass.Report(f)
 		}

@@ -227,11 +227,10 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 				strings.Join(services, " and ") + " kms:GenerateDataKey* and kms:Decrypt: notifications are silently dropped; add the publishers statement to the key policy",
 			Related: []analysis.Related{{Span: key.Key.Span, Message: "key " + key.Name}},
 		}
-		fix := pass.NewFix("Add the alarm and EventBridge publishers statement to "+key.Name+"'s policy", func(b *edit.Builder) {
-			addKeyStatements(b, key, keyForAlarms)
-		})
-		if len(fix.Edits) > 0 {
-			f.Fixes = []analysis.Fix{fix}
+		if canAddKeyStatements(key, keyForAlarms) {
+			f.Fixes = []analysis.Fix{pass.NewFix("Add the alarm and EventBridge publishers statement to "+key.Name+"'s policy", func(b *edit.Builder) {
+				addKeyStatements(b, key, keyForAlarms)
+			})}
 		}
 		pass.Report(f)
 	}

@@ -635,7 +635,7 @@ func conditionUses(t *template.Template, cond, param string, depth int) bool {
 // says why and is marked unsafe.
 func gateFix(pass *analysis.Pass, r *template.Resource, title string, cond func(b *edit.Builder) string) analysis.Fix {
 	review := ""
-	fix := pass.NewFix(title, func(b *edit.Builder) {
+	fix := pass.NewFixNow(title, func(b *edit.Builder) {
 		review = gateResource(pass, b, r, cond(b))
 	})
 	if review != "" {
@@ -802,7 +802,7 @@ func checkReuseParameter(pass *analysis.Pass) {
 func reuseFix(pass *analysis.Pass, r *template.Resource, ru reusable) analysis.Fix {
 	t := pass.Template
 	review := ""
-	fix := pass.NewFix("Add "+ru.param+" and create "+r.Name+" only when it is empty", func(b *edit.Builder) {
+	fix := pass.NewFixNow("Add "+ru.param+" and create "+r.Name+" only when it is empty", func(b *edit.Builder) {
 		cond := ensureCondition(pass, b, ru.cond)
 		param := ensureParameter(pass, b, ru.param)
 		setCondition(b, r.Value, nil, cond)

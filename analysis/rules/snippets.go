@@ -538,15 +538,8 @@ func keyArn(t *template.Template, key *template.Resource) edit.Value {
 // written as a function call or with a single statement mapping is left
 // alone (the key-consumer rule then still reports what is missing).
 func addKeyStatements(b *edit.Builder, key *template.Resource, consumers ...string) {
-	var add []edit.Value
-	seen := map[string]bool{}
-	for _, c := range consumers {
-		if !seen[c] && !keyAllows(key, c) {
-			add = append(add, keyStatements(c)...)
-		}
-		seen[c] = true
-	}
-	if len(add) == 0 {
+	add := missingKeyStatements(key, consumers...)
+	if len(add) == 0 || !keyPolicyEditable(key) {
 		return
 	}
 	policy := key.Property("KeyPolicy")
@@ -561,6 +554,34 @@ func addKeyStatements(b *edit.Builder, key *template.Resource, consumers ...stri
 			edit.KV{Key: "Statement", Value: edit.List(append([]edit.Value{rootKeyStatement()}, add...)...)},
 		))
 	}
+}
+
+// missingKeyStatements returns the statements addKeyStatements would add
+// for the consumers.
+func missingKeyStatements(key *template.Resource, consumers ...string) []edit.Value {
+	var add []edit.Value
+	seen := map[string]bool{}
+	for _, c := range consumers {
+		if !seen[c] && !keyAllows(key, c) {
+			add = append(add, keyStatements(c)...)
+		}
+		seen[c] = true
+	}
+	return add
+}
+
+// keyPolicyEditable reports whether statements can be added to a key's
+// policy: its Statement is a list, or it has no policy yet. Rules offer a
+// key-policy fix only then, which they can tell without building it.
+func keyPolicyEditable(key *template.Resource) bool {
+	policy := key.Property("KeyPolicy")
+	list := policy.Get("Statement")
+	return list != nil && list.Kind == template.Sequence || policy == nil || policy.Kind == template.Null
+}
+
+// canAddKeyStatements reports whether addKeyStatements would edit the key.
+func canAddKeyStatements(key *template.Resource, consumers ...string) bool {
+	return keyPolicyEditable(key) && len(missingKeyStatements(key, consumers...)) > 0
 }
 
 // alertsTopic returns the SNS topic security alarms notify: the topic most
