@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -176,7 +177,10 @@ func suppressEdits(t *template.Template, res *template.Resource, ruleID string) 
 // semantics (the preferred fix of each finding, compatible fixes together,
 // re-analysing between rounds), as one edit of the changed region.
 func (s *Server) fixAllAction(d *document, snap *snapshot) (protocol.CodeAction, bool) {
-	if _, fixed := analysis.ChooseFixes(snap.withFixes()); len(fixed) == 0 {
+	// The diagnostics' findings carry their fixes' titles and safety (the
+	// same as a full run's), which is enough to tell whether there is
+	// anything to fix before FixAll analyses with fixes.
+	if !slices.ContainsFunc(snap.findings, func(f analysis.Finding) bool { return len(f.Fixes) > 0 && !f.Fixes[0].Unsafe }) {
 		return protocol.CodeAction{}, false
 	}
 	t := snap.tmpl()
