@@ -82,6 +82,11 @@ type Server struct {
 	// analyzeHook, when set (tests), is called before each analysis with
 	// the document and the version about to be analysed.
 	analyzeHook func(uri string, version int32)
+	// changeHook and publishHook, when set (tests), are called when a
+	// didChange arrives, before it is applied, and when the publication of a
+	// version's diagnostics has been written: the benchmarks time the
+	// server's part of a keystroke with them, apart from the client's.
+	changeHook, publishHook func(uri string, version int32)
 }
 
 // NewServer returns a server; Serve connects it to a client.
@@ -282,6 +287,9 @@ func (s *Server) didOpen(ctx context.Context, p *protocol.DidOpenTextDocumentPar
 }
 
 func (s *Server) didChange(ctx context.Context, p *didChangeParams) error {
+	if s.changeHook != nil {
+		s.changeHook(string(p.TextDocument.URI), p.TextDocument.Version)
+	}
 	d, ok := s.docs.get(p.TextDocument.URI)
 	if !ok {
 		return errNotOpen(p.TextDocument.URI)
@@ -359,6 +367,9 @@ func (s *Server) publishEncoded(u protocol.DocumentURI, version *int32, diags js
 	}{u, version, diags}
 	if err := s.conn.Notify(context.Background(), protocol.MethodTextDocumentPublishDiagnostics, &params); err != nil {
 		s.log.Warn("publishDiagnostics failed", zap.String("uri", string(u)), zap.Error(err))
+	}
+	if s.publishHook != nil && version != nil {
+		s.publishHook(string(u), *version)
 	}
 }
 
