@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
 	"go.uber.org/zap"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -193,6 +194,61 @@ func (t *serverTimer) report(b *testing.B) {
 	took := slices.Clone(t.took)
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
+}
+
+// BenchmarkEncodeDiagnostics measures what the server does for a version
+// after the analysis: encoding the diagnostics into their publication (the
+// frame written as it is). A comment line is inserted in the middle of the
+// document and removed again, alternately, so that half the diagnostics move
+// a line: "fresh" encodes the findings of two analyses (equal strings, not
+// the same), "reused" the same findings with their spans shifted, as an
+// incremental analysis hands them back; "marshal" is the conversion to
+// protocol diagnostics and json.Marshal the server did before.
+func BenchmarkEncodeDiagnostics(b *testing.B) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///bench/t.yaml")
+	for _, size := range []int{30 << 10, 1 << 20} {
+		src := synth.YAML(size)
+		tp := template.Parse("t.yaml", src)
+		at := tp.Lines.LineStart(tp.Lines.Count() / 2)
+		const line = "    # x\n"
+		src2 := slices.Concat(src[:at], []byte(line), src[at:])
+		r1, r2 := e.Analyze("t.yaml", src), e.Analyze("t.yaml", src2)
+		shifted := slices.Clone(r1.Findings)
+		for i := range shifted {
+			f := &shifted[i]
+			if f.Span.Start >= at {
+				f.Span.Start += len(line)
+				f.Span.End += len(line)
+			}
+			f.Related = slices.Clone(f.Related)
+			for j := range f.Related {
+				if r := &f.Related[j]; r.Span.Start >= at {
+					r.Span.Start += len(line)
+					r.Span.End += len(line)
+				}
+			}
+		}
+		versions := map[string][2][]analysis.Finding{"fresh": {r1.Findings, r2.Findings}, "reused": {r1.Findings, shifted}}
+		tmpls := [2]*template.Template{r1.Template, r2.Template}
+		for _, name := range []string{"fresh", "reused", "marshal"} {
+			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
+				var enc diagEncoder
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					k := i % 2
+					if name == "marshal" {
+						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
+						continue
+					}
+					pub := enc.encode(u, tmpls[k], versions[name][k], e)
+					pub.frame(int32(i))
+					pub.keep()
+				}
+				b.ReportMetric(float64(len(r1.Findings)), "findings")
+			})
+		}
+	}
 }
 
 // waitVersion waits for the publication of version v of uri, decoding only
