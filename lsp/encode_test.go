@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
@@ -77,6 +78,10 @@ func checkFrame(t testing.TB, frame []byte, u uri.URI, version int32, diags []by
 	}
 	params, _ := json.Marshal(map[string]any{"uri": u, "version": version, "diagnostics": json.RawMessage(diags)})
 	want, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": json.RawMessage(params)})
+	msg, err := jsonrpc2.DecodeMessage(body) // as a client built on jsonrpc2 reads it
+	if n, ok := msg.(*jsonrpc2.Notification); err != nil || !ok || n.Method() != "textDocument/publishDiagnostics" {
+		t.Fatalf("the body is no publishDiagnostics notification to jsonrpc2 (%T, %v): %s", msg, err, clip(body, 0))
+	}
 	var g, w any
 	if err := json.Unmarshal(body, &g); err != nil {
 		t.Fatalf("the body is not JSON: %v", err)
