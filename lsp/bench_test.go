@@ -91,11 +91,11 @@ func BenchmarkEditInResource(b *testing.B) {
 // BenchmarkTypeInResource types one character inside a resource in the
 // middle of the document and deletes it again, alternately: the keystroke
 // the latency target is about. The character goes at the end of the
-// literal "production" of a queue's environment tag, which
-// SOC2-TAG-001 reports with the literal in its message (and SOC2-TPL-114
-// counts): the diagnostics of every version differ from the last, so every
-// version is published, and no line is added, so the positions of the other
-// diagnostics stay put.
+// literal "production" of a queue's environment tag, which SOC2-TAG-001
+// reports with the literal in its message ("productionx", then "production"
+// again) and its range: the diagnostics of every version differ from the
+// last, so every version is published, and no line is added, so the
+// positions of the other diagnostics stay put.
 func BenchmarkTypeInResource(b *testing.B) {
 	for _, size := range []int{30 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
