@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -150,7 +151,9 @@ func typingPosition(b *testing.B, src []byte) protocol.Position {
 // arriving to the publication of that version's diagnostics having been
 // written (Server.changeHook and publishHook). Wall time also counts the
 // client decoding each publication, and on a shared machine, the time other
-// processes held the cores.
+// processes held the cores. The write of a publication larger than the
+// pipe's buffer (64 KB) returns when the client has read all but the last
+// 64 KB of it, as with an editor.
 type serverTimer struct {
 	mu       sync.Mutex
 	received map[int32]time.Time
@@ -160,7 +163,7 @@ type serverTimer struct {
 // newTimedBenchSession is newBenchSession with a serverTimer on the server.
 func newTimedBenchSession(b *testing.B) (*session, *serverTimer) {
 	t := &serverTimer{received: map[int32]time.Time{}}
-	s := newSession(b, func(srv *Server) {
+	s := newPipeSession(b, func(srv *Server) {
 		srv.opts.Rules = rules.All()
 		srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
 		srv.log = zap.NewNop()
@@ -182,6 +185,50 @@ func newTimedBenchSession(b *testing.B) (*session, *serverTimer) {
 	})
 	s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
 	return s, t
+}
+
+// newPipeSession is newSession over two OS pipes, as soc2ls serve talks to
+// an editor over its standard input and output: the server's write returns
+// once the kernel holds the bytes (up to the pipe's 64 KB), where a write to
+// net.Pipe waits until the client goroutine has taken every byte, which on a
+// loaded machine is mostly the wait for that goroutine to be scheduled.
+func newPipeSession(b *testing.B, configure func(*Server)) *session {
+	b.Helper()
+	toClient, fromServer, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	toServer, fromClient, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &session{served: make(chan int, 1), exits: make(chan int, 1)}
+	s.srv = NewServer(Options{Rules: testRules(b), Logger: testLogger(b), Version: "test",
+		Exit: func(code int) { s.exits <- code }})
+	configure(s.srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		code, _ := s.srv.Serve(ctx, pipeConn{toServer, fromServer})
+		s.served <- code
+	}()
+	s.client = newClient(b, toClient, fromClient)
+	b.Cleanup(func() {
+		cancel()
+		for _, f := range []*os.File{fromClient, fromServer, toClient, toServer} {
+			f.Close()
+		}
+	})
+	return s
+}
+
+// pipeConn is the server's end of two pipes.
+type pipeConn struct{ r, w *os.File }
+
+func (c pipeConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c pipeConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c pipeConn) Close() error {
+	c.w.Close()
+	return c.r.Close()
 }
 
 // report reports the median of the server times as server-ms/op.
