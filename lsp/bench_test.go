@@ -1,17 +1,22 @@
 package lsp
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
 	"go.uber.org/zap"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -29,12 +34,7 @@ func BenchmarkEditToDiagnostics(b *testing.B) {
 	for _, size := range []int{30 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
 			src := string(synth.YAML(size))
-			s := newSession(b, func(srv *Server) {
-				srv.opts.Rules = rules.All()
-				srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
-				srv.log = zap.NewNop()
-			})
-			s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
+			s, timer := newTimedBenchSession(b)
 			d := s.open("file:///bench/t.yaml", src)
 			s.waitVersion(b, d.uri, 1)
 			top := protocol.Position{}
@@ -50,6 +50,7 @@ func BenchmarkEditToDiagnostics(b *testing.B) {
 				s.waitVersion(b, d.uri, d.version)
 			}
 			reportCPU(b, cpu)
+			timer.report(b)
 		})
 	}
 }
@@ -67,12 +68,7 @@ func BenchmarkEditInResource(b *testing.B) {
 			tp := template.Parse("t.yaml", src)
 			res := tp.Resources[len(tp.Resources)/2]
 			line := uint32(tp.Lines.Position(res.TypeNode.Start).Line) // the line after Type, 0-based
-			s := newSession(b, func(srv *Server) {
-				srv.opts.Rules = rules.All()
-				srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
-				srv.log = zap.NewNop()
-			})
-			s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
+			s, timer := newTimedBenchSession(b)
 			d := s.open("file:///bench/t.yaml", string(src))
 			s.waitVersion(b, d.uri, 1)
 			at := protocol.Position{Line: line}
@@ -88,7 +84,221 @@ func BenchmarkEditInResource(b *testing.B) {
 				s.waitVersion(b, d.uri, d.version)
 			}
 			reportCPU(b, cpu)
+			timer.report(b)
 		})
+	}
+}
+
+// BenchmarkTypeInResource types one character inside a resource in the
+// middle of the document and deletes it again, alternately: the keystroke
+// the latency target is about. The character goes at the end of the
+// literal "production" of a queue's environment tag, which SOC2-TAG-001
+// reports with the literal in its message ("productionx", then "production"
+// again) and its range: the diagnostics of every version differ from the
+// last, so every version is published, and no line is added, so the
+// positions of the other diagnostics stay put.
+func BenchmarkTypeInResource(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			src := synth.YAML(size)
+			at := typingPosition(b, src)
+			s, timer := newTimedBenchSession(b)
+			d := s.open("file:///bench/t.yaml", string(src))
+			s.waitVersion(b, d.uri, 1)
+			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
+			b.SetBytes(int64(len(src)))
+			b.ResetTimer()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"})
+				} else {
+					s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
+				}
+				s.waitVersion(b, d.uri, d.version)
+			}
+			reportCPU(b, cpu)
+			timer.report(b)
+		})
+	}
+}
+
+// typingPosition is where BenchmarkTypeInResource types: right after
+// "production" in the environment tag of the queue of the middle group of a
+// synth template.
+func typingPosition(b *testing.B, src []byte) protocol.Position {
+	tp := template.Parse("t.yaml", src)
+	groups := 0
+	for _, r := range tp.Resources {
+		if r.Type == "AWS::SQS::Queue" {
+			groups++
+		}
+	}
+	res := tp.Resource(fmt.Sprintf("Queue%d", groups/2))
+	if res == nil {
+		b.Fatalf("no queue in the middle of the synth template (%d groups)", groups)
+	}
+	const value = "Value: production"
+	i := bytes.Index(src[res.TypeNode.Start:], []byte(value))
+	if i < 0 {
+		b.Fatalf("no %q in %s", value, res.Name)
+	}
+	p := tp.Lines.Position(res.TypeNode.Start + i + len(value))
+	return protocol.Position{Line: uint32(p.Line - 1), Character: uint32(p.Column - 1)}
+}
+
+// serverTimer measures the server's part of each edit: from the didChange
+// arriving to the publication of that version's diagnostics having been
+// written (Server.changeHook and publishHook). Wall time also counts the
+// client decoding each publication, and on a shared machine, the time other
+// processes held the cores. The write of a publication larger than the
+// pipe's buffer (64 KB) returns when the client has read all but the last
+// 64 KB of it, as with an editor.
+type serverTimer struct {
+	mu       sync.Mutex
+	received map[int32]time.Time
+	took     []time.Duration
+}
+
+// newTimedBenchSession is newBenchSession with a serverTimer on the server.
+func newTimedBenchSession(b *testing.B) (*session, *serverTimer) {
+	t := &serverTimer{received: map[int32]time.Time{}}
+	s := newPipeSession(b, func(srv *Server) {
+		srv.opts.Rules = rules.All()
+		srv.engine = analysis.NewEngine(srv.opts.Rules, srv.cfg.engineOptions())
+		srv.log = zap.NewNop()
+		srv.changeHook = func(_ string, v int32) {
+			now := time.Now()
+			t.mu.Lock()
+			t.received[v] = now
+			t.mu.Unlock()
+		}
+		srv.publishHook = func(_ string, v int32) {
+			now := time.Now()
+			t.mu.Lock()
+			if r, ok := t.received[v]; ok {
+				t.took = append(t.took, now.Sub(r))
+				delete(t.received, v)
+			}
+			t.mu.Unlock()
+		}
+	})
+	s.initialize(b, map[string]any{"diagnosticsDelayMs": 0})
+	return s, t
+}
+
+// newPipeSession is newSession over two OS pipes, as soc2ls serve talks to
+// an editor over its standard input and output: the server's write returns
+// once the kernel holds the bytes (up to the pipe's 64 KB), where a write to
+// net.Pipe waits until the client goroutine has taken every byte, which on a
+// loaded machine is mostly the wait for that goroutine to be scheduled.
+func newPipeSession(b *testing.B, configure func(*Server)) *session {
+	b.Helper()
+	toClient, fromServer, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	toServer, fromClient, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &session{served: make(chan int, 1), exits: make(chan int, 1)}
+	s.srv = NewServer(Options{Rules: testRules(b), Logger: testLogger(b), Version: "test",
+		Exit: func(code int) { s.exits <- code }})
+	configure(s.srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		code, _ := s.srv.Serve(ctx, pipeConn{toServer, fromServer})
+		s.served <- code
+	}()
+	s.client = newClient(b, toClient, fromClient)
+	b.Cleanup(func() {
+		cancel()
+		for _, f := range []*os.File{fromClient, fromServer, toClient, toServer} {
+			f.Close()
+		}
+	})
+	return s
+}
+
+// pipeConn is the server's end of two pipes.
+type pipeConn struct{ r, w *os.File }
+
+func (c pipeConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c pipeConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c pipeConn) Close() error {
+	c.w.Close()
+	return c.r.Close()
+}
+
+// report reports the median of the server times as server-ms/op.
+func (t *serverTimer) report(b *testing.B) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.took) == 0 {
+		return
+	}
+	took := slices.Clone(t.took)
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
+}
+
+// BenchmarkEncodeDiagnostics measures what the server does for a version
+// after the analysis: encoding the diagnostics into their publication (the
+// frame written as it is). A comment line is inserted in the middle of the
+// document and removed again, alternately, so that half the diagnostics move
+// a line: "fresh" encodes the findings of two analyses (equal strings, not
+// the same), "reused" the same findings with their spans shifted, as an
+// incremental analysis hands them back; "marshal" is the conversion to
+// protocol diagnostics and json.Marshal the server did before.
+func BenchmarkEncodeDiagnostics(b *testing.B) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///bench/t.yaml")
+	for _, size := range []int{30 << 10, 1 << 20} {
+		src := synth.YAML(size)
+		tp := template.Parse("t.yaml", src)
+		at := tp.Lines.LineStart(tp.Lines.Count() / 2)
+		const line = "    # x\n"
+		src2 := slices.Concat(src[:at], []byte(line), src[at:])
+		r1, r2 := e.Analyze("t.yaml", src), e.Analyze("t.yaml", src2)
+		shifted := slices.Clone(r1.Findings)
+		for i := range shifted {
+			f := &shifted[i]
+			if f.Span.Start >= at {
+				f.Span.Start += len(line)
+				f.Span.End += len(line)
+			}
+			f.Related = slices.Clone(f.Related)
+			for j := range f.Related {
+				if r := &f.Related[j]; r.Span.Start >= at {
+					r.Span.Start += len(line)
+					r.Span.End += len(line)
+				}
+			}
+		}
+		versions := map[string][2][]analysis.Finding{"fresh": {r1.Findings, r2.Findings}, "reused": {r1.Findings, shifted}}
+		tmpls := [2]*template.Template{r1.Template, r2.Template}
+		for _, name := range []string{"fresh", "reused", "marshal"} {
+			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
+				var enc diagEncoder
+				for k := range 2 { // the entries of both versions: what a session has after its first edits
+					enc.encode(u, tmpls[k], versions["fresh"][k], e).keep()
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					k := i % 2
+					if name == "marshal" {
+						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
+						continue
+					}
+					pub := enc.encode(u, tmpls[k], versions[name][k], e)
+					pub.frame(int32(i))
+					pub.keep()
+				}
+				b.ReportMetric(float64(len(r1.Findings)), "findings")
+			})
+		}
 	}
 }
 

@@ -49,10 +49,10 @@ func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (
 	if want(string(protocol.QuickFix)) {
 		start, end := toOffset(t.Lines, p.Range.Start), toOffset(t.Lines, p.Range.End)
 		for i, f := range snap.withFixes() {
-			if !(f.Span.Start <= end && start <= f.Span.End) && !mentioned(p.Context.Diagnostics, snap.diags[i]) {
+			if !(f.Span.Start <= end && start <= f.Span.End) && !mentioned(p.Context.Diagnostics, t, f) {
 				continue
 			}
-			diag := snap.diags[i]
+			diag := snap.diagnostic(d.uri, i)
 			for j, fx := range f.Fixes {
 				if len(fx.Edits) == 0 {
 					continue
@@ -87,11 +87,15 @@ func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (
 	return actions, nil
 }
 
-// mentioned reports whether the client sent diag back in the request's
-// context (same rule and range).
-func mentioned(diags []protocol.Diagnostic, diag protocol.Diagnostic) bool {
+// mentioned reports whether the client sent f's diagnostic back in the
+// request's context (same rule and range).
+func mentioned(diags []protocol.Diagnostic, t *template.Template, f analysis.Finding) bool {
+	if len(diags) == 0 {
+		return false
+	}
+	r := toRange(t.Lines, f.Span)
 	for _, c := range diags {
-		if c.Range == diag.Range && fmt.Sprint(c.Code) == fmt.Sprint(diag.Code) && c.Source == diag.Source {
+		if c.Range == r && fmt.Sprint(c.Code) == f.RuleID && c.Source == diagnosticSource {
 			return true
 		}
 	}

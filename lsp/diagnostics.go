@@ -33,6 +33,14 @@ func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding,
 	return out
 }
 
+// diagnostic returns the protocol diagnostic of the snapshot's finding i, as
+// it was published. Diagnostics are built when a request needs one: the
+// publication is encoded from the findings (diagEncoder), and nothing else
+// reads them.
+func (s *snapshot) diagnostic(u uri.URI, i int) protocol.Diagnostic {
+	return toDiagnostic(u, s.tmpl(), s.findings[i], s.engine)
+}
+
 func toDiagnostic(u uri.URI, t *template.Template, f analysis.Finding, e *analysis.Engine) protocol.Diagnostic {
 	d := protocol.Diagnostic{
 		Range:    toRange(t.Lines, f.Span),

@@ -46,6 +46,8 @@ type document struct {
 	ready chan struct{}
 	// published is the JSON of the diagnostics last sent, nil before any.
 	published []byte
+	// enc encodes the diagnostics; only the scheduler uses it.
+	enc diagEncoder
 
 	sched *scheduler
 	// cancel stops the analysis in progress (nil when none runs): a change
@@ -70,7 +72,6 @@ type snapshot struct {
 	gen     uint64
 	result  *analysis.Result
 	engine  *analysis.Engine
-	diags   []protocol.Diagnostic // converted findings, in finding order
 	// findings were computed without their fixes' edits (Engine.WithoutFixes):
 	// withFixes builds them when a client asks for a repair.
 	findings []analysis.Finding

@@ -3,7 +3,6 @@ package lsp
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -161,11 +160,8 @@ func (sc *scheduler) analyze() {
 		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
-	snap.diags = toDiagnostics(d.uri, res.Template, res.Findings, engine)
-	if snap.diags == nil {
-		snap.diags = []protocol.Diagnostic{} // published as [], never null
-	}
-	payload, _ := json.Marshal(snap.diags)
+	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine)
+	payload := pub.diagnostics()
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -184,11 +180,10 @@ func (sc *scheduler) analyze() {
 	if !res.Template.HasSyntaxError() {
 		d.good = snap
 	}
-	if !bytes.Equal(payload, d.published) && !(d.published == nil && len(snap.diags) == 0) {
+	if !bytes.Equal(payload, d.published) && !(d.published == nil && len(res.Findings) == 0) {
 		// Published under d.mu, so that no didChange can slip between the
 		// version check above and the notification.
-		v := version
-		s.publishEncoded(d.uri, &v, payload)
+		s.publishEncoded(d.uri, version, pub)
 		d.published = payload
 	}
 	close(d.ready)

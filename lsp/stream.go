@@ -233,11 +233,17 @@ func notificationJSON(n *jsonrpc2.Notification) []byte {
 }
 
 func (s *stream) write(data []byte) (int64, error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	frame := make([]byte, 0, len(data)+32)
 	frame = fmt.Appendf(frame, "Content-Length: %d\r\n\r\n", len(data))
 	frame = append(frame, data...)
+	return s.writeFrame(frame)
+}
+
+// writeFrame writes one whole message, its header included, in one write:
+// messages written by other goroutines never interleave with it.
+func (s *stream) writeFrame(frame []byte) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	n, err := s.rwc.Write(frame)
 	if err != nil {
 		return int64(n), fmt.Errorf("writing to the client: %w", err)

@@ -1,0 +1,375 @@
+package lsp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/rules"
+	"github.com/soc2ls/soc2ls/analysis/synth"
+	"github.com/soc2ls/soc2ls/analysis/template"
+)
+
+// marshalDiagnostics is the reference the encoder must match: json.Marshal
+// of the protocol diagnostics toDiagnostics builds, [] for none.
+func marshalDiagnostics(t testing.TB, u uri.URI, tp *template.Template, findings []analysis.Finding, e *analysis.Engine) []byte {
+	t.Helper()
+	diags := toDiagnostics(u, tp, findings, e)
+	if diags == nil {
+		diags = []protocol.Diagnostic{}
+	}
+	want, err := json.Marshal(diags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// sameJSON fails unless got and want decode to the same value, and are the
+// same bytes (json.Marshal's escaping, which decoding does not show).
+func sameJSON(t testing.TB, what string, got, want []byte) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: the encoding is not JSON: %v\n%s", what, err, got)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("%s: the reference is not JSON: %v", what, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s: decodes to another value than json.Marshal's\n got %s\nwant %s", what, got, want)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("%s: same value, other bytes than json.Marshal's, from byte %d:\n got %q\nwant %q", what, i, clip(got, i), clip(want, i))
+	}
+}
+
+func clip(b []byte, i int) []byte { return b[max(0, i-80):min(len(b), i+80)] }
+
+// checkFrame checks that a publication's frame is one LSP message: a
+// Content-Length header giving the body's length, and a JSON-RPC
+// notification whose params are what json.Marshal of the publish params
+// gives.
+func checkFrame(t testing.TB, frame []byte, u uri.URI, version int32, diags []byte) {
+	t.Helper()
+	head, body, ok := bytes.Cut(frame, []byte("\r\n\r\n"))
+	if !ok || !bytes.HasPrefix(head, []byte("Content-Length: ")) {
+		t.Fatalf("no header: %q", clip(frame, 0))
+	}
+	if n, err := strconv.Atoi(string(head[len("Content-Length: "):])); err != nil || n != len(body) {
+		t.Fatalf("header %q, body of %d bytes", head, len(body))
+	}
+	params, _ := json.Marshal(map[string]any{"uri": u, "version": version, "diagnostics": json.RawMessage(diags)})
+	want, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": json.RawMessage(params)})
+	msg, err := jsonrpc2.DecodeMessage(body) // as a client built on jsonrpc2 reads it
+	if n, ok := msg.(*jsonrpc2.Notification); err != nil || !ok || n.Method() != "textDocument/publishDiagnostics" {
+		t.Fatalf("the body is no publishDiagnostics notification to jsonrpc2 (%T, %v): %s", msg, err, clip(body, 0))
+	}
+	var g, w any
+	if err := json.Unmarshal(body, &g); err != nil {
+		t.Fatalf("the body is not JSON: %v", err)
+	}
+	_ = json.Unmarshal(want, &w)
+	if !reflect.DeepEqual(g, w) {
+		t.Fatalf("frame body\n%s\nwant\n%s", clip(body, 0), clip(want, 0))
+	}
+}
+
+// templateFiles are the repository's test and example templates.
+func templateFiles(t testing.TB) []string {
+	var files []string
+	err := filepath.WalkDir("../testdata", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch filepath.Ext(path) {
+		case ".yaml", ".yml", ".json", ".template":
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil || len(files) < 100 {
+		t.Fatalf("%d templates under ../testdata: %v", len(files), err)
+	}
+	return files
+}
+
+// TestEncodeMatchesMarshal encodes the diagnostics of every test template,
+// of the synth templates, and of texts whose positions need care (a
+// byte-order mark, CRLF, non-ASCII before a finding), with a fresh encoder
+// and again from its entries, and compares them with json.Marshal's, as well
+// as each publication's frame.
+func TestEncodeMatchesMarshal(t *testing.T) {
+	full := analysis.NewEngine(rules.All(), nil)
+	engines := map[string]*analysis.Engine{"without fixes": full.WithoutFixes(), "with fixes": full}
+	type doc struct {
+		name string
+		src  []byte
+	}
+	var docs []doc
+	for _, f := range templateFiles(t) {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, doc{f, src})
+	}
+	queue := "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: [{Key: Owner, Value: \"😀𝄞 é\"}, {Key: Environment, Value: production}]\n"
+	docs = append(docs,
+		doc{"synth-30KB.yaml", synth.YAML(30 << 10)},
+		doc{"synth-1MB.yaml", synth.YAML(1 << 20)},
+		doc{"synth-100KB.json", synth.JSON(100 << 10)},
+		doc{"bom.yaml", []byte("\ufeffResources:\n  Queue:\n    Type: AWS::SQS::Queue\n")},
+		doc{"bom-first-line.json", []byte("\ufeff{\"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\"}}}")},
+		doc{"crlf.yaml", []byte(strings.ReplaceAll(queue, "\n", "\r\n"))},
+		doc{"lone-cr.yaml", []byte(strings.ReplaceAll(queue, "\n", "\r"))},
+		doc{"wide.yaml", []byte(queue)},
+		doc{"no-newline.yaml", []byte(strings.TrimSuffix(queue, "\n"))},
+		doc{"empty.yaml", nil},
+	)
+	u := uri.URI("file:///w/t.yaml")
+	total := 0
+	for ename, e := range engines {
+		var enc diagEncoder
+		for _, d := range docs {
+			res := e.Analyze(filepath.Base(d.name), d.src)
+			want := marshalDiagnostics(t, u, res.Template, res.Findings, e)
+			for pass := range 2 { // a fresh entry, then the same one found again
+				pub := enc.encode(u, res.Template, res.Findings, e)
+				what := fmt.Sprintf("%s, %s, pass %d", d.name, ename, pass)
+				sameJSON(t, what, pub.diagnostics(), want)
+				checkFrame(t, pub.frame(int32(pass+1)), u, int32(pass+1), want)
+				if pass == 0 {
+					pub.keep()
+				}
+			}
+			total += len(res.Findings)
+		}
+	}
+	if total < 10000 {
+		t.Errorf("%d findings compared: the templates report fewer than expected", total)
+	}
+}
+
+// oddStrings need escaping, or care: quotes, backslashes, every control
+// character, the HTML characters json.Marshal escapes, U+2028 and U+2029,
+// non-ASCII, and invalid UTF-8 (a lone continuation byte, a truncated
+// sequence, an encoded surrogate, an overlong form, a sequence cut by the
+// end).
+var oddStrings = func() []string {
+	ss := []string{"", `say "hi"`, `C:\path\n`, "<script>&amp;</script>", "line\u2028sep\u2029para", "é 日本 😀 𝄞",
+		"\xff", "a\xe2\x80b", "\xed\xa0\x80", "\xc0\xaf", "end\xe2\x80", "\x7f DEL", "\u00a0\ufeff\ufffd", "/", "'single'"}
+	var ctl strings.Builder
+	for c := range 0x20 {
+		ctl.WriteByte(byte(c))
+	}
+	return append(ss, ctl.String())
+}()
+
+// TestEncodeStrings encodes findings built from oddStrings in every field
+// the encoder writes, for documents with odd URIs, and compares with
+// json.Marshal.
+func TestEncodeStrings(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil)
+	src := []byte("a: 1\nb: é\r\nc: 😀 x\n\ufeffd\n")
+	tp := template.Parse("t.yaml", src)
+	var findings []analysis.Finding
+	for i, s := range oddStrings {
+		o := oddStrings[(i+1)%len(oddStrings)]
+		findings = append(findings,
+			analysis.Finding{RuleID: s, Severity: analysis.Severity(i%4 + 1), Span: template.Span{Start: i % len(src), End: (i * 7) % (len(src) + 3)}, Message: s},
+			analysis.Finding{RuleID: "SOC2-S3-002", Severity: analysis.Error, Message: "m " + s, Controls: []string{s, o}, Resource: s,
+				Related: []analysis.Related{{Span: template.Span{Start: 3, End: 1}, Message: s}, {Span: template.Span{Start: -4, End: len(src) + 9}, Message: o}},
+				Fixes:   []analysis.Fix{{Title: s}, {Title: o}}, Possible: i%2 == 0},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Controls: []string{}},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s}, // the same but for the nil criteria: no data
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Fixes: []analysis.Fix{{Title: o}}},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Possible: true},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Controls: []string{"CC1.1", s}},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Controls: []string{"CC1.1", o}},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Related: []analysis.Related{{Message: o}}},
+			analysis.Finding{RuleID: "SOC2-TAG-001", Message: s, Fixes: []analysis.Fix{{Title: ""}}},
+		)
+	}
+	for _, u := range []uri.URI{"file:///w/t.yaml", `file:///w/a "b" \c <d>&e é.yaml`, "untitled:Untitled-1", ""} {
+		var enc diagEncoder
+		want := marshalDiagnostics(t, u, tp, findings, e)
+		for pass := range 2 {
+			pub := enc.encode(u, tp, findings, e)
+			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics(), want)
+			checkFrame(t, pub.frame(-7), u, -7, want)
+		}
+		for i, s := range oddStrings { // the escaper alone
+			want, _ := json.Marshal(s)
+			if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("string %d %q: %s, want %s", i, s, got, want)
+			}
+		}
+	}
+}
+
+// TestEncodeReuse follows an incremental analysis: the same findings (the
+// same strings) with shifted spans, some changed, dropped, added or
+// reordered, versions in a row, with another engine in between; every
+// version must be json.Marshal's, and the entries of findings that went away
+// are dropped in the end.
+func TestEncodeReuse(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	src := synth.YAML(100 << 10)
+	res := e.Analyze("t.yaml", src)
+	base := res.Findings
+	tp := res.Template
+	u := uri.URI("file:///w/t.yaml")
+	var enc diagEncoder
+	rng := rand.New(rand.NewSource(1))
+	for v := range 60 {
+		findings := make([]analysis.Finding, 0, len(base)+2)
+		shift := rng.Intn(40) - 20
+		for i, f := range base {
+			switch {
+			case i == v*7%len(base):
+				continue // dropped
+			case i == v*13%len(base):
+				f.Message += fmt.Sprintf(" (version %d)", v) // changed
+			case i == v*5%len(base):
+				f.Controls = append([]string(nil), f.Controls...) // same content, other slices
+				f.Related = append([]analysis.Related{{Span: f.Span, Message: "added"}}, f.Related...)
+			}
+			if i > len(base)/2 {
+				f.Span.Start += shift // after the edit: moved
+				f.Span.End += shift
+				for j := range f.Related {
+					r := &f.Related[j]
+					r.Span.Start += shift
+					r.Span.End += shift
+				}
+			}
+			findings = append(findings, f)
+		}
+		if v%9 == 4 {
+			findings[3], findings[len(findings)-3] = findings[len(findings)-3], findings[3]
+			findings = append(findings, findings[10]) // a duplicate
+		}
+		if v%10 == 9 {
+			findings = findings[:len(findings)/3] // most gone: the sweep
+		}
+		ev := e
+		if v == 30 {
+			ev = analysis.NewEngine(rules.All(), nil) // another configuration
+		}
+		want := marshalDiagnostics(t, u, tp, findings, ev)
+		pub := enc.encode(u, tp, findings, ev)
+		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics(), want)
+		if v%3 != 0 {
+			pub.keep()
+		}
+	}
+	n := 0
+	for _, de := range enc.entries {
+		for ; de != nil; de = de.next {
+			n++
+		}
+	}
+	if n > 3*len(base)+64 {
+		t.Errorf("%d entries kept for %d findings: the sweep drops nothing", n, len(base))
+	}
+}
+
+// TestPublishedPayloadKept checks that encoding a version never overwrites
+// the payload last published (kept), which the next version is compared
+// with, whether or not the versions in between were published.
+func TestPublishedPayloadKept(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///w/t.yaml")
+	var enc diagEncoder
+	var published, copyOf []byte
+	for v := range 12 {
+		res := e.Analyze("t.yaml", synth.YAML((10+v%4)<<10))
+		pub := enc.encode(u, res.Template, res.Findings, e)
+		if published != nil && !bytes.Equal(published, copyOf) {
+			t.Fatalf("version %d overwrote the published payload", v)
+		}
+		if v%3 != 1 { // some versions are not published
+			pub.keep()
+			published = pub.diagnostics()
+			copyOf = bytes.Clone(published)
+		}
+	}
+}
+
+// TestPosConv compares posConv with toPosition at every offset of texts
+// with every kind of line break, multi-byte characters and a byte-order
+// mark, in order (the cursor's fast path) and in a random order.
+func TestPosConv(t *testing.T) {
+	texts := []string{"", "a", "\n", "\r\n", "\r", "ab\ncd\r\nef\rgh\n\nij", "\ufeffab\ncd", "\ufeff", "é😀\nab😀c\r\n\xff\xe2\x80x\n  z",
+		strings.Repeat("line\n", 50) + "é\n" + strings.Repeat("x\r\n", 20)}
+	rng := rand.New(rand.NewSource(2))
+	for _, text := range texts {
+		tp := template.Parse("t.yaml", []byte(text))
+		offs := make([]int, 0, len(text)+4)
+		for off := -2; off <= len(text)+2; off++ {
+			offs = append(offs, off)
+		}
+		for pass := range 2 {
+			c := newPosConv(tp)
+			if c.src == nil && len(text) > 0 {
+				t.Fatalf("%q: the template's Source is not taken for its Lines' text", text)
+			}
+			for _, off := range offs {
+				if got, want := c.position(off), toPosition(tp.Lines, off); got != want {
+					t.Fatalf("%q, pass %d, offset %d: %+v, want %+v", text, pass, off, got, want)
+				}
+			}
+			rng.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
+		}
+	}
+}
+
+// FuzzDiagnosticEncoding compares the encoder with json.Marshal on findings
+// made of arbitrary strings and spans over an arbitrary text, encoded once
+// fresh and once more, moved, from the encoder's entries.
+func FuzzDiagnosticEncoding(f *testing.F) {
+	for i, s := range oddStrings {
+		f.Add(s, oddStrings[(i+3)%len(oddStrings)], "SOC2-S3-002", "file:///w/t.yaml", "a: 1\nb: é\r\nc: 😀 x\n", i, i*3, 1)
+	}
+	f.Add("m", "", "", "", "", 0, 0, 0)
+	e := analysis.NewEngine(rules.All(), nil)
+	f.Fuzz(func(t *testing.T, msg, other, rule, u, text string, start, end, shift int) {
+		tp := template.Parse("t.yaml", []byte(text))
+		span := template.Span{Start: start % (len(text) + 2), End: end % (len(text) + 2)}
+		mk := func(d int) []analysis.Finding {
+			sp := template.Span{Start: span.Start + d, End: span.End + d}
+			return []analysis.Finding{
+				{RuleID: rule, Severity: analysis.Warning, Span: sp, Message: msg, Resource: other},
+				{RuleID: other, Severity: analysis.Hint, Span: sp, Message: other, Controls: []string{msg, other}, Possible: true,
+					Related: []analysis.Related{{Span: sp, Message: msg}, {Span: span, Message: other}}, Fixes: []analysis.Fix{{Title: msg}}},
+				{RuleID: "SOC2-TAG-001", Message: msg + other, Controls: []string{}},
+			}
+		}
+		var enc diagEncoder
+		for pass, d := range []int{0, shift % 64} {
+			findings := mk(d)
+			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
+			pub := enc.encode(uri.URI(u), tp, findings, e)
+			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics(), want)
+			checkFrame(t, pub.frame(int32(start)), uri.URI(u), int32(start), want)
+		}
+	})
+}
