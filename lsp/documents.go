@@ -2,11 +2,13 @@ package lsp
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -44,10 +46,22 @@ type document struct {
 	snap, good *snapshot
 	// ready is closed, and replaced, whenever snap changes.
 	ready chan struct{}
-	// published is the JSON of the diagnostics last sent, nil before any.
-	published []byte
+	// published is the JSON of the diagnostics last sent, nil before any;
+	// a cooled document keeps only its digest, publishedSum (shown says
+	// whether anything was published).
+	published    []byte
+	publishedSum [sha256.Size]byte
+	shown        bool
 	// enc encodes the diagnostics; only the scheduler uses it.
 	enc diagEncoder
+
+	// cold says the model was dropped to bound memory (memory.go): the
+	// diagnostics published are current, and a request re-analyses the
+	// text. hotBytes is the size of the text while the model is kept, else
+	// 0; lastUse orders the documents' uses.
+	cold     bool
+	hotBytes atomic.Int64
+	lastUse  atomic.Int64
 
 	sched *scheduler
 	// cancel stops the analysis in progress (nil when none runs): a change
@@ -60,6 +74,7 @@ type document struct {
 // held.
 func (d *document) changed() {
 	d.gen++
+	d.cold = false // the new text is analysed, and the document is hot again
 	if d.cancel != nil {
 		d.cancel()
 		d.cancel = nil

@@ -30,8 +30,11 @@ type scheduler struct {
 	d      *document
 	wake   chan struct{} // buffered 1: a change or a flush is pending
 	urgent atomic.Bool   // skip the rest of the delay
-	quit   chan struct{}
-	once   sync.Once
+	// cooling asks to drop the model (memory.go); warm asks to analyse a
+	// cooled document again, for a request.
+	cooling, warm atomic.Bool
+	quit          chan struct{}
+	once          sync.Once
 }
 
 func newScheduler(s *Server, d *document) *scheduler {
@@ -61,10 +64,14 @@ func (sc *scheduler) run() {
 			return
 		case <-sc.wake:
 		}
+		if sc.cooling.Swap(false) {
+			sc.coolDown()
+		}
 		if !sc.debounce() {
 			return
 		}
 		sc.analyzeRecovering()
+		sc.s.coolIdle()
 	}
 }
 
@@ -112,7 +119,7 @@ func (sc *scheduler) debounce() bool {
 func (sc *scheduler) analyze() {
 	d, s := sc.d, sc.s
 	d.mu.Lock()
-	if d.closed || (d.snap != nil && d.snap.gen == d.gen) {
+	if d.closed || (d.snap != nil && d.snap.gen == d.gen) || (d.cold && !sc.warm.Swap(false)) {
 		d.mu.Unlock()
 		return
 	}
@@ -134,6 +141,13 @@ func (sc *scheduler) analyze() {
 	if s.analyzeHook != nil {
 		s.analyzeHook(string(d.uri), version)
 	}
+	// As many analyses at once as there are cores: more would not finish
+	// sooner, and each holds a model until it is stored (and the least
+	// recently used ones cooled), so that a change of configuration that
+	// re-analyses every open document does not build all their models at
+	// once.
+	s.analysisSlots <- struct{}{}
+	defer func() { <-s.analysisSlots }()
 	plan := s.planFor(d)
 	engine := plan.engine
 	start := time.Now()
@@ -180,11 +194,14 @@ func (sc *scheduler) analyze() {
 	if !res.Template.HasSyntaxError() {
 		d.good = snap
 	}
-	if !bytes.Equal(payload, d.published) && !(d.published == nil && len(res.Findings) == 0) {
+	d.cold = false
+	d.hotBytes.Store(max(1, int64(len(src))))
+	d.used()
+	if !d.samePublished(payload) && !(!d.shown && len(res.Findings) == 0) {
 		// Published under d.mu, so that no didChange can slip between the
 		// version check above and the notification.
 		s.publishEncoded(d.uri, version, pub)
-		d.published = payload
+		d.published, d.shown = payload, true
 	}
 	close(d.ready)
 	d.ready = make(chan struct{})
@@ -257,7 +274,11 @@ func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document
 		if d.snap != nil && d.snap.gen == d.gen {
 			snap := d.snap
 			d.mu.Unlock()
+			d.used()
 			return d, snap, nil
+		}
+		if d.cold {
+			d.sched.warm.Store(true)
 		}
 		ready := d.ready
 		d.mu.Unlock()
@@ -293,7 +314,7 @@ func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *
 func (d *document) close() (shown bool) {
 	d.mu.Lock()
 	d.closed = true
-	shown = d.published != nil
+	shown = d.shown
 	close(d.ready)
 	d.ready = make(chan struct{})
 	d.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ type Server struct {
 	opts Options
 	log  *zap.Logger
 	docs *store
+	// hotBudget bounds the text of the documents that keep their models
+	// (memory.go); tests lower it.
+	hotBudget int64
 
 	// conn is the connection to the client, for notifications and
 	// server-to-client requests.
@@ -84,6 +88,10 @@ type Server struct {
 	// analyzeHook, when set (tests), is called before each analysis with
 	// the document and the version about to be analysed.
 	analyzeHook func(uri string, version int32)
+	// coolHook, when set (tests), is called after a document was cooled.
+	coolHook func(uri string)
+	// analysisSlots bounds the analyses running at once (scheduler.go).
+	analysisSlots chan struct{}
 	// changeHook and publishHook, when set (tests), are called when a
 	// didChange arrives, before it is applied, and when the publication of a
 	// version's diagnostics has been written: the benchmarks time the
@@ -98,12 +106,14 @@ func NewServer(opts Options) *Server {
 		log = zap.NewNop()
 	}
 	s := &Server{
-		opts:     opts,
-		log:      log,
-		docs:     newStore(),
-		inflight: map[string]context.CancelFunc{},
-		exited:   make(chan struct{}),
-		cfg:      config{delay: DefaultDiagnosticsDelay},
+		hotBudget:     defaultHotBudget,
+		analysisSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		opts:          opts,
+		log:           log,
+		docs:          newStore(),
+		inflight:      map[string]context.CancelFunc{},
+		exited:        make(chan struct{}),
+		cfg:           config{delay: DefaultDiagnosticsDelay},
 	}
 	s.engine = analysis.NewEngine(opts.Rules, s.cfg.engineOptions())
 	s.proj = newProjects(s)

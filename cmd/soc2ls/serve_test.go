@@ -30,7 +30,7 @@ Resources:
 `
 
 // buildBinary builds soc2ls into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "soc2ls")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -42,13 +42,13 @@ func buildBinary(t *testing.T) string {
 
 // stdioPeer frames LSP messages by hand over a process's stdin and stdout.
 type stdioPeer struct {
-	t    *testing.T
+	t    testing.TB
 	in   io.WriteCloser
 	msgs chan map[string]json.RawMessage
 	errs chan error
 }
 
-func startPeer(t *testing.T, cmd *exec.Cmd) *stdioPeer {
+func startPeer(t testing.TB, cmd *exec.Cmd) *stdioPeer {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func response(id string) func(map[string]json.RawMessage) bool {
 	return func(m map[string]json.RawMessage) bool { return string(m["id"]) == id && m["method"] == nil }
 }
 
-func exitCode(t *testing.T, cmd *exec.Cmd) int {
+func exitCode(t testing.TB, cmd *exec.Cmd) int {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -1,0 +1,84 @@
+package lsp
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+)
+
+// TestCooledDocuments: with room for one hot model, opening a second
+// document cools the first. The cooled one keeps its diagnostics (nothing
+// is published again for it), answers a hover by analysing again, and
+// publishes the right diagnostics after an edit.
+func TestCooledDocuments(t *testing.T) {
+	cooled := make(chan string, 16)
+	s := newSession(t, func(srv *Server) {
+		srv.hotBudget = 1
+		srv.coolHook = func(uri string) { cooled <- uri }
+	})
+	s.initialize(t, map[string]any{"diagnosticsDelayMs": 0})
+	a := s.open("file:///w/a.yaml", trailTemplate)
+	first := s.waitDiagnostics(a.uri, func(p publishDiagnosticsParams) bool { return len(p.Diagnostics) > 0 })
+	b := s.open("file:///w/b.yaml", trailTemplate)
+	s.waitDiagnostics(b.uri, func(p publishDiagnosticsParams) bool { return len(p.Diagnostics) > 0 })
+
+	if u := waitCooled(t, cooled); u != a.uri {
+		t.Fatalf("cooled %s, want the least recently used %s", u, a.uri)
+	}
+	da, _ := s.srv.docs.get(protocol.DocumentURI(a.uri))
+	da.mu.Lock()
+	if !da.cold || da.snap != nil || da.base != nil || da.published != nil || !da.shown {
+		t.Errorf("cooled document keeps its model: cold %v, snapshot %v, base %v, payload %d bytes, shown %v",
+			da.cold, da.snap != nil, da.base != nil, len(da.published), da.shown)
+	}
+	da.mu.Unlock()
+	published := len(s.published(a.uri))
+
+	// A request warms it again: the hover is the same as on a hot document.
+	h := s.hoverAt(t, a, pos(t, a.text, "IsMultiRegionTrail: false", len("IsMultiRegionTrail: f")))
+	if h == nil || !strings.Contains(h.Contents.Value, "SOC2-CT-001") {
+		t.Fatalf("hover on a cooled document: %+v", h)
+	}
+	da.mu.Lock()
+	cold := da.cold
+	da.mu.Unlock()
+	if cold {
+		t.Error("a request did not warm the document")
+	}
+	// Warming analysed the same text: the same diagnostics, not sent again;
+	// and b, now the least recently used, was cooled.
+	if u := waitCooled(t, cooled); u != b.uri {
+		t.Errorf("cooled %s after warming a, want %s", u, b.uri)
+	}
+	if n := len(s.published(a.uri)); n != published {
+		t.Errorf("warming republished unchanged diagnostics: %d publications, want %d", n, published)
+	}
+
+	// An edit of the cooled document is analysed from scratch and published.
+	at := pos(t, a.text, "IsMultiRegionTrail: false", len("IsMultiRegionTrail: "))
+	end := pos(t, a.text, "IsMultiRegionTrail: false", len("IsMultiRegionTrail: false"))
+	s.change(a, protocol.TextEdit{Range: protocol.Range{Start: at, End: end}, NewText: "true"})
+	after := s.waitDiagnostics(a.uri, func(p publishDiagnosticsParams) bool { return p.Version != nil && *p.Version == a.version })
+	if len(after.Diagnostics) >= len(first.Diagnostics) {
+		t.Errorf("fixing the trail left %d diagnostics, had %d", len(after.Diagnostics), len(first.Diagnostics))
+	}
+	for _, d := range after.Diagnostics {
+		if d.Code == "SOC2-CT-001" {
+			t.Error("SOC2-CT-001 still reported after the fix")
+		}
+	}
+}
+
+// waitCooled returns the next document the server cooled.
+func waitCooled(t *testing.T, cooled <-chan string) string {
+	t.Helper()
+	select {
+	case u := <-cooled:
+		return u
+	case <-time.After(timeout):
+		t.Fatal("no document was cooled")
+		return ""
+	}
+}
