@@ -39,6 +39,10 @@ type fastParser struct {
 	flowMin  int // lines inside the outermost flow collection must be indented beyond this
 	depth    int // nesting of collections, bounded so that recursion stays shallow
 	types    map[string]ScalarType
+	// When lines is nil (Reparse reads one entry before it updates the
+	// line index), lineBase is the 0-based line that starts at offset
+	// lineBaseOff, and line numbers are counted from there.
+	lineBase, lineBaseOff int
 }
 
 // parseYAMLFast parses src with the fast path. ok is false when the document
@@ -58,6 +62,37 @@ func parseYAMLFast(src []byte, lines *Lines, alloc *allocator) (root *Node, prob
 }
 
 func (p *fastParser) bail() { panic(bail{}) }
+
+// line returns the 1-based line of offset off, as p.lines.Position would.
+func (p *fastParser) line(off int) int {
+	if p.lines != nil {
+		return p.lines.Position(off).Line
+	}
+	// Count the line starts in (lineBaseOff, off], as NewLines finds them:
+	// after an LF, and after a CR that no LF follows.
+	n := p.lineBase
+	for i := p.lineBaseOff; i < off; i++ {
+		switch p.src[i] {
+		case '\n':
+			n++
+		case '\r':
+			if i+1 >= len(p.src) || p.src[i+1] != '\n' {
+				n++
+			}
+		}
+	}
+	return n + 1
+}
+
+// hasLineBreak reports whether b holds a line break.
+func hasLineBreak(b []byte) bool {
+	for _, c := range b {
+		if c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
 
 // document parses the single document of a template.
 func (p *fastParser) document() *Node {
@@ -437,7 +472,7 @@ func (p *fastParser) addPair(m *Node, seen map[string]*Node, key, val *Node) map
 		}
 	}
 	if first != nil {
-		fl := p.lines.Position(first.Start).Line
+		fl := p.line(first.Start)
 		p.problems = append(p.problems, Problem{Code: ProblemDuplicateKey, Span: key.Span,
 			Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)})
 	}
@@ -596,7 +631,7 @@ func (p *fastParser) plain(i int) (*Node, int) {
 	if p.flow > 0 {
 		// A plain scalar may continue on the next line in flow context.
 		k := p.skipBlankFlow(end)
-		if k < len(p.src) && k > end && !isFlowIndicator(p.src[k]) && p.src[k] != ':' && p.lines.LineOf(k) != p.lines.LineOf(end) {
+		if k < len(p.src) && k > end && !isFlowIndicator(p.src[k]) && p.src[k] != ':' && hasLineBreak(p.src[end:k]) {
 			p.bail()
 		}
 	}
