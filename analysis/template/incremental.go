@@ -255,23 +255,19 @@ func (pl *reparsePlan) newRefs() *RefIndex {
 	return x
 }
 
-// sectionEnd is the end of a block mapping section's node after the edit,
-// as the parser computes it.
+// sectionEnd is the end of a block mapping section's node after the edit of
+// the entry with the given key, as the parser computes it: the end of its
+// last pair, at least past the first key's colon (and the edited key's).
+// Pairs follow one another, so the last one ends last.
 func sectionEnd(m *Node, key *Node) int {
-	end := max(key.End+1, m.Pairs[0].Key.End+1)
-	for _, pr := range m.Pairs {
-		end = max(end, pr.Key.End, pr.Value.End)
-	}
-	return end
+	last := m.Pairs[len(m.Pairs)-1]
+	return max(key.End+1, m.Pairs[0].Key.End+1, last.Key.End, last.Value.End)
 }
 
 // rootEnd is sectionEnd for the root mapping.
 func rootEnd(root *Node) int {
-	end := 0
-	for _, pr := range root.Pairs {
-		end = max(end, pr.Key.End, pr.Value.End)
-	}
-	return max(end, root.Pairs[0].Key.End+1)
+	last := root.Pairs[len(root.Pairs)-1]
+	return max(last.Key.End, last.Value.End, root.Pairs[0].Key.End+1)
 }
 
 // The sections whose entries become structs of the model.
@@ -723,10 +719,12 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	m, root := pl.sec.Value, old.Root
 	if d != 0 {
 		for _, pr := range m.Pairs[ei+1:] {
-			shiftPair(pr, d)
+			shiftNode(pr.Key, d)
+			shiftNode(pr.Value, d)
 		}
 		for _, pr := range root.Pairs[si+1:] {
-			shiftPair(pr, d)
+			shiftNode(pr.Key, d)
+			shiftNode(pr.Value, d)
 		}
 	}
 	m.Pairs[ei] = pl.newEntry
@@ -803,39 +801,46 @@ func shiftSpan(sp Span, d int) Span {
 	return Span{sp.Start + d, sp.End + d}
 }
 
-// shiftPair moves the spans of a pair's nodes by d, in place.
-func shiftPair(p *Pair, d int) {
-	k := p.Key
-	k.Span = shiftSpan(k.Span, d)
-	k.ValueSpan = shiftSpan(k.ValueSpan, d)
-	k.FnSpan = shiftSpan(k.FnSpan, d)
-	if k.Kind != Scalar {
-		shiftBelow(k, d)
-	}
-	shiftNode(p.Value, d)
-}
-
 // shiftNode moves the spans of n and of the nodes below it by d, in place.
+// It is the whole cost of ReparseInPlace for what follows the edit, and is
+// bound by memory: it reads of each node only the fields that can hold an
+// offset for its kind (a tag's or long-form key's FnSpan only in an
+// intrinsic, which alone has an Arg; the parsers put neither anywhere else),
+// so that a scalar costs the first of its node's cache lines.
 func shiftNode(n *Node, d int) {
-	if n == nil {
+	for n != nil {
+		n.Span = shiftSpan(n.Span, d)
+		n.ValueSpan = shiftSpan(n.ValueSpan, d)
+		switch n.Kind {
+		case Mapping:
+			for _, p := range n.Pairs {
+				if k := p.Key; k.Kind == Scalar {
+					k.Span = shiftSpan(k.Span, d)
+					k.ValueSpan = shiftSpan(k.ValueSpan, d)
+				} else {
+					shiftNode(k, d)
+				}
+				if v := p.Value; v.Kind <= Scalar {
+					v.Span = shiftSpan(v.Span, d)
+					v.ValueSpan = shiftSpan(v.ValueSpan, d)
+				} else {
+					shiftNode(v, d)
+				}
+			}
+		case Sequence:
+			for _, it := range n.Items {
+				if it.Kind <= Scalar {
+					it.Span = shiftSpan(it.Span, d)
+					it.ValueSpan = shiftSpan(it.ValueSpan, d)
+				} else {
+					shiftNode(it, d)
+				}
+			}
+		case Intrinsic:
+			n.FnSpan = shiftSpan(n.FnSpan, d)
+			n = n.Arg
+			continue
+		}
 		return
 	}
-	n.Span = shiftSpan(n.Span, d)
-	n.ValueSpan = shiftSpan(n.ValueSpan, d)
-	n.FnSpan = shiftSpan(n.FnSpan, d)
-	shiftBelow(n, d)
-}
-
-func shiftBelow(n *Node, d int) {
-	switch n.Kind {
-	case Mapping:
-		for _, p := range n.Pairs {
-			shiftPair(p, d)
-		}
-	case Sequence:
-		for _, it := range n.Items {
-			shiftNode(it, d)
-		}
-	}
-	shiftNode(n.Arg, d)
 }
