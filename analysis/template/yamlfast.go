@@ -218,6 +218,16 @@ func (p *fastParser) lineStart(i int) int {
 	return i
 }
 
+// lineIndent returns the number of spaces that begin the line holding i.
+func (p *fastParser) lineIndent(i int) int {
+	s := p.lineStart(i)
+	n := 0
+	for s+n < len(p.src) && p.src[s+n] == ' ' {
+		n++
+	}
+	return n
+}
+
 // indentAt returns the column of offset i on its line, in bytes. Only spaces
 // (and the ASCII of `- ` indicators) precede block content in the cases the
 // fast path accepts, so bytes are characters here.
@@ -723,7 +733,9 @@ func (p *fastParser) doubleQuoted(i int) (*Node, int) {
 				b.WriteByte('\r')
 			case 'e':
 				b.WriteByte(0x1b)
-			case ' ', '"', '/', '\\':
+			case ' ', '"', '\\':
+				// Not YAML 1.2's \/: yaml.v3 rejects it, so it goes there
+				// with the escapes it is the judge of.
 				b.WriteByte(e)
 			case 'N':
 				b.WriteString("\u0085")
@@ -815,6 +827,13 @@ func (p *fastParser) singleQuoted(i int) (*Node, int) {
 // blockScalar reads a literal (|) or folded (>) block scalar whose indicator
 // is at i, as the value of a parent at column parent.
 func (p *fastParser) blockScalar(i, parent int) (*Node, int) {
+	if ind := p.lineIndent(i); ind > 0 && ind > parent {
+		// The indicator (or its tag) begins a line of its own, more indented
+		// than its parent: the converter measures the content against that
+		// line's indentation, not the parent's, and ends the scalar early.
+		// It goes there, so that both paths give one model.
+		p.bail()
+	}
 	literal := p.src[i] == '|'
 	j := i + 1
 	chomp := byte(0)
