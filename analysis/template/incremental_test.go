@@ -397,3 +397,113 @@ func diffNil(path string, a, b *Node) string {
 	}
 	return diffNil(path+"()", a.Arg, b.Arg)
 }
+
+// reparseCasesTemplate has an entry of each section the model reads, with
+// every kind of reference, so that TestReparseCases can edit each.
+const reparseCasesTemplate = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prod]
+  Size:
+    Type: Number
+    Default: 3
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+Mappings:
+  Region:
+    us-east-1:
+      Ami: ami-1
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Condition: IsProd
+    Properties:
+      BucketName: !Sub '${Env}-${AWS::Region}-bucket'
+  Queue:
+    Type: AWS::SQS::Queue
+    DependsOn: [Bucket]
+    Properties:
+      DelaySeconds: !If [IsProd, 0, !Ref Size]
+  Topic:
+    Type: AWS::SNS::Topic
+    DependsOn: Queue
+    Properties:
+      TopicName: !GetAtt Queue.QueueName
+      Image: !FindInMap [Region, !Ref 'AWS::Region', Ami]
+Outputs:
+  Arn:
+    Condition: IsProd
+    Value: !GetAtt Bucket.Arn
+`
+
+// TestReparseCases makes each kind of edit inside an entry, with Reparse
+// and with ReparseInPlace: each must be incremental and equal a parse.
+func TestReparseCases(t *testing.T) {
+	t.Run("LF", func(t *testing.T) { reparseCases(t, reparseCasesTemplate) })
+	t.Run("CRLF", func(t *testing.T) { reparseCases(t, strings.ReplaceAll(reparseCasesTemplate, "\n", "\r\n")) })
+}
+
+func reparseCases(t *testing.T, text string) {
+	src := []byte(text)
+	nl := "\n"
+	if strings.Contains(text, "\r") {
+		nl = "\r\n"
+	}
+	at := func(s string) int {
+		s = strings.ReplaceAll(s, "\n", nl)
+		i := strings.Index(text, s)
+		if i < 0 {
+			t.Fatalf("%q is not in the template", s)
+		}
+		return i
+	}
+	cases := []struct {
+		name string
+		e    splice
+	}{
+		{"a parameter's type, before every other section", splice{at("String"), at("String") + 6, "Number"}},
+		{"an allowed value added", splice{at("prod]"), at("prod]"), "prod, test, "}},
+		{"a condition's reference renamed", splice{at("!Ref Env, prod"), at("!Ref Env, prod") + 8, "!Ref Size"}},
+		{"a mapping's value", splice{at("ami-1"), at("ami-1") + 5, "ami-2"}},
+		{"a resource's type, to a new one", splice{at("AWS::S3::Bucket"), at("AWS::S3::Bucket") + 15, "AWS::S3::BucketPolicy"}},
+		{"a resource's type, overwritten in place", splice{at("Bucket\n    Condition") - 2, at("Bucket\n    Condition") - 1, "4"}},
+		{"a resource's condition removed", splice{at("    Condition: IsProd\n    Properties"), at("    Properties:\n      BucketName"), ""}},
+		{"a Sub variable added", splice{at("-bucket'"), at("-bucket'"), "-${Size}"}},
+		{"a DependsOn added", splice{at("DependsOn: [Bucket]") + 18, at("DependsOn: [Bucket]") + 18, ", Topic"}},
+		{"references removed", splice{at("!If [IsProd, 0, !Ref Size]"), at("!If [IsProd, 0, !Ref Size]") + 26, "5"}},
+		{"a reference's target, same length", splice{at("Queue.QueueName"), at("Queue.QueueName") + 5, "Qveue"}},
+		{"the last entry of the last section", splice{at("Bucket.Arn"), at("Bucket.Arn"), "My"}},
+		{"an output's condition", splice{at("    Condition: IsProd\n    Value"), at("    Condition: IsProd\n    Value") + 21, "    Condition: IsDev"}},
+		{"a duplicate key, a problem that says the first one's line", splice{at("      TopicName"), at("      TopicName"), "      TopicName: x" + nl}},
+	}
+	for _, c := range cases {
+		for _, inPlace := range []bool{false, true} {
+			re := ReparseDelta
+			if inPlace {
+				re = ReparseInPlace
+			}
+			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, inPlace); !inc {
+				t.Errorf("%s (in place: %v) was not incremental", c.name, inPlace)
+			}
+		}
+	}
+	// The same edits one after another, each on the last one's result:
+	// offsets are found again in the current text.
+	for _, inPlace := range []bool{false, true} {
+		re := ReparseDelta
+		if inPlace {
+			re = ReparseInPlace
+		}
+		cur := Parse("t.yaml", src)
+		for _, c := range cases {
+			old := string(src[c.e.start:c.e.end])
+			i := strings.Index(string(cur.Source), old+text[c.e.end:min(c.e.end+12, len(src))])
+			if i < 0 {
+				continue // an earlier edit changed the place
+			}
+			cur, _ = applyEdit(t, cur, splice{i, i + len(old), c.e.text}, re, inPlace)
+		}
+	}
+}
