@@ -667,6 +667,14 @@ func (p *fastParser) plainType(v string) (Kind, ScalarType) {
 	if t, ok := p.types[v]; ok {
 		return Scalar, t
 	}
+	if len(v) <= 18 && allDigits(v) {
+		// What most numbers in templates are (ports, sizes, retention
+		// days): yaml.v3 takes any run of digits for an int (octal with a
+		// leading 0) or, failing that, a float, and never for a timestamp.
+		// Asking it costs microseconds, which Reparse would pay for every
+		// number of the entry it reads, its cache being new each time.
+		return Scalar, Number
+	}
 	var doc yaml.Node
 	t := String
 	if err := yaml.Unmarshal([]byte(v), &doc); err == nil && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Value == v {
@@ -686,6 +694,16 @@ func (p *fastParser) plainType(v string) (Kind, ScalarType) {
 	}
 	p.types[v] = t
 	return Scalar, t
+}
+
+// allDigits reports whether s is made of ASCII digits only.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // doubleQuoted reads a single-line double-quoted scalar at i.
