@@ -302,8 +302,7 @@ func modelSectionIndexes(root *Node) (idx [numModelSections]int) {
 // shifted spans, allocating in chunks.
 func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	old, si, ei := pl.old, pl.si, pl.ei
-	lines := &Lines{src: old.Source, starts: slices.Clone(old.Lines.starts)}
-	lines.Splice(pl.src, pl.start, pl.end, pl.n)
+	lines := old.Lines.spliced(pl.src, pl.start, pl.end, pl.n)
 
 	ox := old.Refs
 	a, b := pl.refRange()
@@ -564,6 +563,23 @@ func (c *copier) key(n *Node) *Node {
 	return out
 }
 
+// child is node for a mapping's value or a sequence's item: most are
+// scalars, copied here without the call.
+func (c *copier) child(n *Node) *Node {
+	if n.Kind > Scalar || n.Arg != nil {
+		return c.node(n)
+	}
+	out := c.alloc.node()
+	*out = *n
+	out.Span = c.span(n.Span)
+	out.ValueSpan = c.span(n.ValueSpan)
+	out.FnSpan = c.span(n.FnSpan)
+	if c.rec {
+		c.walk = append(c.walk, out)
+	}
+	return out
+}
+
 // node copies n and the nodes below it.
 func (c *copier) node(n *Node) *Node {
 	if n == nil {
@@ -581,7 +597,7 @@ func (c *copier) node(n *Node) *Node {
 			out.Pairs = c.alloc.pairSlice(len(n.Pairs))
 			for i, p := range n.Pairs {
 				np := c.alloc.pair()
-				np.Key, np.Value = c.key(p.Key), c.node(p.Value)
+				np.Key, np.Value = c.key(p.Key), c.child(p.Value)
 				out.Pairs[i] = np
 			}
 		}
@@ -589,7 +605,7 @@ func (c *copier) node(n *Node) *Node {
 		if n.Items != nil {
 			out.Items = c.alloc.nodeSlice(len(n.Items))
 			for i, it := range n.Items {
-				out.Items[i] = c.node(it)
+				out.Items[i] = c.child(it)
 			}
 		}
 	case Intrinsic:
