@@ -3,16 +3,48 @@ package template
 // allocator hands out Nodes and Pairs from chunks: a 1 MB template has
 // hundreds of thousands of nodes, and allocating them one by one costs more
 // than building them. The chunks live as long as the template.
+//
+// A chunk stays alive as long as any of its elements does, and Reparse
+// shares the nodes before an edit with the next template: the nodes of one
+// template end up in chunks of several, the old ones partly dead. Chunks are
+// therefore kept small (a fixed chunk of nodes is 40 KB) rather than sized
+// to what one call needs, so that what dead neighbours keep alive stays
+// small. Reparse reads one entry with chunks that start smaller still and
+// double (an entry has tens of nodes, and a 40 KB chunk for each edited
+// entry would be mostly empty), and copies the nodes after an edit with the
+// Pairs and Items slices of the copies carved from shared backing arrays,
+// instead of one allocation per mapping and sequence.
 type allocator struct {
 	nodes []Node
 	pairs []Pair
+	ptrs  []*Pair // backing of Pairs slices
+	items []*Node // backing of Items slices
+	// The size of the next chunk of each kind, in elements; zero means
+	// chunk. Sizes double up to chunk.
+	nextNodes, nextPairs int
 }
 
 const chunk = 256
 
+// newSmallAllocator returns an allocator whose chunks start at first
+// elements and double up to chunk.
+func newSmallAllocator(first int) *allocator {
+	return &allocator{nextNodes: first, nextPairs: first}
+}
+
+// grow returns the size of the next chunk and doubles the one after.
+func grow(next *int) int {
+	if *next == 0 {
+		return chunk
+	}
+	n := *next
+	*next = min(2*n, chunk)
+	return n
+}
+
 func (a *allocator) node() *Node {
 	if len(a.nodes) == 0 {
-		a.nodes = make([]Node, chunk)
+		a.nodes = make([]Node, grow(&a.nextNodes))
 	}
 	n := &a.nodes[0]
 	a.nodes = a.nodes[1:]
@@ -21,9 +53,46 @@ func (a *allocator) node() *Node {
 
 func (a *allocator) pair() *Pair {
 	if len(a.pairs) == 0 {
-		a.pairs = make([]Pair, chunk)
+		a.pairs = make([]Pair, grow(&a.nextPairs))
 	}
 	p := &a.pairs[0]
 	a.pairs = a.pairs[1:]
 	return p
+}
+
+// sliceChunk is the size of a backing array of slices: pointers are small,
+// and most collections have a few elements.
+const sliceChunk = 4 * chunk
+
+// pairSlice returns a slice of n pair pointers whose capacity is n, so that
+// an append to it cannot write into its neighbour's elements.
+func (a *allocator) pairSlice(n int) []*Pair {
+	if n == 0 {
+		return []*Pair{} // not nil: the copy of an empty mapping's Pairs (no allocation)
+	}
+	if n > len(a.ptrs) {
+		if n > sliceChunk/4 {
+			return make([]*Pair, n)
+		}
+		a.ptrs = make([]*Pair, sliceChunk)
+	}
+	s := a.ptrs[:n:n]
+	a.ptrs = a.ptrs[n:]
+	return s
+}
+
+// nodeSlice is pairSlice for Items.
+func (a *allocator) nodeSlice(n int) []*Node {
+	if n == 0 {
+		return []*Node{}
+	}
+	if n > len(a.items) {
+		if n > sliceChunk/4 {
+			return make([]*Node, n)
+		}
+		a.items = make([]*Node, sliceChunk)
+	}
+	s := a.items[:n:n]
+	a.items = a.items[n:]
+	return s
 }

@@ -2,43 +2,46 @@ package template
 
 import (
 	"encoding/binary"
+	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis/synth"
 )
 
-// reparseCorpus returns the templates the incremental tests edit: the
-// examples, every YAML file of the rule tests, and a synthetic template.
+// reparseCorpus returns the templates the incremental tests edit: every YAML
+// file under testdata, and synthetic templates.
 func reparseCorpus(t testing.TB) [][]byte {
 	var out [][]byte
-	for _, pat := range []string{"../../testdata/examples/*.yaml", "../../testdata/rules/*/*.yaml"} {
-		matches, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir("../../testdata", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
 		}
-		for _, m := range matches {
-			b, err := os.ReadFile(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, b)
-		}
+		b, err := os.ReadFile(path)
+		out = append(out, b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(out) < 10 {
 		t.Fatalf("only %d templates found in testdata", len(out))
 	}
-	return append(out, synth.YAML(30<<10))
+	return append(out, synth.YAML(30<<10), synth.YAML(4<<10))
 }
 
 // editAlphabet is what random edits insert: YAML structure, intrinsic
 // tags, quotes, comments, line breaks and a multibyte character.
 var editAlphabet = []string{"x", "1", " ", "  ", "\n", "\n    ", ":", ": ", "- ", "#", "'", "\"", "!Ref ", "!Sub ",
 	"{", "}", "[", "]", ",", "|", ">", "&a", "*a", "\t", "é", "\r\n", "Type: AWS::S3::Bucket", "\n  New:\n    Type: X\n",
-	"Condition: C", "DependsOn: A", "Ref", "Fn::GetAtt", "true", "~"}
+	"Condition: C", "DependsOn: A", "Ref", "Fn::GetAtt", "true", "~", "!GetAtt B.Arn", "${A}", "!Sub '${AWS::Region}-${B}'",
+	"DependsOn: [A, B]", "Condition: IsProd\n    ", "!If [C, 1, 2]"}
 
 // splice is one edit: the bytes [start, end) replaced by text.
 type splice struct {
@@ -46,76 +49,171 @@ type splice struct {
 	text       string
 }
 
-// applyEdit applies e to the template, incrementally, and checks the result
-// against a parse from scratch. It reports whether the incremental path
-// was taken.
-func applyEdit(t *testing.T, cur *Template, e splice) (*Template, bool) {
+func (e splice) apply(src []byte) []byte {
+	out := make([]byte, 0, len(src)+len(e.text))
+	return append(append(append(out, src[:e.start]...), e.text...), src[e.end:]...)
+}
+
+// reparser is Reparse's signature: ReparseDelta or ReparseInPlace.
+type reparser func(old *Template, src []byte, start, end, n int) (*Template, *Delta)
+
+// applyEdit applies e to the template with re and checks the result and
+// the delta against parses from scratch of the old and the new text, and,
+// unless re consumed it, that the old template is intact. It reports
+// whether the incremental path was taken.
+func applyEdit(t *testing.T, cur *Template, e splice, re reparser, inPlace bool) (*Template, bool) {
 	t.Helper()
-	src := make([]byte, 0, len(cur.Source)+len(e.text))
-	src = append(append(append(src, cur.Source[:e.start]...), e.text...), cur.Source[e.end:]...)
-	before := snapshotTree(cur)
-	inc, _ := reparseEntry(cur, src, e.start, e.end, len(e.text))
+	src := e.apply(cur.Source)
+	oldWant := Parse(cur.Filename, cur.Source)
+	got, d := re(cur, src, e.start, e.end, len(e.text))
 	want := Parse(cur.Filename, src)
-	got := inc
-	if got == nil {
-		got = Reparse(cur, src, e.start, e.end, len(e.text))
+	if diff := diffTemplates(got, want); diff != "" {
+		t.Fatalf("after edit %+v (%q), the incremental template differs from a parse from scratch in its %s\ntext:\n%s",
+			e, e.text, diff, want.Source)
 	}
-	if !reflect.DeepEqual(got, want) {
-		diffTemplates(t, got, want, e)
+	if d != nil {
+		checkDelta(t, oldWant, d, e)
 	}
-	if after := snapshotTree(cur); !reflect.DeepEqual(before, after) {
-		t.Fatalf("Reparse modified the old template (edit %+v)", e)
+	if d == nil || !inPlace {
+		if diff := diffTemplates(cur, oldWant); diff != "" {
+			t.Fatalf("edit %+v (%q) modified the old template (its %s)", e, e.text, diff)
+		}
 	}
-	return got, inc != nil
+	return got, d != nil
 }
 
-// snapshotTree is a deep copy of a template's tree, to check that Reparse
-// leaves the old one alone.
-func snapshotTree(t *Template) *Node {
-	if t.Root == nil {
-		return nil
-	}
-	return (&shifter{alloc: &allocator{}}).node(t.Root)
-}
-
-// diffTemplates fails with the first difference between an incremental
-// and a from-scratch template.
-func diffTemplates(t *testing.T, got, want *Template, e splice) {
+// checkDelta checks what a delta says against a parse from scratch of the
+// old text: the edited entry, intact, and its references.
+func checkDelta(t *testing.T, old *Template, d *Delta, e splice) {
 	t.Helper()
-	var where string
-	switch {
-	case !reflect.DeepEqual(got.Problems, want.Problems):
-		where = "problems"
-	case !reflect.DeepEqual(got.Root, want.Root):
-		where = "tree"
-		if got.Root != nil && want.Root != nil {
-			for i := range min(len(got.Root.Pairs), len(want.Root.Pairs)) {
-				if !reflect.DeepEqual(got.Root.Pairs[i], want.Root.Pairs[i]) {
-					where += " (section " + want.Root.Pairs[i].Key.Value + ")"
-					break
+	if d.Start != e.start || d.OldEnd != e.end || d.Shift != len(e.text)-(e.end-e.start) {
+		t.Fatalf("edit %+v: delta says [%d, %d) shifted by %d", e, d.Start, d.OldEnd, d.Shift)
+	}
+	sec := old.Root.Get(d.Section)
+	if sec == nil || sec.Kind != Mapping || d.Index < 0 || d.Index >= len(sec.Pairs) {
+		t.Fatalf("edit %+v: delta names entry %d of section %q, which the old template does not have", e, d.Index, d.Section)
+	}
+	entry := sec.Pairs[d.Index]
+	if entry.Key.End >= e.start || d.Index+1 < len(sec.Pairs) && sec.Pairs[d.Index+1].Key.Start <= e.end {
+		t.Fatalf("edit %+v is not inside entry %s of %s", e, entry.Key.Value, d.Section)
+	}
+	if !reflect.DeepEqual(d.Old, entry) {
+		t.Fatalf("edit %+v: Delta.Old is not the old entry %s as a parse of the old text has it", e, entry.Key.Value)
+	}
+	if want := old.Refs.From(d.Section, entry.Key.Value); len(want) != len(d.OldRefs) || len(want) > 0 && !reflect.DeepEqual(want, d.OldRefs) {
+		t.Fatalf("edit %+v: Delta.OldRefs\n%+v\nwant\n%+v", e, d.OldRefs, want)
+	}
+}
+
+// diffTemplates returns where an incremental template differs from a parse
+// from scratch, or "": every field, then every accessor.
+func diffTemplates(got, want *Template) string {
+	shared := got.shared.Load()
+	got.shared.Store(false)
+	equal := reflect.DeepEqual(got, want)
+	got.shared.Store(shared)
+	if !equal {
+		switch {
+		case !reflect.DeepEqual(got.Problems, want.Problems):
+			return "problems"
+		case !reflect.DeepEqual(got.Root, want.Root):
+			where := "tree"
+			if got.Root != nil && want.Root != nil {
+				for i := range min(len(got.Root.Pairs), len(want.Root.Pairs)) {
+					if !reflect.DeepEqual(got.Root.Pairs[i], want.Root.Pairs[i]) {
+						where += " (section " + want.Root.Pairs[i].Key.Value + ": " + diffNodes("$", got.Root.Pairs[i].Value, want.Root.Pairs[i].Value) + diffNil("$", got.Root.Pairs[i].Value, want.Root.Pairs[i].Value) + ")"
+						break
+					}
 				}
 			}
+			return where
+		case !reflect.DeepEqual(got.Lines, want.Lines):
+			return "line index"
+		case !reflect.DeepEqual(got.Refs.All, want.Refs.All):
+			for i := range min(len(got.Refs.All), len(want.Refs.All)) {
+				if g, w := got.Refs.All[i], want.Refs.All[i]; !reflect.DeepEqual(g, w) {
+					return fmt.Sprintf("references: %d of %d/%d is %+v (node %+v), want %+v (node %+v)", i, len(got.Refs.All), len(want.Refs.All), g, *g.Node, w, *w.Node)
+				}
+			}
+			return fmt.Sprintf("references: %d, want %d", len(got.Refs.All), len(want.Refs.All))
+		case !reflect.DeepEqual(got.Refs, want.Refs):
+			return "reference index"
+		case !reflect.DeepEqual(got.Resources, want.Resources):
+			return "resources"
+		case !reflect.DeepEqual(got.byType, want.byType) || !reflect.DeepEqual(got.typeIdx, want.typeIdx):
+			return "resources by type"
+		case !reflect.DeepEqual(got.Sections, want.Sections):
+			return "sections"
 		}
-	case !reflect.DeepEqual(got.Lines, want.Lines):
-		where = "line index"
-	case !reflect.DeepEqual(got.Refs, want.Refs):
-		where = "reference index"
-	default:
-		where = "model"
+		return "model"
 	}
-	t.Fatalf("after edit %+v (%q), the incremental template differs from a parse from scratch in its %s\ntext:\n%s",
-		e, e.text, where, want.Source)
+	// The fields are equal; the accessors must be too (they read the
+	// indexes through the slices).
+	for _, p := range want.Parameters {
+		if got.Parameter(p.Name) != got.Parameters[slices.Index(want.Parameters, want.Parameter(p.Name))] {
+			return "Parameter(" + p.Name + ")"
+		}
+	}
+	for _, c := range want.Conditions {
+		if got.Condition(c.Name) != got.Conditions[slices.Index(want.Conditions, want.Condition(c.Name))] {
+			return "Condition(" + c.Name + ")"
+		}
+	}
+	for _, m := range want.Mappings {
+		if got.Mapping(m.Name) != got.Mappings[slices.Index(want.Mappings, want.Mapping(m.Name))] {
+			return "Mapping(" + m.Name + ")"
+		}
+	}
+	for _, r := range want.Resources {
+		if got.Resource(r.Name) != got.Resources[slices.Index(want.Resources, want.Resource(r.Name))] {
+			return "Resource(" + r.Name + ")"
+		}
+		if !reflect.DeepEqual(got.ResourcesOfType(r.Type), want.ResourcesOfType(r.Type)) {
+			return "ResourcesOfType(" + r.Type + ")"
+		}
+		for _, ns := range []Namespace{NSEntity, NSCondition, NSMapping} {
+			if !reflect.DeepEqual(got.Refs.To(ns, r.Name), want.Refs.To(ns, r.Name)) {
+				return "Refs.To(" + r.Name + ")"
+			}
+		}
+	}
+	if got.IsCloudFormation != want.IsCloudFormation {
+		return "IsCloudFormation"
+	}
+	if want.Root == nil {
+		return ""
+	}
+	for _, sec := range want.Root.Pairs {
+		for _, e := range sectionPairs(sec.Value) {
+			if !reflect.DeepEqual(got.Refs.From(sec.Key.Value, e.Key.Value), want.Refs.From(sec.Key.Value, e.Key.Value)) {
+				return "Refs.From(" + sec.Key.Value + ", " + e.Key.Value + ")"
+			}
+		}
+	}
+	for _, r := range want.Refs.All {
+		if !reflect.DeepEqual(got.Refs.To(r.Kind.Namespace(), r.Target), want.Refs.To(r.Kind.Namespace(), r.Target)) {
+			return "Refs.To(" + r.Target + ")"
+		}
+		for _, off := range []int{r.Span.Start - 1, r.Span.Start, r.Span.End} {
+			g, gok := got.Refs.At(off)
+			w, wok := want.Refs.At(off)
+			if gok != wok || !reflect.DeepEqual(g, w) {
+				return "Refs.At"
+			}
+		}
+	}
+	return ""
 }
 
 // randomEdit picks an edit of src: mostly typing (a letter inserted, a
 // letter deleted), some structural insertions, deletions of a few bytes and
-// replacements.
+// replacements, some of them of the same length.
 func randomEdit(r *rand.Rand, src []byte) splice {
 	pos := 0
 	if len(src) > 0 {
 		pos = r.IntN(len(src) + 1)
 	}
-	switch k := r.IntN(20); {
+	switch k := r.IntN(22); {
 	case k < 8:
 		return splice{pos, pos, string(rune('a' + r.IntN(26)))}
 	case k < 12:
@@ -129,32 +227,38 @@ func randomEdit(r *rand.Rand, src []byte) splice {
 		return splice{pos, pos, editAlphabet[r.IntN(len(editAlphabet))]}
 	case k < 18:
 		return splice{pos, min(len(src), pos+1+r.IntN(8)), ""}
+	case k < 20:
+		if pos < len(src) {
+			return splice{pos, pos + 1, string(rune('a' + r.IntN(26)))} // overwrite: nothing moves
+		}
+		return splice{pos, pos, "y"}
 	default:
 		return splice{pos, min(len(src), pos+r.IntN(40)), editAlphabet[r.IntN(len(editAlphabet))]}
 	}
 }
 
-// TestReparseRandomEdits makes random edit sequences over real templates
-// and checks, after every edit, that the incremental template equals a
-// parse of the same text from scratch; and that the incremental path is
-// taken for most edits, so that the test is not vacuous.
-func TestReparseRandomEdits(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+// editSequences makes random edit sequences over the corpus with re and
+// checks, after every edit, that the template equals a parse of the same
+// text from scratch; and that the incremental path is taken for many edits,
+// so that the test is not vacuous. With ReparseInPlace each result is the
+// next edit's old template.
+func editSequences(t *testing.T, re reparser, inPlace bool, seed uint64, perTemplate int) {
+	r := rand.New(rand.NewPCG(seed, 2))
 	edits, incremental := 0, 0
 	for _, src := range reparseCorpus(t) {
 		cur := Parse("t.yaml", src)
-		for range 25 {
+		for range perTemplate {
 			e := randomEdit(r, cur.Source)
 			removed := string(cur.Source[e.start:e.end])
 			var inc bool
-			cur, inc = applyEdit(t, cur, e)
+			cur, inc = applyEdit(t, cur, e, re, inPlace)
 			edits++
 			if inc {
 				incremental++
 			}
 			if len(cur.Problems) > 0 || cur.Root == nil {
 				// Undo, as users do after a syntax error.
-				cur, inc = applyEdit(t, cur, splice{e.start, e.start + len(e.text), removed})
+				cur, inc = applyEdit(t, cur, splice{e.start, e.start + len(e.text), removed}, re, inPlace)
 				edits++
 				if inc {
 					incremental++
@@ -168,42 +272,238 @@ func TestReparseRandomEdits(t *testing.T) {
 	}
 }
 
+func TestReparseRandomEdits(t *testing.T) { editSequences(t, ReparseDelta, false, 1, 25) }
+
+func TestReparseInPlaceRandomEdits(t *testing.T) { editSequences(t, ReparseInPlace, true, 1, 25) }
+
+// TestReparseInPlaceRandomEditsOtherSeed runs other sequences: ReparseInPlace
+// modifies what it is given, so its chains deserve more of them.
+func TestReparseInPlaceRandomEditsOtherSeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	editSequences(t, ReparseInPlace, true, 7, 10)
+}
+
 // TestReparseOneCharacter types and deletes one character inside each
 // resource of a synthetic template: the edit the language server sees
-// most, which must always be incremental.
+// most, which must always be incremental, and, in place, must not copy.
 func TestReparseOneCharacter(t *testing.T) {
-	cur := Parse("t.yaml", synth.YAML(30<<10))
-	for i, res := range cur.Resources {
-		if i%7 != 0 || res.TypeNode == nil {
-			continue
+	for _, inPlace := range []bool{false, true} {
+		re := ReparseDelta
+		if inPlace {
+			re = ReparseInPlace
 		}
-		at := res.TypeNode.End
-		var inc bool
-		if cur, inc = applyEdit(t, cur, splice{at, at, "x"}); !inc {
-			t.Fatalf("typing in resource %s was not incremental", res.Name)
-		}
-		if cur, inc = applyEdit(t, cur, splice{at, at + 1, ""}); !inc {
-			t.Fatalf("deleting in resource %s was not incremental", res.Name)
+		cur := Parse("t.yaml", synth.YAML(30<<10))
+		for i := range cur.Resources {
+			res := cur.Resources[i]
+			if i%7 != 0 || res.TypeNode == nil {
+				continue
+			}
+			at := res.TypeNode.End
+			root := cur.Root
+			var inc bool
+			if cur, inc = applyEdit(t, cur, splice{at, at, "x"}, re, inPlace); !inc {
+				t.Fatalf("typing in resource %s was not incremental", res.Name)
+			}
+			if inPlace && cur.Root != root {
+				t.Fatalf("ReparseInPlace copied the tree for an edit in resource %s", res.Name)
+			}
+			if cur, inc = applyEdit(t, cur, splice{at, at + 1, ""}, re, inPlace); !inc {
+				t.Fatalf("deleting in resource %s was not incremental", res.Name)
+			}
 		}
 	}
 }
 
-// FuzzReparse applies the edits the fuzzer encodes to a corpus template and
-// checks each result against a parse from scratch. Each edit is 4 bytes of
-// position, 1 of deletion length, 1 choosing the inserted text.
+// TestReparseInPlaceLeavesSharedTemplates checks that ReparseInPlace does
+// not modify a template that shares nodes with another through Reparse,
+// whichever of the two it is given.
+func TestReparseInPlaceLeavesSharedTemplates(t *testing.T) {
+	t0 := Parse("t.yaml", synth.YAML(30<<10))
+	mid := t0.Resources[len(t0.Resources)/2].TypeNode.End
+	early := t0.Resources[2].TypeNode.End
+	e1 := splice{mid, mid, "x"}
+	t1, d := ReparseDelta(t0, e1.apply(t0.Source), mid, mid, 1)
+	if d == nil {
+		t.Fatal("not incremental")
+	}
+	check := func(what string, tp *Template) {
+		t.Helper()
+		if diff := diffTemplates(tp, Parse(tp.Filename, tp.Source)); diff != "" {
+			t.Fatalf("%s changed (its %s)", what, diff)
+		}
+	}
+	// In place on the old one, at an edit before the one that made the new
+	// one: the nodes it would move are the new one's too.
+	e2 := splice{early, early, "y"}
+	t2, d := ReparseInPlace(t0, e2.apply(t0.Source), early, early, 1)
+	if d == nil {
+		t.Fatal("not incremental")
+	}
+	check("the template Reparse made", t1)
+	check("the template ReparseInPlace was given", t0)
+	check("the template ReparseInPlace made", t2)
+	// In place on the new one: its nodes before the edit are the old one's.
+	e3 := splice{early, early, "z"}
+	t3, _ := ReparseInPlace(t1, e3.apply(t1.Source), early, early, 1)
+	check("the template Reparse was given", t0)
+	check("the template ReparseInPlace made", t3)
+	check("the template ReparseInPlace was given", t1)
+}
+
+// FuzzReparse applies the edits the fuzzer encodes to a corpus template, with
+// Reparse and, in a chain, with ReparseInPlace, and checks each result
+// against a parse from scratch. Each edit is 4 bytes of position, 1 of
+// deletion length, 1 choosing the inserted text.
 func FuzzReparse(f *testing.F) {
 	f.Add(uint8(0), []byte{0, 0, 1, 0, 0, 0})
 	f.Add(uint8(1), []byte{0x80, 0, 0, 0, 3, 4, 0x10, 1, 0, 0, 0, 1})
 	f.Add(uint8(5), []byte{0xff, 0, 0, 0, 0, 26})
 	corpus := reparseCorpus(f)
 	f.Fuzz(func(t *testing.T, which uint8, script []byte) {
-		cur := Parse("t.yaml", corpus[int(which)%len(corpus)])
+		src := corpus[int(which)%len(corpus)]
+		cur, curIP := Parse("t.yaml", src), Parse("t.yaml", src)
 		for len(script) >= 6 {
 			n := len(cur.Source)
 			pos := int(binary.LittleEndian.Uint32(script)) % (n + 1)
 			end := min(n, pos+int(script[4]%16))
-			cur, _ = applyEdit(t, cur, splice{pos, end, editAlphabet[int(script[5])%len(editAlphabet)]})
+			e := splice{pos, end, editAlphabet[int(script[5])%len(editAlphabet)]}
+			cur, _ = applyEdit(t, cur, e, ReparseDelta, false)
+			curIP, _ = applyEdit(t, curIP, e, ReparseInPlace, true)
 			script = script[6:]
 		}
 	})
+}
+
+// diffNil returns the path of the first node whose Pairs or Items is nil on
+// one side only: diffNodes does not see it, reflect.DeepEqual does.
+func diffNil(path string, a, b *Node) string {
+	if a == nil || b == nil {
+		return ""
+	}
+	if (a.Pairs == nil) != (b.Pairs == nil) || (a.Items == nil) != (b.Items == nil) {
+		return fmt.Sprintf("%s: nil Pairs %v/%v, nil Items %v/%v", path, a.Pairs == nil, b.Pairs == nil, a.Items == nil, b.Items == nil)
+	}
+	for i := range min(len(a.Pairs), len(b.Pairs)) {
+		if d := diffNil(path+"."+a.Pairs[i].Key.Value, a.Pairs[i].Value, b.Pairs[i].Value); d != "" {
+			return d
+		}
+	}
+	for i := range min(len(a.Items), len(b.Items)) {
+		if d := diffNil(fmt.Sprintf("%s[%d]", path, i), a.Items[i], b.Items[i]); d != "" {
+			return d
+		}
+	}
+	return diffNil(path+"()", a.Arg, b.Arg)
+}
+
+// reparseCasesTemplate has an entry of each section the model reads, with
+// every kind of reference, so that TestReparseCases can edit each.
+const reparseCasesTemplate = `AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prod]
+  Size:
+    Type: Number
+    Default: 3
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+Mappings:
+  Region:
+    us-east-1:
+      Ami: ami-1
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Condition: IsProd
+    Properties:
+      BucketName: !Sub '${Env}-${AWS::Region}-bucket'
+  Queue:
+    Type: AWS::SQS::Queue
+    DependsOn: [Bucket]
+    Properties:
+      DelaySeconds: !If [IsProd, 0, !Ref Size]
+  Topic:
+    Type: AWS::SNS::Topic
+    DependsOn: Queue
+    Properties:
+      TopicName: !GetAtt Queue.QueueName
+      Image: !FindInMap [Region, !Ref 'AWS::Region', Ami]
+Outputs:
+  Arn:
+    Condition: IsProd
+    Value: !GetAtt Bucket.Arn
+`
+
+// TestReparseCases makes each kind of edit inside an entry, with Reparse
+// and with ReparseInPlace: each must be incremental and equal a parse.
+func TestReparseCases(t *testing.T) {
+	t.Run("LF", func(t *testing.T) { reparseCases(t, reparseCasesTemplate) })
+	t.Run("CRLF", func(t *testing.T) { reparseCases(t, strings.ReplaceAll(reparseCasesTemplate, "\n", "\r\n")) })
+}
+
+func reparseCases(t *testing.T, text string) {
+	src := []byte(text)
+	nl := "\n"
+	if strings.Contains(text, "\r") {
+		nl = "\r\n"
+	}
+	at := func(s string) int {
+		s = strings.ReplaceAll(s, "\n", nl)
+		i := strings.Index(text, s)
+		if i < 0 {
+			t.Fatalf("%q is not in the template", s)
+		}
+		return i
+	}
+	cases := []struct {
+		name string
+		e    splice
+	}{
+		{"a parameter's type, before every other section", splice{at("String"), at("String") + 6, "Number"}},
+		{"an allowed value added", splice{at("prod]"), at("prod]"), "prod, test, "}},
+		{"a condition's reference renamed", splice{at("!Ref Env, prod"), at("!Ref Env, prod") + 8, "!Ref Size"}},
+		{"a mapping's value", splice{at("ami-1"), at("ami-1") + 5, "ami-2"}},
+		{"a resource's type, to a new one", splice{at("AWS::S3::Bucket"), at("AWS::S3::Bucket") + 15, "AWS::S3::BucketPolicy"}},
+		{"a resource's type, overwritten in place", splice{at("Bucket\n    Condition") - 2, at("Bucket\n    Condition") - 1, "4"}},
+		{"a resource's condition removed", splice{at("    Condition: IsProd\n    Properties"), at("    Properties:\n      BucketName"), ""}},
+		{"a Sub variable added", splice{at("-bucket'"), at("-bucket'"), "-${Size}"}},
+		{"a DependsOn added", splice{at("DependsOn: [Bucket]") + 18, at("DependsOn: [Bucket]") + 18, ", Topic"}},
+		{"references removed", splice{at("!If [IsProd, 0, !Ref Size]"), at("!If [IsProd, 0, !Ref Size]") + 26, "5"}},
+		{"a reference's target, same length", splice{at("Queue.QueueName"), at("Queue.QueueName") + 5, "Qveue"}},
+		{"the last entry of the last section", splice{at("Bucket.Arn"), at("Bucket.Arn"), "My"}},
+		{"an output's condition", splice{at("    Condition: IsProd\n    Value"), at("    Condition: IsProd\n    Value") + 21, "    Condition: IsDev"}},
+		{"a duplicate key, a problem that says the first one's line", splice{at("      TopicName"), at("      TopicName"), "      TopicName: x" + nl}},
+	}
+	for _, c := range cases {
+		for _, inPlace := range []bool{false, true} {
+			re := ReparseDelta
+			if inPlace {
+				re = ReparseInPlace
+			}
+			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, inPlace); !inc {
+				t.Errorf("%s (in place: %v) was not incremental", c.name, inPlace)
+			}
+		}
+	}
+	// The same edits one after another, each on the last one's result:
+	// offsets are found again in the current text.
+	for _, inPlace := range []bool{false, true} {
+		re := ReparseDelta
+		if inPlace {
+			re = ReparseInPlace
+		}
+		cur := Parse("t.yaml", src)
+		for _, c := range cases {
+			old := string(src[c.e.start:c.e.end])
+			i := strings.Index(string(cur.Source), old+text[c.e.end:min(c.e.end+12, len(src))])
+			if i < 0 {
+				continue // an earlier edit changed the place
+			}
+			cur, _ = applyEdit(t, cur, splice{i, i + len(old), c.e.text}, re, inPlace)
+		}
+	}
 }

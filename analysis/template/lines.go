@@ -203,6 +203,21 @@ func utf16Len(r rune) int {
 // uses it so that applying a keystroke does not rescan the whole document.
 // l is modified and returned.
 func (l *Lines) Splice(src []byte, start, end, n int) *Lines {
+	l.starts = l.splice(src, start, end, n, true)
+	l.src = src
+	return l
+}
+
+// spliced is Splice that leaves l alone and returns a new index: Reparse
+// must keep the old template's valid. It builds the new line starts in one
+// pass, instead of copying l and splicing the copy.
+func (l *Lines) spliced(src []byte, start, end, n int) *Lines {
+	return &Lines{src: src, starts: l.splice(src, start, end, n, false)}
+}
+
+// splice returns the line starts of src after the edit; unless inPlace,
+// l.starts is not modified.
+func (l *Lines) splice(src []byte, start, end, n int, inPlace bool) []int {
 	// Rescan from the start of the line before the edit (a CR before the edit
 	// and an LF at its start merge into one break) to the start of the second
 	// line after it (the edit may remove or add the break before the next).
@@ -218,7 +233,8 @@ func (l *Lines) Splice(src []byte, start, end, n int) *Lines {
 	}
 	delta := n - (end - start)
 	stop := oldStop + delta
-	var mid []int
+	var buf [16]int // the few lines of a keystroke's rescan, without allocating
+	mid := buf[:0]
 	for i := scanFrom; i < stop; i++ {
 		switch src[i] {
 		case '\n':
@@ -237,7 +253,7 @@ func (l *Lines) Splice(src []byte, start, end, n int) *Lines {
 	}
 	kept := l.starts[tail:]
 	out := l.starts[:a+1]
-	if need := a + 1 + len(mid) + len(kept); need > cap(l.starts) || len(mid) > tail-(a+1) {
+	if need := a + 1 + len(mid) + len(kept); !inPlace || need > cap(l.starts) || len(mid) > tail-(a+1) {
 		out = make([]int, a+1, need+16)
 		copy(out, l.starts[:a+1])
 		out = append(out, mid...)
@@ -251,7 +267,5 @@ func (l *Lines) Splice(src []byte, start, end, n int) *Lines {
 			out = append(out, s+delta)
 		}
 	}
-	l.starts = out
-	l.src = src
-	return l
+	return out
 }

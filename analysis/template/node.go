@@ -53,32 +53,32 @@ const (
 // Kind Intrinsic with Fn "Ref" and Arg the scalar X.
 type Node struct {
 	Kind Kind
-	Span // the whole node, including a YAML tag or the braces of a long-form call
+	// The fields are grouped by size rather than by kind, so that the
+	// flags share one word and everything that holds an offset comes first:
+	// Reparse and ReparseInPlace move the spans of every node after an edit,
+	// and the fewer cache lines that touches, the faster.
 
-	// Scalar
-	Value      string     // decoded text
-	ScalarType ScalarType // how the scalar was written
-	Quoted     bool       // written in quotes (YAML or JSON string)
-	// ValueSpan is the span of the scalar's text without tag and quotes; for
-	// multi-line or escaped scalars it covers the raw text.
-	ValueSpan Span
-
-	// Mapping
-	Pairs []*Pair
-	// Sequence
-	Items []*Node
-
-	// Intrinsic
-	Fn     string // canonical name: "Ref", "Condition", "Fn::GetAtt", ...
-	Arg    *Node  // the argument, exactly as written
-	Short  bool   // written as a YAML tag (!Ref)
-	FnSpan Span   // the tag, or the long-form key
-
+	ScalarType ScalarType // Scalar: how the scalar was written
+	Quoted     bool       // Scalar: written in quotes (YAML or JSON string)
+	Short      bool       // Intrinsic: written as a YAML tag (!Ref)
 	// Flow is true for YAML flow collections ({...}, [...]) and for all JSON.
 	Flow bool
 	// InFlow is true for nodes inside a flow collection, where YAML forbids
 	// block style and restricts plain scalars (and for all JSON nodes).
 	InFlow bool
+
+	Span // the whole node, including a YAML tag or the braces of a long-form call
+	// ValueSpan is the span of the scalar's text without tag and quotes; for
+	// multi-line or escaped scalars it covers the raw text.
+	ValueSpan Span
+	FnSpan    Span  // Intrinsic: the tag, or the long-form key
+	Arg       *Node // Intrinsic: the argument, exactly as written
+
+	Pairs []*Pair // Mapping
+	Items []*Node // Sequence
+
+	Value string // Scalar: decoded text
+	Fn    string // Intrinsic: canonical name: "Ref", "Condition", "Fn::GetAtt", ...
 }
 
 // Pair is one key/value entry of a mapping.

@@ -30,7 +30,10 @@ func (t *Template) Resource(name string) *Resource {
 	if t.recorder != nil {
 		t.recorder.ReadResource(name)
 	}
-	return t.resources[name]
+	if i, ok := t.resources[name]; ok {
+		return t.Resources[i]
+	}
+	return nil
 }
 
 // TypeOf returns the type of the resource with the given logical id, or ""
@@ -40,8 +43,8 @@ func (t *Template) TypeOf(name string) string {
 	if t.recorder != nil {
 		t.recorder.ReadTypeOf(name)
 	}
-	if r := t.resources[name]; r != nil {
-		return r.Type
+	if i, ok := t.resources[name]; ok {
+		return t.Resources[i].Type
 	}
 	return ""
 }

@@ -57,6 +57,11 @@ type Reference struct {
 type RefIndex struct {
 	All      []Reference
 	byTarget map[refKey][]int
+	// ords holds, for each reference of All, the position of its Node in
+	// the pre-order walk (Node.Walk's order) of its entry's value: Reparse
+	// finds the copies of the nodes it shifts by it, without a map from old
+	// nodes to new.
+	ords []int32
 }
 
 type refKey struct {
@@ -97,86 +102,183 @@ func (x *RefIndex) At(off int) (Reference, bool) {
 
 func buildRefIndex(t *Template) *RefIndex {
 	x := &RefIndex{byTarget: map[refKey][]int{}}
-	add := func(r Reference) {
-		x.byTarget[refKey{r.Kind.Namespace(), r.Target}] = append(x.byTarget[refKey{r.Kind.Namespace(), r.Target}], len(x.All))
-		x.All = append(x.All, r)
-	}
+	c := refCollector{x: x}
 	for _, sec := range t.Root.Pairs {
-		section := sec.Key.Value
-		for _, e := range entries(sec.Value) {
-			collectRefs(e.Value, section, e.Name, add)
-			if section != "Resources" && section != "Outputs" {
-				continue
-			}
-			if c := e.Value.Get("Condition"); c.IsScalar() {
-				add(Reference{Kind: RefCondition, Target: c.Value, Span: c.ValueSpan, Node: c, Section: section, From: e.Name})
-			}
-			if section == "Resources" {
-				for _, d := range e.Value.Get("DependsOn").List() {
-					if d.IsScalar() {
-						add(Reference{Kind: RefDependsOn, Target: d.Value, Span: d.ValueSpan, Node: d, Section: section, From: e.Name})
-					}
-				}
-			}
+		for _, pr := range sectionPairs(sec.Value) {
+			c.entry(sec.Key.Value, pr)
 		}
+	}
+	for i, r := range x.All {
+		k := refKey{r.Kind.Namespace(), r.Target}
+		x.byTarget[k] = append(x.byTarget[k], i)
 	}
 	return x
 }
 
-func collectRefs(n *Node, section, from string, add func(Reference)) {
-	n.Walk(func(c *Node) bool {
-		if c.Kind != Intrinsic || c.Arg == nil {
-			return true
+// refCollector appends the references of entries to x.All and x.ords; the
+// caller indexes them by target.
+type refCollector struct {
+	x             *RefIndex
+	section, from string
+	ord           int32 // the position of the next node visited in its entry's walk
+}
+
+// entry collects the references made inside one entry of a section: those
+// of its value, in document order, then its Condition attribute (resources
+// and outputs) and its DependsOn (resources).
+func (c *refCollector) entry(section string, pr *Pair) {
+	c.section, c.from, c.ord = section, pr.Key.Value, 0
+	v := pr.Value
+	if v.Kind != Mapping {
+		c.visit(v)
+		return
+	}
+	// The attributes are the values of the entry's first pairs with their
+	// keys (Node.Get); their positions in the walk are noted on the way.
+	var cond, dep *Pair
+	if section == "Resources" || section == "Outputs" {
+		cond = v.Pair("Condition")
+		if section == "Resources" {
+			dep = v.Pair("DependsOn")
 		}
-		ref := Reference{Node: c, Section: section, From: from}
-		switch c.Fn {
-		case "Ref":
-			if c.Arg.IsScalar() {
-				ref.Kind, ref.Target, ref.Span = RefRef, c.Arg.Value, c.Arg.ValueSpan
-				add(ref)
-			}
-		case "Condition":
-			if c.Arg.IsScalar() {
-				ref.Kind, ref.Target, ref.Span = RefCondition, c.Arg.Value, c.Arg.ValueSpan
-				add(ref)
-			}
-		case "Fn::GetAtt":
-			if res, attr, span, ok := GetAtt(c); ok {
-				ref.Kind, ref.Target, ref.Attr, ref.Span = RefGetAtt, res, attr, span
-				add(ref)
-			}
-		case "Fn::If":
-			if items := c.Arg.Items; c.Arg.Kind == Sequence && len(items) > 0 && items[0].IsScalar() {
-				ref.Kind, ref.Target, ref.Span = RefCondition, items[0].Value, items[0].ValueSpan
-				add(ref)
-			}
-		case "Fn::FindInMap":
-			if items := c.Arg.Items; c.Arg.Kind == Sequence && len(items) > 0 && items[0].IsScalar() {
-				ref.Kind, ref.Target, ref.Span = RefFindInMap, items[0].Value, items[0].ValueSpan
-				add(ref)
-			}
-		case "Fn::Sub":
-			parts, vars, _ := Sub(c)
-			for _, p := range parts {
-				if p.Var == "" {
-					continue
-				}
-				name, attr := p.Var, ""
-				if i := indexDot(name); i >= 0 {
-					name, attr = p.Var[:i], p.Var[i+1:]
-				}
-				if vars.Get(p.Var) != nil || vars.Get(name) != nil {
-					continue // a local variable of this Sub
-				}
-				sp := p.Span
-				if sp.End > sp.Start {
-					sp.End = sp.Start + len(name)
-				}
-				add(Reference{Kind: RefSub, Target: name, Attr: attr, Span: sp, Node: c, Section: section, From: from})
-			}
+	}
+	var condOrd, depOrd int32
+	c.ord = 1 // v itself, a mapping, refers to nothing
+	for _, a := range v.Pairs {
+		switch a {
+		case cond:
+			condOrd = c.ord
+		case dep:
+			depOrd = c.ord
 		}
-		return true
-	})
+		c.visit(a.Value)
+	}
+	if cond != nil && cond.Value.IsScalar() {
+		n := cond.Value
+		c.add(Reference{Kind: RefCondition, Target: n.Value, Span: n.ValueSpan, Node: n}, condOrd)
+	}
+	if dep == nil {
+		return
+	}
+	if d := dep.Value; d.Kind != Sequence {
+		if d.IsScalar() {
+			c.add(Reference{Kind: RefDependsOn, Target: d.Value, Span: d.ValueSpan, Node: d}, depOrd)
+		}
+		return
+	}
+	ord := depOrd + 1
+	for _, it := range dep.Value.Items {
+		if it.IsScalar() {
+			c.add(Reference{Kind: RefDependsOn, Target: it.Value, Span: it.ValueSpan, Node: it}, ord)
+		}
+		ord += walkSize(it)
+	}
+}
+
+// walkSize returns the number of nodes Node.Walk visits below and at n.
+func walkSize(n *Node) int32 {
+	if n == nil {
+		return 0
+	}
+	switch n.Kind {
+	case Mapping:
+		s := int32(1)
+		for _, p := range n.Pairs {
+			s += walkSize(p.Value)
+		}
+		return s
+	case Sequence:
+		s := int32(1)
+		for _, it := range n.Items {
+			s += walkSize(it)
+		}
+		return s
+	case Intrinsic:
+		return 1 + walkSize(n.Arg)
+	}
+	return 1
+}
+
+func (c *refCollector) add(r Reference, ord int32) {
+	r.Section, r.From = c.section, c.from
+	c.x.All = append(c.x.All, r)
+	c.x.ords = append(c.x.ords, ord)
+}
+
+// visit collects the references below and at n in Node.Walk's order,
+// numbering the nodes as it goes.
+func (c *refCollector) visit(n *Node) {
+	if n == nil {
+		return
+	}
+	ord := c.ord
+	c.ord++
+	switch n.Kind {
+	case Mapping:
+		for _, p := range n.Pairs {
+			c.visit(p.Value)
+		}
+	case Sequence:
+		for _, it := range n.Items {
+			c.visit(it)
+		}
+	case Intrinsic:
+		if n.Arg != nil {
+			c.call(n, ord)
+		}
+		c.visit(n.Arg)
+	}
+}
+
+// call collects the references an intrinsic call makes by itself.
+func (c *refCollector) call(n *Node, ord int32) {
+	ref := Reference{Node: n}
+	switch n.Fn {
+	case "Ref":
+		if n.Arg.IsScalar() {
+			ref.Kind, ref.Target, ref.Span = RefRef, n.Arg.Value, n.Arg.ValueSpan
+			c.add(ref, ord)
+		}
+	case "Condition":
+		if n.Arg.IsScalar() {
+			ref.Kind, ref.Target, ref.Span = RefCondition, n.Arg.Value, n.Arg.ValueSpan
+			c.add(ref, ord)
+		}
+	case "Fn::GetAtt":
+		if res, attr, span, ok := GetAtt(n); ok {
+			ref.Kind, ref.Target, ref.Attr, ref.Span = RefGetAtt, res, attr, span
+			c.add(ref, ord)
+		}
+	case "Fn::If":
+		if items := n.Arg.Items; n.Arg.Kind == Sequence && len(items) > 0 && items[0].IsScalar() {
+			ref.Kind, ref.Target, ref.Span = RefCondition, items[0].Value, items[0].ValueSpan
+			c.add(ref, ord)
+		}
+	case "Fn::FindInMap":
+		if items := n.Arg.Items; n.Arg.Kind == Sequence && len(items) > 0 && items[0].IsScalar() {
+			ref.Kind, ref.Target, ref.Span = RefFindInMap, items[0].Value, items[0].ValueSpan
+			c.add(ref, ord)
+		}
+	case "Fn::Sub":
+		parts, vars, _ := Sub(n)
+		for _, p := range parts {
+			if p.Var == "" {
+				continue
+			}
+			name, attr := p.Var, ""
+			if i := indexDot(name); i >= 0 {
+				name, attr = p.Var[:i], p.Var[i+1:]
+			}
+			if vars.Get(p.Var) != nil || vars.Get(name) != nil {
+				continue // a local variable of this Sub
+			}
+			sp := p.Span
+			if sp.End > sp.Start {
+				sp.End = sp.Start + len(name)
+			}
+			c.add(Reference{Kind: RefSub, Target: name, Attr: attr, Span: sp, Node: n}, ord)
+		}
+	}
 }
 
 // indexDot returns the index of the dot separating a name from an attribute,

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // Format is the syntax a template is written in.
@@ -72,11 +73,19 @@ type Template struct {
 	Outputs     []*Entry
 	Metadata    *Node
 
-	params     map[string]*Parameter
-	conditions map[string]*Condition
-	resources  map[string]*Resource
+	// The lookups by name hold indexes into the slices above, not pointers:
+	// an edit inside an entry changes no name and no index, so that Reparse
+	// shares these maps with the old template even where it copies the
+	// structs. A repeated name maps to its last entry.
+	params     map[string]int
+	conditions map[string]int
+	resources  map[string]int
+	mappings   map[string]int
 	byType     map[string][]*Resource
-	mappings   map[string]*Entry
+	// typeIdx lists the indexes in Resources of each type's resources, which
+	// Reparse shares, to rebuild byType from the new structs without a map
+	// lookup per resource.
+	typeIdx map[string][]int32
 
 	// Refs indexes every reference in the template.
 	Refs *RefIndex
@@ -86,6 +95,23 @@ type Template struct {
 	fastYAML bool
 	// recorder, in a Recording view, is told about resource lookups.
 	recorder ReadRecorder
+	// shared is set when another template may hold some of this one's nodes,
+	// structs or indexes: Reparse shares them between old and new. Such a
+	// template must not be modified, so that ReparseInPlace copies instead.
+	// It is a pointer so that a Recording view, a copy of the struct, shares
+	// it.
+	shared *atomic.Bool
+}
+
+// isShared reports whether another template may hold parts of t.
+func (t *Template) isShared() bool { return t.shared != nil && t.shared.Load() }
+
+// markShared records that another template holds parts of t.
+func (t *Template) markShared() {
+	if t.shared == nil {
+		t.shared = new(atomic.Bool) // a template not made by Parse or Reparse
+	}
+	t.shared.Store(true)
 }
 
 // Entry is a named entry of a top-level section.
@@ -135,7 +161,7 @@ func (r *Resource) PropertyPath(keys ...string) *Node { return r.Properties.Path
 // kept for reporting. Parse never fails: syntax errors are Problems, and the
 // model holds what could be read.
 func Parse(filename string, src []byte) *Template {
-	t := &Template{Filename: filename, Source: src, Lines: NewLines(src)}
+	t := &Template{Filename: filename, Source: src, Lines: NewLines(src), shared: new(atomic.Bool)}
 	t.Format = sniffFormat(filename, src)
 	if t.Format == JSON {
 		t.Root, t.Problems = parseJSON(src, t.Lines)
@@ -184,11 +210,12 @@ func LooksLikeCloudFormation(src []byte) bool {
 }
 
 func (t *Template) build() {
-	t.params = map[string]*Parameter{}
-	t.conditions = map[string]*Condition{}
-	t.resources = map[string]*Resource{}
+	t.params = map[string]int{}
+	t.conditions = map[string]int{}
+	t.resources = map[string]int{}
+	t.mappings = map[string]int{}
 	t.byType = map[string][]*Resource{}
-	t.mappings = map[string]*Entry{}
+	t.typeIdx = map[string][]int32{}
 	t.Sections = map[string]*Pair{}
 	root := t.Root
 	if root == nil || root.Kind != Mapping {
@@ -200,56 +227,151 @@ func (t *Template) build() {
 	}
 	t.Description = root.Get("Description").Text()
 	t.Metadata = root.Get("Metadata")
-	for _, e := range entries(root.Get("Parameters")) {
-		p := &Parameter{Entry: e}
-		p.Type = e.Value.Get("Type").Text()
-		p.Default = e.Value.Get("Default")
-		if av := e.Value.Get("AllowedValues"); av != nil {
-			p.AllowedValues = av.List()
+	if pairs := sectionPairs(root.Get("Parameters")); len(pairs) > 0 {
+		structs := make([]Parameter, len(pairs))
+		t.Parameters = make([]*Parameter, len(pairs))
+		for i, pr := range pairs {
+			structs[i].fill(pr)
+			t.Parameters[i] = &structs[i]
+			t.params[pr.Key.Value] = i
 		}
-		p.NoEcho, _ = e.Value.Get("NoEcho").Bool()
-		t.Parameters = append(t.Parameters, p)
-		t.params[p.Name] = p
 	}
-	for _, e := range entries(root.Get("Conditions")) {
-		c := &Condition{Entry: e}
-		t.Conditions = append(t.Conditions, c)
-		t.conditions[c.Name] = c
-	}
-	for _, e := range entries(root.Get("Mappings")) {
-		e := e
-		t.Mappings = append(t.Mappings, &e)
-		t.mappings[e.Name] = &e
-	}
-	for _, e := range entries(root.Get("Resources")) {
-		r := &Resource{Entry: e}
-		v := e.Value
-		r.TypeNode = v.Get("Type")
-		r.Type = r.TypeNode.Text()
-		r.Properties = v.Get("Properties")
-		if r.Properties != nil && r.Properties.Kind == Null {
-			r.Properties = nil
+	if pairs := sectionPairs(root.Get("Conditions")); len(pairs) > 0 {
+		structs := make([]Condition, len(pairs))
+		t.Conditions = make([]*Condition, len(pairs))
+		for i, pr := range pairs {
+			structs[i].fill(pr)
+			t.Conditions[i] = &structs[i]
+			t.conditions[pr.Key.Value] = i
 		}
-		if c := v.Get("Condition"); c != nil {
-			r.ConditionNode = c
-			r.Condition = c.Text()
-		}
-		if d := v.Get("DependsOn"); d != nil {
-			r.DependsOn = d.List()
-		}
-		r.Metadata = v.Get("Metadata")
-		r.DeletionPolicy = v.Get("DeletionPolicy")
-		r.UpdateReplacePolicy = v.Get("UpdateReplacePolicy")
-		t.Resources = append(t.Resources, r)
-		t.resources[r.Name] = r
-		t.byType[r.Type] = append(t.byType[r.Type], r)
 	}
-	for _, e := range entries(root.Get("Outputs")) {
-		e := e
-		t.Outputs = append(t.Outputs, &e)
+	if pairs := sectionPairs(root.Get("Mappings")); len(pairs) > 0 {
+		t.Mappings = entryStructs(pairs)
+		for i, pr := range pairs {
+			t.mappings[pr.Key.Value] = i
+		}
+	}
+	if pairs := sectionPairs(root.Get("Resources")); len(pairs) > 0 {
+		structs := make([]Resource, len(pairs))
+		t.Resources = make([]*Resource, len(pairs))
+		for i, pr := range pairs {
+			r := &structs[i]
+			r.fill(pr)
+			t.Resources[i] = r
+			t.resources[r.Name] = i
+			t.typeIdx[r.Type] = append(t.typeIdx[r.Type], int32(i))
+		}
+		t.byType = resourcesByType(t.Resources, t.typeIdx)
+	}
+	if pairs := sectionPairs(root.Get("Outputs")); len(pairs) > 0 {
+		t.Outputs = entryStructs(pairs)
 	}
 	t.IsCloudFormation = t.detectCloudFormation()
 	t.Refs = buildRefIndex(t)
+}
+
+// resourcesByType builds the lookup by type from the resources and the
+// indexes of each type's resources, with one backing array for all lists.
+func resourcesByType(resources []*Resource, typeIdx map[string][]int32) map[string][]*Resource {
+	out := make(map[string][]*Resource, len(typeIdx))
+	all := make([]*Resource, len(resources))
+	for typ, idx := range typeIdx {
+		list := all[:len(idx):len(idx)]
+		all = all[len(idx):]
+		for k, i := range idx {
+			list[k] = resources[i]
+		}
+		out[typ] = list
+	}
+	return out
+}
+
+// fill sets the parameter from its entry's pair, as a parse does.
+func (p *Parameter) fill(pr *Pair) {
+	v := pr.Value
+	*p = Parameter{Entry: Entry{Name: pr.Key.Value, Key: pr.Key, Value: v}}
+	p.Type = v.Get("Type").Text()
+	p.Default = v.Get("Default")
+	if av := v.Get("AllowedValues"); av != nil {
+		p.AllowedValues = av.List()
+	}
+	p.NoEcho, _ = v.Get("NoEcho").Bool()
+}
+
+// fill sets the condition from its entry's pair.
+func (c *Condition) fill(pr *Pair) {
+	*c = Condition{Entry: Entry{Name: pr.Key.Value, Key: pr.Key, Value: pr.Value}}
+}
+
+// fill sets the entry from its pair.
+func (e *Entry) fill(pr *Pair) {
+	*e = Entry{Name: pr.Key.Value, Key: pr.Key, Value: pr.Value}
+}
+
+// fill sets the resource from its entry's pair, as a parse does: each
+// attribute is the first pair with its key, as Node.Get finds it, read in
+// one pass over the resource's keys.
+func (r *Resource) fill(pr *Pair) {
+	v := pr.Value
+	*r = Resource{Entry: Entry{Name: pr.Key.Value, Key: pr.Key, Value: v}}
+	if v == nil || v.Kind != Mapping {
+		return
+	}
+	var seen uint8
+	for _, a := range v.Pairs {
+		var bit uint8
+		switch a.Key.Value {
+		case "Type":
+			bit = 1
+		case "Properties":
+			bit = 2
+		case "Condition":
+			bit = 4
+		case "DependsOn":
+			bit = 8
+		case "Metadata":
+			bit = 16
+		case "DeletionPolicy":
+			bit = 32
+		case "UpdateReplacePolicy":
+			bit = 64
+		default:
+			continue
+		}
+		if seen&bit != 0 {
+			continue
+		}
+		seen |= bit
+		switch n := a.Value; bit {
+		case 1:
+			r.TypeNode, r.Type = n, n.Text()
+		case 2:
+			if n.Kind != Null {
+				r.Properties = n
+			}
+		case 4:
+			r.ConditionNode, r.Condition = n, n.Text()
+		case 8:
+			r.DependsOn = n.List()
+		case 16:
+			r.Metadata = n
+		case 32:
+			r.DeletionPolicy = n
+		case 64:
+			r.UpdateReplacePolicy = n
+		}
+	}
+}
+
+// entryStructs returns the entries of a section's pairs, allocated together.
+func entryStructs(pairs []*Pair) []*Entry {
+	structs := make([]Entry, len(pairs))
+	out := make([]*Entry, len(pairs))
+	for i, pr := range pairs {
+		structs[i].fill(pr)
+		out[i] = &structs[i]
+	}
+	return out
 }
 
 // detectCloudFormation recognises a template: a mapping with
@@ -267,25 +389,38 @@ func (t *Template) detectCloudFormation() bool {
 	return false
 }
 
-func entries(section *Node) []Entry {
+// sectionPairs returns the entries of a section: the pairs of its mapping,
+// or nil when it is no mapping.
+func sectionPairs(section *Node) []*Pair {
 	if section == nil || section.Kind != Mapping {
 		return nil
 	}
-	out := make([]Entry, 0, len(section.Pairs))
-	for _, p := range section.Pairs {
-		out = append(out, Entry{Name: p.Key.Value, Key: p.Key, Value: p.Value})
-	}
-	return out
+	return section.Pairs
 }
 
 // Parameter returns the parameter with the given name, or nil.
-func (t *Template) Parameter(name string) *Parameter { return t.params[name] }
+func (t *Template) Parameter(name string) *Parameter {
+	if i, ok := t.params[name]; ok {
+		return t.Parameters[i]
+	}
+	return nil
+}
 
 // Condition returns the condition with the given name, or nil.
-func (t *Template) Condition(name string) *Condition { return t.conditions[name] }
+func (t *Template) Condition(name string) *Condition {
+	if i, ok := t.conditions[name]; ok {
+		return t.Conditions[i]
+	}
+	return nil
+}
 
 // Mapping returns the mapping with the given name, or nil.
-func (t *Template) Mapping(name string) *Entry { return t.mappings[name] }
+func (t *Template) Mapping(name string) *Entry {
+	if i, ok := t.mappings[name]; ok {
+		return t.Mappings[i]
+	}
+	return nil
+}
 
 // ResourceAt returns the resource whose entry contains byte offset off, or nil.
 func (t *Template) ResourceAt(off int) *Resource {

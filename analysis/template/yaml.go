@@ -289,7 +289,7 @@ func (c *yamlConverter) closeFlow(at, last int, open, close byte) int {
 		case b == close:
 			return i + 1
 		case b == '#':
-			for i < len(c.src) && c.src[i] != '\n' {
+			for i < len(c.src) && c.src[i] != '\n' && c.src[i] != '\r' { // a lone CR ends a comment too
 				i++
 			}
 		default:

@@ -39,6 +39,10 @@ type fastParser struct {
 	flowMin  int // lines inside the outermost flow collection must be indented beyond this
 	depth    int // nesting of collections, bounded so that recursion stays shallow
 	types    map[string]ScalarType
+	// When lines is nil (Reparse reads one entry before it updates the
+	// line index), lineBase is the 0-based line that starts at offset
+	// lineBaseOff, and line numbers are counted from there.
+	lineBase, lineBaseOff int
 }
 
 // parseYAMLFast parses src with the fast path. ok is false when the document
@@ -58,6 +62,37 @@ func parseYAMLFast(src []byte, lines *Lines, alloc *allocator) (root *Node, prob
 }
 
 func (p *fastParser) bail() { panic(bail{}) }
+
+// line returns the 1-based line of offset off, as p.lines.Position would.
+func (p *fastParser) line(off int) int {
+	if p.lines != nil {
+		return p.lines.Position(off).Line
+	}
+	// Count the line starts in (lineBaseOff, off], as NewLines finds them:
+	// after an LF, and after a CR that no LF follows.
+	n := p.lineBase
+	for i := p.lineBaseOff; i < off; i++ {
+		switch p.src[i] {
+		case '\n':
+			n++
+		case '\r':
+			if i+1 >= len(p.src) || p.src[i+1] != '\n' {
+				n++
+			}
+		}
+	}
+	return n + 1
+}
+
+// hasLineBreak reports whether b holds a line break.
+func hasLineBreak(b []byte) bool {
+	for _, c := range b {
+		if c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
 
 // document parses the single document of a template.
 func (p *fastParser) document() *Node {
@@ -181,6 +216,16 @@ func (p *fastParser) lineStart(i int) int {
 		i--
 	}
 	return i
+}
+
+// lineIndent returns the number of spaces that begin the line holding i.
+func (p *fastParser) lineIndent(i int) int {
+	s := p.lineStart(i)
+	n := 0
+	for s+n < len(p.src) && p.src[s+n] == ' ' {
+		n++
+	}
+	return n
 }
 
 // indentAt returns the column of offset i on its line, in bytes. Only spaces
@@ -437,7 +482,7 @@ func (p *fastParser) addPair(m *Node, seen map[string]*Node, key, val *Node) map
 		}
 	}
 	if first != nil {
-		fl := p.lines.Position(first.Start).Line
+		fl := p.line(first.Start)
 		p.problems = append(p.problems, Problem{Code: ProblemDuplicateKey, Span: key.Span,
 			Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)})
 	}
@@ -596,7 +641,7 @@ func (p *fastParser) plain(i int) (*Node, int) {
 	if p.flow > 0 {
 		// A plain scalar may continue on the next line in flow context.
 		k := p.skipBlankFlow(end)
-		if k < len(p.src) && k > end && !isFlowIndicator(p.src[k]) && p.src[k] != ':' && p.lines.LineOf(k) != p.lines.LineOf(end) {
+		if k < len(p.src) && k > end && !isFlowIndicator(p.src[k]) && p.src[k] != ':' && hasLineBreak(p.src[end:k]) {
 			p.bail()
 		}
 	}
@@ -622,6 +667,14 @@ func (p *fastParser) plainType(v string) (Kind, ScalarType) {
 	if t, ok := p.types[v]; ok {
 		return Scalar, t
 	}
+	if len(v) <= 18 && allDigits(v) {
+		// What most numbers in templates are (ports, sizes, retention
+		// days): yaml.v3 takes any run of digits for an int (octal with a
+		// leading 0) or, failing that, a float, and never for a timestamp.
+		// Asking it costs microseconds, which Reparse would pay for every
+		// number of the entry it reads, its cache being new each time.
+		return Scalar, Number
+	}
 	var doc yaml.Node
 	t := String
 	if err := yaml.Unmarshal([]byte(v), &doc); err == nil && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Value == v {
@@ -641,6 +694,16 @@ func (p *fastParser) plainType(v string) (Kind, ScalarType) {
 	}
 	p.types[v] = t
 	return Scalar, t
+}
+
+// allDigits reports whether s is made of ASCII digits only.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // doubleQuoted reads a single-line double-quoted scalar at i.
@@ -688,7 +751,9 @@ func (p *fastParser) doubleQuoted(i int) (*Node, int) {
 				b.WriteByte('\r')
 			case 'e':
 				b.WriteByte(0x1b)
-			case ' ', '"', '/', '\\':
+			case ' ', '"', '\\':
+				// Not YAML 1.2's \/: yaml.v3 rejects it, so it goes there
+				// with the escapes it is the judge of.
 				b.WriteByte(e)
 			case 'N':
 				b.WriteString("\u0085")
@@ -780,6 +845,13 @@ func (p *fastParser) singleQuoted(i int) (*Node, int) {
 // blockScalar reads a literal (|) or folded (>) block scalar whose indicator
 // is at i, as the value of a parent at column parent.
 func (p *fastParser) blockScalar(i, parent int) (*Node, int) {
+	if ind := p.lineIndent(i); ind > 0 && ind > parent {
+		// The indicator (or its tag) begins a line of its own, more indented
+		// than its parent: the converter measures the content against that
+		// line's indentation, not the parent's, and ends the scalar early.
+		// It goes there, so that both paths give one model.
+		p.bail()
+	}
 	literal := p.src[i] == '|'
 	j := i + 1
 	chomp := byte(0)
