@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -143,6 +142,10 @@ type Result struct {
 	// whole-template rule) whose findings Reanalyze kept from the previous
 	// analysis instead of running them again.
 	Reused int
+	// ConsumedPrevious is set by ReanalyzeInPlace when it re-read the
+	// previous result's template in place: that template is this result's
+	// now, and the previous result must not be used.
+	ConsumedPrevious bool
 	// cache holds each check's findings and reads, for Reanalyze.
 	cache *runCache
 }
@@ -258,7 +261,8 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 			continue
 		}
 		run := &cache.resources[i]
-		rec := &recorder{cur: &run.reads}
+		run.reads = &reads{}
+		rec := &recorder{cur: run.reads}
 		view := t.Recording(rec)
 		for _, r := range e.byType[res.Type] {
 			e.runRule(r, view, res, a, run, rec)
@@ -275,7 +279,8 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 			reused++
 			continue
 		}
-		rec := &recorder{cur: &cache.global[i].reads}
+		cache.global[i].reads = &reads{}
+		rec := &recorder{cur: cache.global[i].reads}
 		e.runRule(r, t.Recording(rec), nil, a, &cache.global[i], rec)
 	}
 	n := len(out)
@@ -285,12 +290,19 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 		}
 	}
 	out = slices.Grow(out, n-len(out))
-	for _, runs := range [][]checkRun{cache.resources, cache.global} {
-		for i := range runs {
-			out = append(out, runs[i].findings...)
-		}
+	// The problems and the resources' findings come mostly in document
+	// order, the whole-template rules' anywhere: sort the two parts apart
+	// and merge them, which costs a pass when the first is in order.
+	for i := range cache.resources {
+		out = append(out, cache.resources[i].findings...)
 	}
-	SortFindings(out)
+	mid := len(out)
+	for i := range cache.global {
+		out = append(out, cache.global[i].findings...)
+	}
+	SortFindings(out[:mid])
+	SortFindings(out[mid:])
+	out = mergeFindings(out, mid)
 	return out, cache, reused, nil
 }
 
@@ -383,16 +395,41 @@ func nameOf(r *template.Resource) string {
 }
 
 // SortFindings orders findings by position, then rule id, then message, so
-// that output is deterministic.
+// that output is deterministic. Findings gathered resource by resource are
+// mostly in order already: the sort costs a pass over them then.
 func SortFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Span.Start != b.Span.Start {
-			return a.Span.Start < b.Span.Start
+	if slices.IsSortedFunc(fs, compareFindings) {
+		return
+	}
+	slices.SortStableFunc(fs, compareFindings)
+}
+
+func compareFindings(a, b Finding) int {
+	if a.Span.Start != b.Span.Start {
+		return a.Span.Start - b.Span.Start
+	}
+	if a.RuleID != b.RuleID {
+		return strings.Compare(a.RuleID, b.RuleID)
+	}
+	return strings.Compare(a.Message, b.Message)
+}
+
+// mergeFindings merges the sorted runs fs[:mid] and fs[mid:] into one sorted
+// slice, keeping the first run's findings first among equals.
+func mergeFindings(fs []Finding, mid int) []Finding {
+	a, b := fs[:mid], fs[mid:]
+	if len(b) == 0 || len(a) == 0 || compareFindings(a[len(a)-1], b[0]) <= 0 {
+		return fs
+	}
+	out := make([]Finding, 0, len(fs))
+	for len(a) > 0 && len(b) > 0 {
+		if compareFindings(b[0], a[0]) < 0 {
+			out = append(out, b[0])
+			b = b[1:]
+		} else {
+			out = append(out, a[0])
+			a = a[1:]
 		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		return strings.Compare(a.Message, b.Message) < 0
-	})
+	}
+	return append(append(out, a...), b...)
 }

@@ -50,7 +50,7 @@ func Relative(r *template.Resource, s template.Span) template.Span {
 // read.
 type datum struct {
 	value any
-	reads reads
+	reads *reads
 }
 
 // gathering holds the values of one ResourceFact for every resource of an
@@ -89,11 +89,12 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	}
 	g := &gathering{data: make([]datum, len(t.Resources))}
 	for i, r := range t.Resources {
-		if prev != nil && i != u.index && !prev.data[i].reads.sees(u.change, u.seen, a) {
+		if prev != nil && i != u.index && !prev.data[i].reads.sees(u.change, u.stamp, a) {
 			g.data[i] = prev.data[i]
 			continue
 		}
-		rec := &recorder{cur: &g.data[i].reads}
+		g.data[i].reads = &reads{}
+		rec := &recorder{cur: g.data[i].reads}
 		pass := &Pass{Template: t.Recording(rec), Resource: r, Options: a.engine.Options, noFixes: a.engine.noFixes,
 			recorder: rec, run: a, report: func(Finding) {}}
 		g.data[i].value = f.Compute(pass)
@@ -127,7 +128,7 @@ type Fact struct {
 // factValue is a Fact's value in one analysis and what computing it read.
 type factValue struct {
 	value   any
-	reads   reads
+	reads   *reads
 	changed bool // differs from the previous analysis's value
 }
 
@@ -147,14 +148,14 @@ func (a *analysisRun) fact(f *Fact) *factValue {
 	if a.reuse != nil {
 		prev = a.reuse.prev.facts[f]
 	}
-	if prev != nil && !prev.reads.sees(a.reuse.change, a.reuse.seen, a) {
+	if prev != nil && !prev.reads.sees(a.reuse.change, a.reuse.stamp, a) {
 		v := &factValue{value: prev.value, reads: prev.reads}
 		a.facts[f] = v
 		return v
 	}
-	v := &factValue{}
+	v := &factValue{reads: &reads{}}
 	a.facts[f] = v // a fact that needs itself sees its zero value rather than looping
-	rec := &recorder{cur: &v.reads}
+	rec := &recorder{cur: v.reads}
 	pass := &Pass{Template: a.template.Recording(rec), Options: a.engine.Options, noFixes: a.engine.noFixes,
 		recorder: rec, run: a, report: func(Finding) {}}
 	v.value = f.Compute(pass)

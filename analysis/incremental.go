@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -45,7 +46,7 @@ type analysisRun struct {
 // read.
 type checkRun struct {
 	findings []Finding
-	reads    reads
+	reads    *reads // shared by the runs that keep these findings
 }
 
 // reuse is the previous analysis an incremental one may take findings
@@ -55,13 +56,16 @@ type reuse struct {
 	index  int // the edited resource, whose checks always run again
 	change *resourceChange
 	delta  *template.Delta
-	seen   map[*reads]bool // whether each fact's reads see the change
+	stamp  uint64 // identifies this re-analysis (reads.seen)
 }
+
+// reuseStamps numbers re-analyses; 0 is never a stamp.
+var reuseStamps atomic.Uint64
 
 // keep copies prev into next, with its spans moved past the edit, when its
 // checks cannot have read what the edit changed; it reports whether it did.
 func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
-	if prev.reads.sees(u.change, u.seen, a) {
+	if prev.reads.sees(u.change, u.stamp, a) {
 		return false
 	}
 	fs, ok := shiftFindings(prev.findings, u.delta)
@@ -160,33 +164,46 @@ func (e *Engine) Reanalyze(prev *Result, src []byte, start, end, n int) *Result 
 // ReanalyzeContext is Reanalyze that stops checking when ctx is done: the
 // result then has the new template but no findings, and the error is ctx's.
 func (e *Engine) ReanalyzeContext(ctx context.Context, prev *Result, src []byte, start, end, n int) (*Result, error) {
-	old := prev.Template
-	// What the edited resource referred to, read before the re-parse: the
-	// old template must not be needed afterwards.
-	var oldRefs []template.Reference
-	edited := old.ResourceAt(start)
-	if edited != nil {
-		oldRefs = old.Refs.From("Resources", edited.Name)
+	return e.reanalyze(ctx, prev, src, start, end, n, false)
+}
+
+// ReanalyzeInPlace is ReanalyzeContext that re-reads prev's template in
+// place (template.ReparseInPlace), which saves copying what follows the
+// edit: the caller must own prev.Template exclusively. When the result's
+// ConsumedPrevious is set, prev.Template belongs to the result and nobody
+// may use it again; otherwise it is untouched.
+func (e *Engine) ReanalyzeInPlace(ctx context.Context, prev *Result, src []byte, start, end, n int) (*Result, error) {
+	return e.reanalyze(ctx, prev, src, start, end, n, true)
+}
+
+func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start, end, n int, inPlace bool) (*Result, error) {
+	wasCloudFormation := prev.Template.IsCloudFormation // read before a re-parse that may consume it
+	reparse := template.ReparseDelta
+	if inPlace {
+		reparse = template.ReparseInPlace
 	}
-	t, delta := template.ReparseDelta(old, src, start, end, n)
-	return e.checkContext(ctx, t, e.reuseFor(prev, t, delta, edited, oldRefs))
+	t, delta := reparse(prev.Template, src, start, end, n)
+	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta))
+	res.ConsumedPrevious = inPlace && delta != nil
+	return res, err
 }
 
 // reuseFor returns what an analysis of t may reuse of prev, or nil when
-// every check must run.
-func (e *Engine) reuseFor(prev *Result, t *template.Template, d *template.Delta, edited *template.Resource, oldRefs []template.Reference) *reuse {
+// every check must run. It reads the edited resource's old state from the
+// delta only: prev's template may have been consumed.
+func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta) *reuse {
 	c := prev.cache
-	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" || edited == nil ||
-		!prev.Template.IsCloudFormation || !t.IsCloudFormation ||
+	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
+		!wasCloudFormation || !t.IsCloudFormation ||
 		len(c.resources) != len(t.Resources) || len(c.global) != len(e.global) ||
-		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != edited.Name || d.Old.Key.Value != edited.Name {
+		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
 		return nil
 	}
 	return &reuse{
 		prev:   c,
 		index:  d.Index,
-		change: newResourceChange(edited.Name, d.Old.Value.Get("Type").Text(), oldRefs, t),
+		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
 		delta:  d,
-		seen:   map[*reads]bool{},
+		stamp:  reuseStamps.Add(1),
 	}
 }

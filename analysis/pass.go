@@ -25,7 +25,7 @@ type Pass struct {
 // fact is a memoised value and what computing it read.
 type fact struct {
 	value any
-	reads reads
+	reads *reads
 }
 
 // Memo returns the value computed by compute for key, computing it at most
@@ -35,16 +35,16 @@ type fact struct {
 // on what computing it read.
 func (p *Pass) Memo(key string, compute func() any) any {
 	if f, ok := p.run.memo[key]; ok {
-		p.recorder.cur.addFact(&f.reads)
+		p.recorder.cur.addFact(f.reads)
 		return f.value
 	}
-	f := &fact{reads: reads{fact: key}}
+	f := &fact{reads: &reads{fact: key}}
 	caller := p.recorder.cur
-	p.recorder.cur = &f.reads
+	p.recorder.cur = f.reads
 	defer func() { p.recorder.cur = caller }()
 	f.value = compute()
 	p.run.memo[key] = f
-	caller.addFact(&f.reads)
+	caller.addFact(f.reads)
 	return f.value
 }
 

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -30,6 +31,11 @@ type reads struct {
 	gathers []*ResourceFact
 	// factDeps are the Facts the check used: it depends on their values.
 	factDeps []*Fact
+
+	// seen caches, for the reads of a memoised fact, whether they see the
+	// change of one re-analysis: its stamp, shifted left by one, and the
+	// answer in the low bit. Many checks share a fact.
+	seen atomic.Uint64
 }
 
 // valueChanges tells whether the values a check depends on changed: those
@@ -81,7 +87,10 @@ func (r *reads) addTypeSet() {
 	}
 }
 
-func (r *reads) addAll() { *r = reads{all: true, fact: r.fact} }
+func (r *reads) addAll() {
+	r.all, r.typeSet = true, false
+	r.names, r.typeOf, r.types, r.refsTo, r.facts, r.gathers, r.factDeps = nil, nil, nil, nil, nil, nil, nil
+}
 
 func (r *reads) addFactDep(f *Fact) {
 	if !r.all && !slices.Contains(r.factDeps, f) {
@@ -130,10 +139,10 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 }
 
 // sees reports whether a check that read r may have read something c
-// changed. seen remembers the answer for memoised facts, which many checks
-// share; values tells whether the values of resource facts and Facts
-// changed.
-func (r *reads) sees(c *resourceChange, seen map[*reads]bool, values valueChanges) bool {
+// changed; stamp identifies the re-analysis, for the answers cached on the
+// reads of memoised facts; values tells whether the values of resource
+// facts and Facts changed.
+func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool {
 	if r.all {
 		return true
 	}
@@ -157,10 +166,16 @@ func (r *reads) sees(c *resourceChange, seen map[*reads]bool, values valueChange
 		}
 	}
 	for _, f := range r.facts {
-		s, ok := seen[f]
-		if !ok {
-			s = f.sees(c, seen, values)
-			seen[f] = s
+		var s bool
+		if v := f.seen.Load(); v>>1 == stamp {
+			s = v&1 == 1
+		} else {
+			s = f.sees(c, stamp, values)
+			v = stamp << 1
+			if s {
+				v |= 1
+			}
+			f.seen.Store(v)
 		}
 		if s {
 			return true

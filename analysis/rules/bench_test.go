@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -42,10 +43,16 @@ func BenchmarkAnalyzeNoFixesYAML30KB(b *testing.B) {
 // BenchmarkReanalyze measures what the language server does per keystroke
 // inside a resource: one character typed, or deleted again, in a value of
 // the resource in the middle of the template, re-analysed from the previous
-// result without fixes.
+// result without fixes, with the copying re-parse (copy) and with the one
+// that consumes the previous template (inplace), which the server uses
+// when no request reads it.
 func BenchmarkReanalyze(b *testing.B) {
-	for _, size := range []int{30 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+	for _, c := range []struct {
+		mode string
+		size int
+	}{{"copy", 30 << 10}, {"copy", 1 << 20}, {"inplace", 30 << 10}, {"inplace", 1 << 20}} {
+		size := c.size
+		b.Run(fmt.Sprintf("%s-yaml-%dKB", c.mode, size>>10), func(b *testing.B) {
 			eng := analysis.NewEngine(All(), nil).WithoutFixes()
 			prev := eng.Analyze("t.yaml", synth.YAML(size))
 			at := typingSpot(prev.Template)
@@ -56,7 +63,12 @@ func BenchmarkReanalyze(b *testing.B) {
 				if i%2 == 1 {
 					e = anEdit{at, at + 1, ""}
 				}
-				prev = eng.Reanalyze(prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+				src := splice(prev.Template.Source, e)
+				if c.mode == "inplace" {
+					prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, src, e.start, e.end, len(e.text))
+				} else {
+					prev = eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
+				}
 				reused += prev.Reused
 			}
 			b.ReportMetric(float64(reused)/float64(b.N), "reused/op")

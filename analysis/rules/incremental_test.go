@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -110,12 +111,21 @@ func splice(src []byte, e anEdit) []byte {
 	return append(append(append(out, src[:e.start]...), e.text...), src[e.end:]...)
 }
 
-// checkReanalyze applies e to prev's text with Reanalyze and compares the
-// result with Analyze of the new text.
-func checkReanalyze(t testing.TB, eng *analysis.Engine, name string, prev *analysis.Result, e anEdit) *analysis.Result {
+// checkReanalyze applies e to prev's text with Reanalyze, or with
+// ReanalyzeInPlace (which may consume prev), and compares the result with
+// Analyze of the new text. (A chain of edits should stay with one of the
+// two: a template that went through the copying re-parse shares nodes, and
+// the in-place one copies it.)
+func checkReanalyze(t testing.TB, eng *analysis.Engine, name string, prev *analysis.Result, e anEdit, inPlace bool) *analysis.Result {
 	t.Helper()
 	src := splice(prev.Template.Source, e)
-	got := eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
+	replaced := string(prev.Template.Source[e.start:e.end])
+	var got *analysis.Result
+	if !inPlace {
+		got = eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
+	} else {
+		got, _ = eng.ReanalyzeInPlace(context.Background(), prev, src, e.start, e.end, len(e.text))
+	}
 	want := eng.Analyze(name, src)
 	if !reflect.DeepEqual(got.Findings, want.Findings) || !reflect.DeepEqual(got.Suppressed, want.Suppressed) {
 		for _, f := range want.Findings {
@@ -128,8 +138,8 @@ func checkReanalyze(t testing.TB, eng *analysis.Engine, name string, prev *analy
 				t.Errorf("unexpected: %s %v %s", f.RuleID, f.Span, f.Message)
 			}
 		}
-		t.Fatalf("%s: Reanalyze differs from Analyze after replacing [%d,%d) %q with %q (%d checks reused); text now:\n%s",
-			name, e.start, e.end, prev.Template.Source[e.start:e.end], e.text, got.Reused, src)
+		t.Fatalf("%s: Reanalyze (in place: %v) differs from Analyze after replacing [%d,%d) %q with %q (%d checks reused); text now:\n%s",
+			name, got.ConsumedPrevious, e.start, e.end, replaced, e.text, got.Reused, src)
 	}
 	return got
 }
@@ -148,14 +158,19 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	inPlace, consumed := false, 0
 	for _, name := range names {
 		prev := eng.Analyze(name, corpus[name])
+		inPlace = !inPlace
 		for range 8 {
 			e, ok := hurtfulEdit(r, prev.Template)
 			if !ok {
 				break
 			}
-			next := checkReanalyze(t, eng, name, prev, e)
+			next := checkReanalyze(t, eng, name, prev, e, inPlace)
+			if next.ConsumedPrevious {
+				consumed++
+			}
 			edits++
 			reused += next.Reused
 			if next.Reused > 0 {
@@ -167,9 +182,13 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d edits over %d templates; %d re-analyses reused findings, %d checks reused in all", edits, len(corpus), runs, reused)
+	t.Logf("%d edits over %d templates; %d re-analyses reused findings, %d checks reused in all; %d re-read in place",
+		edits, len(corpus), runs, reused, consumed)
 	if runs < edits/3 {
 		t.Errorf("only %d of %d re-analyses reused any findings", runs, edits)
+	}
+	if consumed < edits/6 {
+		t.Errorf("only %d of %d re-analyses re-read the template in place", consumed, edits)
 	}
 }
 
@@ -200,7 +219,7 @@ func TestReanalyzeReusesUnrelatedResources(t *testing.T) {
 			}
 		}
 		at := res.TypeNode.End
-		next := checkReanalyze(t, eng, "t.yaml", prev, anEdit{at, at, "\n    Condition: IsProduction"})
+		next := checkReanalyze(t, eng, "t.yaml", prev, anEdit{at, at, "\n    Condition: IsProduction"}, false)
 		if next.Reused < c.reused {
 			t.Errorf("an edit of %s (%s) kept %d checks of %d resources, want at least %d: %s", res.Name, c.typ, next.Reused, n, c.reused, c.comment)
 		}
@@ -228,7 +247,7 @@ func FuzzReanalyze(f *testing.F) {
 			if !ok || prev.Template.Root == nil {
 				return
 			}
-			prev = checkReanalyze(t, eng, name, prev, e)
+			prev = checkReanalyze(t, eng, name, prev, e, seed1%2 == 0)
 		}
 	})
 }
