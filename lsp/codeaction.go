@@ -29,10 +29,11 @@ const suppressReason = analysis.ReasonPlaceholder
 // the fixes of the findings under the range, a suppression per finding, and,
 // when asked for source actions, source.fixAll.soc2ls.
 func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (any, error) {
-	d, snap, err := s.current(ctx, p.TextDocument.URI)
+	d, snap, release, err := s.current(ctx, p.TextDocument.URI)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	t := snap.tmpl()
 	actions := []protocol.CodeAction{}
 	want := func(kind string) bool {

@@ -63,8 +63,13 @@ func (s *Server) completion(ctx context.Context, p *protocol.CompletionParams) (
 	from := max(line-30, 0)
 	above := bytes.Clone(d.text[d.lines.LineStart(from):d.lines.LineStart(line)])
 	section := sectionAbove(d.text[:d.lines.LineStart(line)])
-	good := d.good
+	var good *snapshot
+	release := func() {}
+	if d.good != nil && !d.consuming {
+		good, release = d.good, d.pin()
+	}
 	d.mu.Unlock()
+	defer release()
 
 	list := &protocol.CompletionList{Items: []protocol.CompletionItem{}}
 	for _, cp := range completionPatterns {

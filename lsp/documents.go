@@ -63,6 +63,13 @@ type document struct {
 	hotBytes atomic.Int64
 	lastUse  atomic.Int64
 
+	// readers counts the requests using a snapshot of the document (pin);
+	// consuming is set while an analysis re-reads the last analysed
+	// template in place, which it does only when no request reads it
+	// (scheduler.analyze). Both are guarded by mu.
+	readers   int
+	consuming bool
+
 	sched *scheduler
 	// cancel stops the analysis in progress (nil when none runs): a change
 	// makes its result stale, so it need not finish.
@@ -78,6 +85,20 @@ func (d *document) changed() {
 	if d.cancel != nil {
 		d.cancel()
 		d.cancel = nil
+	}
+}
+
+// pin records a request using the document's snapshots, and returns the
+// function that ends that use. d.mu must be held; release takes it.
+func (d *document) pin() (release func()) {
+	d.readers++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			d.mu.Lock()
+			d.readers--
+			d.mu.Unlock()
+		})
 	}
 }
 

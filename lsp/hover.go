@@ -18,10 +18,11 @@ import (
 // rules watch it), the definition of a Ref/GetAtt/Sub/Condition/FindInMap
 // target, or a criterion or rule id written anywhere (a comment, a string).
 func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error) {
-	snap, cur, err := s.model(ctx, p.TextDocument.URI)
+	snap, cur, release, err := s.model(ctx, p.TextDocument.URI)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	var parts []string
 	var span *template.Span
 	cover := func(sp template.Span) {

@@ -1,11 +1,16 @@
 package lsp
 
 import (
+	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 // TestCooledDocuments: with room for one hot model, opening a second
@@ -80,5 +85,55 @@ func waitCooled(t *testing.T, cooled <-chan string) string {
 	case <-time.After(timeout):
 		t.Fatal("no document was cooled")
 		return ""
+	}
+}
+
+// TestInPlaceWaitsForReaders: an analysis re-reads the previous template in
+// place only when no request holds a snapshot; while one does, the
+// snapshot's template stays as it was parsed.
+func TestInPlaceWaitsForReaders(t *testing.T) {
+	results := make(chan *analysis.Result, 16)
+	s := newSession(t, func(srv *Server) {
+		srv.resultHook = func(res *analysis.Result) { results <- res }
+	})
+	s.initialize(t, map[string]any{"diagnosticsDelayMs": 0})
+	d := s.open("file:///w/t.yaml", trailTemplate)
+	<-results
+	edit := func(text string) *analysis.Result {
+		at := pos(t, d.text, "IsLogging: ", len("IsLogging: "))
+		s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: text})
+		select {
+		case res := <-results:
+			return res
+		case <-time.After(timeout):
+			t.Fatal("no analysis")
+			return nil
+		}
+	}
+
+	ctx := context.Background()
+	_, held, release, err := s.srv.current(ctx, protocol.DocumentURI(d.uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := held.tmpl().Source
+	if res := edit("t"); res.ConsumedPrevious {
+		t.Error("the template of a snapshot in use was re-read in place")
+	}
+	if again := template.Parse("t.yaml", before); !reflect.DeepEqual(again.Root, held.tmpl().Root) {
+		t.Error("the held snapshot's template changed under its reader")
+	}
+	release()
+	if res := edit("r"); !res.ConsumedPrevious {
+		t.Error("with no reader, the edit was not re-read in place")
+	}
+	// The snapshot a request gets now is the new one, consistent with its text.
+	_, cur, release, err := s.srv.current(ctx, protocol.DocumentURI(d.uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if again := template.Parse("t.yaml", cur.tmpl().Source); !reflect.DeepEqual(again.Root, cur.tmpl().Root) {
+		t.Error("the current snapshot's model does not match its text")
 	}
 }

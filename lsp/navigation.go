@@ -91,9 +91,13 @@ func nsName(ns template.Namespace) string {
 }
 
 func (s *Server) definition(ctx context.Context, p *protocol.DefinitionParams) (any, error) {
-	snap, _, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil || snap == nil {
+	snap, _, release, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil {
 		return []protocol.Location{}, err
+	}
+	defer release()
+	if snap == nil {
+		return []protocol.Location{}, nil
 	}
 	t := snap.tmpl()
 	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))
@@ -108,9 +112,13 @@ func (s *Server) definition(ctx context.Context, p *protocol.DefinitionParams) (
 }
 
 func (s *Server) references(ctx context.Context, p *protocol.ReferenceParams) (any, error) {
-	snap, _, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil || snap == nil {
+	snap, _, release, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil {
 		return []protocol.Location{}, err
+	}
+	defer release()
+	if snap == nil {
+		return []protocol.Location{}, nil
 	}
 	t := snap.tmpl()
 	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))
@@ -138,43 +146,55 @@ func (s *Server) references(ctx context.Context, p *protocol.ReferenceParams) (a
 var validName = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
 // renameTarget checks that the name at the position can be renamed and
-// returns it with the template. Rename needs the current text to parse: its
-// edits must apply to the version the client has.
-func (s *Server) renameTarget(ctx context.Context, u uri.URI, pos protocol.Position) (*snapshot, target, error) {
-	_, snap, err := s.current(ctx, u)
+// returns it with the template, and the release of the snapshot (see
+// current), which the caller must call. Rename needs the current text to
+// parse: its edits must apply to the version the client has.
+func (s *Server) renameTarget(ctx context.Context, u uri.URI, pos protocol.Position) (*snapshot, target, func(), error) {
+	_, snap, release, err := s.current(ctx, u)
 	if err != nil {
-		return nil, target{}, err
+		return nil, target{}, nil, err
 	}
-	t := snap.tmpl()
+	tg, err := renamable(snap.tmpl(), pos)
+	if err != nil {
+		release()
+		return nil, target{}, nil, err
+	}
+	return snap, tg, release, nil
+}
+
+// renamable returns the name at pos if it can be renamed.
+func renamable(t *template.Template, pos protocol.Position) (target, error) {
 	if t.HasSyntaxError() {
-		return nil, target{}, refuse("cannot rename while the document has a syntax error: fix it first")
+		return target{}, refuse("cannot rename while the document has a syntax error: fix it first")
 	}
 	tg, ok := targetAt(t, toOffset(t.Lines, pos))
 	if !ok {
-		return nil, target{}, refuse("no parameter, resource, condition or mapping name here")
+		return target{}, refuse("no parameter, resource, condition or mapping name here")
 	}
 	if tg.ns == template.NSEntity && strings.HasPrefix(tg.name, "AWS::") {
-		return nil, target{}, refuse("%s is an AWS pseudo parameter: it cannot be renamed", tg.name)
+		return target{}, refuse("%s is an AWS pseudo parameter: it cannot be renamed", tg.name)
 	}
 	if key, _ := definitionOf(t, tg.ns, tg.name); key == nil {
-		return nil, target{}, refuse("%q is not defined in this template (no %s of that name): it cannot be renamed", tg.name, nsName(tg.ns))
+		return target{}, refuse("%q is not defined in this template (no %s of that name): it cannot be renamed", tg.name, nsName(tg.ns))
 	}
-	return snap, tg, nil
+	return tg, nil
 }
 
 func (s *Server) prepareRename(ctx context.Context, p *protocol.PrepareRenameParams) (any, error) {
-	snap, tg, err := s.renameTarget(ctx, p.TextDocument.URI, p.Position)
+	snap, tg, release, err := s.renameTarget(ctx, p.TextDocument.URI, p.Position)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return map[string]any{"range": toRange(snap.tmpl().Lines, tg.span), "placeholder": tg.name}, nil
 }
 
 func (s *Server) rename(ctx context.Context, p *protocol.RenameParams) (any, error) {
-	snap, tg, err := s.renameTarget(ctx, p.TextDocument.URI, p.Position)
+	snap, tg, release, err := s.renameTarget(ctx, p.TextDocument.URI, p.Position)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	t := snap.tmpl()
 	newName := p.NewName
 	if !validName.MatchString(newName) {
@@ -230,9 +250,13 @@ func namesIn(t *template.Template, ns template.Namespace) []string {
 // definition as a write, the uses as reads.
 func (s *Server) documentHighlight(ctx context.Context, p *protocol.DocumentHighlightParams) (any, error) {
 	out := []protocol.DocumentHighlight{}
-	snap, cur, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil || snap == nil || snap != cur {
-		return out, err // an older model's spans would not match the text
+	snap, cur, release, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil {
+		return out, err
+	}
+	defer release()
+	if snap == nil || snap != cur {
+		return out, nil // an older model's spans would not match the text
 	}
 	t := snap.tmpl()
 	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))

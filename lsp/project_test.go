@@ -228,8 +228,12 @@ func TestProjectConfigIgnore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for _, d := range ignored {
-		if _, snap, err := s.srv.current(ctx, protocol.DocumentURI(d.uri)); err != nil || len(snap.findings) != 0 {
+		_, snap, release, err := s.srv.current(ctx, protocol.DocumentURI(d.uri))
+		if err != nil || len(snap.findings) != 0 {
 			t.Errorf("%s: analysed with findings (%v)", d.uri, err)
+		}
+		if release != nil {
+			release()
 		}
 		if ps := s.published(d.uri); len(ps) != 0 {
 			t.Errorf("%s is ignored but got %v", d.uri, ps)

@@ -133,6 +133,13 @@ func (sc *scheduler) analyze() {
 	// src is the new mark: edits from now on are relative to it, and base
 	// is set again to its template once it is read.
 	d.base, d.edits = nil, editRegion{}
+	// With no request reading a snapshot, the analysis may re-read base's
+	// template in place (template.ReparseInPlace) instead of copying what
+	// follows the edit; until it is done, no request gets a snapshot of
+	// this document (they wait for the new one) and completion does without
+	// the model. Afterwards base's template belongs to the new result.
+	inPlace := base != nil && d.readers == 0
+	d.consuming = inPlace
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.mu.Unlock()
@@ -171,17 +178,32 @@ func (sc *scheduler) analyze() {
 	default:
 		// Diagnostics need no fix edits, and building them is most of an
 		// analysis: a code action builds them (snapshot.withFixes).
-		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits)
+		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits, inPlace)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
 	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine)
 	payload := pub.diagnostics()
 
+	if s.resultHook != nil {
+		s.resultHook(res)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// Stale or not, res holds the template of src, the text the edits
 	// since are relative to.
 	d.base = res
+	d.consuming = false
+	if res.ConsumedPrevious {
+		// The snapshots of base have lost their template to res: replace
+		// them, stale or not, with this newer one (requests wait for the
+		// current version anyway).
+		if d.snap != nil && d.snap.result == base {
+			d.snap = snap
+		}
+		if d.good != nil && d.good.result == base {
+			d.good = snap
+		}
+	}
 	if d.closed || d.gen != gen {
 		// A newer version (or configuration) arrived: this result is stale
 		// and is never published.
@@ -211,7 +233,7 @@ func (sc *scheduler) analyze() {
 // engine recovers those into SOC2-INTERNAL-001 findings, and the server logs
 // them through analysis.PanicHook) into the same kind of finding, so that a
 // bug costs a diagnostic, not the editor session.
-func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion) (res *analysis.Result) {
+func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion, inPlace bool) (res *analysis.Result) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("analysis panicked", zap.String("file", filename), zap.Any("panic", v), zap.ByteString("stack", debug.Stack()))
@@ -222,16 +244,19 @@ func analyzeSafely(ctx context.Context, s *Server, e *analysis.Engine, filename 
 				Severity: analysis.Error,
 				Message:  fmt.Sprintf("internal error: soc2ls failed to analyse this document: %v. Please report this bug.", v),
 			}}}
+			// It may have failed after re-reading base's template in place:
+			// that template is not to be trusted any more.
+			res.ConsumedPrevious = inPlace
 		}
 	}()
-	return analyzeEdited(ctx, e, filename, src, base, edits)
+	return analyzeEdited(ctx, e, filename, src, base, edits, inPlace)
 }
 
 // analyzeEdited analyses src, re-reading only the edited region of base's
-// text when the edits since base are known. The region is checked against
-// both texts first (a few memcmp, against a bug in its bookkeeping costing a
-// wrong model).
-func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion) *analysis.Result {
+// text when the edits since base are known; inPlace lets it consume base's
+// template. The region is checked against both texts first (a few memcmp,
+// against a bug in its bookkeeping costing a wrong model).
+func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src []byte, base *analysis.Result, edits editRegion, inPlace bool) *analysis.Result {
 	if base == nil || edits.whole || base.Template.Filename != filename {
 		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src))
 	}
@@ -249,6 +274,9 @@ func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src
 		!bytes.Equal(src[:start], old[:start]) || !bytes.Equal(src[end:], old[oldEnd:]) {
 		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src)) // the region is out of step with the text: a bug, but not the user's problem
 	}
+	if inPlace {
+		return analyzeOrStop(e.ReanalyzeInPlace(ctx, base, src, start, oldEnd, end-start))
+	}
 	return analyzeOrStop(e.ReanalyzeContext(ctx, base, src, start, oldEnd, end-start))
 }
 
@@ -259,23 +287,26 @@ func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src
 func analyzeOrStop(res *analysis.Result, _ error) *analysis.Result { return res }
 
 // current returns the analysis of the document's current text, waiting for
-// it (and cutting the delay short) if it is not there yet.
-func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document, *snapshot, error) {
+// it (and cutting the delay short) if it is not there yet. The caller must
+// call release when it no longer uses the snapshot: until then, the next
+// analysis does not re-read the snapshot's template in place.
+func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (d *document, snap *snapshot, release func(), err error) {
 	d, ok := s.docs.get(u)
 	if !ok {
-		return nil, nil, errNotOpen(u)
+		return nil, nil, nil, errNotOpen(u)
 	}
 	for {
 		d.mu.Lock()
 		if d.closed {
 			d.mu.Unlock()
-			return nil, nil, errNotOpen(u)
+			return nil, nil, nil, errNotOpen(u)
 		}
 		if d.snap != nil && d.snap.gen == d.gen {
 			snap := d.snap
+			release := d.pin()
 			d.mu.Unlock()
 			d.used()
-			return d, snap, nil
+			return d, snap, release, nil
 		}
 		if d.cold {
 			d.sched.warm.Store(true)
@@ -286,7 +317,7 @@ func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 	}
 }
@@ -294,18 +325,19 @@ func (s *Server) current(ctx context.Context, u protocol.DocumentURI) (*document
 // model returns the snapshot to answer from: the current one, or, while the
 // current text does not parse, the last one that did (nil if none did).
 // cur is always the current snapshot, whose findings (the syntax error)
-// match the text the client has.
-func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *snapshot, err error) {
-	d, cur, err := s.current(ctx, u)
+// match the text the client has. release is current's.
+func (s *Server) model(ctx context.Context, u protocol.DocumentURI) (snap, cur *snapshot, release func(), err error) {
+	d, cur, release, err := s.current(ctx, u)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !cur.tmpl().HasSyntaxError() {
-		return cur, cur, nil
+		return cur, cur, release, nil
 	}
+	// The pin of cur covers d.good too: pins are per document.
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.good, cur, nil
+	return d.good, cur, release, nil
 }
 
 // close stops the document's scheduler; no result is stored or published

@@ -88,8 +88,10 @@ type Server struct {
 	// analyzeHook, when set (tests), is called before each analysis with
 	// the document and the version about to be analysed.
 	analyzeHook func(uri string, version int32)
-	// coolHook, when set (tests), is called after a document was cooled.
-	coolHook func(uri string)
+	// coolHook, when set (tests), is called after a document was cooled;
+	// resultHook with every analysis result, before it is stored.
+	coolHook   func(uri string)
+	resultHook func(*analysis.Result)
 	// analysisSlots bounds the analyses running at once (scheduler.go).
 	analysisSlots chan struct{}
 	// changeHook and publishHook, when set (tests), are called when a

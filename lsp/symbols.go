@@ -13,9 +13,13 @@ import (
 // with their type (or a short description) as detail. Clients without
 // hierarchical support get a flat list with the section as container.
 func (s *Server) documentSymbol(ctx context.Context, p *protocol.DocumentSymbolParams) (any, error) {
-	snap, _, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil || snap == nil {
+	snap, _, release, err := s.model(ctx, p.TextDocument.URI)
+	if err != nil {
 		return []protocol.DocumentSymbol{}, err
+	}
+	defer release()
+	if snap == nil {
+		return []protocol.DocumentSymbol{}, nil
 	}
 	t := snap.tmpl()
 	syms := templateSymbols(t)
