@@ -270,6 +270,7 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 		for _, r := range e.byType[AnyType] {
 			e.runRule(r, view, res, a, run, rec)
 		}
+		run.seal()
 	}
 	for i, r := range e.global {
 		if err := ctx.Err(); err != nil {
@@ -282,28 +283,51 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 		cache.global[i].reads = &reads{}
 		rec := &recorder{cur: cache.global[i].reads}
 		e.runRule(r, t.Recording(rec), nil, a, &cache.global[i], rec)
+		cache.global[i].seal()
 	}
-	n := len(out)
-	for _, runs := range [][]checkRun{cache.resources, cache.global} {
-		for i := range runs {
-			n += len(runs[i].findings)
+	return collectFindings(out, cache), cache, reused, nil
+}
+
+// collectFindings returns the findings of an analysis sorted by position:
+// the problems, then every check's. The resources' findings come mostly in
+// document order, the problems' and whole-template rules' anywhere: the
+// latter are sorted apart and merged in while the former are copied, so
+// that the usual case costs one copy. (Two findings of different rules
+// never compare equal, so the order among equals is the one a stable sort
+// of problems, resources and whole-template rules gives.)
+func collectFindings(problems []Finding, cache *runCache) []Finding {
+	others := problems
+	n := 0
+	for i := range cache.global {
+		for _, f := range cache.global[i].findings {
+			others = append(others, moved(f, cache.global[i].delta))
 		}
 	}
-	out = slices.Grow(out, n-len(out))
-	// The problems and the resources' findings come mostly in document
-	// order, the whole-template rules' anywhere: sort the two parts apart
-	// and merge them, which costs a pass when the first is in order.
+	SortFindings(others)
 	for i := range cache.resources {
-		out = append(out, cache.resources[i].findings...)
+		n += len(cache.resources[i].findings)
 	}
-	mid := len(out)
-	for i := range cache.global {
-		out = append(out, cache.global[i].findings...)
+	out := make([]Finding, 0, n+len(others))
+	inOrder := true
+	for i := range cache.resources {
+		run := &cache.resources[i]
+		for _, f := range run.findings {
+			f = moved(f, run.delta)
+			for len(others) > 0 && compareFindings(others[0], f) < 0 {
+				out = append(out, others[0])
+				others = others[1:]
+			}
+			if len(out) > 0 && compareFindings(out[len(out)-1], f) > 0 {
+				inOrder = false
+			}
+			out = append(out, f)
+		}
 	}
-	SortFindings(out[:mid])
-	SortFindings(out[mid:])
-	out = mergeFindings(out, mid)
-	return out, cache, reused, nil
+	out = append(out, others...)
+	if !inOrder {
+		SortFindings(out)
+	}
+	return out
 }
 
 // ProblemFindings returns the parse problems of t (syntax errors, duplicate
@@ -412,24 +436,4 @@ func compareFindings(a, b Finding) int {
 		return strings.Compare(a.RuleID, b.RuleID)
 	}
 	return strings.Compare(a.Message, b.Message)
-}
-
-// mergeFindings merges the sorted runs fs[:mid] and fs[mid:] into one sorted
-// slice, keeping the first run's findings first among equals.
-func mergeFindings(fs []Finding, mid int) []Finding {
-	a, b := fs[:mid], fs[mid:]
-	if len(b) == 0 || len(a) == 0 || compareFindings(a[len(a)-1], b[0]) <= 0 {
-		return fs
-	}
-	out := make([]Finding, 0, len(fs))
-	for len(a) > 0 && len(b) > 0 {
-		if compareFindings(b[0], a[0]) < 0 {
-			out = append(out, b[0])
-			b = b[1:]
-		} else {
-			out = append(out, a[0])
-			a = a[1:]
-		}
-	}
-	return append(append(out, a...), b...)
 }

@@ -47,6 +47,48 @@ type analysisRun struct {
 type checkRun struct {
 	findings []Finding
 	reads    *reads // shared by the runs that keep these findings
+	// delta moves every offset of findings: a run kept across edits before
+	// all its spans is moved by adding to it, not by copying its findings.
+	// lo and hi bound those offsets (before delta), related spans included.
+	delta, lo, hi int
+	// fixEdits says a finding carries fix edits, which are not tracked:
+	// such a run is never kept.
+	fixEdits bool
+}
+
+// seal records the bounds of a run's freshly reported findings.
+func (r *checkRun) seal() {
+	r.delta, r.lo, r.hi, r.fixEdits = 0, 0, 0, false
+	for i, f := range r.findings {
+		lo, hi := f.Span.Start, f.Span.End
+		for _, rel := range f.Related {
+			lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
+		}
+		if i == 0 {
+			r.lo, r.hi = lo, hi
+		}
+		r.lo, r.hi = min(r.lo, lo), max(r.hi, hi)
+		if hasEdits(f.Fixes) {
+			r.fixEdits = true
+		}
+	}
+}
+
+// moved returns f with its offsets moved by delta.
+func moved(f Finding, delta int) Finding {
+	if delta == 0 {
+		return f
+	}
+	f.Span = template.Span{Start: f.Span.Start + delta, End: f.Span.End + delta}
+	if len(f.Related) > 0 {
+		rel := make([]Related, len(f.Related))
+		for j, r := range f.Related {
+			r.Span = template.Span{Start: r.Span.Start + delta, End: r.Span.End + delta}
+			rel[j] = r
+		}
+		f.Related = rel
+	}
+	return f
 }
 
 // reuse is the previous analysis an incremental one may take findings
@@ -65,14 +107,32 @@ var reuseStamps atomic.Uint64
 // keep copies prev into next, with its spans moved past the edit, when its
 // checks cannot have read what the edit changed; it reports whether it did.
 func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
-	if prev.reads.sees(u.change, u.stamp, a) {
+	if prev.fixEdits || prev.reads.sees(u.change, u.stamp, a) {
 		return false
 	}
-	fs, ok := shiftFindings(prev.findings, u.delta)
-	if !ok {
-		return false
+	d := u.delta
+	switch lo, hi := prev.lo+prev.delta, prev.hi+prev.delta; {
+	case len(prev.findings) == 0 || hi < d.Start:
+		*next = *prev
+	case lo > d.OldEnd:
+		*next = *prev
+		next.delta += d.Shift
+	default:
+		// Spans on both sides of the edit: move them one by one.
+		fs := prev.findings
+		if prev.delta != 0 {
+			fs = make([]Finding, len(prev.findings))
+			for i, f := range prev.findings {
+				fs[i] = moved(f, prev.delta)
+			}
+		}
+		fs, ok := shiftFindings(fs, d)
+		if !ok {
+			return false
+		}
+		next.findings, next.reads = fs, prev.reads
+		next.seal()
 	}
-	next.findings, next.reads = fs, prev.reads
 	return true
 }
 
@@ -106,9 +166,6 @@ func shiftFindings(fs []Finding, d *template.Delta) ([]Finding, bool) {
 				rel[j] = r
 			}
 			f.Related = rel
-		}
-		if len(f.Fixes) > 0 && hasEdits(f.Fixes) {
-			return nil, false // fix edits are not tracked: never reused
 		}
 		out[i] = f
 	}
