@@ -282,7 +282,7 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
 				var enc diagEncoder
 				for k := range 2 { // the entries of both versions: what a session has after its first edits
-					enc.encode(u, tmpls[k], versions["fresh"][k], e).keep()
+					enc.encode(u, tmpls[k], versions["fresh"][k], e, stableTail{}).keep()
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -292,7 +292,7 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
 						continue
 					}
-					pub := enc.encode(u, tmpls[k], versions[name][k], e)
+					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableTail{})
 					pub.frame(int32(i))
 					pub.keep()
 				}

@@ -47,6 +47,40 @@ type diagEncoder struct {
 	pinned int // 1 + the index of the pinned buffer; 0 before any publication
 
 	scratch []byte // for encoding a new entry
+
+	// last describes the version encoded last, so that the next can copy
+	// the diagnostics that did not change: where each one's JSON lies in
+	// its array (off, two per diagnostic), its span and related spans
+	// (spans, from spanAt[i]), and whether that array was published and so
+	// is the pinned one (kept), which the next version may read while it
+	// writes the other buffer. next is filled by the version being encoded.
+	last, next encodedVersion
+	copied     int // diagnostics the last encode copied (tests)
+}
+
+// encodedVersion is the layout of one version's diagnostics array.
+type encodedVersion struct {
+	off    []int
+	spans  []template.Span
+	spanAt []int
+	epoch  uint64
+	kept   bool
+}
+
+// stableTail says that the text of the new version from offset From on is
+// the last version's text from From-Delta on, on the same line numbers: a
+// diagnostic that lies wholly there, with the same content, has the same
+// JSON as in the last version. The scheduler knows it from the edited
+// region (zero value: nothing is known).
+type stableTail struct {
+	ok          bool
+	from, delta int
+}
+
+// holds reports whether span lies in the stable tail and is the last
+// version's was span.
+func (st stableTail) holds(span, was template.Span) bool {
+	return span.Start >= st.from && span.Start-st.delta == was.Start && span.End-st.delta == was.End
 }
 
 // diagKey is the part of a finding's content a lookup hashes.
@@ -86,6 +120,7 @@ type publication struct {
 	enc        *diagEncoder
 	buf        int // which of enc.bufs
 	start, end int
+	epoch      uint64
 }
 
 // diagnostics returns the JSON array of the diagnostics. It stays intact
@@ -132,11 +167,21 @@ func (p publication) frame(version int32) []byte {
 
 // keep pins the buffer of a published version: its payload is what the next
 // version is compared with, so the next one is written into the other.
-func (p publication) keep() { p.enc.pinned = p.buf + 1 }
+func (p publication) keep() {
+	p.enc.pinned = p.buf + 1
+	if p.enc.last.epoch == p.epoch {
+		p.enc.last.kept = true
+	}
+}
 
 // encode encodes the diagnostics of findings (in their order) on t's text,
 // for the document u, with the rules (documentation links) of e.
-func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) publication {
+func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, tail stableTail) publication {
+	// The last version's array can be copied from when it is the pinned one.
+	var from []byte
+	if tail.ok && enc.last.kept && enc.pinned > 0 && enc.entries != nil && enc.engine == e && enc.uri == u {
+		from = enc.bufs[enc.pinned-1][headroom(len(enc.uriJSON)):]
+	}
 	if enc.entries == nil || enc.engine != e || enc.uri != u {
 		// Entries hold the engine's documentation links and the document's
 		// URI (in related locations): another engine or document starts over.
@@ -160,15 +205,20 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 	conv := newPosConv(t)
 	spans, ends, rel := conv, conv, conv // cursors: findings come sorted by start, not by end
 	cur, prev := enc.cur[:0], enc.prev
+	last, next := &enc.last, &enc.next
+	next.off, next.spans, next.spanAt = next.off[:0], next.spans[:0], next.spanAt[:0]
 	shift := 0 // where the last version had the finding before this one, relative to it
+	enc.copied = 0
 	for i := range findings {
 		f := &findings[i]
 		var de *diagEntry
+		was := -1 // the finding's index in the last version
 		if j := i + shift; j >= 0 && j < len(prev) && prev[j].matches(f) {
-			de = prev[j] // the common case: same order as the last version
+			de, was = prev[j], j // the common case: same order as the last version
 		} else if de = enc.lookup(f); de != nil {
 			if de.used == enc.epoch-1 {
 				shift = de.idx - i // resynchronise after the findings the edit changed
+				was = de.idx
 			}
 		} else {
 			de = enc.add(f)
@@ -178,6 +228,19 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 
 		if i > 0 {
 			buf = append(buf, ',')
+		}
+		next.spanAt = append(next.spanAt, len(next.spans))
+		next.spans = append(next.spans, f.Span)
+		for r := range f.Related {
+			next.spans = append(next.spans, f.Related[r].Span)
+		}
+		at := len(buf) - start
+		if from != nil && was >= 0 && unchanged(tail, f, last, was) {
+			// Same content, same place on the same lines: the same bytes.
+			buf = append(buf, from[last.off[2*was]:last.off[2*was+1]]...)
+			next.off = append(next.off, at, len(buf)-start)
+			enc.copied++
+			continue
 		}
 		buf = append(buf, `{"range":`...)
 		buf = appendRange(buf, spans.position(f.Span.Start), ends.position(max(f.Span.End, f.Span.Start)))
@@ -189,6 +252,7 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 			buf = appendRange(buf, rel.position(s.Start), rel.position(max(s.End, s.Start)))
 		}
 		buf = append(buf, de.text[off:]...)
+		next.off = append(next.off, at, len(buf)-start)
 	}
 	buf = append(buf, ']')
 	end := len(buf)
@@ -197,7 +261,29 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 	clear(prev) // the entries are referenced by the map and cur only
 	enc.prev, enc.cur = cur, prev[:0]
 	enc.sweep(len(findings))
-	return publication{enc: enc, buf: k, start: start, end: end}
+	next.epoch, next.kept = enc.epoch, false
+	enc.last, enc.next = enc.next, enc.last
+	return publication{enc: enc, buf: k, start: start, end: end, epoch: enc.epoch}
+}
+
+// unchanged reports whether finding f, which was finding was of the last
+// version with the same content, lies in the stable tail at the same place,
+// related locations included.
+func unchanged(tail stableTail, f *analysis.Finding, last *encodedVersion, was int) bool {
+	at := last.spanAt[was]
+	end := len(last.spans)
+	if was+1 < len(last.spanAt) {
+		end = last.spanAt[was+1]
+	}
+	if end-at != 1+len(f.Related) || !tail.holds(f.Span, last.spans[at]) {
+		return false
+	}
+	for r := range f.Related {
+		if !tail.holds(f.Related[r].Span, last.spans[at+1+r]) {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup returns the entry matching f's content, or nil.

@@ -152,7 +152,7 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 			res := e.Analyze(filepath.Base(d.name), d.src)
 			want := marshalDiagnostics(t, u, res.Template, res.Findings, e)
 			for pass := range 2 { // a fresh entry, then the same one found again
-				pub := enc.encode(u, res.Template, res.Findings, e)
+				pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
 				what := fmt.Sprintf("%s, %s, pass %d", d.name, ename, pass)
 				sameJSON(t, what, pub.diagnostics(), want)
 				checkFrame(t, pub.frame(int32(pass+1)), u, int32(pass+1), want)
@@ -212,7 +212,7 @@ func TestEncodeStrings(t *testing.T) {
 		var enc diagEncoder
 		want := marshalDiagnostics(t, u, tp, findings, e)
 		for pass := range 2 {
-			pub := enc.encode(u, tp, findings, e)
+			pub := enc.encode(u, tp, findings, e, stableTail{})
 			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics(), want)
 			checkFrame(t, pub.frame(-7), u, -7, want)
 		}
@@ -275,7 +275,7 @@ func TestEncodeReuse(t *testing.T) {
 			ev = analysis.NewEngine(rules.All(), nil) // another configuration
 		}
 		want := marshalDiagnostics(t, u, tp, findings, ev)
-		pub := enc.encode(u, tp, findings, ev)
+		pub := enc.encode(u, tp, findings, ev, stableTail{})
 		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics(), want)
 		if v%3 != 0 {
 			pub.keep()
@@ -302,7 +302,7 @@ func TestPublishedPayloadKept(t *testing.T) {
 	var published, copyOf []byte
 	for v := range 12 {
 		res := e.Analyze("t.yaml", synth.YAML((10+v%4)<<10))
-		pub := enc.encode(u, res.Template, res.Findings, e)
+		pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
 		if published != nil && !bytes.Equal(published, copyOf) {
 			t.Fatalf("version %d overwrote the published payload", v)
 		}
@@ -367,9 +367,59 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 		for pass, d := range []int{0, shift % 64} {
 			findings := mk(d)
 			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
-			pub := enc.encode(uri.URI(u), tp, findings, e)
+			pub := enc.encode(uri.URI(u), tp, findings, e, stableTail{})
 			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics(), want)
 			checkFrame(t, pub.frame(int32(start)), uri.URI(u), int32(start), want)
 		}
 	})
+}
+
+// TestEncodeStableTail: a keystroke that keeps the line count leaves the
+// diagnostics after its line with the bytes they had; the encoder copies
+// them from the published array, and the result is what a fresh encoder
+// writes.
+func TestEncodeStableTail(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///w/tail.yaml")
+	src := synth.YAML(30 << 10)
+	prev := e.Analyze("tail.yaml", src)
+	var enc diagEncoder
+	for step, text := range []string{"x", "", "é", " ", " ", "\n"} {
+		pub := enc.encode(u, prev.Template, prev.Findings, e, stableTail{})
+		if step%2 == 0 {
+			pub.keep() // published; odd steps are not, so the next may not copy
+		}
+		// One change in a value of the middle resource, or, for the spaces,
+		// just before a finding's node on its line, which moves it along
+		// the line: its bytes change although its content does not.
+		res := prev.Template.Resources[len(prev.Template.Resources)/2]
+		at := res.TypeNode.End - 2
+		if text == " " {
+			for _, f := range prev.Findings[len(prev.Findings)/2:] {
+				if f.RuleID == "SOC2-TAG-001" {
+					at = f.Span.Start
+					break
+				}
+			}
+		}
+		next := append(append(append([]byte{}, prev.Template.Source[:at]...), text...), prev.Template.Source[at:]...)
+		region := editRegion{}
+		region.add(at, at, len(text))
+		lines := template.NewLines(next)
+		tail := stableTailOf(prev, region, lines)
+		if tail.ok != (text != "\n") {
+			t.Fatalf("step %d: stable tail %+v for %q", step, tail, text)
+		}
+		cur := e.Reanalyze(prev, next, at, at, len(text))
+		got := enc.encode(u, cur.Template, cur.Findings, e, tail).diagnostics()
+		var fresh diagEncoder
+		want := fresh.encode(u, cur.Template, cur.Findings, e, stableTail{}).diagnostics()
+		if string(got) != string(want) {
+			t.Fatalf("step %d (%q): copying the stable tail changed the payload", step, text)
+		}
+		if copies := step%2 == 0 && tail.ok; copies != (enc.copied > len(cur.Findings)/3) {
+			t.Errorf("step %d (%q): %d of %d diagnostics copied", step, text, enc.copied, len(cur.Findings))
+		}
+		prev = cur
+	}
 }

@@ -140,6 +140,7 @@ func (sc *scheduler) analyze() {
 	// the model. Afterwards base's template belongs to the new result.
 	inPlace := base != nil && d.readers == 0
 	d.consuming = inPlace
+	tail := stableTailOf(base, edits, d.lines)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.mu.Unlock()
@@ -181,7 +182,7 @@ func (sc *scheduler) analyze() {
 		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits, inPlace)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
-	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine)
+	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, tail)
 	payload := pub.diagnostics()
 
 	if s.resultHook != nil {
@@ -227,6 +228,22 @@ func (sc *scheduler) analyze() {
 	}
 	close(d.ready)
 	d.ready = make(chan struct{})
+}
+
+// stableTailOf returns what the edits since base leave unchanged, for the
+// encoder: with as many lines as base's text, the lines after the last
+// edited one are base's, shifted by the edits' length change. The encoder's
+// last version is base's (every analysis encodes its result, then becomes
+// the base). lines is the current text's line index; d.mu must be held.
+func stableTailOf(base *analysis.Result, edits editRegion, lines *template.Lines) stableTail {
+	if base == nil || !edits.any || edits.whole || base.Template.Lines == nil || base.Template.Lines.Count() != lines.Count() {
+		return stableTail{}
+	}
+	next := lines.LineOf(edits.end) + 1
+	if next >= lines.Count() {
+		return stableTail{}
+	}
+	return stableTail{ok: true, from: lines.LineStart(next), delta: edits.delta}
 }
 
 // analyzeSafely runs the engine, turning a panic outside the rules (the
