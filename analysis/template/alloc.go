@@ -66,33 +66,24 @@ const sliceChunk = 4 * chunk
 
 // pairSlice returns a slice of n pair pointers whose capacity is n, so that
 // an append to it cannot write into its neighbour's elements.
-func (a *allocator) pairSlice(n int) []*Pair {
-	if n == 0 {
-		return []*Pair{} // not nil: the copy of an empty mapping's Pairs (no allocation)
-	}
-	if n > len(a.ptrs) {
-		if n > sliceChunk/4 {
-			return make([]*Pair, n)
-		}
-		a.ptrs = make([]*Pair, sliceChunk)
-	}
-	s := a.ptrs[:n:n]
-	a.ptrs = a.ptrs[n:]
-	return s
-}
+func (a *allocator) pairSlice(n int) []*Pair { return carve(&a.ptrs, n) }
 
 // nodeSlice is pairSlice for Items.
-func (a *allocator) nodeSlice(n int) []*Node {
+func (a *allocator) nodeSlice(n int) []*Node { return carve(&a.items, n) }
+
+// carve cuts a slice of n elements, of capacity n, from the backing array
+// *free, starting a new one when it is used up.
+func carve[T any](free *[]T, n int) []T {
 	if n == 0 {
-		return []*Node{}
+		return []T{} // not nil: the copy of an empty collection (no allocation)
 	}
-	if n > len(a.items) {
+	if n > len(*free) {
 		if n > sliceChunk/4 {
-			return make([]*Node, n)
+			return make([]T, n)
 		}
-		a.items = make([]*Node, sliceChunk)
+		*free = make([]T, sliceChunk)
 	}
-	s := a.items[:n:n]
-	a.items = a.items[n:]
+	s := (*free)[:n:n]
+	*free = (*free)[n:]
 	return s
 }

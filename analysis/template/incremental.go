@@ -1,6 +1,7 @@
 package template
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"sort"
@@ -430,27 +431,32 @@ func rebuild[T any](old []*T, pairs []*Pair, from int, fill func(*T, *Pair)) []*
 // structChunk is the number of entry structs allocated together.
 const structChunk = 64
 
-// moveType moves resource i from type ot's index list to nt's, keeping both
-// in document order and dropping a list left empty. Unless inPlace, the
-// lists are copied, not modified.
+// moveType moves resource i from type ot's index list to nt's (moveIndex).
 func moveType(typeIdx map[string][]int32, ot, nt string, i int32, inPlace bool) {
-	l := typeIdx[ot]
+	moveIndex(typeIdx, ot, nt, i, inPlace)
+}
+
+// moveIndex moves index i from key from's sorted list to key to's, keeping
+// both sorted and dropping a list left empty. Unless inPlace, the lists are
+// copied, not modified: another template may share them.
+func moveIndex[K comparable, I cmp.Ordered](m map[K][]I, from, to K, i I, inPlace bool) {
+	l := m[from]
 	if k, found := slices.BinarySearch(l, i); found {
 		if !inPlace {
 			l = slices.Clone(l)
 		}
 		if l = slices.Delete(l, k, k+1); len(l) == 0 {
-			delete(typeIdx, ot)
+			delete(m, from)
 		} else {
-			typeIdx[ot] = l
+			m[from] = l
 		}
 	}
-	l = typeIdx[nt]
+	l = m[to]
 	k, _ := slices.BinarySearch(l, i)
 	if !inPlace {
 		l = slices.Clone(l)
 	}
-	typeIdx[nt] = slices.Insert(l, k, i)
+	m[to] = slices.Insert(l, k, i)
 }
 
 // copier copies the nodes after an edit with their spans shifted, and the
@@ -641,24 +647,7 @@ func spliceTargets(m map[refKey][]int, a, b int, oldRefs, refs []Reference, inPl
 			if !inPlace && !cloned {
 				m, cloned = maps.Clone(m), true
 			}
-			i := a + k
-			l := m[ok]
-			if p, found := slices.BinarySearch(l, i); found {
-				if !inPlace {
-					l = slices.Clone(l)
-				}
-				if l = slices.Delete(l, p, p+1); len(l) == 0 {
-					delete(m, ok)
-				} else {
-					m[ok] = l
-				}
-			}
-			l = m[nk]
-			p, _ := slices.BinarySearch(l, i)
-			if !inPlace {
-				l = slices.Clone(l)
-			}
-			m[nk] = slices.Insert(l, p, i)
+			moveIndex(m, ok, nk, a+k, inPlace)
 		}
 		return m
 	}

@@ -227,45 +227,17 @@ func (t *Template) build() {
 	}
 	t.Description = root.Get("Description").Text()
 	t.Metadata = root.Get("Metadata")
-	if pairs := sectionPairs(root.Get("Parameters")); len(pairs) > 0 {
-		structs := make([]Parameter, len(pairs))
-		t.Parameters = make([]*Parameter, len(pairs))
-		for i, pr := range pairs {
-			structs[i].fill(pr)
-			t.Parameters[i] = &structs[i]
-			t.params[pr.Key.Value] = i
-		}
-	}
-	if pairs := sectionPairs(root.Get("Conditions")); len(pairs) > 0 {
-		structs := make([]Condition, len(pairs))
-		t.Conditions = make([]*Condition, len(pairs))
-		for i, pr := range pairs {
-			structs[i].fill(pr)
-			t.Conditions[i] = &structs[i]
-			t.conditions[pr.Key.Value] = i
-		}
-	}
-	if pairs := sectionPairs(root.Get("Mappings")); len(pairs) > 0 {
-		t.Mappings = entryStructs(pairs)
-		for i, pr := range pairs {
-			t.mappings[pr.Key.Value] = i
-		}
-	}
-	if pairs := sectionPairs(root.Get("Resources")); len(pairs) > 0 {
-		structs := make([]Resource, len(pairs))
-		t.Resources = make([]*Resource, len(pairs))
-		for i, pr := range pairs {
-			r := &structs[i]
-			r.fill(pr)
-			t.Resources[i] = r
-			t.resources[r.Name] = i
+	t.Parameters = structsOf(sectionPairs(root.Get("Parameters")), (*Parameter).fill, t.params)
+	t.Conditions = structsOf(sectionPairs(root.Get("Conditions")), (*Condition).fill, t.conditions)
+	t.Mappings = structsOf(sectionPairs(root.Get("Mappings")), (*Entry).fill, t.mappings)
+	t.Resources = structsOf(sectionPairs(root.Get("Resources")), (*Resource).fill, t.resources)
+	if len(t.Resources) > 0 {
+		for i, r := range t.Resources {
 			t.typeIdx[r.Type] = append(t.typeIdx[r.Type], int32(i))
 		}
 		t.byType = resourcesByType(t.Resources, t.typeIdx)
 	}
-	if pairs := sectionPairs(root.Get("Outputs")); len(pairs) > 0 {
-		t.Outputs = entryStructs(pairs)
-	}
+	t.Outputs = structsOf(sectionPairs(root.Get("Outputs")), (*Entry).fill, nil)
 	t.IsCloudFormation = t.detectCloudFormation()
 	t.Refs = buildRefIndex(t)
 }
@@ -363,13 +335,20 @@ func (r *Resource) fill(pr *Pair) {
 	}
 }
 
-// entryStructs returns the entries of a section's pairs, allocated together.
-func entryStructs(pairs []*Pair) []*Entry {
-	structs := make([]Entry, len(pairs))
-	out := make([]*Entry, len(pairs))
+// structsOf returns the entries of a section's pairs, allocated together
+// and filled by fill, and records each one's index in index (if not nil).
+func structsOf[T any](pairs []*Pair, fill func(*T, *Pair), index map[string]int) []*T {
+	if len(pairs) == 0 {
+		return nil
+	}
+	structs := make([]T, len(pairs))
+	out := make([]*T, len(pairs))
 	for i, pr := range pairs {
-		structs[i].fill(pr)
+		fill(&structs[i], pr)
 		out[i] = &structs[i]
+		if index != nil {
+			index[pr.Key.Value] = i
+		}
 	}
 	return out
 }
