@@ -45,24 +45,19 @@ type valueChanges interface {
 	factChanged(*Fact) bool
 }
 
-func (r *reads) addName(name string) {
-	if r.all {
-		return
-	}
-	if r.names == nil {
-		r.names = map[string]struct{}{}
-	}
-	r.names[name] = struct{}{}
-}
+func (r *reads) addName(name string)   { r.addTo(&r.names, name) }
+func (r *reads) addTypeOf(name string) { r.addTo(&r.typeOf, name) }
+func (r *reads) addRefsTo(name string) { r.addTo(&r.refsTo, name) }
 
-func (r *reads) addTypeOf(name string) {
+// addTo adds name to a set of r, unless r depends on everything anyway.
+func (r *reads) addTo(set *map[string]struct{}, name string) {
 	if r.all {
 		return
 	}
-	if r.typeOf == nil {
-		r.typeOf = map[string]struct{}{}
+	if *set == nil {
+		*set = map[string]struct{}{}
 	}
-	r.typeOf[name] = struct{}{}
+	(*set)[name] = struct{}{}
 }
 
 func (r *reads) addType(typ string) {
@@ -71,15 +66,6 @@ func (r *reads) addType(typ string) {
 	}
 }
 
-func (r *reads) addRefsTo(name string) {
-	if r.all {
-		return
-	}
-	if r.refsTo == nil {
-		r.refsTo = map[string]struct{}{}
-	}
-	r.refsTo[name] = struct{}{}
-}
 
 func (r *reads) addTypeSet() {
 	if !r.all {
