@@ -66,7 +66,6 @@ func (r *reads) addType(typ string) {
 	}
 }
 
-
 func (r *reads) addTypeSet() {
 	if !r.all {
 		r.typeSet = true
