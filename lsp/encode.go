@@ -110,6 +110,13 @@ type diagEntry struct {
 	used uint64     // the epoch of the last version that used the entry
 	idx  int        // its index in that version
 	next *diagEntry // another entry with the same key
+
+	// The arrays of the criteria and fixes of the finding the entry was
+	// made from: a finding kept by an incremental analysis shares them, and
+	// then matches without comparing them element by element. (The entry
+	// keeps them alive, so no other finding can have them.)
+	controlsData *string
+	fixesData    *analysis.Fix
 }
 
 // publication is one version's publishDiagnostics frame, its header not yet
@@ -337,14 +344,18 @@ func (de *diagEntry) matches(f *analysis.Finding) bool {
 		len(de.fixes) != len(f.Fixes) || len(de.related) != len(f.Related) {
 		return false
 	}
-	for i, c := range f.Controls {
-		if de.controls[i] != c {
-			return false
+	if first(f.Controls) != de.controlsData {
+		for i, c := range f.Controls {
+			if de.controls[i] != c {
+				return false
+			}
 		}
 	}
-	for i := range f.Fixes {
-		if de.fixes[i] != f.Fixes[i].Title {
-			return false
+	if first(f.Fixes) != de.fixesData {
+		for i := range f.Fixes {
+			if de.fixes[i] != f.Fixes[i].Title {
+				return false
+			}
 		}
 	}
 	for i := range f.Related {
@@ -357,7 +368,7 @@ func (de *diagEntry) matches(f *analysis.Finding) bool {
 
 // add encodes f's diagnostic without its ranges and stores it.
 func (enc *diagEncoder) add(f *analysis.Finding) *diagEntry {
-	de := &diagEntry{key: keyOf(f)}
+	de := &diagEntry{key: keyOf(f), controlsData: first(f.Controls), fixesData: first(f.Fixes)}
 	if f.Controls != nil {
 		de.controls = append(make([]string, 0, len(f.Controls)), f.Controls...)
 	}
@@ -671,4 +682,14 @@ func ascii(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// first returns the address of a slice's first element, which tells two
+// slices of the same length apart from one and the same array; nil for an
+// empty slice.
+func first[T any](s []T) *T {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
 }
