@@ -23,13 +23,25 @@ import (
 // references, types and the cross-resource facts of the rules change under
 // the checks of the other resources.
 
-// incrementalCorpus returns every YAML template of the rule tests and the
-// examples, and a generated one.
+// incrementalCorpus returns every YAML template of the rule tests, the
+// examples and testdata/incremental, and a generated one; and, when SOC2LS_YAML_CORPUS names a
+// directory (a checkout of public templates, for a local run), every YAML
+// file below it.
 func incrementalCorpus(t testing.TB) map[string][]byte {
 	files, _ := filepath.Glob("../../testdata/rules/*/*.yaml")
 	more, _ := filepath.Glob("../../testdata/examples/*.yaml")
+	kept, _ := filepath.Glob("../../testdata/incremental/*.yaml") // templates that found bugs
+	files = append(append(files, more...), kept...)
+	if d := os.Getenv("SOC2LS_YAML_CORPUS"); d != "" {
+		filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && (filepath.Ext(p) == ".yaml" || filepath.Ext(p) == ".yml") {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
 	corpus := map[string][]byte{"synth.yaml": synth.YAML(24 << 10)}
-	for _, f := range append(files, more...) {
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -250,4 +262,21 @@ func FuzzReanalyze(f *testing.F) {
 			prev = checkReanalyze(t, eng, name, prev, e, seed1%2 == 0)
 		}
 	})
+}
+
+// TestAnalysisIsDeterministic: the same text gives the same findings, fixes
+// included, every time. Incremental analysis depends on it (a kept finding
+// must be what a new run would give), and so do baselines and CI diffs. Map
+// iteration order is the usual culprit: it differs between runs.
+func TestAnalysisIsDeterministic(t *testing.T) {
+	for _, eng := range []*analysis.Engine{analysis.NewEngine(All(), nil), analysis.NewEngine(All(), nil).WithoutFixes()} {
+		for name, src := range incrementalCorpus(t) {
+			first := eng.Analyze(name, src)
+			for range 4 {
+				if again := eng.Analyze(name, src); !reflect.DeepEqual(first.Findings, again.Findings) {
+					t.Fatalf("%s: two analyses of the same text differ", name)
+				}
+			}
+		}
+	}
 }

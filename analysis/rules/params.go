@@ -2,8 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -695,8 +697,9 @@ func gateResource(pass *analysis.Pass, b *edit.Builder, r *template.Resource, ga
 		}
 	}
 	// Second-level referrers would now refer to a resource that may not
-	// exist: leave them to a human.
-	for name := range gated {
+	// exist: leave them to a human. (In name order: the review note is the
+	// fix's title, which must not change from one run to the next.)
+	for _, name := range slices.Sorted(maps.Keys(gated)) {
 		if strings.Contains(name, "/") || name == r.Name {
 			continue
 		}
