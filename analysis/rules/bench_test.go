@@ -78,8 +78,18 @@ func BenchmarkReanalyze(b *testing.B) {
 
 // typingSpot returns an offset inside the last scalar value of the
 // properties of the resource in the middle of t, where a user would type.
-func typingSpot(t *template.Template) int {
+func typingSpot(t *template.Template) int { return typingSpotIn(t, "") }
+
+// typingSpotIn is typingSpot for the first resource of type typ (any type
+// for "") from the middle of t on.
+func typingSpotIn(t *template.Template, typ string) int {
 	res := t.Resources[len(t.Resources)/2]
+	for _, r := range t.Resources[len(t.Resources)/2:] {
+		if typ == "" || r.Type == typ {
+			res = r
+			break
+		}
+	}
 	at := -1
 	res.Properties.Walk(func(n *template.Node) bool {
 		if n.IsScalar() && n.ValueSpan.End > n.ValueSpan.Start {

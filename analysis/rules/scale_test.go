@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -25,6 +26,48 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 		size := float64(len(large)) / float64(len(small))
 		if ratio > size*1.3 {
 			t.Errorf("%s: a %.1fx larger template costs %.1fx the allocations: something is superlinear", gen.name, size, ratio)
+		}
+	}
+}
+
+// TestKeystrokeCostStaysSmall guards the incremental path: a character
+// typed in a value of one resource keeps all but a handful of checks, and
+// costs a small fraction of a whole analysis. For resources that no shared
+// fact reads (log groups here, queues) its allocations do not grow with the
+// template; an edit of a bucket recomputes the facts about buckets (which
+// keep their values, so nothing else runs again), linear in the number of
+// buckets. A rule that starts reading every resource, or a fact that loses
+// its early cutoff, shows up here.
+func TestKeystrokeCostStaysSmall(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	cost := func(size int, typ string) (allocs float64, kept, checks int) {
+		prev := eng.Analyze("t.yaml", synth.YAML(size))
+		at := typingSpotIn(prev.Template, typ)
+		checks = len(prev.Template.Resources)
+		i := 0
+		allocs = testing.AllocsPerRun(20, func() {
+			e := anEdit{at, at, "x"}
+			if i%2 == 1 {
+				e = anEdit{at, at + 1, ""}
+			}
+			i++
+			prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+		})
+		return allocs, prev.Reused, checks
+	}
+	src := synth.YAML(400 << 10)
+	full := testing.AllocsPerRun(2, func() { eng.Analyze("t.yaml", src) })
+	for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::S3::Bucket"} {
+		small, keptSmall, _ := cost(100<<10, typ)
+		large, keptLarge, checks := cost(400<<10, typ)
+		if typ != "AWS::S3::Bucket" && large > 2*small {
+			t.Errorf("%s: a keystroke makes %.0f allocations at 400 KB against %.0f at 100 KB: something grows with the template", typ, large, small)
+		}
+		if large > full/50 {
+			t.Errorf("%s: a keystroke makes %.0f allocations, a whole analysis %.0f", typ, large, full)
+		}
+		if keptLarge < checks-10 || keptSmall == 0 {
+			t.Errorf("%s: a keystroke kept %d checks of about %d", typ, keptLarge, checks)
 		}
 	}
 }
