@@ -59,7 +59,8 @@ type anEdit struct {
 
 // hurtfulEdit picks an edit inside one resource's value: most often a
 // scalar replaced by another scalar of the template, else a character
-// typed or deleted.
+// typed or deleted, or a comment line inserted (which moves every later
+// line: a message that quoted a line number would go stale).
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if len(tp.Resources) == 0 {
 		return anEdit{}, false
@@ -91,7 +92,10 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 		return anEdit{}, false
 	}
 	n := targets[r.IntN(len(targets))]
-	switch r.IntN(6) {
+	switch r.IntN(7) {
+	case 6: // a comment line above the value's line: every later line moves
+		at := tp.Lines.LineStart(tp.Lines.LineOf(n.Start))
+		return anEdit{at, at, "# moved\n"}, true
 	case 0: // type one character inside the value
 		at := n.ValueSpan.Start + r.IntN(n.ValueSpan.End-n.ValueSpan.Start+1)
 		return anEdit{at, at, string("ax1Z-"[r.IntN(5)])}, true

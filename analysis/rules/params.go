@@ -51,8 +51,10 @@ func checkEnvironmentParameter(pass *analysis.Pass) {
 	if p == nil {
 		pass.Report(analysis.Finding{
 			Span: pass.SectionSpan("Parameters"),
-			Message: fmt.Sprintf("the template hardcodes its stage in %d %s (first: %q on line %d) but has no %s parameter",
-				len(evidence), plural(len(evidence), "place"), evidence[0].Value, t.Lines.Position(evidence[0].Span.Start).Line, name),
+			// The places are related locations, not line numbers in the
+			// message: a message must not change when lines move elsewhere.
+			Message: fmt.Sprintf("the template hardcodes its stage in %d %s (first: %q) but has no %s parameter",
+				len(evidence), plural(len(evidence), "place"), evidence[0].Value, name),
 			Related: related,
 			Fixes: []analysis.Fix{pass.NewFix("Add an "+name+" parameter and use it in environment tags", func(b *edit.Builder) {
 				useEnvironmentParameter(pass, b, environmentTagLiterals(pass))

@@ -845,8 +845,9 @@ func checkEnvironmentUsed(pass *analysis.Pass) {
 		first := tags[0]
 		pass.Report(analysis.Finding{
 			Span: p.Key.Span,
-			Message: fmt.Sprintf("parameter %s exists but %d environment %s still literal (first: %q on line %d): refer to the parameter",
-				name, len(tags), isAre(len(tags), "tag"), first.Value, t.Lines.Position(first.Span.Start).Line),
+			Message: fmt.Sprintf("parameter %s exists but %d environment %s still literal (first: %q): refer to the parameter",
+				name, len(tags), isAre(len(tags), "tag"), first.Value),
+			Related: []analysis.Related{{Span: first.Span, Message: fmt.Sprintf("literal environment tag %q", first.Value)}},
 			Fixes: []analysis.Fix{pass.NewFix("Use !Ref "+name+" in every environment tag", func(b *edit.Builder) {
 				useEnvironmentParameter(pass, b, environmentTagLiterals(pass))
 			})},
