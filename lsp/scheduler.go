@@ -22,9 +22,12 @@ import (
 // diagnostics if they differ from the last ones sent. One goroutine per open
 // document; analyses of one document never overlap.
 //
-// The engine has no cancellation points: an analysis that a newer version
-// overtakes runs to its end, and its result is discarded without being
-// published; the newer version is then analysed after its own delay.
+// A change stops the analysis of the older text at the engine's next check
+// of its context (between two checks); the stopped result is never
+// published, and the newer version is analysed after its own delay. The
+// scheduler is also where a document is cooled (memory.go) and where the
+// last analysed template is handed to the next analysis, in place when no
+// request holds it.
 type scheduler struct {
 	s      *Server
 	d      *document
