@@ -2,11 +2,13 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -282,5 +284,36 @@ func TestAnalysisIsDeterministic(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestConcurrentReanalyze: the copying Reanalyze leaves its previous result
+// intact, so several edits of one result may be analysed at once (the
+// memoised facts' cached answers are per re-analysis). Run it with -race.
+func TestConcurrentReanalyze(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	prev := eng.Analyze("t.yaml", synth.YAML(60<<10))
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 99))
+			e, ok := hurtfulEdit(r, prev.Template)
+			if !ok {
+				return
+			}
+			src := splice(prev.Template.Source, e)
+			got := eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
+			if want := eng.Analyze("t.yaml", src); !reflect.DeepEqual(got.Findings, want.Findings) {
+				errs <- fmt.Sprintf("goroutine %d: Reanalyze differs from Analyze", g)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
