@@ -13,8 +13,9 @@ import (
 // resource the check never read. A check always depends on its own
 // resource and on everything outside the Resources section (parameters,
 // conditions, mappings, outputs...), whose edits re-run every check; only
-// reads of other resources need recording, and the Pass accessors are the
-// only way rules reach them (TestRulesReachResourcesThroughPass).
+// reads of other resources need recording, and the lookup methods of the
+// recording view a check gets are the only way rules reach them
+// (TestRulesReachResourcesThroughRecorder).
 type reads struct {
 	all     bool
 	typeSet bool                // which types the template has
