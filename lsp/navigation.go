@@ -90,8 +90,10 @@ func nsName(ns template.Namespace) string {
 	return "parameter or resource"
 }
 
-func (s *Server) definition(ctx context.Context, p *protocol.DefinitionParams) (any, error) {
-	snap, _, release, err := s.model(ctx, p.TextDocument.URI)
+// withTarget calls f with the model of the document and the name at pos,
+// when there is one, and returns its locations; an empty list otherwise.
+func (s *Server) withTarget(ctx context.Context, u protocol.DocumentURI, pos protocol.Position, f func(*template.Template, target) []protocol.Location) ([]protocol.Location, error) {
+	snap, _, release, err := s.model(ctx, u)
 	if err != nil {
 		return []protocol.Location{}, err
 	}
@@ -100,45 +102,40 @@ func (s *Server) definition(ctx context.Context, p *protocol.DefinitionParams) (
 		return []protocol.Location{}, nil
 	}
 	t := snap.tmpl()
-	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))
+	tg, ok := targetAt(t, toOffset(t.Lines, pos))
 	if !ok {
 		return []protocol.Location{}, nil
 	}
-	key, _ := definitionOf(t, tg.ns, tg.name)
-	if key == nil {
-		return []protocol.Location{}, nil
-	}
-	return []protocol.Location{{URI: p.TextDocument.URI, Range: toRange(t.Lines, keySpan(key))}}, nil
+	return f(t, tg), nil
+}
+
+func (s *Server) definition(ctx context.Context, p *protocol.DefinitionParams) (any, error) {
+	return s.withTarget(ctx, p.TextDocument.URI, p.Position, func(t *template.Template, tg target) []protocol.Location {
+		key, _ := definitionOf(t, tg.ns, tg.name)
+		if key == nil {
+			return []protocol.Location{}
+		}
+		return []protocol.Location{{URI: p.TextDocument.URI, Range: toRange(t.Lines, keySpan(key))}}
+	})
 }
 
 func (s *Server) references(ctx context.Context, p *protocol.ReferenceParams) (any, error) {
-	snap, _, release, err := s.model(ctx, p.TextDocument.URI)
-	if err != nil {
-		return []protocol.Location{}, err
-	}
-	defer release()
-	if snap == nil {
-		return []protocol.Location{}, nil
-	}
-	t := snap.tmpl()
-	tg, ok := targetAt(t, toOffset(t.Lines, p.Position))
-	if !ok {
-		return []protocol.Location{}, nil
-	}
-	locs := []protocol.Location{}
-	if p.Context.IncludeDeclaration {
-		if key, _ := definitionOf(t, tg.ns, tg.name); key != nil {
-			locs = append(locs, protocol.Location{URI: p.TextDocument.URI, Range: toRange(t.Lines, keySpan(key))})
+	return s.withTarget(ctx, p.TextDocument.URI, p.Position, func(t *template.Template, tg target) []protocol.Location {
+		locs := []protocol.Location{}
+		if p.Context.IncludeDeclaration {
+			if key, _ := definitionOf(t, tg.ns, tg.name); key != nil {
+				locs = append(locs, protocol.Location{URI: p.TextDocument.URI, Range: toRange(t.Lines, keySpan(key))})
+			}
 		}
-	}
-	for _, r := range t.Refs.To(tg.ns, tg.name) {
-		sp := r.Span
-		if sp.End <= sp.Start {
-			sp = r.Node.Span // the name cannot be located exactly: point at the call
+		for _, r := range t.Refs.To(tg.ns, tg.name) {
+			sp := r.Span
+			if sp.End <= sp.Start {
+				sp = r.Node.Span // the name cannot be located exactly: point at the call
+			}
+			locs = append(locs, protocol.Location{URI: p.TextDocument.URI, Range: toRange(t.Lines, sp)})
 		}
-		locs = append(locs, protocol.Location{URI: p.TextDocument.URI, Range: toRange(t.Lines, sp)})
-	}
-	return locs, nil
+		return locs
+	})
 }
 
 // validName is what CloudFormation accepts for logical ids, parameter,
