@@ -119,14 +119,7 @@ func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
 		next.delta += d.Shift
 	default:
 		// Spans on both sides of the edit: move them one by one.
-		fs := prev.findings
-		if prev.delta != 0 {
-			fs = make([]Finding, len(prev.findings))
-			for i, f := range prev.findings {
-				fs[i] = moved(f, prev.delta)
-			}
-		}
-		fs, ok := shiftFindings(fs, d)
+		fs, ok := shiftFindings(prev.findings, prev.delta, d)
 		if !ok {
 			return false
 		}
@@ -136,31 +129,21 @@ func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
 	return true
 }
 
-// shiftFindings moves the spans of findings for an edit; it fails when a
-// span ends or starts inside the edited bytes, which only a check that
-// read the edited resource can report (and such a check runs again anyway).
-// Findings wholly before the edit are shared, not copied.
-func shiftFindings(fs []Finding, d *template.Delta) ([]Finding, bool) {
-	moved := false
-	for i := range fs {
-		if fs[i].Span.End >= d.Start || relatedAfter(fs[i].Related, d.Start) {
-			moved = true
-			break
-		}
-	}
-	if !moved {
-		return fs, true
-	}
+// shiftFindings returns copies of findings, their offsets moved by base
+// and then past the edit d; it fails when a span ends or starts inside the
+// edited bytes, which only a check that read the edited resource can report
+// (and such a check runs again anyway).
+func shiftFindings(fs []Finding, base int, d *template.Delta) ([]Finding, bool) {
 	out := make([]Finding, len(fs))
 	for i, f := range fs {
 		var ok bool
-		if f.Span, ok = shiftSpan(f.Span, d); !ok {
+		if f.Span, ok = shiftSpan(f.Span, base, d); !ok {
 			return nil, false
 		}
 		if len(f.Related) > 0 {
 			rel := make([]Related, len(f.Related))
 			for j, r := range f.Related {
-				if r.Span, ok = shiftSpan(r.Span, d); !ok {
+				if r.Span, ok = shiftSpan(r.Span, base, d); !ok {
 					return nil, false
 				}
 				rel[j] = r
@@ -170,15 +153,6 @@ func shiftFindings(fs []Finding, d *template.Delta) ([]Finding, bool) {
 		out[i] = f
 	}
 	return out, true
-}
-
-func relatedAfter(rel []Related, off int) bool {
-	for _, r := range rel {
-		if r.Span.End >= off {
-			return true
-		}
-	}
-	return false
 }
 
 func hasEdits(fixes []Fix) bool {
@@ -192,10 +166,10 @@ func hasEdits(fixes []Fix) bool {
 
 // shiftSpan moves a span for an edit: offsets before it stay, offsets after
 // it move by the edit's length change, offsets at its ends or inside it fail.
-func shiftSpan(s template.Span, d *template.Delta) (template.Span, bool) {
+func shiftSpan(s template.Span, base int, d *template.Delta) (template.Span, bool) {
 	var ok1, ok2 bool
-	s.Start, ok1 = shiftOffset(s.Start, d)
-	s.End, ok2 = shiftOffset(s.End, d)
+	s.Start, ok1 = shiftOffset(s.Start+base, d)
+	s.End, ok2 = shiftOffset(s.End+base, d)
 	return s, ok1 && ok2
 }
 

@@ -23,16 +23,6 @@ type diagnosticData struct {
 	Fixes    []string `json:"fixes,omitempty"`
 }
 
-// toDiagnostics converts the findings of one analysis, in their order
-// (engine order: by position, rule, message), into protocol diagnostics.
-func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) []protocol.Diagnostic {
-	out := make([]protocol.Diagnostic, 0, len(findings))
-	for _, f := range findings {
-		out = append(out, toDiagnostic(u, t, f, e))
-	}
-	return out
-}
-
 // diagnostic returns the protocol diagnostic of the snapshot's finding i, as
 // it was published. Diagnostics are built when a request needs one: the
 // publication is encoded from the findings (diagEncoder), and nothing else

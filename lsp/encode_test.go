@@ -423,3 +423,14 @@ func TestEncodeStableTail(t *testing.T) {
 		prev = cur
 	}
 }
+
+// toDiagnostics converts the findings of one analysis, in their order, into
+// protocol diagnostics: the reference the encoder is held to (its output
+// must be json.Marshal's of these).
+func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) []protocol.Diagnostic {
+	out := make([]protocol.Diagnostic, 0, len(findings))
+	for _, f := range findings {
+		out = append(out, toDiagnostic(u, t, f, e))
+	}
+	return out
+}

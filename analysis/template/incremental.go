@@ -392,7 +392,7 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 		if secIdx[secResources] == si {
 			if ot, nt := old.Resources[ei].Type, t.Resources[ei].Type; ot != nt {
 				t.typeIdx = maps.Clone(old.typeIdx)
-				moveType(t.typeIdx, ot, nt, int32(ei), false)
+				moveIndex(t.typeIdx, ot, nt, int32(ei), false)
 			}
 		}
 		t.byType = resourcesByType(t.Resources, t.typeIdx)
@@ -430,11 +430,6 @@ func rebuild[T any](old []*T, pairs []*Pair, from int, fill func(*T, *Pair)) []*
 
 // structChunk is the number of entry structs allocated together.
 const structChunk = 64
-
-// moveType moves resource i from type ot's index list to nt's (moveIndex).
-func moveType(typeIdx map[string][]int32, ot, nt string, i int32, inPlace bool) {
-	moveIndex(typeIdx, ot, nt, i, inPlace)
-}
 
 // moveIndex moves index i from key from's sorted list to key to's, keeping
 // both sorted and dropping a list left empty. Unless inPlace, the lists are
@@ -765,7 +760,7 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 		ot := r.Type
 		r.fill(pl.newEntry)
 		if nt := r.Type; nt != ot {
-			moveType(old.typeIdx, ot, nt, int32(ei), true)
+			moveIndex(old.typeIdx, ot, nt, int32(ei), true)
 			if l := old.byType[ot]; len(l) == 1 {
 				delete(old.byType, ot)
 			} else {
