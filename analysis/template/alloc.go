@@ -16,9 +16,13 @@ package template
 // instead of one allocation per mapping and sequence.
 type allocator struct {
 	nodes []Node
-	pairs []Pair
-	ptrs  []*Pair // backing of Pairs slices
-	items []*Node // backing of Items slices
+	// chunks lists every chunk of nodes handed out from, in order: the
+	// last one is used up to where nodes starts. ReparseInPlace sweeps
+	// them (see nodeArena).
+	chunks [][]Node
+	pairs  []Pair
+	ptrs   []*Pair // backing of Pairs slices
+	items  []*Node // backing of Items slices
 	// The size of the next chunk of each kind, in elements; zero means
 	// chunk. Sizes double up to chunk.
 	nextNodes, nextPairs int
@@ -45,6 +49,7 @@ func grow(next *int) int {
 func (a *allocator) node() *Node {
 	if len(a.nodes) == 0 {
 		a.nodes = make([]Node, grow(&a.nextNodes))
+		a.chunks = append(a.chunks, a.nodes)
 	}
 	n := &a.nodes[0]
 	a.nodes = a.nodes[1:]

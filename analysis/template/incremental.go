@@ -46,8 +46,9 @@ type Delta struct {
 	Index   int    // the entry's index among the section's pairs
 	// Old is the entry as it was: key and value are old's nodes, in old's
 	// coordinates. The key node is shared with the new template (it precedes
-	// the edit); after ReparseInPlace, a later ReparseInPlace of an edit
-	// before it moves it.
+	// the edit); after ReparseInPlace, a later ReparseInPlace of the result
+	// may move it and the value's nodes (which stay in the result's node
+	// chunks, see nodeArena).
 	Old *Pair
 	// OldRefs are the references the old entry made, as old.Refs listed
 	// them: in old's coordinates, their nodes Old's. The new entry's are
@@ -71,8 +72,8 @@ func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Del
 // delta are the same, but instead of copying what follows the edited entry,
 // it moves the spans of those nodes where they are and patches old's
 // structs, slices, maps, line index and reference index, so that it costs
-// the edited entry plus one pass over the nodes after it, without
-// allocating for them.
+// the edited entry plus one sequential pass over the chunks that hold the
+// nodes after it, without allocating for them.
 //
 // THE CALLER MUST OWN old EXCLUSIVELY. When ReparseInPlace returns, old and
 // everything reached from it (nodes, pairs, Resource and Parameter structs,
@@ -81,7 +82,8 @@ func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Del
 // may be reading it while ReparseInPlace runs. What stays intact is the
 // delta: Delta.Old keeps old's key and value in old's coordinates, and
 // Delta.OldRefs its references, until the next ReparseInPlace of the
-// result (which may move the key node, shared with the new entry). The
+// result (which may move the key node, shared with the new entry, and the
+// old value's nodes, which share its chunks of nodes). The
 // structs of the entries keep their addresses, the edited entry's
 // included.
 //
@@ -97,7 +99,7 @@ func ReparseInPlace(old *Template, src []byte, start, end, n int) (*Template, *D
 	switch {
 	case pl == nil:
 		return Parse(old.Filename, src), nil
-	case old.isShared():
+	case old.isShared() || old.arena == nil:
 		return pl.copyApply()
 	}
 	return pl.inPlaceApply()
@@ -111,6 +113,7 @@ type reparsePlan struct {
 	src                  []byte
 	start, end, n, delta int
 	si, ei               int   // the section's index among the root's pairs, the entry's in the section
+	regionEnd            int   // the end of the old entry's lines: the nodes from here on follow it
 	sec, entry           *Pair // the section's pair and the old entry's
 	newEntry             *Pair // the old key with the new value
 	problems             []Problem
@@ -198,7 +201,7 @@ func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
 	newEntry := alloc.pair()
 	newEntry.Key, newEntry.Value = key, val
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
-		si: si, ei: ei, sec: sec, entry: entry, newEntry: newEntry, problems: p.problems, alloc: alloc}
+		si: si, ei: ei, regionEnd: regionEnd, sec: sec, entry: entry, newEntry: newEntry, problems: p.problems, alloc: alloc}
 }
 
 // lastKeyAtOrBefore returns the index of the last pair whose key starts at
@@ -716,18 +719,15 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	oldRefs := slices.Clone(x.All[a:b])
 	nx := pl.newRefs()
 
-	// The tree.
+	// The tree: the nodes after the entry move (when anything follows it:
+	// at the end of the document, the old value's last node may start at
+	// the region's end), and the new value's nodes replace the old one's in
+	// the arena.
 	m, root := pl.sec.Value, old.Root
-	if d != 0 {
-		for _, pr := range m.Pairs[ei+1:] {
-			shiftNode(pr.Key, d)
-			shiftNode(pr.Value, d)
-		}
-		for _, pr := range root.Pairs[si+1:] {
-			shiftNode(pr.Key, d)
-			shiftNode(pr.Value, d)
-		}
+	if d != 0 && pl.regionEnd < len(old.Source) {
+		old.arena.shift(pl.regionEnd, d)
 	}
+	old.arena.replaceEntry(pl.entry.Key, pl.alloc)
 	m.Pairs[ei] = pl.newEntry
 	m.End = sectionEnd(m, pl.entry.Key)
 	root.End = rootEnd(root)
@@ -775,7 +775,7 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	old.Lines.Splice(pl.src, pl.start, pl.end, pl.n)
 
 	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
-		Problems: pl.problems, fastYAML: true, Refs: x,
+		Problems: pl.problems, fastYAML: true, arena: old.arena, Refs: x,
 		Description: old.Description, Metadata: old.Metadata, Sections: old.Sections,
 		params: old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
@@ -800,48 +800,4 @@ func shiftSpan(sp Span, d int) Span {
 		return sp
 	}
 	return Span{sp.Start + d, sp.End + d}
-}
-
-// shiftNode moves the spans of n and of the nodes below it by d, in place.
-// It is the whole cost of ReparseInPlace for what follows the edit, and is
-// bound by memory: it reads of each node only the fields that can hold an
-// offset for its kind (a tag's or long-form key's FnSpan only in an
-// intrinsic, which alone has an Arg; the parsers put neither anywhere else),
-// so that a scalar costs the first of its node's cache lines.
-func shiftNode(n *Node, d int) {
-	for n != nil {
-		n.Span = shiftSpan(n.Span, d)
-		n.ValueSpan = shiftSpan(n.ValueSpan, d)
-		switch n.Kind {
-		case Mapping:
-			for _, p := range n.Pairs {
-				if k := p.Key; k.Kind == Scalar {
-					k.Span = shiftSpan(k.Span, d)
-					k.ValueSpan = shiftSpan(k.ValueSpan, d)
-				} else {
-					shiftNode(k, d)
-				}
-				if v := p.Value; v.Kind <= Scalar {
-					v.Span = shiftSpan(v.Span, d)
-					v.ValueSpan = shiftSpan(v.ValueSpan, d)
-				} else {
-					shiftNode(v, d)
-				}
-			}
-		case Sequence:
-			for _, it := range n.Items {
-				if it.Kind <= Scalar {
-					it.Span = shiftSpan(it.Span, d)
-					it.ValueSpan = shiftSpan(it.ValueSpan, d)
-				} else {
-					shiftNode(it, d)
-				}
-			}
-		case Intrinsic:
-			n.FnSpan = shiftSpan(n.FnSpan, d)
-			n = n.Arg
-			continue
-		}
-		return
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -74,6 +75,9 @@ func applyEdit(t *testing.T, cur *Template, e splice, re reparser, inPlace bool)
 	if d != nil {
 		checkDelta(t, oldWant, d, e)
 	}
+	if inPlace && got.arena != nil {
+		checkArena(t, got)
+	}
 	if d == nil || !inPlace {
 		if diff := diffTemplates(cur, oldWant); diff != "" {
 			t.Fatalf("edit %+v (%q) modified the old template (its %s)", e, e.text, diff)
@@ -105,13 +109,73 @@ func checkDelta(t *testing.T, old *Template, d *Delta, e splice) {
 	}
 }
 
+// checkArena checks what ReparseInPlace relies on to move the spans after
+// an edit without walking the tree: every node of the tree is in one of the
+// arena's chunks, each chunk's bound holds, and the chunks of each entry
+// re-read in place hold its value.
+func checkArena(t *testing.T, tp *Template) {
+	t.Helper()
+	in := map[*Node]bool{}
+	chunks := func(cs []arenaChunk) {
+		for _, c := range cs {
+			for i := range c.nodes {
+				n := &c.nodes[i]
+				if c.maxStart != math.MaxInt && n.Start > c.maxStart {
+					t.Fatalf("a node starting at %d is in a chunk said to start by %d", n.Start, c.maxStart)
+				}
+				in[n] = true
+			}
+		}
+	}
+	chunks(tp.arena.parse)
+	for i, e := range tp.arena.edits {
+		if tp.arena.entry[e.key] != i {
+			t.Fatalf("the arena's entry %d is not indexed", i)
+		}
+		before := len(in)
+		chunks(e.chunks)
+		sec := tp.Root.Pairs[lastKeyAtOrBefore(tp.Root.Pairs, e.key.Start)].Value
+		if p := sec.Pairs[lastKeyAtOrBefore(sec.Pairs, e.key.Start)]; p.Key != e.key {
+			t.Fatalf("the arena holds the chunks of entry %s, which is not in the tree", e.key.Value)
+		} else if len(in) == before || !in[p.Value] {
+			t.Fatalf("the arena's chunks of entry %s do not hold its value", e.key.Value)
+		}
+	}
+	if len(tp.arena.entry) != len(tp.arena.edits) {
+		t.Fatalf("the arena indexes %d entries, has %d", len(tp.arena.entry), len(tp.arena.edits))
+	}
+	var walk func(path string, n *Node)
+	walk = func(path string, n *Node) {
+		if n == nil {
+			return
+		}
+		if !in[n] {
+			t.Fatalf("node %s (%v at %v) is in none of the arena's chunks", path, n.Kind, n.Span)
+		}
+		for _, p := range n.Pairs {
+			walk(path+"."+p.Key.Value+" (key)", p.Key)
+			walk(path+"."+p.Key.Value, p.Value)
+		}
+		for i, it := range n.Items {
+			walk(fmt.Sprintf("%s[%d]", path, i), it)
+		}
+		walk(path+" (argument)", n.Arg)
+	}
+	walk("$", tp.Root)
+}
+
 // diffTemplates returns where an incremental template differs from a parse
 // from scratch, or "": every field, then every accessor.
 func diffTemplates(got, want *Template) string {
 	shared := got.shared.Load()
 	got.shared.Store(false)
+	// The arenas list the same nodes in different chunks (checkArena
+	// checks an in-place template's).
+	ga, wa := got.arena, want.arena
+	got.arena, want.arena = nil, nil
 	equal := reflect.DeepEqual(got, want)
 	got.shared.Store(shared)
+	got.arena, want.arena = ga, wa
 	if !equal {
 		switch {
 		case !reflect.DeepEqual(got.Problems, want.Problems):
@@ -312,6 +376,11 @@ func TestReparseOneCharacter(t *testing.T) {
 			if cur, inc = applyEdit(t, cur, splice{at, at + 1, ""}, re, inPlace); !inc {
 				t.Fatalf("deleting in resource %s was not incremental", res.Name)
 			}
+			// Each resource's old values leave the arena: the chunks it
+			// sweeps grow with the entries edited, not with the edits.
+			if edited := i/7 + 1; inPlace && len(cur.arena.edits) != edited {
+				t.Fatalf("after edits in %d resources, the arena holds the chunks of %d values", edited, len(cur.arena.edits))
+			}
 		}
 	}
 }
@@ -504,6 +573,25 @@ func reparseCases(t *testing.T, text string) {
 				continue // an earlier edit changed the place
 			}
 			cur, _ = applyEdit(t, cur, splice{i, i + len(old), c.e.text}, re, inPlace)
+		}
+	}
+}
+
+// TestReparseEmptyLastEntry types the value of an entry that has none, at
+// the end of the document: the old value's null starts where the entry's
+// region ends, as the nodes after an entry do, but nothing follows it, and
+// Delta.Old must keep it where it was.
+func TestReparseEmptyLastEntry(t *testing.T) {
+	for _, text := range []string{"Resources:\n  A:\n    Type: AWS::S3::Bucket\n  B:", "Outputs:\n  B:"} {
+		for _, inPlace := range []bool{false, true} {
+			re := ReparseDelta
+			if inPlace {
+				re = ReparseInPlace
+			}
+			cur := Parse("t.yaml", []byte(text))
+			if _, inc := applyEdit(t, cur, splice{len(text), len(text), "\n    Type: AWS::SNS::Topic\n"}, re, inPlace); !inc {
+				t.Errorf("%q (in place: %v): typing the last entry's value was not incremental", text, inPlace)
+			}
 		}
 	}
 }

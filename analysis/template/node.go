@@ -54,9 +54,11 @@ const (
 type Node struct {
 	Kind Kind
 	// The fields are grouped by size rather than by kind, so that the
-	// flags share one word and everything that holds an offset comes first:
-	// Reparse and ReparseInPlace move the spans of every node after an edit,
-	// and the fewer cache lines that touches, the faster.
+	// flags share one word and everything that holds an offset comes first.
+	// ReparseInPlace moves the spans of every node after an edit in one
+	// pass over the chunks that hold them (see nodeArena), which the
+	// hardware prefetcher streams whole: its cost is the bytes of a Node
+	// times the nodes after the edit, so a Node must stay small.
 
 	ScalarType ScalarType // Scalar: how the scalar was written
 	Quoted     bool       // Scalar: written in quotes (YAML or JSON string)

@@ -93,6 +93,10 @@ type Template struct {
 	// fastYAML records that the fast YAML path read the whole document, so
 	// that every span is exact and local, which Reparse relies on.
 	fastYAML bool
+	// arena holds every node of the tree, for ReparseInPlace to move their
+	// spans in one pass; nil when the template may not be modified in place
+	// (a copying Reparse's) or is not incremental (JSON, yaml.v3).
+	arena *nodeArena
 	// recorder, in a Recording view, is told about resource lookups.
 	recorder ReadRecorder
 	// shared is set when another template may hold some of this one's nodes,
@@ -171,10 +175,13 @@ func Parse(filename string, src []byte) *Template {
 				t.Format, t.Root, t.Problems = YAML, root, problems
 			}
 		}
-	} else if root, problems, ok := parseYAMLFastOrGiveUp(src, t.Lines); ok {
-		t.Root, t.Problems, t.fastYAML = root, problems, true
 	} else {
-		t.Root, t.Problems = parseYAMLv3(src, t.Lines)
+		alloc := &allocator{}
+		if root, problems, ok := parseYAMLFastOrGiveUp(src, t.Lines, alloc); ok {
+			t.Root, t.Problems, t.fastYAML, t.arena = root, problems, true, newArena(alloc)
+		} else {
+			t.Root, t.Problems = parseYAMLv3(src, t.Lines)
+		}
 	}
 	t.build()
 	return t

@@ -24,7 +24,7 @@ type yamlConverter struct {
 // parseYAML parses a YAML document: with the fast path when it can, else
 // with yaml.v3 and the converter.
 func parseYAML(src []byte, lines *Lines) (*Node, []Problem) {
-	if root, problems, ok := parseYAMLFastOrGiveUp(src, lines); ok {
+	if root, problems, ok := parseYAMLFastOrGiveUp(src, lines, &allocator{}); ok {
 		return root, problems
 	}
 	return parseYAMLv3(src, lines)
@@ -32,14 +32,14 @@ func parseYAML(src []byte, lines *Lines) (*Node, []Problem) {
 
 // parseYAMLFastOrGiveUp runs the fast path and treats a bug in it (a panic,
 // which FuzzYAMLFastPath exists to find) as giving up: an editor session must
-// not die for an optimisation.
-func parseYAMLFastOrGiveUp(src []byte, lines *Lines) (root *Node, problems []Problem, ok bool) {
+// not die for an optimisation. The nodes are allocated from alloc.
+func parseYAMLFastOrGiveUp(src []byte, lines *Lines, alloc *allocator) (root *Node, problems []Problem, ok bool) {
 	defer func() {
 		if recover() != nil {
 			root, problems, ok = nil, nil, false
 		}
 	}()
-	return parseYAMLFast(src, lines, &allocator{})
+	return parseYAMLFast(src, lines, alloc)
 }
 
 // parseYAMLv3 parses with yaml.v3 and converts its tree: the reference path,
