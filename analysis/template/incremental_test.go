@@ -445,6 +445,41 @@ func FuzzReparse(f *testing.F) {
 	})
 }
 
+// FuzzReparseInPlace chains ReparseInPlace over a synthetic template of
+// many chunks of nodes, with edits aimed inside its resources so that most
+// are incremental, and checks each result against a parse from scratch and
+// its arena (checkArena): the pass over the chunks must move exactly the
+// nodes after the edit, whichever chunks they and the re-read entries' new
+// values are in, and however often an entry is re-read. Each edit is 2
+// bytes choosing the resource, 1 the offset in it, 1 the deletion length,
+// 1 the inserted text.
+func FuzzReparseInPlace(f *testing.F) {
+	f.Add([]byte{0, 0, 40, 0, 0})
+	f.Add([]byte{10, 0, 40, 0, 0, 10, 0, 41, 1, 2, 200, 0, 5, 3, 27})
+	f.Add([]byte{255, 255, 255, 15, 4, 0, 0, 20, 0, 26, 1, 0, 20, 0, 39})
+	src := synth.YAML(8 << 10) // a few chunks, small enough to fuzz fast
+	f.Fuzz(func(t *testing.T, script []byte) {
+		cur := Parse("t.yaml", src)
+		if len(cur.arena.parse) < 3 {
+			t.Fatalf("the template has %d chunks of nodes: too few to test the pass over them", len(cur.arena.parse))
+		}
+		for range 16 {
+			if len(script) < 5 {
+				return
+			}
+			res := cur.Resources[int(binary.LittleEndian.Uint16(script))%len(cur.Resources)]
+			pos := min(len(cur.Source), res.Key.End+1+int(script[2]))
+			end := min(len(cur.Source), pos+int(script[3]%16))
+			e := splice{pos, end, editAlphabet[int(script[4])%len(editAlphabet)]}
+			cur, _ = applyEdit(t, cur, e, ReparseInPlace, true)
+			if len(cur.Resources) == 0 {
+				return
+			}
+			script = script[5:]
+		}
+	})
+}
+
 // diffNil returns the path of the first node whose Pairs or Items is nil on
 // one side only: diffNodes does not see it, reflect.DeepEqual does.
 func diffNil(path string, a, b *Node) string {
