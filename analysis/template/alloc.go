@@ -16,10 +16,12 @@ package template
 // instead of one allocation per mapping and sequence.
 type allocator struct {
 	nodes []Node
-	// chunks lists every chunk of nodes handed out from, in order: the
-	// last one is used up to where nodes starts. ReparseInPlace sweeps
-	// them (see nodeArena).
+	// chunks lists, when record is set, every chunk of nodes handed out
+	// from, in order: the last one is used up to where nodes starts.
+	// ReparseInPlace sweeps them (see nodeArena); the copies of Reparse,
+	// which are never modified in place, are not recorded.
 	chunks [][]Node
+	record bool
 	pairs  []Pair
 	ptrs   []*Pair // backing of Pairs slices
 	items  []*Node // backing of Items slices
@@ -31,9 +33,10 @@ type allocator struct {
 const chunk = 256
 
 // newSmallAllocator returns an allocator whose chunks start at first
-// elements and double up to chunk.
+// elements and double up to chunk, and are recorded (it holds a re-read
+// entry, which ReparseInPlace adds to the arena).
 func newSmallAllocator(first int) *allocator {
-	return &allocator{nextNodes: first, nextPairs: first}
+	return &allocator{nextNodes: first, nextPairs: first, record: true}
 }
 
 // grow returns the size of the next chunk and doubles the one after.
@@ -49,7 +52,9 @@ func grow(next *int) int {
 func (a *allocator) node() *Node {
 	if len(a.nodes) == 0 {
 		a.nodes = make([]Node, grow(&a.nextNodes))
-		a.chunks = append(a.chunks, a.nodes)
+		if a.record {
+			a.chunks = append(a.chunks, a.nodes)
+		}
 	}
 	n := &a.nodes[0]
 	a.nodes = a.nodes[1:]

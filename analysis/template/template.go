@@ -176,7 +176,7 @@ func Parse(filename string, src []byte) *Template {
 			}
 		}
 	} else {
-		alloc := &allocator{}
+		alloc := &allocator{record: true}
 		if root, problems, ok := parseYAMLFastOrGiveUp(src, t.Lines, alloc); ok {
 			t.Root, t.Problems, t.fastYAML, t.arena = root, problems, true, newArena(alloc)
 		} else {
