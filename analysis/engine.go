@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -238,96 +239,147 @@ func (e *Engine) splitSuppressed(t *template.Template, out []Finding) (active, s
 }
 
 // findings runs the rules and returns every finding, suppressed or not,
-// with what each check read. With reuse, the checks that cannot have seen
-// its edit keep their previous findings, moved with the text.
+// sorted, with what each check read. With reuse, the checks that cannot
+// have seen its edit keep their previous findings, moved with the text.
 func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (out []Finding, cache *runCache, reused int, err error) {
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
 		return nil, nil, 0, nil
 	}
-	out = e.ProblemFindings(t)
+	problems := e.ProblemFindings(t)
 	if t.Root == nil {
-		return out, nil, 0, nil
+		return problems, nil, 0, nil
 	}
 	a := &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}, reuse: reuse}
-	cache = &runCache{engine: e.identity, resources: make([]checkRun, len(t.Resources)), global: make([]checkRun, len(e.global)),
-		gathered: a.gathered, facts: a.facts}
-	for i, res := range t.Resources {
-		// One check per resource: cheap next to the rules it guards.
+	if reuse != nil {
+		return e.refindings(ctx, a, problems, reuse)
+	}
+	runs := make([]checkRun, len(t.Resources)+len(e.global))
+	for i := range runs {
+		// One check per check: cheap next to the rules it guards.
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
 		}
-		if reuse != nil && i != reuse.index && reuse.keep(a, &reuse.prev.resources[i], &cache.resources[i]) {
-			reused++
-			continue
-		}
-		run := &cache.resources[i]
-		run.reads = &reads{}
-		rec := &recorder{cur: run.reads}
-		view := t.Recording(rec)
-		for _, r := range e.byType[res.Type] {
-			e.runRule(r, view, res, a, run, rec)
-		}
-		for _, r := range e.byType[AnyType] {
-			e.runRule(r, view, res, a, run, rec)
-		}
-		run.seal()
+		e.runCheck(a, i, &runs[i])
 	}
-	for i, r := range e.global {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
-		}
-		if reuse != nil && reuse.keep(a, &reuse.prev.global[i], &cache.global[i]) {
-			reused++
-			continue
-		}
-		cache.global[i].reads = &reads{}
-		rec := &recorder{cur: cache.global[i].reads}
-		e.runRule(r, t.Recording(rec), nil, a, &cache.global[i], rec)
-		cache.global[i].seal()
+	all, meta := collectFindings(problems, runs, len(t.Resources))
+	if !e.noFixes || len(t.Source) >= math.MaxInt32 || slices.ContainsFunc(all, func(f Finding) bool { return hasEdits(f.Fixes) }) {
+		// Fix edits are not tracked across edits: nothing is kept.
+		return all, nil, 0, nil
 	}
-	return collectFindings(out, cache), cache, reused, nil
+	cache = &runCache{engine: e.identity, nres: len(t.Resources), reads: make([]*reads, len(runs)), all: all, meta: meta,
+		gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
+	for i := range runs {
+		cache.reads[i] = runs[i].reads
+	}
+	cache.index.x = newReadIndex(cache.reads)
+	return all, cache, 0, nil
 }
 
-// collectFindings returns the findings of an analysis sorted by position:
-// the problems, then every check's. The resources' findings come mostly in
-// document order, the problems' and whole-template rules' anywhere: the
-// latter are sorted apart and merged in while the former are copied, so
-// that the usual case costs one copy. (Two findings of different rules
-// never compare equal, so the order among equals is the one a stable sort
-// of problems, resources and whole-template rules gives.)
-func collectFindings(problems []Finding, cache *runCache) []Finding {
+// runCheck runs check i of a's template: the rules of resource i, or
+// whole-template rule i-len(Resources).
+func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
+	t := a.template
+	run.reads = &reads{}
+	rec := &recorder{cur: run.reads}
+	view := t.Recording(rec)
+	if i >= len(t.Resources) {
+		e.runRule(e.global[i-len(t.Resources)], view, nil, a, run, rec)
+		return
+	}
+	res := t.Resources[i]
+	for _, r := range e.byType[res.Type] {
+		e.runRule(r, view, res, a, run, rec)
+	}
+	for _, r := range e.byType[AnyType] {
+		e.runRule(r, view, res, a, run, rec)
+	}
+}
+
+// refindings is findings for an edit of one resource (see incremental.go):
+// it runs the checks that may see the edit, and splices their findings into
+// the previous analysis's.
+func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Finding, u *reuse) ([]Finding, *runCache, int, error) {
+	p := u.prev
+	x := p.index.take(func() []*reads { return p.reads })
+	ids := u.rerun(a, x)
+	cache := &runCache{engine: p.engine, nres: p.nres, reads: slices.Clone(p.reads),
+		gathered: a.gathered, facts: a.facts, lines: a.template.Lines.Count()}
+	cache.index.x = x
+	drop := make([]bool, len(p.reads)+1)
+	drop[0] = true // the problems are the new template's
+	fresh := problems
+	freshMeta := make([]findingMeta, len(problems), len(problems)+8)
+	for i := range problems {
+		freshMeta[i] = metaOf(&problems[i], -1)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, 0, err
+		}
+		var run checkRun
+		e.runCheck(a, int(id), &run)
+		for i := range run.findings {
+			if hasEdits(run.findings[i].Fixes) {
+				// Not expected of an engine without fixes; fix edits are
+				// not tracked, so nothing is kept.
+				return e.findings(ctx, a.template, nil)
+			}
+			fresh = append(fresh, run.findings[i])
+			freshMeta = append(freshMeta, metaOf(&run.findings[i], id))
+		}
+		cache.reads[id] = run.reads
+		x.remove(id, p.reads[id])
+		x.add(id, run.reads, true)
+		drop[id+1] = true
+	}
+	sortOwned(fresh, freshMeta)
+	cache.all, cache.meta = splice(p, drop, fresh, freshMeta, u.delta)
+	return cache.all, cache, len(p.reads) - len(ids), nil
+}
+
+// collectFindings returns the findings of an analysis sorted by
+// compareOwned, with their meta: the problems, then every check's. The
+// resources' findings come mostly in document order, the problems' and
+// whole-template rules' anywhere: the latter are sorted apart and merged in
+// while the former are copied, so that the usual case costs one copy.
+func collectFindings(problems []Finding, runs []checkRun, nres int) ([]Finding, []findingMeta) {
 	others := problems
-	n := 0
-	for i := range cache.global {
-		for _, f := range cache.global[i].findings {
-			others = append(others, moved(f, cache.global[i].delta))
+	var om []findingMeta
+	for i := range problems {
+		om = append(om, metaOf(&problems[i], -1))
+	}
+	for i := nres; i < len(runs); i++ {
+		for j := range runs[i].findings {
+			others = append(others, runs[i].findings[j])
+			om = append(om, metaOf(&runs[i].findings[j], int32(i)))
 		}
 	}
-	SortFindings(others)
-	for i := range cache.resources {
-		n += len(cache.resources[i].findings)
+	sortOwned(others, om)
+	n := len(others)
+	for i := range nres {
+		n += len(runs[i].findings)
 	}
-	out := make([]Finding, 0, n+len(others))
+	out := make([]Finding, 0, n)
+	meta := make([]findingMeta, 0, n)
 	inOrder := true
-	for i := range cache.resources {
-		run := &cache.resources[i]
-		for _, f := range run.findings {
-			f = moved(f, run.delta)
-			for len(others) > 0 && compareFindings(others[0], f) < 0 {
-				out = append(out, others[0])
-				others = others[1:]
+	for i := range nres {
+		for j := range runs[i].findings {
+			f := &runs[i].findings[j]
+			for len(others) > 0 && compareOwned(&others[0], f, om[0].owner, int32(i)) < 0 {
+				out, meta = append(out, others[0]), append(meta, om[0])
+				others, om = others[1:], om[1:]
 			}
-			if len(out) > 0 && compareFindings(out[len(out)-1], f) > 0 {
+			if len(out) > 0 && compareOwned(&out[len(out)-1], f, meta[len(meta)-1].owner, int32(i)) > 0 {
 				inOrder = false
 			}
-			out = append(out, f)
+			out, meta = append(out, *f), append(meta, metaOf(f, int32(i)))
 		}
 	}
-	out = append(out, others...)
+	out, meta = append(out, others...), append(meta, om...)
 	if !inOrder {
-		SortFindings(out)
+		sortOwned(out, meta)
 	}
-	return out
+	return out, meta
 }
 
 // ProblemFindings returns the parse problems of t (syntax errors, duplicate
@@ -432,6 +484,11 @@ func compareFindings(a, b Finding) int {
 	if a.Span.Start != b.Span.Start {
 		return a.Span.Start - b.Span.Start
 	}
+	return compareRuleMessage(&a, &b)
+}
+
+// compareRuleMessage orders findings at the same position.
+func compareRuleMessage(a, b *Finding) int {
 	if a.RuleID != b.RuleID {
 		return strings.Compare(a.RuleID, b.RuleID)
 	}

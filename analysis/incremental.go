@@ -2,32 +2,51 @@ package analysis
 
 import (
 	"context"
+	"math"
+	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
-// Incremental analysis. An analysis keeps, per resource and per
-// whole-template rule, the findings its checks reported and what they read
-// of other resources (reads). When an edit changed only the value of one
-// resource (template.ReparseDelta says so), the next analysis re-runs the
-// checks of that resource and of every check that read it, by name, by
-// type, or through references it makes or made; every other check keeps its
-// findings, their spans moved with the text after the edit. Edits anywhere
-// else (parameters, conditions, a new resource...) re-run every check, as
-// do engines that build fixes, whose edits are not tracked.
+// Incremental analysis. An analysis keeps what every check (the rules of
+// one resource, or one whole-template rule) read of other resources
+// (reads), an index from what was read to the checks that read it
+// (readIndex), and all the findings, sorted, each with the check that
+// reported it. When an edit changed only the value of one resource
+// (template.ReparseDelta says so), the next analysis re-runs the checks of
+// that resource, the checks the index says may have read it (by name, by
+// type, or through references it makes or made), and any check with a
+// finding whose offsets fall inside the edited bytes; it then builds the
+// new sorted findings from the previous ones by dropping the re-run
+// checks', moving the spans after the edit and merging in the new ones
+// (splice). Its cost is that of the checks it re-runs plus one tight pass
+// over the flat findings: it visits no other check. Edits anywhere else
+// (parameters, conditions, a new resource...) re-run every check, as do
+// engines that build fixes, whose edits are not tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
-// result to a from-scratch analysis of the same text.
+// result to a from-scratch analysis of the same text; TestKeystrokeCost
+// StaysSmall holds the checks it visits to the few it re-runs.
 
 // runCache is what an analysis keeps for the next one.
 type runCache struct {
-	engine    *Engine    // the identity of the engine that ran the checks
-	resources []checkRun // per resource, in template order
-	global    []checkRun // per whole-template rule, in engine order
+	engine *Engine // the identity of the engine that ran the checks
+	nres   int     // checks 0..nres-1 are the resources', the rest the whole-template rules'
+	// reads are what each check read, by check.
+	reads []*reads
+	index ownedIndex
+	// all are the findings of the problems and of every check, before
+	// suppressions, sorted (compareOwned); meta says, for each, its check
+	// and the bounds of its offsets.
+	all  []Finding
+	meta []findingMeta
 	// gathered are the values of the resource facts the checks gathered,
 	// facts those of the Facts they used.
 	gathered map[*ResourceFact]*gathering
 	facts    map[*Fact]*factValue
+	// lines is the template's number of lines.
+	lines int
 }
 
 // analysisRun is the state one analysis shares among its passes: the
@@ -41,54 +60,29 @@ type analysisRun struct {
 	reuse    *reuse // nil for an analysis from scratch
 }
 
-// checkRun is the outcome of the checks of one resource, or of one
-// whole-template rule: their findings, before suppressions, and what they
-// read.
+// findingMeta is what the incremental analysis needs to know about a
+// finding without reading it: the check that reported it (-1 for a parse
+// problem), and the least and greatest offsets of its span and related
+// spans. It is flat data, so that the passes over every finding are tight.
+type findingMeta struct {
+	lo, hi int32
+	owner  int32
+}
+
+// checkRun is the outcome of one check run: its findings, before
+// suppressions, and what it read.
 type checkRun struct {
 	findings []Finding
-	reads    *reads // shared by the runs that keep these findings
-	// delta moves every offset of findings: a run kept across edits before
-	// all its spans is moved by adding to it, not by copying its findings.
-	// lo and hi bound those offsets (before delta), related spans included.
-	delta, lo, hi int
-	// fixEdits says a finding carries fix edits, which are not tracked:
-	// such a run is never kept.
-	fixEdits bool
+	reads    *reads
 }
 
-// seal records the bounds of a run's freshly reported findings.
-func (r *checkRun) seal() {
-	r.delta, r.lo, r.hi, r.fixEdits = 0, 0, 0, false
-	for i, f := range r.findings {
-		lo, hi := f.Span.Start, f.Span.End
-		for _, rel := range f.Related {
-			lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
-		}
-		if i == 0 {
-			r.lo, r.hi = lo, hi
-		}
-		r.lo, r.hi = min(r.lo, lo), max(r.hi, hi)
-		if hasEdits(f.Fixes) {
-			r.fixEdits = true
-		}
+// metaOf returns the meta of a finding reported by check owner.
+func metaOf(f *Finding, owner int32) findingMeta {
+	lo, hi := f.Span.Start, f.Span.End
+	for _, rel := range f.Related {
+		lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
 	}
-}
-
-// moved returns f with its offsets moved by delta.
-func moved(f Finding, delta int) Finding {
-	if delta == 0 {
-		return f
-	}
-	f.Span = template.Span{Start: f.Span.Start + delta, End: f.Span.End + delta}
-	if len(f.Related) > 0 {
-		rel := make([]Related, len(f.Related))
-		for j, r := range f.Related {
-			r.Span = template.Span{Start: r.Span.Start + delta, End: r.Span.End + delta}
-			rel[j] = r
-		}
-		f.Related = rel
-	}
-	return f
+	return findingMeta{lo: int32(lo), hi: int32(hi), owner: owner}
 }
 
 // reuse is the previous analysis an incremental one may take findings
@@ -99,62 +93,55 @@ type reuse struct {
 	change *resourceChange
 	delta  *template.Delta
 	stamp  uint64 // identifies this re-analysis (reads.seen)
+	// old and new bound the edited resource's entry, with the edited
+	// bytes, in the old and in the new text: the only region where the
+	// template's comment suppressions may have changed.
+	oldLo, oldHi, newHi int
 }
 
 // reuseStamps numbers re-analyses; 0 is never a stamp.
 var reuseStamps atomic.Uint64
 
-// keep copies prev into next, with its spans moved past the edit, when its
-// checks cannot have read what the edit changed; it reports whether it did.
-func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
-	if prev.fixEdits || prev.reads.sees(u.change, u.stamp, a) {
+// rerun returns the checks that must run again, in order: the edited
+// resource's, those whose reads may see the change, and those with a
+// finding that has an offset inside the edited bytes (which cannot be
+// moved).
+func (u *reuse) rerun(a *analysisRun, x *readIndex) []int32 {
+	p, d := u.prev, u.delta
+	ids := x.lookup(u.change, u.stamp, a)
+	out := ids[:0]
+	for _, id := range ids {
+		if int(id) < len(p.reads) && p.reads[id].sees(u.change, u.stamp, a) {
+			out = append(out, id)
+		}
+	}
+	out = append(out, int32(u.index))
+	start, end := int32(d.Start), int32(d.OldEnd)
+	for i, m := range p.meta {
+		if m.lo <= end && m.hi >= start && m.owner >= 0 && !movable(&p.all[i], d) {
+			out = append(out, m.owner)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// movable reports whether no offset of f lies inside the edited bytes (or
+// at their ends), so that moving it past the edit is exact.
+func movable(f *Finding, d *template.Delta) bool {
+	in := func(o int) bool { return o >= d.Start && o <= d.OldEnd }
+	if in(f.Span.Start) || in(f.Span.End) {
 		return false
 	}
-	d := u.delta
-	switch lo, hi := prev.lo+prev.delta, prev.hi+prev.delta; {
-	case len(prev.findings) == 0 || hi < d.Start:
-		*next = *prev
-	case lo > d.OldEnd:
-		*next = *prev
-		next.delta += d.Shift
-	default:
-		// Spans on both sides of the edit: move them one by one.
-		fs, ok := shiftFindings(prev.findings, prev.delta, d)
-		if !ok {
+	for _, r := range f.Related {
+		if in(r.Span.Start) || in(r.Span.End) {
 			return false
 		}
-		next.findings, next.reads = fs, prev.reads
-		next.seal()
 	}
 	return true
 }
 
-// shiftFindings returns copies of findings, their offsets moved by base
-// and then past the edit d; it fails when a span ends or starts inside the
-// edited bytes, which only a check that read the edited resource can report
-// (and such a check runs again anyway).
-func shiftFindings(fs []Finding, base int, d *template.Delta) ([]Finding, bool) {
-	out := make([]Finding, len(fs))
-	for i, f := range fs {
-		var ok bool
-		if f.Span, ok = shiftSpan(f.Span, base, d); !ok {
-			return nil, false
-		}
-		if len(f.Related) > 0 {
-			rel := make([]Related, len(f.Related))
-			for j, r := range f.Related {
-				if r.Span, ok = shiftSpan(r.Span, base, d); !ok {
-					return nil, false
-				}
-				rel[j] = r
-			}
-			f.Related = rel
-		}
-		out[i] = f
-	}
-	return out, true
-}
-
+// hasEdits reports whether one of fixes carries edits.
 func hasEdits(fixes []Fix) bool {
 	for _, fx := range fixes {
 		if len(fx.Edits) > 0 {
@@ -164,23 +151,145 @@ func hasEdits(fixes []Fix) bool {
 	return false
 }
 
-// shiftSpan moves a span for an edit: offsets before it stay, offsets after
-// it move by the edit's length change, offsets at its ends or inside it fail.
-func shiftSpan(s template.Span, base int, d *template.Delta) (template.Span, bool) {
-	var ok1, ok2 bool
-	s.Start, ok1 = shiftOffset(s.Start+base, d)
-	s.End, ok2 = shiftOffset(s.End+base, d)
-	return s, ok1 && ok2
+// shiftOffset moves an offset of the old text, outside the edited bytes,
+// to the new text.
+func shiftOffset(o int, d *template.Delta) int {
+	if o > d.OldEnd {
+		return o + d.Shift
+	}
+	return o
 }
 
-func shiftOffset(o int, d *template.Delta) (int, bool) {
-	switch {
-	case o < d.Start:
-		return o, true
-	case o > d.OldEnd:
-		return o + d.Shift, true
+// compareOwned orders findings by position, rule and message, and then by
+// the check that reported them (problems, resources, whole-template rules),
+// which is the order of a stable sort of problems, resources and
+// whole-template rules.
+func compareOwned(a, b *Finding, ao, bo int32) int {
+	if c := compareFindings(*a, *b); c != 0 {
+		return c
 	}
-	return 0, false
+	return int(ao) - int(bo)
+}
+
+// ownedFindings sorts findings with their meta.
+type ownedFindings struct {
+	fs []Finding
+	ms []findingMeta
+}
+
+func (o ownedFindings) Len() int { return len(o.fs) }
+func (o ownedFindings) Less(i, j int) bool {
+	return compareOwned(&o.fs[i], &o.fs[j], o.ms[i].owner, o.ms[j].owner) < 0
+}
+func (o ownedFindings) Swap(i, j int) {
+	o.fs[i], o.fs[j] = o.fs[j], o.fs[i]
+	o.ms[i], o.ms[j] = o.ms[j], o.ms[i]
+}
+
+// sortOwned sorts findings by compareOwned, keeping the order of equals.
+func sortOwned(fs []Finding, ms []findingMeta) {
+	o := ownedFindings{fs, ms}
+	if !sort.IsSorted(o) {
+		sort.Stable(o)
+	}
+}
+
+// splice returns the sorted findings of the new analysis: the previous
+// ones, less those of the checks marked in drop (indexed by check + 1,
+// problems being check -1) and moved past the edit, merged with fresh,
+// which is sorted and in the new text's coordinates. Kept findings are the
+// same values, sharing their criteria, fixes and related locations, with
+// their offsets moved; those whose related locations move get new ones.
+func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta) ([]Finding, []findingMeta) {
+	all, meta := p.all, p.meta
+	out := make([]Finding, 0, len(all)+len(fresh))
+	om := make([]findingMeta, 0, len(all)+len(fresh))
+	i := 0
+	for j := 0; j <= len(fresh); j++ {
+		end := len(all)
+		if j < len(fresh) {
+			f, o := &fresh[j], freshMeta[j].owner
+			end = i + sort.Search(len(all)-i, func(k int) bool { return compareMoved(&all[i+k], meta[i+k].owner, f, o, d) > 0 })
+		}
+		for i < end {
+			for i < end && drop[meta[i].owner+1] {
+				i++
+			}
+			k := i
+			for k < end && !drop[meta[k].owner+1] {
+				k++
+			}
+			if k > i {
+				base := len(out)
+				out = append(out, all[i:k]...)
+				om = append(om, meta[i:k]...)
+				moveFindings(out[base:], om[base:], d)
+			}
+			i = k
+		}
+		if j < len(fresh) {
+			out = append(out, fresh[j])
+			om = append(om, freshMeta[j])
+		}
+	}
+	return out, om
+}
+
+// compareMoved is compareOwned of a previous finding, as moved past the
+// edit, and a new one. Previous findings that start inside the edited
+// bytes all belong to checks that run again: they compare as if they
+// started where the edit does, before anything else there, which keeps
+// the previous findings in order for the binary search.
+func compareMoved(old *Finding, oo int32, f *Finding, fo int32, d *template.Delta) int {
+	s := old.Span.Start
+	switch {
+	case s < d.Start:
+	case s > d.OldEnd:
+		s += d.Shift
+	default:
+		if f.Span.Start == d.Start {
+			return -1
+		}
+		s = d.Start
+	}
+	if s != f.Span.Start {
+		return s - f.Span.Start
+	}
+	if c := compareRuleMessage(old, f); c != 0 {
+		return c
+	}
+	return int(oo) - int(fo)
+}
+
+// moveFindings moves the offsets of copies of previous findings past the
+// edit, in one pass over their meta: most lie wholly before the edit (left
+// alone) or wholly after it (moved by the edit's length change).
+func moveFindings(fs []Finding, ms []findingMeta, d *template.Delta) {
+	start, end, shift := int32(d.Start), int32(d.OldEnd), d.Shift
+	for i := range ms {
+		m := &ms[i]
+		if m.hi < start {
+			continue
+		}
+		f := &fs[i]
+		if m.lo > end {
+			f.Span.Start += shift
+			f.Span.End += shift
+			m.lo += int32(shift)
+			m.hi += int32(shift)
+		} else {
+			f.Span.Start, f.Span.End = shiftOffset(f.Span.Start, d), shiftOffset(f.Span.End, d)
+			m.hi = int32(shiftOffset(int(m.hi), d))
+		}
+		if len(f.Related) > 0 {
+			rel := make([]Related, len(f.Related))
+			for j, r := range f.Related {
+				r.Span = template.Span{Start: shiftOffset(r.Span.Start, d), End: shiftOffset(r.Span.End, d)}
+				rel[j] = r
+			}
+			f.Related = rel
+		}
+	}
 }
 
 // Reanalyze checks src, which is prev's source with the bytes [start, end)
@@ -225,16 +334,21 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta) *reuse {
 	c := prev.cache
 	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
-		!wasCloudFormation || !t.IsCloudFormation ||
-		len(c.resources) != len(t.Resources) || len(c.global) != len(e.global) ||
+		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
+		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) ||
 		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
 		return nil
 	}
+	res := t.Resources[d.Index]
+	oldHi := max(d.Old.Value.End, d.OldEnd)
 	return &reuse{
 		prev:   c,
 		index:  d.Index,
 		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
 		delta:  d,
 		stamp:  reuseStamps.Add(1),
+		oldLo:  d.Old.Key.Start,
+		oldHi:  oldHi,
+		newHi:  max(res.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
 	}
 }

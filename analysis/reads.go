@@ -152,18 +152,7 @@ func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool 
 		}
 	}
 	for _, f := range r.facts {
-		var s bool
-		if v := f.seen.Load(); v>>1 == stamp {
-			s = v&1 == 1
-		} else {
-			s = f.sees(c, stamp, values)
-			v = stamp << 1
-			if s {
-				v |= 1
-			}
-			f.seen.Store(v)
-		}
-		if s {
+		if f.factSees(c, stamp, values) {
 			return true
 		}
 	}
@@ -178,6 +167,21 @@ func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool 
 		}
 	}
 	return false
+}
+
+// factSees is sees for the reads of a memoised fact, which many checks
+// share: the answer is computed once per re-analysis.
+func (f *reads) factSees(c *resourceChange, stamp uint64, values valueChanges) bool {
+	if v := f.seen.Load(); v>>1 == stamp {
+		return v&1 == 1
+	}
+	s := f.sees(c, stamp, values)
+	v := stamp << 1
+	if s {
+		v |= 1
+	}
+	f.seen.Store(v)
+	return s
 }
 
 // recorder is the template.ReadRecorder of a check: it records into cur,
