@@ -175,7 +175,18 @@ func (e *Engine) checkContext(ctx context.Context, t *template.Template, reuse *
 	if err != nil {
 		return &Result{Template: t}, err
 	}
-	active, suppressed := e.splitSuppressed(t, out)
+	var sups *supCache
+	switch {
+	case t.Root == nil || !t.IsCloudFormation:
+	case reuse != nil && reuse.prev.sups != nil && cache != nil:
+		sups = reuse.prev.sups.update(t, reuse, t.Lines.Count()-reuse.prev.lines)
+	default:
+		sups = newSupCache(t)
+	}
+	if cache != nil {
+		cache.sups = sups
+	}
+	active, suppressed := e.splitSuppressed(t, out, sups)
 	return &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}, nil
 }
 
@@ -224,16 +235,25 @@ func (e *Engine) RunAllContext(ctx context.Context, t *template.Template) (activ
 	if err != nil {
 		return nil, nil, err
 	}
-	active, suppressed = e.splitSuppressed(t, out)
+	var sups *supCache
+	if t.Root != nil && t.IsCloudFormation {
+		sups = newSupCache(t)
+	}
+	active, suppressed = e.splitSuppressed(t, out, sups)
 	return active, suppressed, nil
 }
 
-// splitSuppressed applies the template's suppressions to its findings.
-func (e *Engine) splitSuppressed(t *template.Template, out []Finding) (active, suppressed []Finding) {
-	if t.Root == nil || !t.IsCloudFormation {
+// splitSuppressed applies the template's suppressions, sups, to its sorted
+// findings (none when sups is nil).
+func (e *Engine) splitSuppressed(t *template.Template, out []Finding, sups *supCache) (active, suppressed []Finding) {
+	if sups == nil {
 		return out, nil
 	}
-	active, suppressed = e.applySuppressions(t, out)
+	list := sups.list()
+	if len(list) == 0 {
+		return out, nil // sorted already
+	}
+	active, suppressed = e.applySuppressions(t, out, list)
 	SortFindings(active)
 	return active, suppressed
 }

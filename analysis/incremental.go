@@ -45,7 +45,8 @@ type runCache struct {
 	// facts those of the Facts they used.
 	gathered map[*ResourceFact]*gathering
 	facts    map[*Fact]*factValue
-	// lines is the template's number of lines.
+	// sups are the template's suppressions, lines its number of lines.
+	sups  *supCache
 	lines int
 }
 

@@ -3,6 +3,8 @@ package analysis
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -93,17 +95,102 @@ var Crosswalk = map[string][]string{}
 // rule that is merely not running. The rules package fills it.
 var KnownRules = map[string]bool{}
 
-// suppressions collects every suppression written in t.
-func (e *Engine) suppressions(t *template.Template) []*Suppression {
-	var out []*Suppression
-	out = append(out, metadataSuppressions(t.Metadata, "")...)
-	for _, r := range t.Resources {
-		out = append(out, metadataSuppressions(r.Metadata, r.Name)...)
+// supCache is the suppressions written in a template, by where they are
+// written, kept by an analysis for the next: an edit of one resource's
+// entry changes only that resource's metadata and the comments on the
+// entry's lines.
+type supCache struct {
+	template  []*Suppression // in the template's Metadata
+	resources []resourceSups // in resources' Metadata, in template order
+	comments  []*Suppression // comment directives, in text order
+}
+
+// resourceSups are the metadata suppressions of resource index.
+type resourceSups struct {
+	index int
+	sups  []*Suppression
+}
+
+// newSupCache reads every suppression written in t.
+func newSupCache(t *template.Template) *supCache {
+	c := &supCache{template: metadataSuppressions(t.Metadata, "")}
+	for i, r := range t.Resources {
+		if sups := metadataSuppressions(r.Metadata, r.Name); len(sups) > 0 {
+			c.resources = append(c.resources, resourceSups{i, sups})
+		}
 	}
 	if t.Format == template.YAML {
-		out = append(out, commentSuppressions(t)...)
+		c.comments = commentSuppressions(t, 0, len(t.Source))
 	}
-	return out
+	return c
+}
+
+// list returns the suppressions in the order they apply: the template's
+// metadata, the resources', then comments.
+func (c *supCache) list() []*Suppression {
+	out := append([]*Suppression(nil), c.template...)
+	for _, r := range c.resources {
+		out = append(out, r.sups...)
+	}
+	return append(out, c.comments...)
+}
+
+// update returns the suppressions of t, which is c's template after the
+// edit u of one resource: that resource's metadata is read again, and the
+// comments on the lines of its entry and of the edited text (the only
+// lines where a directive, or whether a '#' starts a comment, may have
+// changed); the others move with the text.
+func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCache {
+	d := u.delta
+	move := func(sups []*Suppression) []*Suppression {
+		var out []*Suppression
+		for i, s := range sups {
+			if s.Span.End < d.Start {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(sups)
+			}
+			m := *s
+			m.Span = template.Span{Start: shiftOffset(s.Span.Start, d), End: shiftOffset(s.Span.End, d)}
+			if m.Line >= 0 && s.Span.Start > d.OldEnd {
+				m.Line += lineShift
+			}
+			out[i] = &m
+		}
+		if out == nil {
+			return sups
+		}
+		return out
+	}
+	n := &supCache{template: move(c.template)}
+	res := t.Resources[u.index]
+	edited := metadataSuppressions(res.Metadata, res.Name)
+	for _, r := range c.resources {
+		switch {
+		case r.index < u.index:
+			n.resources = append(n.resources, r)
+		case r.index > u.index:
+			if edited != nil {
+				n.resources = append(n.resources, resourceSups{u.index, edited})
+				edited = nil
+			}
+			n.resources = append(n.resources, resourceSups{r.index, move(r.sups)})
+		}
+	}
+	if edited != nil {
+		n.resources = append(n.resources, resourceSups{u.index, edited})
+	}
+	if t.Format != template.YAML {
+		return n
+	}
+	lo := t.Lines.LineStart(t.Lines.LineOf(u.oldLo))
+	hi := t.Lines.LineEnd(t.Lines.LineOf(u.newHi))
+	oldHi := hi - d.Shift
+	i := sort.Search(len(c.comments), func(i int) bool { return c.comments[i].Span.Start >= lo })
+	j := sort.Search(len(c.comments), func(j int) bool { return c.comments[j].Span.Start > oldHi })
+	n.comments = append(append(c.comments[:i:i], commentSuppressions(t, lo, hi)...), move(c.comments[j:])...)
+	return n
 }
 
 // metadataSuppressions reads the soc2ls, cfn_nag, checkov and guard entries
@@ -149,13 +236,14 @@ func crosswalk(id string) []string {
 
 var ignoreMarker = []byte("soc2ls:ignore")
 
-// commentSuppressions finds `# soc2ls:ignore RULE[,RULE] reason` comments.
-// A comment on a resource's key line covers the resource; any other covers
-// the findings that start on its line.
-func commentSuppressions(t *template.Template) []*Suppression {
+// commentSuppressions finds `# soc2ls:ignore RULE[,RULE] reason` comments
+// in the bytes [from, to) of t's text, which are whole lines. A comment on
+// a resource's key line covers the resource; any other covers the findings
+// that start on its line.
+func commentSuppressions(t *template.Template, from, to int) []*Suppression {
 	var out []*Suppression
-	src := t.Source
-	for off := 0; ; {
+	src := t.Source[:to]
+	for off := from; ; {
 		i := bytes.Index(src[off:], ignoreMarker)
 		if i < 0 {
 			break
@@ -168,15 +256,12 @@ func commentSuppressions(t *template.Template) []*Suppression {
 		if hash < 0 || strings.TrimSpace(string(src[start+hash+1:i])) != "" || !isComment(t, start+hash) {
 			continue
 		}
-		rest := strings.TrimSpace(string(src[off:end]))
+		rest := strings.TrimSpace(string(t.Source[off:end]))
 		ids, reason, _ := strings.Cut(rest, " ")
 		span := template.Span{Start: start + hash, End: end}
 		resource, target := "", line
-		for _, r := range t.Resources {
-			if t.Lines.LineOf(r.Key.Start) == line {
-				resource, target = r.Name, -1
-				break
-			}
+		if r := resourceKeyOn(t, line); r != nil {
+			resource, target = r.Name, -1
 		}
 		for _, id := range strings.Split(ids, ",") {
 			if id = strings.TrimSpace(id); id != "" {
@@ -185,6 +270,17 @@ func commentSuppressions(t *template.Template) []*Suppression {
 		}
 	}
 	return out
+}
+
+// resourceKeyOn returns the first resource whose logical id is on the
+// given line, or nil. Resources are in document order.
+func resourceKeyOn(t *template.Template, line int) *template.Resource {
+	ls := t.Lines.LineStart(line)
+	i := sort.Search(len(t.Resources), func(i int) bool { return t.Resources[i].Key.Start >= ls })
+	if i < len(t.Resources) && t.Lines.LineOf(t.Resources[i].Key.Start) == line {
+		return t.Resources[i]
+	}
+	return nil
 }
 
 // isComment reports whether the '#' at off starts a YAML comment rather
@@ -198,10 +294,9 @@ func isComment(t *template.Template, off int) bool {
 	return n == nil || n.Kind != template.Scalar || !n.Span.Contains(off) || off == n.End
 }
 
-// applySuppressions splits findings into active and suppressed ones and
-// adds the findings about the suppressions themselves.
-func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (active, suppressed []Finding) {
-	sups := e.suppressions(t)
+// applySuppressions splits findings into active and suppressed ones by
+// sups and adds the findings about the suppressions themselves.
+func (e *Engine) applySuppressions(t *template.Template, findings []Finding, sups []*Suppression) (active, suppressed []Finding) {
 	if len(sups) == 0 {
 		return findings, nil
 	}

@@ -61,8 +61,9 @@ type anEdit struct {
 
 // hurtfulEdit picks an edit inside one resource's value: most often a
 // scalar replaced by another scalar of the template, else a character
-// typed or deleted, or a comment line inserted (which moves every later
-// line: a message that quoted a line number would go stale).
+// typed or deleted, a comment line inserted (which moves every later
+// line: a message that quoted a line number would go stale), or a
+// suppression comment written at the end of a line.
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if len(tp.Resources) == 0 {
 		return anEdit{}, false
@@ -89,12 +90,20 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	for _, res := range tp.Resources {
 		pool = append(pool, res.Name, res.Type)
 	}
-	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'")
+	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'", "x # soc2ls:ignore SOC2-S3-003 quoted")
 	if len(targets) == 0 {
 		return anEdit{}, false
 	}
 	n := targets[r.IntN(len(targets))]
-	switch r.IntN(7) {
+	switch r.IntN(8) {
+	case 7: // a suppression comment at the end of the value's line, with or without a reason
+		at := tp.Lines.LineEnd(tp.Lines.LineOf(n.End))
+		ids := []string{"SOC2-S3-003", "SOC2-S3-006", "SOC2-TAG-002", "SOC2-CT-001", "SOC2-PARAM-004", "SOC2-NOPE-001"}
+		text := " # soc2ls:ignore " + ids[r.IntN(len(ids))]
+		if r.IntN(3) > 0 {
+			text += " accepted for this test"
+		}
+		return anEdit{at, at, text}, true
 	case 6: // a comment line above the value's line: every later line moves
 		at := tp.Lines.LineStart(tp.Lines.LineOf(n.Start))
 		return anEdit{at, at, "# moved\n"}, true
