@@ -322,7 +322,11 @@ func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Find
 	p := u.prev
 	x := p.index.take(func() []*reads { return p.reads })
 	ids := u.rerun(a, x)
-	cache := &runCache{engine: p.engine, nres: p.nres, reads: slices.Clone(p.reads),
+	reads := p.reads
+	if !u.owned {
+		reads = slices.Clone(reads)
+	}
+	cache := &runCache{engine: p.engine, nres: p.nres, reads: reads,
 		gathered: a.gathered, facts: a.facts, lines: a.template.Lines.Count()}
 	cache.index.x = x
 	drop := make([]bool, len(p.reads)+1)
@@ -347,13 +351,13 @@ func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Find
 			fresh = append(fresh, run.findings[i])
 			freshMeta = append(freshMeta, metaOf(&run.findings[i], id))
 		}
-		cache.reads[id] = run.reads
-		x.remove(id, p.reads[id])
+		x.remove(id, cache.reads[id]) // before it is replaced: reads may be p.reads
 		x.add(id, run.reads, true)
+		cache.reads[id] = run.reads
 		drop[id+1] = true
 	}
 	sortOwned(fresh, freshMeta)
-	cache.all, cache.meta = splice(p, drop, fresh, freshMeta, u.delta)
+	cache.all, cache.meta = splice(p, drop, fresh, freshMeta, u.delta, u.owned)
 	return cache.all, cache, len(p.reads) - len(ids), nil
 }
 

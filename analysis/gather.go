@@ -99,31 +99,39 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 		pass := &Pass{Template: t.Recording(rec), Resource: t.Resources[i], Options: a.engine.Options, noFixes: a.engine.noFixes,
 			recorder: rec, run: a, report: func(Finding) {}}
 		g.data[i].value = f.Compute(pass)
-		if prev == nil || !reflect.DeepEqual(g.data[i].value, prev.data[i].value) {
-			g.changed = true
-		}
 	}
 	if prev == nil {
 		g.data = make([]datum, len(t.Resources))
 		for i := range t.Resources {
 			compute(i)
 		}
+		g.changed = true
 		g.index.x = newReadIndex(dataReads(g.data))
 		a.gathered[f] = g
 		return g
 	}
-	g.data = slices.Clone(prev.data)
+	// A consumed analysis's values are this one's to update.
+	g.data = prev.data
+	if !u.owned {
+		g.data = slices.Clone(prev.data)
+	}
 	x := prev.index.take(func() []*reads { return dataReads(prev.data) })
 	g.index.x = x
 	ids := x.lookup(u.change, u.stamp, a)
 	ids = append(ids, int32(u.index))
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
-		if i := int(id); i == u.index || prev.data[i].reads.sees(u.change, u.stamp, a) {
-			compute(i)
-			x.remove(id, prev.data[i].reads)
-			x.add(id, g.data[i].reads, true)
+		i := int(id)
+		was := g.data[i]
+		if i != u.index && !was.reads.sees(u.change, u.stamp, a) {
+			continue
 		}
+		compute(i)
+		if !reflect.DeepEqual(g.data[i].value, was.value) {
+			g.changed = true
+		}
+		x.remove(id, was.reads)
+		x.add(id, g.data[i].reads, true)
 	}
 	a.gathered[f] = g
 	return g

@@ -45,6 +45,9 @@ type runCache struct {
 	// facts those of the Facts they used.
 	gathered map[*ResourceFact]*gathering
 	facts    map[*Fact]*factValue
+	// consumed is set when a re-analysis took the cache's arrays over
+	// (reuse.owned): nothing may reuse it any more.
+	consumed atomic.Bool
 	// sups are the template's suppressions, lines its number of lines.
 	sups  *supCache
 	lines int
@@ -94,6 +97,9 @@ type reuse struct {
 	change *resourceChange
 	delta  *template.Delta
 	stamp  uint64 // identifies this re-analysis (reads.seen)
+	// owned says the previous analysis is consumed (ReanalyzeInPlace): its
+	// arrays are this one's to reuse.
+	owned bool
 	// old and new bound the edited resource's entry, with the edited
 	// bytes, in the old and in the new text: the only region where the
 	// template's comment suppressions may have changed.
@@ -201,10 +207,52 @@ func sortOwned(fs []Finding, ms []findingMeta) {
 // which is sorted and in the new text's coordinates. Kept findings are the
 // same values, sharing their criteria, fixes and related locations, with
 // their offsets moved; those whose related locations move get new ones.
-func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta) ([]Finding, []findingMeta) {
+// With owned, the previous arrays are the caller's to reuse: the new
+// findings are spliced into them (see spliceInPlace).
+func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta, owned bool) ([]Finding, []findingMeta) {
+	pieces := splicePlan(p, drop, fresh, freshMeta, d)
+	if owned {
+		if all, meta, ok := spliceInPlace(p, pieces, fresh, freshMeta, d); ok {
+			return all, meta
+		}
+	}
+	n := 0
+	for _, pc := range pieces {
+		n += pc.len()
+	}
+	out := make([]Finding, 0, n)
+	om := make([]findingMeta, 0, n)
+	for _, pc := range pieces {
+		if pc.fresh() {
+			out, om = append(out, fresh[pc.to]), append(om, freshMeta[pc.to])
+			continue
+		}
+		base := len(out)
+		out, om = append(out, p.all[pc.from:pc.to]...), append(om, p.meta[pc.from:pc.to]...)
+		moveFindings(out[base:], om[base:], d)
+	}
+	return out, om
+}
+
+// piece is part of a spliced result: the previous findings [from, to), or
+// (from < 0) the new finding fresh[to].
+type piece struct{ from, to int }
+
+func (pc piece) fresh() bool { return pc.from < 0 }
+
+func (pc piece) len() int {
+	if pc.fresh() {
+		return 1
+	}
+	return pc.to - pc.from
+}
+
+// splicePlan lists the pieces of the spliced result in order: runs of kept
+// previous findings, found by a tight pass over their meta, and the new
+// findings, placed among them by binary search.
+func splicePlan(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta) []piece {
 	all, meta := p.all, p.meta
-	out := make([]Finding, 0, len(all)+len(fresh))
-	om := make([]findingMeta, 0, len(all)+len(fresh))
+	var pieces []piece
 	i := 0
 	for j := 0; j <= len(fresh); j++ {
 		end := len(all)
@@ -221,19 +269,66 @@ func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, 
 				k++
 			}
 			if k > i {
-				base := len(out)
-				out = append(out, all[i:k]...)
-				om = append(om, meta[i:k]...)
-				moveFindings(out[base:], om[base:], d)
+				pieces = append(pieces, piece{i, k})
 			}
 			i = k
 		}
 		if j < len(fresh) {
-			out = append(out, fresh[j])
-			om = append(om, freshMeta[j])
+			pieces = append(pieces, piece{-1, j})
 		}
 	}
-	return out, om
+	return pieces
+}
+
+// spliceInPlace carries out the pieces in the previous arrays, when they
+// have room: runs that move towards the start are moved first, in order,
+// then those that move towards the end, in reverse order, so that none
+// overwrites one not yet moved; the new findings go in last. In the usual
+// keystroke the re-run checks report as many findings as before, no run
+// moves, and what remains is moving the spans after the edit.
+func spliceInPlace(p *runCache, pieces []piece, fresh []Finding, freshMeta []findingMeta, d *template.Delta) ([]Finding, []findingMeta, bool) {
+	n := 0
+	for _, pc := range pieces {
+		n += pc.len()
+	}
+	all, meta := p.all, p.meta
+	if n > cap(all) || n > cap(meta) {
+		return nil, nil, false
+	}
+	old := len(all)
+	all, meta = all[:max(n, old)], meta[:max(n, old)]
+	dst := make([]int, len(pieces))
+	at := 0
+	for k, pc := range pieces {
+		dst[k] = at
+		at += pc.len()
+	}
+	move := func(k int) {
+		pc := pieces[k]
+		if !pc.fresh() && dst[k] != pc.from {
+			copy(all[dst[k]:], all[pc.from:pc.to])
+			copy(meta[dst[k]:], meta[pc.from:pc.to])
+		}
+	}
+	for k, pc := range pieces {
+		if !pc.fresh() && dst[k] < pc.from {
+			move(k)
+		}
+	}
+	for k := len(pieces) - 1; k >= 0; k-- {
+		if pc := pieces[k]; !pc.fresh() && dst[k] > pc.from {
+			move(k)
+		}
+	}
+	for k, pc := range pieces {
+		if pc.fresh() {
+			all[dst[k]], meta[dst[k]] = fresh[pc.to], freshMeta[pc.to]
+		} else {
+			moveFindings(all[dst[k]:dst[k]+pc.len()], meta[dst[k]:dst[k]+pc.len()], d)
+		}
+	}
+	clear(all[n:]) // no references from beyond the end
+	return all[:n], meta[:n], true
 }
 
 // compareMoved is compareOwned of a previous finding, as moved past the
@@ -324,17 +419,19 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 		reparse = template.ReparseInPlace
 	}
 	t, delta := reparse(prev.Template, src, start, end, n)
-	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta))
+	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta, inPlace))
 	res.ConsumedPrevious = inPlace && delta != nil
 	return res, err
 }
 
 // reuseFor returns what an analysis of t may reuse of prev, or nil when
 // every check must run. It reads the edited resource's old state from the
-// delta only: prev's template may have been consumed.
-func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta) *reuse {
+// delta only: prev's template may have been consumed. With inPlace, the
+// re-analysis consumes prev (its delta is not nil): it may reuse prev's
+// arrays, after which no analysis may reuse prev.
+func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta, inPlace bool) *reuse {
 	c := prev.cache
-	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
+	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
 		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
 		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) ||
 		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
@@ -342,7 +439,11 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 	}
 	res := t.Resources[d.Index]
 	oldHi := max(d.Old.Value.End, d.OldEnd)
+	if inPlace && !c.consumed.CompareAndSwap(false, true) {
+		return nil
+	}
 	return &reuse{
+		owned:  inPlace,
 		prev:   c,
 		index:  d.Index,
 		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
