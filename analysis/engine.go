@@ -143,6 +143,11 @@ type Result struct {
 	// whole-template rule) whose findings Reanalyze kept from the previous
 	// analysis instead of running them again.
 	Reused int
+	// Visited counts the checks an incremental Reanalyze examined to decide
+	// which to run again (those an index of what checks read says may see
+	// the edit, and those it ran again); it grows with what reads the
+	// edited resource, not with the template. Zero for Analyze.
+	Visited int
 	// ConsumedPrevious is set by ReanalyzeInPlace when it re-read the
 	// previous result's template in place: that template is this result's
 	// now, and the previous result must not be used.
@@ -187,7 +192,11 @@ func (e *Engine) checkContext(ctx context.Context, t *template.Template, reuse *
 		cache.sups = sups
 	}
 	active, suppressed := e.splitSuppressed(t, out, sups)
-	return &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}, nil
+	res := &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}
+	if reuse != nil && cache != nil {
+		res.Visited = reuse.visited
+	}
+	return res, nil
 }
 
 // TooLarge is the result for a document of size bytes above limit, which is
@@ -321,7 +330,8 @@ func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
 func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Finding, u *reuse) ([]Finding, *runCache, int, error) {
 	p := u.prev
 	x := p.index.take(func() []*reads { return p.reads })
-	ids := u.rerun(a, x)
+	ids, visited := u.rerun(a, x)
+	u.visited = visited
 	reads := p.reads
 	if !u.owned {
 		reads = slices.Clone(reads)

@@ -92,11 +92,12 @@ func metaOf(f *Finding, owner int32) findingMeta {
 // reuse is the previous analysis an incremental one may take findings
 // from.
 type reuse struct {
-	prev   *runCache
-	index  int // the edited resource, whose checks always run again
-	change *resourceChange
-	delta  *template.Delta
-	stamp  uint64 // identifies this re-analysis (reads.seen)
+	prev    *runCache
+	index   int // the edited resource, whose checks always run again
+	change  *resourceChange
+	delta   *template.Delta
+	stamp   uint64 // identifies this re-analysis (reads.seen)
+	visited int    // the checks examined (Result.Visited)
 	// owned says the previous analysis is consumed (ReanalyzeInPlace): its
 	// arrays are this one's to reuse.
 	owned bool
@@ -112,12 +113,12 @@ var reuseStamps atomic.Uint64
 // rerun returns the checks that must run again, in order: the edited
 // resource's, those whose reads may see the change, and those with a
 // finding that has an offset inside the edited bytes (which cannot be
-// moved).
-func (u *reuse) rerun(a *analysisRun, x *readIndex) []int32 {
+// moved); and how many checks it examined to find them.
+func (u *reuse) rerun(a *analysisRun, x *readIndex) (ids []int32, visited int) {
 	p, d := u.prev, u.delta
-	ids := x.lookup(u.change, u.stamp, a)
-	out := ids[:0]
-	for _, id := range ids {
+	found := x.lookup(u.change, u.stamp, a)
+	var out []int32
+	for _, id := range found {
 		if int(id) < len(p.reads) && p.reads[id].sees(u.change, u.stamp, a) {
 			out = append(out, id)
 		}
@@ -130,7 +131,9 @@ func (u *reuse) rerun(a *analysisRun, x *readIndex) []int32 {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	seen := slices.Compact(slices.Sorted(slices.Values(slices.Concat(found, out))))
+	return out, len(seen)
 }
 
 // movable reports whether no offset of f lies inside the edited bytes (or
