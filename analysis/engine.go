@@ -393,8 +393,8 @@ func collectFindings(problems []Finding, runs []checkRun, nres int) ([]Finding, 
 	for i := range nres {
 		n += len(runs[i].findings)
 	}
-	out := make([]Finding, 0, n)
-	meta := make([]findingMeta, 0, n)
+	out := make([]Finding, 0, withRoom(n))
+	meta := make([]findingMeta, 0, withRoom(n))
 	inOrder := true
 	for i := range nres {
 		for j := range runs[i].findings {

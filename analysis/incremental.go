@@ -223,8 +223,8 @@ func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, 
 	for _, pc := range pieces {
 		n += pc.len()
 	}
-	out := make([]Finding, 0, n)
-	om := make([]findingMeta, 0, n)
+	out := make([]Finding, 0, withRoom(n))
+	om := make([]findingMeta, 0, withRoom(n))
 	for _, pc := range pieces {
 		if pc.fresh() {
 			out, om = append(out, fresh[pc.to]), append(om, freshMeta[pc.to])
@@ -236,6 +236,10 @@ func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, 
 	}
 	return out, om
 }
+
+// withRoom is the capacity for n findings: a little more, so that the
+// next keystroke may add findings and still splice in place.
+func withRoom(n int) int { return n + n/64 + 8 }
 
 // piece is part of a spliced result: the previous findings [from, to), or
 // (from < 0) the new finding fresh[to].
