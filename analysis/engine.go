@@ -176,22 +176,10 @@ func (e *Engine) CheckContext(ctx context.Context, t *template.Template) (*Resul
 
 // checkContext runs the rules over a parsed template for the Analyze family.
 func (e *Engine) checkContext(ctx context.Context, t *template.Template, reuse *reuse) (*Result, error) {
-	out, cache, reused, err := e.findings(ctx, t, reuse)
+	active, suppressed, cache, reused, err := e.findings(ctx, t, reuse)
 	if err != nil {
 		return &Result{Template: t}, err
 	}
-	var sups *supCache
-	switch {
-	case t.Root == nil || !t.IsCloudFormation:
-	case reuse != nil && reuse.prev.sups != nil && cache != nil:
-		sups = reuse.prev.sups.update(t, reuse, t.Lines.Count()-reuse.prev.lines)
-	default:
-		sups = newSupCache(t)
-	}
-	if cache != nil {
-		cache.sups = sups
-	}
-	active, suppressed := e.splitSuppressed(t, out, sups)
 	res := &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}
 	if reuse != nil && cache != nil {
 		res.Visited = reuse.visited
@@ -240,68 +228,67 @@ func (e *Engine) RunAll(t *template.Template) (active, suppressed []Finding) {
 // two rules), returning ctx's error and no findings: the language server
 // cancels the analysis of a version the user has already typed over.
 func (e *Engine) RunAllContext(ctx context.Context, t *template.Template) (active, suppressed []Finding, err error) {
-	out, _, _, err := e.findings(ctx, t, nil)
+	active, suppressed, _, _, err = e.findings(ctx, t, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	var sups *supCache
-	if t.Root != nil && t.IsCloudFormation {
-		sups = newSupCache(t)
-	}
-	active, suppressed = e.splitSuppressed(t, out, sups)
 	return active, suppressed, nil
 }
 
-// splitSuppressed applies the template's suppressions, sups, to its sorted
-// findings (none when sups is nil).
-func (e *Engine) splitSuppressed(t *template.Template, out []Finding, sups *supCache) (active, suppressed []Finding) {
-	if sups == nil {
-		return out, nil
-	}
-	list := sups.list()
-	if len(list) == 0 {
-		return out, nil // sorted already
-	}
-	active, suppressed = e.applySuppressions(t, out, list)
-	SortFindings(active)
-	return active, suppressed
-}
-
-// findings runs the rules and returns every finding, suppressed or not,
-// sorted, with what each check read. With reuse, the checks that cannot
-// have seen its edit keep their previous findings, moved with the text.
-func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (out []Finding, cache *runCache, reused int, err error) {
+// findings runs the rules and returns the active and the suppressed
+// findings, each sorted, and what the analysis keeps for the next (nil
+// when nothing can be kept). With reuse, the checks that cannot have seen
+// its edit keep their previous findings, moved with the text.
+func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (active, suppressed []Finding, cache *runCache, reused int, err error) {
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
-		return nil, nil, 0, nil
+		return nil, nil, nil, 0, nil
 	}
 	problems := e.ProblemFindings(t)
 	if t.Root == nil {
-		return problems, nil, 0, nil
+		return problems, nil, nil, 0, nil
 	}
 	a := &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}, reuse: reuse}
 	if reuse != nil {
-		return e.refindings(ctx, a, problems, reuse)
+		if cache, reused, err = e.refindings(ctx, a, problems, reuse); cache != nil || err != nil {
+			if err != nil {
+				return nil, nil, nil, 0, err
+			}
+			return cache.active.fs, nilIfEmpty(cache.suppressed.fs), cache, reused, nil
+		}
+		// Fix edits turned up, which are not tracked: run every check.
+		a = &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}}
 	}
 	runs := make([]checkRun, len(t.Resources)+len(e.global))
 	for i := range runs {
-		// One check per check: cheap next to the rules it guards.
+		// One look at ctx per check: cheap next to the rules it guards.
 		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		e.runCheck(a, i, &runs[i])
 	}
-	all, meta := collectFindings(problems, runs, len(t.Resources))
-	if !e.noFixes || len(t.Source) >= math.MaxInt32 || slices.ContainsFunc(all, func(f Finding) bool { return hasEdits(f.Fixes) }) {
+	all := collectFindings(problems, runs, len(t.Resources), t.Lines)
+	sups := newSupCache(t)
+	list := sups.list()
+	act, sup, uses := e.split(t, all, list, int32(len(runs)))
+	if !e.noFixes || len(t.Source) >= math.MaxInt32 || slices.ContainsFunc(all.fs, func(f Finding) bool { return hasEdits(f.Fixes) }) {
 		// Fix edits are not tracked across edits: nothing is kept.
-		return all, nil, 0, nil
+		return act.fs, nilIfEmpty(sup.fs), nil, 0, nil
 	}
-	cache = &runCache{engine: e.identity, nres: len(t.Resources), reads: make([]*reads, len(runs)), all: all, meta: meta,
-		gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
+	cache = &runCache{engine: e.identity, nres: len(t.Resources), reads: make([]*reads, len(runs)), active: act, suppressed: sup,
+		sups: sups, supList: list, uses: uses, gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
 	for i := range runs {
 		cache.reads[i] = runs[i].reads
 	}
 	cache.index.x = newReadIndex(cache.reads)
-	return all, cache, 0, nil
+	return act.fs, nilIfEmpty(sup.fs), cache, 0, nil
+}
+
+// nilIfEmpty returns fs, or nil when it has no findings.
+func nilIfEmpty(fs []Finding) []Finding {
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
 }
 
 // runCheck runs check i of a's template: the rules of resource i, or
@@ -326,9 +313,10 @@ func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
 
 // refindings is findings for an edit of one resource (see incremental.go):
 // it runs the checks that may see the edit, and splices their findings into
-// the previous analysis's.
-func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Finding, u *reuse) ([]Finding, *runCache, int, error) {
-	p := u.prev
+// the previous analysis's. It returns no cache, and no error, when a
+// finding carries fix edits, which are not tracked.
+func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Finding, u *reuse) (*runCache, int, error) {
+	p, t := u.prev, a.template
 	x := p.index.take(func() []*reads { return p.reads })
 	ids, visited := u.rerun(a, x)
 	u.visited = visited
@@ -337,38 +325,39 @@ func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Find
 		reads = slices.Clone(reads)
 	}
 	cache := &runCache{engine: p.engine, nres: p.nres, reads: reads,
-		gathered: a.gathered, facts: a.facts, lines: a.template.Lines.Count()}
+		gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
 	cache.index.x = x
-	drop := make([]bool, len(p.reads)+1)
-	drop[0] = true // the problems are the new template's
-	fresh := problems
-	freshMeta := make([]findingMeta, len(problems), len(problems)+8)
+	supOwner := int32(len(p.reads)) // the findings about suppressions
+	drop := make([]bool, len(p.reads)+2)
+	drop[0] = true          // the problems are the new template's
+	drop[supOwner+1] = true // and so are the findings about suppressions
+	fresh := findingSet{fs: problems, ms: make([]findingMeta, len(problems), len(problems)+8)}
 	for i := range problems {
-		freshMeta[i] = metaOf(&problems[i], -1)
+		fresh.ms[i] = metaOf(&problems[i], -1, t.Lines)
 	}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+			return nil, 0, err
 		}
 		var run checkRun
 		e.runCheck(a, int(id), &run)
 		for i := range run.findings {
 			if hasEdits(run.findings[i].Fixes) {
-				// Not expected of an engine without fixes; fix edits are
-				// not tracked, so nothing is kept.
-				return e.findings(ctx, a.template, nil)
+				return nil, 0, nil // not expected of an engine without fixes
 			}
-			fresh = append(fresh, run.findings[i])
-			freshMeta = append(freshMeta, metaOf(&run.findings[i], id))
+			fresh.fs = append(fresh.fs, run.findings[i])
+			fresh.ms = append(fresh.ms, metaOf(&run.findings[i], id, t.Lines))
 		}
 		x.remove(id, cache.reads[id]) // before it is replaced: reads may be p.reads
 		x.add(id, run.reads, true)
 		cache.reads[id] = run.reads
 		drop[id+1] = true
 	}
-	sortOwned(fresh, freshMeta)
-	cache.all, cache.meta = splice(p, drop, fresh, freshMeta, u.delta, u.owned)
-	return cache.all, cache, len(p.reads) - len(ids), nil
+	lineShift := t.Lines.Count() - p.lines
+	cache.sups = p.sups.update(t, u, lineShift)
+	cache.supList = cache.sups.list()
+	e.resplit(t, cache, u, drop, fresh, supOwner, lineShift)
+	return cache, len(p.reads) - len(ids), nil
 }
 
 // collectFindings returns the findings of an analysis sorted by
@@ -376,44 +365,43 @@ func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Find
 // resources' findings come mostly in document order, the problems' and
 // whole-template rules' anywhere: the latter are sorted apart and merged in
 // while the former are copied, so that the usual case costs one copy.
-func collectFindings(problems []Finding, runs []checkRun, nres int) ([]Finding, []findingMeta) {
+func collectFindings(problems []Finding, runs []checkRun, nres int, lines *template.Lines) findingSet {
 	others := problems
 	var om []findingMeta
 	for i := range problems {
-		om = append(om, metaOf(&problems[i], -1))
+		om = append(om, metaOf(&problems[i], -1, lines))
 	}
 	for i := nres; i < len(runs); i++ {
 		for j := range runs[i].findings {
 			others = append(others, runs[i].findings[j])
-			om = append(om, metaOf(&runs[i].findings[j], int32(i)))
+			om = append(om, metaOf(&runs[i].findings[j], int32(i), lines))
 		}
 	}
-	sortOwned(others, om)
+	sortOwned(findingSet{others, om})
 	n := len(others)
 	for i := range nres {
 		n += len(runs[i].findings)
 	}
-	out := make([]Finding, 0, withRoom(n))
-	meta := make([]findingMeta, 0, withRoom(n))
+	out := findingSet{make([]Finding, 0, withRoom(n)), make([]findingMeta, 0, withRoom(n))}
 	inOrder := true
 	for i := range nres {
 		for j := range runs[i].findings {
 			f := &runs[i].findings[j]
 			for len(others) > 0 && compareOwned(&others[0], f, om[0].owner, int32(i)) < 0 {
-				out, meta = append(out, others[0]), append(meta, om[0])
+				out.fs, out.ms = append(out.fs, others[0]), append(out.ms, om[0])
 				others, om = others[1:], om[1:]
 			}
-			if len(out) > 0 && compareOwned(&out[len(out)-1], f, meta[len(meta)-1].owner, int32(i)) > 0 {
+			if n := len(out.fs); n > 0 && compareOwned(&out.fs[n-1], f, out.ms[n-1].owner, int32(i)) > 0 {
 				inOrder = false
 			}
-			out, meta = append(out, *f), append(meta, metaOf(f, int32(i)))
+			out.fs, out.ms = append(out.fs, *f), append(out.ms, metaOf(f, int32(i), lines))
 		}
 	}
-	out, meta = append(out, others...), append(meta, om...)
+	out.fs, out.ms = append(out.fs, others...), append(out.ms, om...)
 	if !inOrder {
-		sortOwned(out, meta)
+		sortOwned(out)
 	}
-	return out, meta
+	return out
 }
 
 // ProblemFindings returns the parse problems of t (syntax errors, duplicate

@@ -36,11 +36,14 @@ type runCache struct {
 	// reads are what each check read, by check.
 	reads []*reads
 	index ownedIndex
-	// all are the findings of the problems and of every check, before
-	// suppressions, sorted (compareOwned); meta says, for each, its check
-	// and the bounds of its offsets.
-	all  []Finding
-	meta []findingMeta
+	// active and suppressed are the result's findings (Result.Findings and
+	// Result.Suppressed), sorted (compareOwned), with their meta; the
+	// findings about suppressions are active, with check len(reads) as
+	// their owner. supList are the template's suppressions (sups.list()),
+	// uses the number of findings that use each (applySuppressions' used).
+	active, suppressed findingSet
+	supList            []*Suppression
+	uses               []int32
 	// gathered are the values of the resource facts the checks gathered,
 	// facts those of the Facts they used.
 	gathered map[*ResourceFact]*gathering
@@ -66,11 +69,18 @@ type analysisRun struct {
 
 // findingMeta is what the incremental analysis needs to know about a
 // finding without reading it: the check that reported it (-1 for a parse
-// problem), and the least and greatest offsets of its span and related
-// spans. It is flat data, so that the passes over every finding are tight.
+// problem), the least and greatest offsets of its span and related spans,
+// and the line its span starts on (which suppressions match). It is flat
+// data, so that the passes over every finding are tight.
 type findingMeta struct {
-	lo, hi int32
-	owner  int32
+	lo, hi      int32
+	owner, line int32
+}
+
+// findingSet is sorted findings with their meta.
+type findingSet struct {
+	fs []Finding
+	ms []findingMeta
 }
 
 // checkRun is the outcome of one check run: its findings, before
@@ -80,13 +90,14 @@ type checkRun struct {
 	reads    *reads
 }
 
-// metaOf returns the meta of a finding reported by check owner.
-func metaOf(f *Finding, owner int32) findingMeta {
+// metaOf returns the meta of a finding reported by check owner in a
+// document with the given lines.
+func metaOf(f *Finding, owner int32, lines *template.Lines) findingMeta {
 	lo, hi := f.Span.Start, f.Span.End
 	for _, rel := range f.Related {
 		lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
 	}
-	return findingMeta{lo: int32(lo), hi: int32(hi), owner: owner}
+	return findingMeta{lo: int32(lo), hi: int32(hi), owner: owner, line: int32(lines.LineOf(f.Span.Start))}
 }
 
 // reuse is the previous analysis an incremental one may take findings
@@ -125,9 +136,11 @@ func (u *reuse) rerun(a *analysisRun, x *readIndex) (ids []int32, visited int) {
 	}
 	out = append(out, int32(u.index))
 	start, end := int32(d.Start), int32(d.OldEnd)
-	for i, m := range p.meta {
-		if m.lo <= end && m.hi >= start && m.owner >= 0 && !movable(&p.all[i], d) {
-			out = append(out, m.owner)
+	for _, set := range []*findingSet{&p.active, &p.suppressed} {
+		for i, m := range set.ms {
+			if m.lo <= end && m.hi >= start && m.owner >= 0 && int(m.owner) < len(p.reads) && !movable(&set.fs[i], d) {
+				out = append(out, m.owner)
+			}
 		}
 	}
 	slices.Sort(out)
@@ -181,60 +194,55 @@ func compareOwned(a, b *Finding, ao, bo int32) int {
 	return int(ao) - int(bo)
 }
 
-// ownedFindings sorts findings with their meta.
-type ownedFindings struct {
-	fs []Finding
-	ms []findingMeta
-}
-
-func (o ownedFindings) Len() int { return len(o.fs) }
-func (o ownedFindings) Less(i, j int) bool {
+func (o findingSet) Len() int { return len(o.fs) }
+func (o findingSet) Less(i, j int) bool {
 	return compareOwned(&o.fs[i], &o.fs[j], o.ms[i].owner, o.ms[j].owner) < 0
 }
-func (o ownedFindings) Swap(i, j int) {
+func (o findingSet) Swap(i, j int) {
 	o.fs[i], o.fs[j] = o.fs[j], o.fs[i]
 	o.ms[i], o.ms[j] = o.ms[j], o.ms[i]
 }
 
 // sortOwned sorts findings by compareOwned, keeping the order of equals.
-func sortOwned(fs []Finding, ms []findingMeta) {
-	o := ownedFindings{fs, ms}
+func sortOwned(o findingSet) {
 	if !sort.IsSorted(o) {
 		sort.Stable(o)
 	}
 }
 
 // splice returns the sorted findings of the new analysis: the previous
-// ones, less those of the checks marked in drop (indexed by check + 1,
-// problems being check -1) and moved past the edit, merged with fresh,
+// ones, prev, less those of the checks marked in drop (indexed by check +
+// 1, problems being check -1) and moved past the edit, merged with fresh,
 // which is sorted and in the new text's coordinates. Kept findings are the
 // same values, sharing their criteria, fixes and related locations, with
 // their offsets moved; those whose related locations move get new ones.
-// With owned, the previous arrays are the caller's to reuse: the new
-// findings are spliced into them (see spliceInPlace).
-func splice(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta, owned bool) ([]Finding, []findingMeta) {
-	pieces := splicePlan(p, drop, fresh, freshMeta, d)
+// With owned, prev's arrays are the caller's to reuse: the new findings
+// are spliced into them (see spliceInPlace).
+func splice(prev findingSet, drop []bool, fresh findingSet, d *template.Delta, lineShift int, owned bool) findingSet {
+	if len(prev.fs) == 0 && len(fresh.fs) == 0 {
+		return findingSet{fs: []Finding{}} // empty, as an analysis's findings are
+	}
+	pieces := splicePlan(prev, drop, fresh, d)
 	if owned {
-		if all, meta, ok := spliceInPlace(p, pieces, fresh, freshMeta, d); ok {
-			return all, meta
+		if out, ok := spliceInPlace(prev, pieces, fresh, d, lineShift); ok {
+			return out
 		}
 	}
 	n := 0
 	for _, pc := range pieces {
 		n += pc.len()
 	}
-	out := make([]Finding, 0, withRoom(n))
-	om := make([]findingMeta, 0, withRoom(n))
+	out := findingSet{make([]Finding, 0, withRoom(n)), make([]findingMeta, 0, withRoom(n))}
 	for _, pc := range pieces {
 		if pc.fresh() {
-			out, om = append(out, fresh[pc.to]), append(om, freshMeta[pc.to])
+			out.fs, out.ms = append(out.fs, fresh.fs[pc.to]), append(out.ms, fresh.ms[pc.to])
 			continue
 		}
-		base := len(out)
-		out, om = append(out, p.all[pc.from:pc.to]...), append(om, p.meta[pc.from:pc.to]...)
-		moveFindings(out[base:], om[base:], d)
+		base := len(out.fs)
+		out.fs, out.ms = append(out.fs, prev.fs[pc.from:pc.to]...), append(out.ms, prev.ms[pc.from:pc.to]...)
+		moveFindings(out.fs[base:], out.ms[base:], d, lineShift)
 	}
-	return out, om
+	return out
 }
 
 // withRoom is the capacity for n findings: a little more, so that the
@@ -257,14 +265,14 @@ func (pc piece) len() int {
 // splicePlan lists the pieces of the spliced result in order: runs of kept
 // previous findings, found by a tight pass over their meta, and the new
 // findings, placed among them by binary search.
-func splicePlan(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMeta, d *template.Delta) []piece {
-	all, meta := p.all, p.meta
+func splicePlan(prev findingSet, drop []bool, fresh findingSet, d *template.Delta) []piece {
+	all, meta := prev.fs, prev.ms
 	var pieces []piece
 	i := 0
-	for j := 0; j <= len(fresh); j++ {
+	for j := 0; j <= len(fresh.fs); j++ {
 		end := len(all)
-		if j < len(fresh) {
-			f, o := &fresh[j], freshMeta[j].owner
+		if j < len(fresh.fs) {
+			f, o := &fresh.fs[j], fresh.ms[j].owner
 			end = i + sort.Search(len(all)-i, func(k int) bool { return compareMoved(&all[i+k], meta[i+k].owner, f, o, d) > 0 })
 		}
 		for i < end {
@@ -280,7 +288,7 @@ func splicePlan(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMe
 			}
 			i = k
 		}
-		if j < len(fresh) {
+		if j < len(fresh.fs) {
 			pieces = append(pieces, piece{-1, j})
 		}
 	}
@@ -293,14 +301,14 @@ func splicePlan(p *runCache, drop []bool, fresh []Finding, freshMeta []findingMe
 // overwrites one not yet moved; the new findings go in last. In the usual
 // keystroke the re-run checks report as many findings as before, no run
 // moves, and what remains is moving the spans after the edit.
-func spliceInPlace(p *runCache, pieces []piece, fresh []Finding, freshMeta []findingMeta, d *template.Delta) ([]Finding, []findingMeta, bool) {
+func spliceInPlace(prev findingSet, pieces []piece, fresh findingSet, d *template.Delta, lineShift int) (findingSet, bool) {
 	n := 0
 	for _, pc := range pieces {
 		n += pc.len()
 	}
-	all, meta := p.all, p.meta
+	all, meta := prev.fs, prev.ms
 	if n > cap(all) || n > cap(meta) {
-		return nil, nil, false
+		return findingSet{}, false
 	}
 	old := len(all)
 	all, meta = all[:max(n, old)], meta[:max(n, old)]
@@ -329,13 +337,13 @@ func spliceInPlace(p *runCache, pieces []piece, fresh []Finding, freshMeta []fin
 	}
 	for k, pc := range pieces {
 		if pc.fresh() {
-			all[dst[k]], meta[dst[k]] = fresh[pc.to], freshMeta[pc.to]
+			all[dst[k]], meta[dst[k]] = fresh.fs[pc.to], fresh.ms[pc.to]
 		} else {
-			moveFindings(all[dst[k]:dst[k]+pc.len()], meta[dst[k]:dst[k]+pc.len()], d)
+			moveFindings(all[dst[k]:dst[k]+pc.len()], meta[dst[k]:dst[k]+pc.len()], d, lineShift)
 		}
 	}
 	clear(all[n:]) // no references from beyond the end
-	return all[:n], meta[:n], true
+	return findingSet{all[:n], meta[:n]}, true
 }
 
 // compareMoved is compareOwned of a previous finding, as moved past the
@@ -365,9 +373,10 @@ func compareMoved(old *Finding, oo int32, f *Finding, fo int32, d *template.Delt
 }
 
 // moveFindings moves the offsets of copies of previous findings past the
-// edit, in one pass over their meta: most lie wholly before the edit (left
-// alone) or wholly after it (moved by the edit's length change).
-func moveFindings(fs []Finding, ms []findingMeta, d *template.Delta) {
+// edit, and the lines of those that start after it, in one pass over their
+// meta: most lie wholly before the edit (left alone) or wholly after it
+// (moved by the edit's length change).
+func moveFindings(fs []Finding, ms []findingMeta, d *template.Delta, lineShift int) {
 	start, end, shift := int32(d.Start), int32(d.OldEnd), d.Shift
 	for i := range ms {
 		m := &ms[i]
@@ -380,7 +389,11 @@ func moveFindings(fs []Finding, ms []findingMeta, d *template.Delta) {
 			f.Span.End += shift
 			m.lo += int32(shift)
 			m.hi += int32(shift)
+			m.line += int32(lineShift)
 		} else {
+			if f.Span.Start > d.OldEnd {
+				m.line += int32(lineShift)
+			}
 			f.Span.Start, f.Span.End = shiftOffset(f.Span.Start, d), shiftOffset(f.Span.End, d)
 			m.hi = int32(shiftOffset(int(m.hi), d))
 		}
