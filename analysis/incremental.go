@@ -13,21 +13,24 @@ import (
 // Incremental analysis. An analysis keeps what every check (the rules of
 // one resource, or one whole-template rule) read of other resources
 // (reads), an index from what was read to the checks that read it
-// (readIndex), and all the findings, sorted, each with the check that
-// reported it. When an edit changed only the value of one resource
-// (template.ReparseDelta says so), the next analysis re-runs the checks of
-// that resource, the checks the index says may have read it (by name, by
-// type, or through references it makes or made), and any check with a
-// finding whose offsets fall inside the edited bytes; it then builds the
-// new sorted findings from the previous ones by dropping the re-run
-// checks', moving the spans after the edit and merging in the new ones
-// (splice). Its cost is that of the checks it re-runs plus one tight pass
-// over the flat findings: it visits no other check. Edits anywhere else
-// (parameters, conditions, a new resource...) re-run every check, as do
-// engines that build fixes, whose edits are not tracked.
+// (readIndex), its active and suppressed findings, sorted, each with the
+// check that reported it, and the template's suppressions. When an edit
+// changed only the value of one resource (template.ReparseDelta says so),
+// the next analysis re-runs the checks of that resource, the checks the
+// index says may have read it (by name, by type, or through references it
+// makes or made), and any check with a finding whose offsets fall inside
+// the edited bytes; it then builds the new sorted findings from the
+// previous ones by dropping the re-run checks', moving the spans after the
+// edit and merging in the new ones (splice), and updates the suppressions
+// from the edited entry (supCache.update, resplit). Its cost is that of
+// the checks it re-runs plus tight passes over the flat meta of the
+// findings: it visits no other check. Edits anywhere else (parameters,
+// conditions, a new resource...) re-run every check, as do engines that
+// build fixes, whose edits are not tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
-// result to a from-scratch analysis of the same text; TestKeystrokeCost
-// StaysSmall holds the checks it visits to the few it re-runs.
+// result to a from-scratch analysis of the same text;
+// TestKeystrokeCostStaysSmall holds the checks it visits to the few it
+// re-runs.
 
 // runCache is what an analysis keeps for the next one.
 type runCache struct {
@@ -40,7 +43,7 @@ type runCache struct {
 	// Result.Suppressed), sorted (compareOwned), with their meta; the
 	// findings about suppressions are active, with check len(reads) as
 	// their owner. supList are the template's suppressions (sups.list()),
-	// uses the number of findings that use each (applySuppressions' used).
+	// uses the number of findings that use each (suppressionOf).
 	active, suppressed findingSet
 	supList            []*Suppression
 	uses               []int32
@@ -112,10 +115,10 @@ type reuse struct {
 	// owned says the previous analysis is consumed (ReanalyzeInPlace): its
 	// arrays are this one's to reuse.
 	owned bool
-	// old and new bound the edited resource's entry, with the edited
-	// bytes, in the old and in the new text: the only region where the
-	// template's comment suppressions may have changed.
-	oldLo, oldHi, newHi int
+	// oldLo and newHi bound the edited resource's entry, with the edited
+	// bytes, in the new text: the only region where the template's comment
+	// suppressions may have changed (oldLo precedes the edit).
+	oldLo, newHi int
 }
 
 // reuseStamps numbers re-analyses; 0 is never a stamp.
@@ -470,7 +473,6 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 		delta:  d,
 		stamp:  reuseStamps.Add(1),
 		oldLo:  d.Old.Key.Start,
-		oldHi:  oldHi,
 		newHi:  max(res.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
 	}
 }
