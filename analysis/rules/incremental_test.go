@@ -326,3 +326,43 @@ func TestConcurrentReanalyze(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestReanalyzeKeepsFindingsShared: the findings of the checks a keystroke
+// keeps are the previous values, moved: their criteria and fixes share the
+// previous arrays, which the language server's encoder takes as the sign
+// that a diagnostic's content did not change. Only the few re-run checks'
+// findings are new.
+func TestReanalyzeKeepsFindingsShared(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	for _, inPlace := range []bool{false, true} {
+		prev := eng.Analyze("t.yaml", synth.YAML(200<<10))
+		at := typingSpot(prev.Template)
+		type key struct {
+			controls *string
+			fixes    *analysis.Fix
+		}
+		was := map[key]bool{}
+		for _, f := range prev.Findings {
+			if len(f.Controls) > 0 && len(f.Fixes) > 0 {
+				was[key{&f.Controls[0], &f.Fixes[0]}] = true
+			}
+		}
+		e := anEdit{at, at, "x"}
+		next := checkReanalyze(t, eng, "t.yaml", prev, e, inPlace)
+		shared, fresh := 0, 0
+		for _, f := range next.Findings {
+			if len(f.Controls) == 0 || len(f.Fixes) == 0 {
+				continue
+			}
+			if was[key{&f.Controls[0], &f.Fixes[0]}] {
+				shared++
+			} else {
+				fresh++
+			}
+		}
+		t.Logf("in place %v: %d findings shared, %d new", inPlace, shared, fresh)
+		if shared == 0 || fresh > 40 {
+			t.Errorf("in place %v: %d findings share their criteria and fixes with the previous result, %d do not", inPlace, shared, fresh)
+		}
+	}
+}
