@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -142,6 +143,11 @@ type Result struct {
 	// whole-template rule) whose findings Reanalyze kept from the previous
 	// analysis instead of running them again.
 	Reused int
+	// Visited counts the checks an incremental Reanalyze examined to decide
+	// which to run again (those an index of what checks read says may see
+	// the edit, and those it ran again); it grows with what reads the
+	// edited resource, not with the template. Zero for Analyze.
+	Visited int
 	// ConsumedPrevious is set by ReanalyzeInPlace when it re-read the
 	// previous result's template in place: that template is this result's
 	// now, and the previous result must not be used.
@@ -170,12 +176,15 @@ func (e *Engine) CheckContext(ctx context.Context, t *template.Template) (*Resul
 
 // checkContext runs the rules over a parsed template for the Analyze family.
 func (e *Engine) checkContext(ctx context.Context, t *template.Template, reuse *reuse) (*Result, error) {
-	out, cache, reused, err := e.findings(ctx, t, reuse)
+	active, suppressed, cache, reused, err := e.findings(ctx, t, reuse)
 	if err != nil {
 		return &Result{Template: t}, err
 	}
-	active, suppressed := e.splitSuppressed(t, out)
-	return &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}, nil
+	res := &Result{Template: t, Findings: active, Suppressed: suppressed, Reused: reused, cache: cache}
+	if reuse != nil && cache != nil {
+		res.Visited = reuse.visited
+	}
+	return res, nil
 }
 
 // TooLarge is the result for a document of size bytes above limit, which is
@@ -219,113 +228,178 @@ func (e *Engine) RunAll(t *template.Template) (active, suppressed []Finding) {
 // two rules), returning ctx's error and no findings: the language server
 // cancels the analysis of a version the user has already typed over.
 func (e *Engine) RunAllContext(ctx context.Context, t *template.Template) (active, suppressed []Finding, err error) {
-	out, _, _, err := e.findings(ctx, t, nil)
+	active, suppressed, _, _, err = e.findings(ctx, t, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	active, suppressed = e.splitSuppressed(t, out)
 	return active, suppressed, nil
 }
 
-// splitSuppressed applies the template's suppressions to its findings.
-func (e *Engine) splitSuppressed(t *template.Template, out []Finding) (active, suppressed []Finding) {
-	if t.Root == nil || !t.IsCloudFormation {
-		return out, nil
-	}
-	active, suppressed = e.applySuppressions(t, out)
-	SortFindings(active)
-	return active, suppressed
-}
-
-// findings runs the rules and returns every finding, suppressed or not,
-// with what each check read. With reuse, the checks that cannot have seen
+// findings runs the rules and returns the active and the suppressed
+// findings, each sorted, and what the analysis keeps for the next (nil
+// when nothing can be kept). With reuse, the checks that cannot have seen
 // its edit keep their previous findings, moved with the text.
-func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (out []Finding, cache *runCache, reused int, err error) {
+func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reuse) (active, suppressed []Finding, cache *runCache, reused int, err error) {
 	if !t.IsCloudFormation && !(t.HasSyntaxError() && template.LooksLikeCloudFormation(t.Source)) {
-		return nil, nil, 0, nil
+		return nil, nil, nil, 0, nil
 	}
-	out = e.ProblemFindings(t)
+	problems := e.ProblemFindings(t)
 	if t.Root == nil {
-		return out, nil, 0, nil
+		return problems, nil, nil, 0, nil
 	}
 	a := &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}, reuse: reuse}
-	cache = &runCache{engine: e.identity, resources: make([]checkRun, len(t.Resources)), global: make([]checkRun, len(e.global)),
-		gathered: a.gathered, facts: a.facts}
-	for i, res := range t.Resources {
-		// One check per resource: cheap next to the rules it guards.
-		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+	if reuse != nil {
+		if cache, reused, err = e.refindings(ctx, a, problems, reuse); cache != nil || err != nil {
+			if err != nil {
+				return nil, nil, nil, 0, err
+			}
+			return cache.active.fs, nilIfEmpty(cache.suppressed.fs), cache, reused, nil
 		}
-		if reuse != nil && i != reuse.index && reuse.keep(a, &reuse.prev.resources[i], &cache.resources[i]) {
-			reused++
-			continue
-		}
-		run := &cache.resources[i]
-		run.reads = &reads{}
-		rec := &recorder{cur: run.reads}
-		view := t.Recording(rec)
-		for _, r := range e.byType[res.Type] {
-			e.runRule(r, view, res, a, run, rec)
-		}
-		for _, r := range e.byType[AnyType] {
-			e.runRule(r, view, res, a, run, rec)
-		}
-		run.seal()
+		// Fix edits turned up, which are not tracked: run every check.
+		a = &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}}
 	}
-	for i, r := range e.global {
+	runs := make([]checkRun, len(t.Resources)+len(e.global))
+	for i := range runs {
+		// One look at ctx per check: cheap next to the rules it guards.
 		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
-		if reuse != nil && reuse.keep(a, &reuse.prev.global[i], &cache.global[i]) {
-			reused++
-			continue
-		}
-		cache.global[i].reads = &reads{}
-		rec := &recorder{cur: cache.global[i].reads}
-		e.runRule(r, t.Recording(rec), nil, a, &cache.global[i], rec)
-		cache.global[i].seal()
+		e.runCheck(a, i, &runs[i])
 	}
-	return collectFindings(out, cache), cache, reused, nil
+	all := collectFindings(problems, runs, len(t.Resources), t.Lines)
+	sups := newSupCache(t)
+	list := sups.list()
+	act, sup, uses := e.split(t, all, list, int32(len(runs)))
+	if !e.noFixes || len(t.Source) >= math.MaxInt32 || slices.ContainsFunc(all.fs, func(f Finding) bool { return hasEdits(f.Fixes) }) {
+		// Fix edits are not tracked across edits: nothing is kept.
+		return act.fs, nilIfEmpty(sup.fs), nil, 0, nil
+	}
+	cache = &runCache{engine: e.identity, nres: len(t.Resources), reads: make([]*reads, len(runs)), active: act, suppressed: sup,
+		sups: sups, supList: list, uses: uses, gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
+	for i := range runs {
+		cache.reads[i] = runs[i].reads
+	}
+	cache.index.x = newReadIndex(cache.reads)
+	return act.fs, nilIfEmpty(sup.fs), cache, 0, nil
 }
 
-// collectFindings returns the findings of an analysis sorted by position:
-// the problems, then every check's. The resources' findings come mostly in
-// document order, the problems' and whole-template rules' anywhere: the
-// latter are sorted apart and merged in while the former are copied, so
-// that the usual case costs one copy. (Two findings of different rules
-// never compare equal, so the order among equals is the one a stable sort
-// of problems, resources and whole-template rules gives.)
-func collectFindings(problems []Finding, cache *runCache) []Finding {
+// nilIfEmpty returns fs, or nil when it has no findings.
+func nilIfEmpty(fs []Finding) []Finding {
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
+}
+
+// runCheck runs check i of a's template: the rules of resource i, or
+// whole-template rule i-len(Resources).
+func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
+	t := a.template
+	run.reads = &reads{}
+	rec := &recorder{cur: run.reads}
+	view := t.Recording(rec)
+	if i >= len(t.Resources) {
+		e.runRule(e.global[i-len(t.Resources)], view, nil, a, run, rec)
+		return
+	}
+	res := t.Resources[i]
+	for _, r := range e.byType[res.Type] {
+		e.runRule(r, view, res, a, run, rec)
+	}
+	for _, r := range e.byType[AnyType] {
+		e.runRule(r, view, res, a, run, rec)
+	}
+}
+
+// refindings is findings for an edit of one resource (see incremental.go):
+// it runs the checks that may see the edit, and splices their findings into
+// the previous analysis's. It returns no cache, and no error, when a
+// finding carries fix edits, which are not tracked.
+func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Finding, u *reuse) (*runCache, int, error) {
+	p, t := u.prev, a.template
+	x := p.index.take(func() []*reads { return p.reads })
+	ids, visited := u.rerun(a, x)
+	u.visited = visited
+	reads := p.reads
+	if !u.owned {
+		reads = slices.Clone(reads)
+	}
+	cache := &runCache{engine: p.engine, nres: p.nres, reads: reads,
+		gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
+	cache.index.x = x
+	supOwner := int32(len(p.reads)) // the findings about suppressions
+	drop := make([]bool, len(p.reads)+2)
+	drop[0] = true          // the problems are the new template's
+	drop[supOwner+1] = true // and so are the findings about suppressions
+	fresh := findingSet{fs: problems, ms: make([]findingMeta, len(problems), len(problems)+8)}
+	for i := range problems {
+		fresh.ms[i] = metaOf(&problems[i], -1, t.Lines)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		var run checkRun
+		e.runCheck(a, int(id), &run)
+		for i := range run.findings {
+			if hasEdits(run.findings[i].Fixes) {
+				return nil, 0, nil // not expected of an engine without fixes
+			}
+			fresh.fs = append(fresh.fs, run.findings[i])
+			fresh.ms = append(fresh.ms, metaOf(&run.findings[i], id, t.Lines))
+		}
+		x.remove(id, cache.reads[id]) // before it is replaced: reads may be p.reads
+		x.add(id, run.reads, true)
+		cache.reads[id] = run.reads
+		drop[id+1] = true
+	}
+	lineShift := t.Lines.Count() - p.lines
+	cache.sups = p.sups.update(t, u, lineShift)
+	cache.supList = cache.sups.list()
+	e.resplit(t, cache, u, drop, fresh, supOwner, lineShift)
+	return cache, len(p.reads) - len(ids), nil
+}
+
+// collectFindings returns the findings of an analysis sorted by
+// compareOwned, with their meta: the problems, then every check's. The
+// resources' findings come mostly in document order, the problems' and
+// whole-template rules' anywhere: the latter are sorted apart and merged in
+// while the former are copied, so that the usual case costs one copy.
+func collectFindings(problems []Finding, runs []checkRun, nres int, lines *template.Lines) findingSet {
 	others := problems
-	n := 0
-	for i := range cache.global {
-		for _, f := range cache.global[i].findings {
-			others = append(others, moved(f, cache.global[i].delta))
+	var om []findingMeta
+	for i := range problems {
+		om = append(om, metaOf(&problems[i], -1, lines))
+	}
+	for i := nres; i < len(runs); i++ {
+		for j := range runs[i].findings {
+			others = append(others, runs[i].findings[j])
+			om = append(om, metaOf(&runs[i].findings[j], int32(i), lines))
 		}
 	}
-	SortFindings(others)
-	for i := range cache.resources {
-		n += len(cache.resources[i].findings)
+	sortOwned(findingSet{others, om})
+	n := len(others)
+	for i := range nres {
+		n += len(runs[i].findings)
 	}
-	out := make([]Finding, 0, n+len(others))
+	out := findingSet{make([]Finding, 0, withRoom(n)), make([]findingMeta, 0, withRoom(n))}
 	inOrder := true
-	for i := range cache.resources {
-		run := &cache.resources[i]
-		for _, f := range run.findings {
-			f = moved(f, run.delta)
-			for len(others) > 0 && compareFindings(others[0], f) < 0 {
-				out = append(out, others[0])
-				others = others[1:]
+	for i := range nres {
+		for j := range runs[i].findings {
+			f := &runs[i].findings[j]
+			for len(others) > 0 && compareOwned(&others[0], f, om[0].owner, int32(i)) < 0 {
+				out.fs, out.ms = append(out.fs, others[0]), append(out.ms, om[0])
+				others, om = others[1:], om[1:]
 			}
-			if len(out) > 0 && compareFindings(out[len(out)-1], f) > 0 {
+			if n := len(out.fs); n > 0 && compareOwned(&out.fs[n-1], f, out.ms[n-1].owner, int32(i)) > 0 {
 				inOrder = false
 			}
-			out = append(out, f)
+			out.fs, out.ms = append(out.fs, *f), append(out.ms, metaOf(f, int32(i), lines))
 		}
 	}
-	out = append(out, others...)
+	out.fs, out.ms = append(out.fs, others...), append(out.ms, om...)
 	if !inOrder {
-		SortFindings(out)
+		sortOwned(out)
 	}
 	return out
 }
@@ -432,6 +506,11 @@ func compareFindings(a, b Finding) int {
 	if a.Span.Start != b.Span.Start {
 		return a.Span.Start - b.Span.Start
 	}
+	return compareRuleMessage(&a, &b)
+}
+
+// compareRuleMessage orders findings at the same position.
+func compareRuleMessage(a, b *Finding) int {
 	if a.RuleID != b.RuleID {
 		return strings.Compare(a.RuleID, b.RuleID)
 	}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -54,10 +55,13 @@ type datum struct {
 }
 
 // gathering holds the values of one ResourceFact for every resource of an
-// analysis, and whether they differ from the previous analysis's.
+// analysis, whether they differ from the previous analysis's, and an index
+// of what computing them read (by resource), which an edit looks up to find
+// the values to recompute.
 type gathering struct {
 	data    []datum
 	changed bool
+	index   ownedIndex
 }
 
 // Gather returns the values of f for every resource that has one, in
@@ -77,7 +81,8 @@ func (p *Pass) Gather(f *ResourceFact) []Gathered {
 
 // gather computes f for every resource once per analysis, keeping the
 // previous analysis's values for the resources the edit cannot have
-// changed.
+// changed: the edited one and those whose computation the index says may
+// have read it are computed again.
 func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	if g, ok := a.gathered[f]; ok {
 		return g
@@ -87,23 +92,58 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	if u != nil {
 		prev = u.prev.gathered[f]
 	}
-	g := &gathering{data: make([]datum, len(t.Resources))}
-	for i, r := range t.Resources {
-		if prev != nil && i != u.index && !prev.data[i].reads.sees(u.change, u.stamp, a) {
-			g.data[i] = prev.data[i]
-			continue
-		}
+	g := &gathering{}
+	compute := func(i int) {
 		g.data[i].reads = &reads{}
 		rec := &recorder{cur: g.data[i].reads}
-		pass := &Pass{Template: t.Recording(rec), Resource: r, Options: a.engine.Options, noFixes: a.engine.noFixes,
+		pass := &Pass{Template: t.Recording(rec), Resource: t.Resources[i], Options: a.engine.Options, noFixes: a.engine.noFixes,
 			recorder: rec, run: a, report: func(Finding) {}}
 		g.data[i].value = f.Compute(pass)
-		if prev == nil || !reflect.DeepEqual(g.data[i].value, prev.data[i].value) {
+	}
+	if prev == nil {
+		g.data = make([]datum, len(t.Resources))
+		for i := range t.Resources {
+			compute(i)
+		}
+		g.changed = true
+		g.index.x = newReadIndex(dataReads(g.data))
+		a.gathered[f] = g
+		return g
+	}
+	// A consumed analysis's values are this one's to update.
+	g.data = prev.data
+	if !u.owned {
+		g.data = slices.Clone(prev.data)
+	}
+	x := prev.index.take(func() []*reads { return dataReads(prev.data) })
+	g.index.x = x
+	ids := x.lookup(u.change, u.stamp, a)
+	ids = append(ids, int32(u.index))
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		i := int(id)
+		was := g.data[i]
+		if i != u.index && !was.reads.sees(u.change, u.stamp, a) {
+			continue
+		}
+		compute(i)
+		if !reflect.DeepEqual(g.data[i].value, was.value) {
 			g.changed = true
 		}
+		x.remove(id, was.reads)
+		x.add(id, g.data[i].reads, true)
 	}
 	a.gathered[f] = g
 	return g
+}
+
+// dataReads returns what computing each datum read.
+func dataReads(data []datum) []*reads {
+	out := make([]*reads, len(data))
+	for i := range data {
+		out[i] = data[i].reads
+	}
+	return out
 }
 
 // gatherChanged reports whether some resource's value of f differs from the

@@ -2,32 +2,61 @@ package analysis
 
 import (
 	"context"
+	"math"
+	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
-// Incremental analysis. An analysis keeps, per resource and per
-// whole-template rule, the findings its checks reported and what they read
-// of other resources (reads). When an edit changed only the value of one
-// resource (template.ReparseDelta says so), the next analysis re-runs the
-// checks of that resource and of every check that read it, by name, by
-// type, or through references it makes or made; every other check keeps its
-// findings, their spans moved with the text after the edit. Edits anywhere
-// else (parameters, conditions, a new resource...) re-run every check, as
-// do engines that build fixes, whose edits are not tracked.
+// Incremental analysis. An analysis keeps what every check (the rules of
+// one resource, or one whole-template rule) read of other resources
+// (reads), an index from what was read to the checks that read it
+// (readIndex), its active and suppressed findings, sorted, each with the
+// check that reported it, and the template's suppressions. When an edit
+// changed only the value of one resource (template.ReparseDelta says so),
+// the next analysis re-runs the checks of that resource, the checks the
+// index says may have read it (by name, by type, or through references it
+// makes or made), and any check with a finding whose offsets fall inside
+// the edited bytes; it then builds the new sorted findings from the
+// previous ones by dropping the re-run checks', moving the spans after the
+// edit and merging in the new ones (splice), and updates the suppressions
+// from the edited entry (supCache.update, resplit). Its cost is that of
+// the checks it re-runs plus tight passes over the flat meta of the
+// findings: it visits no other check. Edits anywhere else (parameters,
+// conditions, a new resource...) re-run every check, as do engines that
+// build fixes, whose edits are not tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
-// result to a from-scratch analysis of the same text.
+// result to a from-scratch analysis of the same text;
+// TestKeystrokeCostStaysSmall holds the checks it visits to the few it
+// re-runs.
 
 // runCache is what an analysis keeps for the next one.
 type runCache struct {
-	engine    *Engine    // the identity of the engine that ran the checks
-	resources []checkRun // per resource, in template order
-	global    []checkRun // per whole-template rule, in engine order
+	engine *Engine // the identity of the engine that ran the checks
+	nres   int     // checks 0..nres-1 are the resources', the rest the whole-template rules'
+	// reads are what each check read, by check.
+	reads []*reads
+	index ownedIndex
+	// active and suppressed are the result's findings (Result.Findings and
+	// Result.Suppressed), sorted (compareOwned), with their meta; the
+	// findings about suppressions are active, with check len(reads) as
+	// their owner. supList are the template's suppressions (sups.list()),
+	// uses the number of findings that use each (suppressionOf).
+	active, suppressed findingSet
+	supList            []*Suppression
+	uses               []int32
 	// gathered are the values of the resource facts the checks gathered,
 	// facts those of the Facts they used.
 	gathered map[*ResourceFact]*gathering
 	facts    map[*Fact]*factValue
+	// consumed is set when a re-analysis took the cache's arrays over
+	// (reuse.owned): nothing may reuse it any more.
+	consumed atomic.Bool
+	// sups are the template's suppressions, lines its number of lines.
+	sups  *supCache
+	lines int
 }
 
 // analysisRun is the state one analysis shares among its passes: the
@@ -41,120 +70,104 @@ type analysisRun struct {
 	reuse    *reuse // nil for an analysis from scratch
 }
 
-// checkRun is the outcome of the checks of one resource, or of one
-// whole-template rule: their findings, before suppressions, and what they
-// read.
+// findingMeta is what the incremental analysis needs to know about a
+// finding without reading it: the check that reported it (-1 for a parse
+// problem), the least and greatest offsets of its span and related spans,
+// and the line its span starts on (which suppressions match). It is flat
+// data, so that the passes over every finding are tight.
+type findingMeta struct {
+	lo, hi      int32
+	owner, line int32
+}
+
+// findingSet is sorted findings with their meta.
+type findingSet struct {
+	fs []Finding
+	ms []findingMeta
+}
+
+// checkRun is the outcome of one check run: its findings, before
+// suppressions, and what it read.
 type checkRun struct {
 	findings []Finding
-	reads    *reads // shared by the runs that keep these findings
-	// delta moves every offset of findings: a run kept across edits before
-	// all its spans is moved by adding to it, not by copying its findings.
-	// lo and hi bound those offsets (before delta), related spans included.
-	delta, lo, hi int
-	// fixEdits says a finding carries fix edits, which are not tracked:
-	// such a run is never kept.
-	fixEdits bool
+	reads    *reads
 }
 
-// seal records the bounds of a run's freshly reported findings.
-func (r *checkRun) seal() {
-	r.delta, r.lo, r.hi, r.fixEdits = 0, 0, 0, false
-	for i, f := range r.findings {
-		lo, hi := f.Span.Start, f.Span.End
-		for _, rel := range f.Related {
-			lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
-		}
-		if i == 0 {
-			r.lo, r.hi = lo, hi
-		}
-		r.lo, r.hi = min(r.lo, lo), max(r.hi, hi)
-		if hasEdits(f.Fixes) {
-			r.fixEdits = true
-		}
+// metaOf returns the meta of a finding reported by check owner in a
+// document with the given lines.
+func metaOf(f *Finding, owner int32, lines *template.Lines) findingMeta {
+	lo, hi := f.Span.Start, f.Span.End
+	for _, rel := range f.Related {
+		lo, hi = min(lo, rel.Span.Start), max(hi, rel.Span.End)
 	}
-}
-
-// moved returns f with its offsets moved by delta.
-func moved(f Finding, delta int) Finding {
-	if delta == 0 {
-		return f
-	}
-	f.Span = template.Span{Start: f.Span.Start + delta, End: f.Span.End + delta}
-	if len(f.Related) > 0 {
-		rel := make([]Related, len(f.Related))
-		for j, r := range f.Related {
-			r.Span = template.Span{Start: r.Span.Start + delta, End: r.Span.End + delta}
-			rel[j] = r
-		}
-		f.Related = rel
-	}
-	return f
+	return findingMeta{lo: int32(lo), hi: int32(hi), owner: owner, line: int32(lines.LineOf(f.Span.Start))}
 }
 
 // reuse is the previous analysis an incremental one may take findings
 // from.
 type reuse struct {
-	prev   *runCache
-	index  int // the edited resource, whose checks always run again
-	change *resourceChange
-	delta  *template.Delta
-	stamp  uint64 // identifies this re-analysis (reads.seen)
+	prev    *runCache
+	index   int // the edited resource, whose checks always run again
+	change  *resourceChange
+	delta   *template.Delta
+	stamp   uint64 // identifies this re-analysis (reads.seen)
+	visited int    // the checks examined (Result.Visited)
+	// owned says the previous analysis is consumed (ReanalyzeInPlace): its
+	// arrays are this one's to reuse.
+	owned bool
+	// oldLo and newHi bound the edited resource's entry, with the edited
+	// bytes, in the new text: the only region where the template's comment
+	// suppressions may have changed (oldLo precedes the edit).
+	oldLo, newHi int
 }
 
 // reuseStamps numbers re-analyses; 0 is never a stamp.
 var reuseStamps atomic.Uint64
 
-// keep copies prev into next, with its spans moved past the edit, when its
-// checks cannot have read what the edit changed; it reports whether it did.
-func (u *reuse) keep(a *analysisRun, prev, next *checkRun) bool {
-	if prev.fixEdits || prev.reads.sees(u.change, u.stamp, a) {
+// rerun returns the checks that must run again, in order: the edited
+// resource's, those whose reads may see the change, and those with a
+// finding that has an offset inside the edited bytes (which cannot be
+// moved); and how many checks it examined to find them.
+func (u *reuse) rerun(a *analysisRun, x *readIndex) (ids []int32, visited int) {
+	p, d := u.prev, u.delta
+	found := x.lookup(u.change, u.stamp, a)
+	var out []int32
+	for _, id := range found {
+		if int(id) < len(p.reads) && p.reads[id].sees(u.change, u.stamp, a) {
+			out = append(out, id)
+		}
+	}
+	out = append(out, int32(u.index))
+	start, end := int32(d.Start), int32(d.OldEnd)
+	for _, set := range []*findingSet{&p.active, &p.suppressed} {
+		for i, m := range set.ms {
+			if m.lo <= end && m.hi >= start && m.owner >= 0 && int(m.owner) < len(p.reads) && !movable(&set.fs[i], d) {
+				out = append(out, m.owner)
+			}
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	seen := slices.Compact(slices.Sorted(slices.Values(slices.Concat(found, out))))
+	return out, len(seen)
+}
+
+// movable reports whether no offset of f lies inside the edited bytes (or
+// at their ends), so that moving it past the edit is exact.
+func movable(f *Finding, d *template.Delta) bool {
+	in := func(o int) bool { return o >= d.Start && o <= d.OldEnd }
+	if in(f.Span.Start) || in(f.Span.End) {
 		return false
 	}
-	d := u.delta
-	switch lo, hi := prev.lo+prev.delta, prev.hi+prev.delta; {
-	case len(prev.findings) == 0 || hi < d.Start:
-		*next = *prev
-	case lo > d.OldEnd:
-		*next = *prev
-		next.delta += d.Shift
-	default:
-		// Spans on both sides of the edit: move them one by one.
-		fs, ok := shiftFindings(prev.findings, prev.delta, d)
-		if !ok {
+	for _, r := range f.Related {
+		if in(r.Span.Start) || in(r.Span.End) {
 			return false
 		}
-		next.findings, next.reads = fs, prev.reads
-		next.seal()
 	}
 	return true
 }
 
-// shiftFindings returns copies of findings, their offsets moved by base
-// and then past the edit d; it fails when a span ends or starts inside the
-// edited bytes, which only a check that read the edited resource can report
-// (and such a check runs again anyway).
-func shiftFindings(fs []Finding, base int, d *template.Delta) ([]Finding, bool) {
-	out := make([]Finding, len(fs))
-	for i, f := range fs {
-		var ok bool
-		if f.Span, ok = shiftSpan(f.Span, base, d); !ok {
-			return nil, false
-		}
-		if len(f.Related) > 0 {
-			rel := make([]Related, len(f.Related))
-			for j, r := range f.Related {
-				if r.Span, ok = shiftSpan(r.Span, base, d); !ok {
-					return nil, false
-				}
-				rel[j] = r
-			}
-			f.Related = rel
-		}
-		out[i] = f
-	}
-	return out, true
-}
-
+// hasEdits reports whether one of fixes carries edits.
 func hasEdits(fixes []Fix) bool {
 	for _, fx := range fixes {
 		if len(fx.Edits) > 0 {
@@ -164,23 +177,238 @@ func hasEdits(fixes []Fix) bool {
 	return false
 }
 
-// shiftSpan moves a span for an edit: offsets before it stay, offsets after
-// it move by the edit's length change, offsets at its ends or inside it fail.
-func shiftSpan(s template.Span, base int, d *template.Delta) (template.Span, bool) {
-	var ok1, ok2 bool
-	s.Start, ok1 = shiftOffset(s.Start+base, d)
-	s.End, ok2 = shiftOffset(s.End+base, d)
-	return s, ok1 && ok2
+// shiftOffset moves an offset of the old text, outside the edited bytes,
+// to the new text.
+func shiftOffset(o int, d *template.Delta) int {
+	if o > d.OldEnd {
+		return o + d.Shift
+	}
+	return o
 }
 
-func shiftOffset(o int, d *template.Delta) (int, bool) {
-	switch {
-	case o < d.Start:
-		return o, true
-	case o > d.OldEnd:
-		return o + d.Shift, true
+// compareOwned orders findings by position, rule and message, and then by
+// the check that reported them (problems, resources, whole-template rules),
+// which is the order of a stable sort of problems, resources and
+// whole-template rules.
+func compareOwned(a, b *Finding, ao, bo int32) int {
+	if c := compareFindings(*a, *b); c != 0 {
+		return c
 	}
-	return 0, false
+	return int(ao) - int(bo)
+}
+
+func (o findingSet) Len() int { return len(o.fs) }
+func (o findingSet) Less(i, j int) bool {
+	return compareOwned(&o.fs[i], &o.fs[j], o.ms[i].owner, o.ms[j].owner) < 0
+}
+func (o findingSet) Swap(i, j int) {
+	o.fs[i], o.fs[j] = o.fs[j], o.fs[i]
+	o.ms[i], o.ms[j] = o.ms[j], o.ms[i]
+}
+
+// sortOwned sorts findings by compareOwned, keeping the order of equals.
+func sortOwned(o findingSet) {
+	if !sort.IsSorted(o) {
+		sort.Stable(o)
+	}
+}
+
+// splice returns the sorted findings of the new analysis: the previous
+// ones, prev, less those of the checks marked in drop (indexed by check +
+// 1, problems being check -1) and moved past the edit, merged with fresh,
+// which is sorted and in the new text's coordinates. Kept findings are the
+// same values, sharing their criteria, fixes and related locations, with
+// their offsets moved; those whose related locations move get new ones.
+// With owned, prev's arrays are the caller's to reuse: the new findings
+// are spliced into them (see spliceInPlace).
+func splice(prev findingSet, drop []bool, fresh findingSet, d *template.Delta, lineShift int, owned bool) findingSet {
+	if len(prev.fs) == 0 && len(fresh.fs) == 0 {
+		return findingSet{fs: []Finding{}} // empty, as an analysis's findings are
+	}
+	pieces := splicePlan(prev, drop, fresh, d)
+	if owned {
+		if out, ok := spliceInPlace(prev, pieces, fresh, d, lineShift); ok {
+			return out
+		}
+	}
+	n := 0
+	for _, pc := range pieces {
+		n += pc.len()
+	}
+	out := findingSet{make([]Finding, 0, withRoom(n)), make([]findingMeta, 0, withRoom(n))}
+	for _, pc := range pieces {
+		if pc.fresh() {
+			out.fs, out.ms = append(out.fs, fresh.fs[pc.to]), append(out.ms, fresh.ms[pc.to])
+			continue
+		}
+		base := len(out.fs)
+		out.fs, out.ms = append(out.fs, prev.fs[pc.from:pc.to]...), append(out.ms, prev.ms[pc.from:pc.to]...)
+		moveFindings(out.fs[base:], out.ms[base:], d, lineShift)
+	}
+	return out
+}
+
+// withRoom is the capacity for n findings: a little more, so that the
+// next keystroke may add findings and still splice in place.
+func withRoom(n int) int { return n + n/64 + 8 }
+
+// piece is part of a spliced result: the previous findings [from, to), or
+// (from < 0) the new finding fresh[to].
+type piece struct{ from, to int }
+
+func (pc piece) fresh() bool { return pc.from < 0 }
+
+func (pc piece) len() int {
+	if pc.fresh() {
+		return 1
+	}
+	return pc.to - pc.from
+}
+
+// splicePlan lists the pieces of the spliced result in order: runs of kept
+// previous findings, found by a tight pass over their meta, and the new
+// findings, placed among them by binary search.
+func splicePlan(prev findingSet, drop []bool, fresh findingSet, d *template.Delta) []piece {
+	all, meta := prev.fs, prev.ms
+	var pieces []piece
+	i := 0
+	for j := 0; j <= len(fresh.fs); j++ {
+		end := len(all)
+		if j < len(fresh.fs) {
+			f, o := &fresh.fs[j], fresh.ms[j].owner
+			end = i + sort.Search(len(all)-i, func(k int) bool { return compareMoved(&all[i+k], meta[i+k].owner, f, o, d) > 0 })
+		}
+		for i < end {
+			for i < end && drop[meta[i].owner+1] {
+				i++
+			}
+			k := i
+			for k < end && !drop[meta[k].owner+1] {
+				k++
+			}
+			if k > i {
+				pieces = append(pieces, piece{i, k})
+			}
+			i = k
+		}
+		if j < len(fresh.fs) {
+			pieces = append(pieces, piece{-1, j})
+		}
+	}
+	return pieces
+}
+
+// spliceInPlace carries out the pieces in the previous arrays, when they
+// have room: runs that move towards the start are moved first, in order,
+// then those that move towards the end, in reverse order, so that none
+// overwrites one not yet moved; the new findings go in last. In the usual
+// keystroke the re-run checks report as many findings as before, no run
+// moves, and what remains is moving the spans after the edit.
+func spliceInPlace(prev findingSet, pieces []piece, fresh findingSet, d *template.Delta, lineShift int) (findingSet, bool) {
+	n := 0
+	for _, pc := range pieces {
+		n += pc.len()
+	}
+	all, meta := prev.fs, prev.ms
+	if n > cap(all) || n > cap(meta) {
+		return findingSet{}, false
+	}
+	old := len(all)
+	all, meta = all[:max(n, old)], meta[:max(n, old)]
+	dst := make([]int, len(pieces))
+	at := 0
+	for k, pc := range pieces {
+		dst[k] = at
+		at += pc.len()
+	}
+	move := func(k int) {
+		pc := pieces[k]
+		if !pc.fresh() && dst[k] != pc.from {
+			copy(all[dst[k]:], all[pc.from:pc.to])
+			copy(meta[dst[k]:], meta[pc.from:pc.to])
+		}
+	}
+	for k, pc := range pieces {
+		if !pc.fresh() && dst[k] < pc.from {
+			move(k)
+		}
+	}
+	for k := len(pieces) - 1; k >= 0; k-- {
+		if pc := pieces[k]; !pc.fresh() && dst[k] > pc.from {
+			move(k)
+		}
+	}
+	for k, pc := range pieces {
+		if pc.fresh() {
+			all[dst[k]], meta[dst[k]] = fresh.fs[pc.to], fresh.ms[pc.to]
+		} else {
+			moveFindings(all[dst[k]:dst[k]+pc.len()], meta[dst[k]:dst[k]+pc.len()], d, lineShift)
+		}
+	}
+	clear(all[n:]) // no references from beyond the end
+	return findingSet{all[:n], meta[:n]}, true
+}
+
+// compareMoved is compareOwned of a previous finding, as moved past the
+// edit, and a new one. Previous findings that start inside the edited
+// bytes all belong to checks that run again: they compare as if they
+// started where the edit does, before anything else there, which keeps
+// the previous findings in order for the binary search.
+func compareMoved(old *Finding, oo int32, f *Finding, fo int32, d *template.Delta) int {
+	s := old.Span.Start
+	switch {
+	case s < d.Start:
+	case s > d.OldEnd:
+		s += d.Shift
+	default:
+		if f.Span.Start == d.Start {
+			return -1
+		}
+		s = d.Start
+	}
+	if s != f.Span.Start {
+		return s - f.Span.Start
+	}
+	if c := compareRuleMessage(old, f); c != 0 {
+		return c
+	}
+	return int(oo) - int(fo)
+}
+
+// moveFindings moves the offsets of copies of previous findings past the
+// edit, and the lines of those that start after it, in one pass over their
+// meta: most lie wholly before the edit (left alone) or wholly after it
+// (moved by the edit's length change).
+func moveFindings(fs []Finding, ms []findingMeta, d *template.Delta, lineShift int) {
+	start, end, shift := int32(d.Start), int32(d.OldEnd), d.Shift
+	for i := range ms {
+		m := &ms[i]
+		if m.hi < start {
+			continue
+		}
+		f := &fs[i]
+		if m.lo > end {
+			f.Span.Start += shift
+			f.Span.End += shift
+			m.lo += int32(shift)
+			m.hi += int32(shift)
+			m.line += int32(lineShift)
+		} else {
+			if f.Span.Start > d.OldEnd {
+				m.line += int32(lineShift)
+			}
+			f.Span.Start, f.Span.End = shiftOffset(f.Span.Start, d), shiftOffset(f.Span.End, d)
+			m.hi = int32(shiftOffset(int(m.hi), d))
+		}
+		if len(f.Related) > 0 {
+			rel := make([]Related, len(f.Related))
+			for j, r := range f.Related {
+				r.Span = template.Span{Start: shiftOffset(r.Span.Start, d), End: shiftOffset(r.Span.End, d)}
+				rel[j] = r
+			}
+			f.Related = rel
+		}
+	}
 }
 
 // Reanalyze checks src, which is prev's source with the bytes [start, end)
@@ -214,27 +442,37 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 		reparse = template.ReparseInPlace
 	}
 	t, delta := reparse(prev.Template, src, start, end, n)
-	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta))
+	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta, inPlace))
 	res.ConsumedPrevious = inPlace && delta != nil
 	return res, err
 }
 
 // reuseFor returns what an analysis of t may reuse of prev, or nil when
 // every check must run. It reads the edited resource's old state from the
-// delta only: prev's template may have been consumed.
-func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta) *reuse {
+// delta only: prev's template may have been consumed. With inPlace, the
+// re-analysis consumes prev (its delta is not nil): it may reuse prev's
+// arrays, after which no analysis may reuse prev.
+func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta, inPlace bool) *reuse {
 	c := prev.cache
-	if c == nil || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
-		!wasCloudFormation || !t.IsCloudFormation ||
-		len(c.resources) != len(t.Resources) || len(c.global) != len(e.global) ||
+	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
+		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
+		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) ||
 		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
 		return nil
 	}
+	res := t.Resources[d.Index]
+	oldHi := max(d.Old.Value.End, d.OldEnd)
+	if inPlace && !c.consumed.CompareAndSwap(false, true) {
+		return nil
+	}
 	return &reuse{
+		owned:  inPlace,
 		prev:   c,
 		index:  d.Index,
 		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
 		delta:  d,
 		stamp:  reuseStamps.Add(1),
+		oldLo:  d.Old.Key.Start,
+		newHi:  max(res.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
 	}
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -114,7 +115,7 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 	if r := t.Resource(name); r != nil && r.Type != oldType {
 		c.types = append(c.types, r.Type)
 	}
-	for _, refs := range [][]template.Reference{oldRefs, t.Refs.From("Resources", name)} {
+	for _, refs := range [][]template.Reference{oldRefs, entryRefs(t, name)} {
 		for _, ref := range refs {
 			if !slices.Contains(c.refs, ref.Target) {
 				c.refs = append(c.refs, ref.Target)
@@ -122,6 +123,25 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 		}
 	}
 	return c
+}
+
+// entryRefs returns the references resource name makes: Refs.From, found
+// by binary search. A template that template.ReparseDelta produced keeps
+// its references grouped by entry in document order, each inside its
+// entry's value (as the re-parse itself relies on), so those of a resource
+// are the run that starts with the first reference after its key.
+func entryRefs(t *template.Template, name string) []template.Reference {
+	r := t.Resource(name)
+	if r == nil {
+		return nil
+	}
+	all := t.Refs.All
+	a := sort.Search(len(all), func(i int) bool { return all[i].Node.Start > r.Key.Start })
+	b := a
+	for b < len(all) && all[b].Section == "Resources" && all[b].From == name {
+		b++
+	}
+	return all[a:b:b]
 }
 
 // sees reports whether a check that read r may have read something c
@@ -152,18 +172,7 @@ func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool 
 		}
 	}
 	for _, f := range r.facts {
-		var s bool
-		if v := f.seen.Load(); v>>1 == stamp {
-			s = v&1 == 1
-		} else {
-			s = f.sees(c, stamp, values)
-			v = stamp << 1
-			if s {
-				v |= 1
-			}
-			f.seen.Store(v)
-		}
-		if s {
+		if f.factSees(c, stamp, values) {
 			return true
 		}
 	}
@@ -178,6 +187,21 @@ func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool 
 		}
 	}
 	return false
+}
+
+// factSees is sees for the reads of a memoised fact, which many checks
+// share: the answer is computed once per re-analysis.
+func (f *reads) factSees(c *resourceChange, stamp uint64, values valueChanges) bool {
+	if v := f.seen.Load(); v>>1 == stamp {
+		return v&1 == 1
+	}
+	s := f.sees(c, stamp, values)
+	v := stamp << 1
+	if s {
+		v |= 1
+	}
+	f.seen.Store(v)
+	return s
 }
 
 // recorder is the template.ReadRecorder of a check: it records into cur,

@@ -3,6 +3,8 @@ package analysis
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -93,17 +95,102 @@ var Crosswalk = map[string][]string{}
 // rule that is merely not running. The rules package fills it.
 var KnownRules = map[string]bool{}
 
-// suppressions collects every suppression written in t.
-func (e *Engine) suppressions(t *template.Template) []*Suppression {
-	var out []*Suppression
-	out = append(out, metadataSuppressions(t.Metadata, "")...)
-	for _, r := range t.Resources {
-		out = append(out, metadataSuppressions(r.Metadata, r.Name)...)
+// supCache is the suppressions written in a template, by where they are
+// written, kept by an analysis for the next: an edit of one resource's
+// entry changes only that resource's metadata and the comments on the
+// entry's lines.
+type supCache struct {
+	template  []*Suppression // in the template's Metadata
+	resources []resourceSups // in resources' Metadata, in template order
+	comments  []*Suppression // comment directives, in text order
+}
+
+// resourceSups are the metadata suppressions of resource index.
+type resourceSups struct {
+	index int
+	sups  []*Suppression
+}
+
+// newSupCache reads every suppression written in t.
+func newSupCache(t *template.Template) *supCache {
+	c := &supCache{template: metadataSuppressions(t.Metadata, "")}
+	for i, r := range t.Resources {
+		if sups := metadataSuppressions(r.Metadata, r.Name); len(sups) > 0 {
+			c.resources = append(c.resources, resourceSups{i, sups})
+		}
 	}
 	if t.Format == template.YAML {
-		out = append(out, commentSuppressions(t)...)
+		c.comments = commentSuppressions(t, 0, len(t.Source))
 	}
-	return out
+	return c
+}
+
+// list returns the suppressions in the order they apply: the template's
+// metadata, the resources', then comments.
+func (c *supCache) list() []*Suppression {
+	out := append([]*Suppression(nil), c.template...)
+	for _, r := range c.resources {
+		out = append(out, r.sups...)
+	}
+	return append(out, c.comments...)
+}
+
+// update returns the suppressions of t, which is c's template after the
+// edit u of one resource: that resource's metadata is read again, and the
+// comments on the lines of its entry and of the edited text (the only
+// lines where a directive, or whether a '#' starts a comment, may have
+// changed); the others move with the text.
+func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCache {
+	d := u.delta
+	move := func(sups []*Suppression) []*Suppression {
+		var out []*Suppression
+		for i, s := range sups {
+			if s.Span.End < d.Start {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(sups)
+			}
+			m := *s
+			m.Span = template.Span{Start: shiftOffset(s.Span.Start, d), End: shiftOffset(s.Span.End, d)}
+			if m.Line >= 0 && s.Span.Start > d.OldEnd {
+				m.Line += lineShift
+			}
+			out[i] = &m
+		}
+		if out == nil {
+			return sups
+		}
+		return out
+	}
+	n := &supCache{template: move(c.template)}
+	res := t.Resources[u.index]
+	edited := metadataSuppressions(res.Metadata, res.Name)
+	for _, r := range c.resources {
+		switch {
+		case r.index < u.index:
+			n.resources = append(n.resources, r)
+		case r.index > u.index:
+			if edited != nil {
+				n.resources = append(n.resources, resourceSups{u.index, edited})
+				edited = nil
+			}
+			n.resources = append(n.resources, resourceSups{r.index, move(r.sups)})
+		}
+	}
+	if edited != nil {
+		n.resources = append(n.resources, resourceSups{u.index, edited})
+	}
+	if t.Format != template.YAML {
+		return n
+	}
+	lo := t.Lines.LineStart(t.Lines.LineOf(u.oldLo))
+	hi := t.Lines.LineEnd(t.Lines.LineOf(u.newHi))
+	oldHi := hi - d.Shift
+	i := sort.Search(len(c.comments), func(i int) bool { return c.comments[i].Span.Start >= lo })
+	j := sort.Search(len(c.comments), func(j int) bool { return c.comments[j].Span.Start > oldHi })
+	n.comments = append(append(c.comments[:i:i], commentSuppressions(t, lo, hi)...), move(c.comments[j:])...)
+	return n
 }
 
 // metadataSuppressions reads the soc2ls, cfn_nag, checkov and guard entries
@@ -149,13 +236,14 @@ func crosswalk(id string) []string {
 
 var ignoreMarker = []byte("soc2ls:ignore")
 
-// commentSuppressions finds `# soc2ls:ignore RULE[,RULE] reason` comments.
-// A comment on a resource's key line covers the resource; any other covers
-// the findings that start on its line.
-func commentSuppressions(t *template.Template) []*Suppression {
+// commentSuppressions finds `# soc2ls:ignore RULE[,RULE] reason` comments
+// in the bytes [from, to) of t's text, which are whole lines. A comment on
+// a resource's key line covers the resource; any other covers the findings
+// that start on its line.
+func commentSuppressions(t *template.Template, from, to int) []*Suppression {
 	var out []*Suppression
-	src := t.Source
-	for off := 0; ; {
+	src := t.Source[:to]
+	for off := from; ; {
 		i := bytes.Index(src[off:], ignoreMarker)
 		if i < 0 {
 			break
@@ -168,15 +256,12 @@ func commentSuppressions(t *template.Template) []*Suppression {
 		if hash < 0 || strings.TrimSpace(string(src[start+hash+1:i])) != "" || !isComment(t, start+hash) {
 			continue
 		}
-		rest := strings.TrimSpace(string(src[off:end]))
+		rest := strings.TrimSpace(string(t.Source[off:end]))
 		ids, reason, _ := strings.Cut(rest, " ")
 		span := template.Span{Start: start + hash, End: end}
 		resource, target := "", line
-		for _, r := range t.Resources {
-			if t.Lines.LineOf(r.Key.Start) == line {
-				resource, target = r.Name, -1
-				break
-			}
+		if r := resourceKeyOn(t, line); r != nil {
+			resource, target = r.Name, -1
 		}
 		for _, id := range strings.Split(ids, ",") {
 			if id = strings.TrimSpace(id); id != "" {
@@ -185,6 +270,17 @@ func commentSuppressions(t *template.Template) []*Suppression {
 		}
 	}
 	return out
+}
+
+// resourceKeyOn returns the first resource whose logical id is on the
+// given line, or nil. Resources are in document order.
+func resourceKeyOn(t *template.Template, line int) *template.Resource {
+	ls := t.Lines.LineStart(line)
+	i := sort.Search(len(t.Resources), func(i int) bool { return t.Resources[i].Key.Start >= ls })
+	if i < len(t.Resources) && t.Lines.LineOf(t.Resources[i].Key.Start) == line {
+		return t.Resources[i]
+	}
+	return nil
 }
 
 // isComment reports whether the '#' at off starts a YAML comment rather
@@ -198,44 +294,35 @@ func isComment(t *template.Template, off int) bool {
 	return n == nil || n.Kind != template.Scalar || !n.Span.Contains(off) || off == n.End
 }
 
-// applySuppressions splits findings into active and suppressed ones and
-// adds the findings about the suppressions themselves.
-func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (active, suppressed []Finding) {
-	sups := e.suppressions(t)
-	if len(sups) == 0 {
-		return findings, nil
+// suppressionOf returns the index in sups of the suppression that
+// silences f, which starts on the given line, or -1; it adds by to the
+// uses of every suppression f uses: a reasonless one it would have
+// matched (reported as such), and the one that silences it.
+func (e *Engine) suppressionOf(f *Finding, line int, sups []*Suppression, uses []int32, by int32) int {
+	if r, ok := e.byID[f.RuleID]; ok && r.Meta {
+		return -1
 	}
-	used := make([]bool, len(sups))
-	for _, f := range findings {
-		if r, ok := e.byID[f.RuleID]; ok && r.Meta {
-			active = append(active, f)
+	for i, s := range sups {
+		if !strings.EqualFold(s.RuleID, f.RuleID) || s.Resource != "" && s.Resource != f.Resource || s.Line >= 0 && s.Line != line {
 			continue
 		}
-		line := t.Lines.LineOf(f.Span.Start)
-		var by *Suppression
-		for i, s := range sups {
-			if !strings.EqualFold(s.RuleID, f.RuleID) || s.Resource != "" && s.Resource != f.Resource || s.Line >= 0 && s.Line != line {
-				continue
-			}
-			if !hasReason(s.Reason) {
-				used[i] = true // it would have silenced f: reported as reasonless
-				continue
-			}
-			used[i] = true
-			by = s
-			break
+		uses[i] += by
+		if hasReason(s.Reason) {
+			return i
 		}
-		if by == nil {
-			active = append(active, f)
-			continue
-		}
-		f.Suppression = by
-		suppressed = append(suppressed, f)
 	}
+	return -1
+}
+
+// suppressionFindings returns the findings about the suppressions
+// themselves: those without a reason, and those that silence nothing
+// (uses counts, per suppression, the findings that use it).
+func (e *Engine) suppressionFindings(sups []*Suppression, uses []int32) []Finding {
+	var out []Finding
 	for i, s := range sups {
 		native := s.Source == SourceMetadata || s.Source == SourceComment
 		switch {
-		case !native && !used[i]:
+		case !native && uses[i] == 0:
 			// Another tool's entry that silences nothing of ours: its rule
 			// is not quite ours (cfn_nag's W35 also fires on log buckets,
 			// which SOC2-S3-005 exempts), so it is that tool's business.
@@ -252,8 +339,8 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 				field := map[SuppressionSource]string{SourceCfnNag: "reason", SourceCheckov: "comment"}[s.Source]
 				msg = string(s.Source) + " suppression " + s.Written + " (" + s.RuleID + ") has no " + field + ", so soc2ls does not honour it: add one"
 			}
-			active = append(active, e.metaFinding(SuppressionReasonRule, s, msg))
-		case !used[i]:
+			out = append(out, e.metaFinding(SuppressionReasonRule, s, msg))
+		case uses[i] == 0:
 			what := "matches no finding"
 			if r, runs := e.byID[strings.ToUpper(s.RuleID)]; !runs || r.Meta {
 				if KnownRules[strings.ToUpper(s.RuleID)] {
@@ -269,10 +356,128 @@ func (e *Engine) applySuppressions(t *template.Template, findings []Finding) (ac
 			} else if s.Line >= 0 {
 				target = fmt.Sprintf("line %d", s.Line+1)
 			}
-			active = append(active, e.metaFinding(UnusedSuppressionRule, s, fmt.Sprintf("suppression of %s %s on %s: remove it", s.RuleID, what, target)))
+			out = append(out, e.metaFinding(UnusedSuppressionRule, s, fmt.Sprintf("suppression of %s %s on %s: remove it", s.RuleID, what, target)))
 		}
 	}
-	return active, suppressed
+	return out
+}
+
+// split divides sorted findings into active and suppressed ones by sups,
+// adds the findings about the suppressions (reported by check supOwner),
+// and counts the uses of each suppression.
+func (e *Engine) split(t *template.Template, all findingSet, sups []*Suppression, supOwner int32) (active, suppressed findingSet, uses []int32) {
+	if len(sups) == 0 {
+		return all, findingSet{}, nil
+	}
+	uses = make([]int32, len(sups))
+	active = findingSet{make([]Finding, 0, withRoom(len(all.fs))), make([]findingMeta, 0, withRoom(len(all.fs)))}
+	for i := range all.fs {
+		f, m := all.fs[i], all.ms[i]
+		if k := e.suppressionOf(&f, int(m.line), sups, uses, 1); k >= 0 {
+			f.Suppression = sups[k]
+			suppressed.fs, suppressed.ms = append(suppressed.fs, f), append(suppressed.ms, m)
+			continue
+		}
+		active.fs, active.ms = append(active.fs, f), append(active.ms, m)
+	}
+	for _, f := range e.suppressionFindings(sups, uses) {
+		active.fs, active.ms = append(active.fs, f), append(active.ms, metaOf(&f, supOwner, t.Lines))
+	}
+	sortOwned(active)
+	return active, suppressed, uses
+}
+
+// resplit sets c's active and suppressed findings after the edit u: the
+// previous ones, less those of the checks marked in drop and the findings
+// about suppressions, plus fresh, which are the findings of the checks that
+// ran again. When the edit left every suppression as it was (but for its
+// position) and moved no line, the kept findings keep their verdicts: the
+// fresh ones are split, the uses of the dropped ones taken back, the
+// findings about suppressions made again, and both lists spliced (with no
+// suppression at all, lines may move too). Else the kept and the fresh
+// findings are split again, as Analyze does.
+func (e *Engine) resplit(t *template.Template, c *runCache, u *reuse, drop []bool, fresh findingSet, supOwner int32, lineShift int) {
+	p := u.prev
+	if !sameEffect(p.supList, c.supList) || lineShift != 0 && len(c.supList) > 0 {
+		kept := splice(p.active, drop, fresh, u.delta, lineShift, u.owned)
+		supp := splice(p.suppressed, drop, findingSet{}, u.delta, lineShift, u.owned)
+		c.active, c.suppressed, c.uses = e.split(t, mergeOwned(kept, supp), c.supList, supOwner)
+		return
+	}
+	uses := p.uses
+	if !u.owned {
+		uses = slices.Clone(uses)
+	}
+	if len(uses) > 0 {
+		for _, set := range []findingSet{p.active, p.suppressed} {
+			for i, m := range set.ms {
+				if drop[m.owner+1] && m.owner != supOwner {
+					e.suppressionOf(&set.fs[i], int(m.line), p.supList, uses, -1)
+				}
+			}
+		}
+	}
+	var act, supp findingSet
+	for i := range fresh.fs {
+		f, m := fresh.fs[i], fresh.ms[i]
+		if k := e.suppressionOf(&f, int(m.line), c.supList, uses, 1); len(uses) > 0 && k >= 0 {
+			f.Suppression = c.supList[k]
+			supp.fs, supp.ms = append(supp.fs, f), append(supp.ms, m)
+			continue
+		}
+		act.fs, act.ms = append(act.fs, f), append(act.ms, m)
+	}
+	for _, f := range e.suppressionFindings(c.supList, uses) {
+		act.fs, act.ms = append(act.fs, f), append(act.ms, metaOf(&f, supOwner, t.Lines))
+	}
+	sortOwned(act)
+	sortOwned(supp)
+	c.active = splice(p.active, drop, act, u.delta, lineShift, u.owned)
+	c.suppressed = splice(p.suppressed, drop, supp, u.delta, lineShift, u.owned)
+	c.uses = uses
+	// Kept suppressed findings point at the moved copies of their
+	// suppressions.
+	var moved map[*Suppression]*Suppression
+	for k, s := range p.supList {
+		if c.supList[k] != s {
+			if moved == nil {
+				moved = map[*Suppression]*Suppression{}
+			}
+			moved[s] = c.supList[k]
+		}
+	}
+	for i := range c.suppressed.fs {
+		if s, ok := moved[c.suppressed.fs[i].Suppression]; ok {
+			c.suppressed.fs[i].Suppression = s
+		}
+	}
+}
+
+// sameEffect reports whether two lists of suppressions silence the same
+// findings, in the same order: they differ in their positions at most.
+func sameEffect(a, b []*Suppression) bool {
+	return slices.EqualFunc(a, b, func(x, y *Suppression) bool {
+		return x.RuleID == y.RuleID && x.Written == y.Written && x.Reason == y.Reason && x.Source == y.Source &&
+			x.Resource == y.Resource && x.Line == y.Line
+	})
+}
+
+// mergeOwned merges two sorted sets into a new one, the findings of b
+// losing their suppression.
+func mergeOwned(a, b findingSet) findingSet {
+	out := findingSet{make([]Finding, 0, withRoom(len(a.fs)+len(b.fs))), make([]findingMeta, 0, withRoom(len(a.fs)+len(b.fs)))}
+	for len(a.fs) > 0 || len(b.fs) > 0 {
+		if len(b.fs) == 0 || len(a.fs) > 0 && compareOwned(&a.fs[0], &b.fs[0], a.ms[0].owner, b.ms[0].owner) <= 0 {
+			out.fs, out.ms = append(out.fs, a.fs[0]), append(out.ms, a.ms[0])
+			a.fs, a.ms = a.fs[1:], a.ms[1:]
+			continue
+		}
+		f := b.fs[0]
+		f.Suppression = nil
+		out.fs, out.ms = append(out.fs, f), append(out.ms, b.ms[0])
+		b.fs, b.ms = b.fs[1:], b.ms[1:]
+	}
+	return out
 }
 
 func (e *Engine) metaFinding(r *Rule, s *Suppression, msg string) Finding {

@@ -61,8 +61,9 @@ type anEdit struct {
 
 // hurtfulEdit picks an edit inside one resource's value: most often a
 // scalar replaced by another scalar of the template, else a character
-// typed or deleted, or a comment line inserted (which moves every later
-// line: a message that quoted a line number would go stale).
+// typed or deleted, a comment line inserted (which moves every later
+// line: a message that quoted a line number would go stale), or a
+// suppression comment written at the end of a line.
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if len(tp.Resources) == 0 {
 		return anEdit{}, false
@@ -89,12 +90,20 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	for _, res := range tp.Resources {
 		pool = append(pool, res.Name, res.Type)
 	}
-	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'")
+	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'", "x # soc2ls:ignore SOC2-S3-003 quoted")
 	if len(targets) == 0 {
 		return anEdit{}, false
 	}
 	n := targets[r.IntN(len(targets))]
-	switch r.IntN(7) {
+	switch r.IntN(8) {
+	case 7: // a suppression comment at the end of the value's line, with or without a reason
+		at := tp.Lines.LineEnd(tp.Lines.LineOf(n.End))
+		ids := []string{"SOC2-S3-003", "SOC2-S3-006", "SOC2-TAG-002", "SOC2-CT-001", "SOC2-PARAM-004", "SOC2-NOPE-001"}
+		text := " # soc2ls:ignore " + ids[r.IntN(len(ids))]
+		if r.IntN(3) > 0 {
+			text += " accepted for this test"
+		}
+		return anEdit{at, at, text}, true
 	case 6: // a comment line above the value's line: every later line moves
 		at := tp.Lines.LineStart(tp.Lines.LineOf(n.Start))
 		return anEdit{at, at, "# moved\n"}, true
@@ -315,5 +324,45 @@ func TestConcurrentReanalyze(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestReanalyzeKeepsFindingsShared: the findings of the checks a keystroke
+// keeps are the previous values, moved: their criteria and fixes share the
+// previous arrays, which the language server's encoder takes as the sign
+// that a diagnostic's content did not change. Only the few re-run checks'
+// findings are new.
+func TestReanalyzeKeepsFindingsShared(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	for _, inPlace := range []bool{false, true} {
+		prev := eng.Analyze("t.yaml", synth.YAML(200<<10))
+		at := typingSpot(prev.Template)
+		type key struct {
+			controls *string
+			fixes    *analysis.Fix
+		}
+		was := map[key]bool{}
+		for _, f := range prev.Findings {
+			if len(f.Controls) > 0 && len(f.Fixes) > 0 {
+				was[key{&f.Controls[0], &f.Fixes[0]}] = true
+			}
+		}
+		e := anEdit{at, at, "x"}
+		next := checkReanalyze(t, eng, "t.yaml", prev, e, inPlace)
+		shared, fresh := 0, 0
+		for _, f := range next.Findings {
+			if len(f.Controls) == 0 || len(f.Fixes) == 0 {
+				continue
+			}
+			if was[key{&f.Controls[0], &f.Fixes[0]}] {
+				shared++
+			} else {
+				fresh++
+			}
+		}
+		t.Logf("in place %v: %d findings shared, %d new", inPlace, shared, fresh)
+		if shared == 0 || fresh > 40 {
+			t.Errorf("in place %v: %d findings share their criteria and fixes with the previous result, %d do not", inPlace, shared, fresh)
+		}
 	}
 }

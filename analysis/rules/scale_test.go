@@ -32,15 +32,18 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 
 // TestKeystrokeCostStaysSmall guards the incremental path: a character
 // typed in a value of one resource keeps all but a handful of checks, and
-// costs a small fraction of a whole analysis. For resources that no shared
-// fact reads (log groups here, queues) its allocations do not grow with the
-// template; an edit of a bucket recomputes the facts about buckets (which
-// keep their values, so nothing else runs again), linear in the number of
-// buckets. A rule that starts reading every resource, or a fact that loses
-// its early cutoff, shows up here.
+// costs a small fraction of a whole analysis. The checks it examines to
+// decide what to run again (Result.Visited) do not grow with the template:
+// it finds them through the index of what checks read, never by asking
+// every check. For resources that no shared fact reads (log groups here,
+// queues) its allocations do not grow with the template either; an edit of
+// a bucket recomputes the facts about buckets (which keep their values, so
+// nothing else runs again), linear in the number of buckets. A rule that
+// starts reading every resource, a fact that loses its early cutoff, or an
+// engine that visits every check again shows up here.
 func TestKeystrokeCostStaysSmall(t *testing.T) {
 	eng := analysis.NewEngine(All(), nil).WithoutFixes()
-	cost := func(size int, typ string) (allocs float64, kept, checks int) {
+	cost := func(size int, typ string) (allocs float64, kept, visited, checks int) {
 		prev := eng.Analyze("t.yaml", synth.YAML(size))
 		at := typingSpotIn(prev.Template, typ)
 		checks = len(prev.Template.Resources)
@@ -52,14 +55,16 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 			}
 			i++
 			prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+			visited = max(visited, prev.Visited)
 		})
-		return allocs, prev.Reused, checks
+		return allocs, prev.Reused, visited, checks
 	}
 	src := synth.YAML(400 << 10)
 	full := testing.AllocsPerRun(2, func() { eng.Analyze("t.yaml", src) })
 	for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::S3::Bucket"} {
-		small, keptSmall, _ := cost(100<<10, typ)
-		large, keptLarge, checks := cost(400<<10, typ)
+		small, keptSmall, visitedSmall, _ := cost(100<<10, typ)
+		large, keptLarge, visitedLarge, checks := cost(400<<10, typ)
+		t.Logf("%s: %.0f allocations at 100 KB, %.0f at 400 KB; %d and %d checks visited", typ, small, large, visitedSmall, visitedLarge)
 		if typ != "AWS::S3::Bucket" && large > 2*small {
 			t.Errorf("%s: a keystroke makes %.0f allocations at 400 KB against %.0f at 100 KB: something grows with the template", typ, large, small)
 		}
@@ -68,6 +73,9 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 		}
 		if keptLarge < checks-10 || keptSmall == 0 {
 			t.Errorf("%s: a keystroke kept %d checks of about %d", typ, keptLarge, checks)
+		}
+		if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 10 {
+			t.Errorf("%s: a keystroke visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", typ, visitedSmall, visitedLarge)
 		}
 	}
 }
