@@ -3,6 +3,7 @@ package lsp
 import (
 	"bytes"
 	"encoding/binary"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 
@@ -17,11 +18,20 @@ import (
 // notification, about 270 bytes of JSON per finding: 1.5 MB for the 5,571
 // findings of a 1 MB template. Converting them to protocol diagnostics and
 // encoding those with json.Marshal (reflective) on every version cost about
-// 10 ms there, and jsonrpc2 then validated and copied them again. diagEncoder writes the notification's frame itself, in
-// one buffer, and re-encodes on each version only what moves when the text is
-// edited: the ranges. The rest of each diagnostic's JSON (severity, code,
-// link, message, data, related messages) is kept from the versions before,
-// looked up by the finding's content.
+// 10 ms there, and jsonrpc2 then validated and copied them again.
+// diagEncoder writes the notification's frame itself, and on each version
+// does only what the edit requires:
+//
+//   - A diagnostic whose finding the engine kept (the same strings and
+//     arrays: a tight comparison with the last version's flat record of
+//     it, findingSig) and whose offsets lie before the edited lines, or in
+//     lines after them that kept their numbers (stableText), has the bytes
+//     it had: they are not even copied, the new payload takes them as a
+//     slice of the last one (a rope, rope.go).
+//   - Any other diagnostic is formatted again, but only its ranges: the rest
+//     of its JSON (severity, code, link, message, data, related messages)
+//     is kept from the versions before, looked up by the finding's content
+//     (diagEntry).
 //
 // The output is what json.Marshal of toDiagnostic's protocol.Diagnostic
 // writes, byte for byte (TestEncodeMatchesMarshal, FuzzDiagnosticEncoding).
@@ -34,53 +44,131 @@ type diagEncoder struct {
 	uriJSON []byte // uri as a JSON string
 	engine  *analysis.Engine
 	entries map[diagKey]*diagEntry
-	// prev are the entries of the last version, in its order, and cur the
-	// slice the next version fills (the two are swapped after each).
-	prev, cur []*diagEntry
-	epoch     uint64 // counts the versions encoded
 
-	// bufs are the two buffers frames are written into. The published
-	// payload (document.published, compared with the next version's) lives in
-	// one of them, pinned, which is never written until the other has been
-	// published.
-	bufs   [2][]byte
-	pinned int // 1 + the index of the pinned buffer; 0 before any publication
+	// last is the version encoded last, which the next takes its unchanged
+	// diagnostics from, and next the one being encoded (the two are swapped
+	// after each).
+	last, next encodedVersion
+	epoch      uint64 // counts the versions encoded
+
+	// published is the payload of the version published last
+	// (publication.keep): the document compares the next one with it.
+	published *rope
+
+	// arena is where new bytes go: arenaC.buf, of which arena is the part
+	// written. chunks are the chunks last, published and the arena may
+	// reference, and at most one spare that no rope references, which a
+	// new arena reuses; stamp numbers the markings of the referenced ones.
+	arena  []byte
+	arenaC *chunk
+	chunks []*chunk
+	stamp  uint64
+	segs   []segment // the version being encoded, before its new bytes are placed
 
 	scratch []byte // for encoding a new entry
 
-	// last describes the version encoded last, so that the next can copy
-	// the diagnostics that did not change: where each one's JSON lies in
-	// its array (off, two per diagnostic), its span and related spans
-	// (spans, from spanAt[i]), and whether that array was published and so
-	// is the pinned one (kept), which the next version may read while it
-	// writes the other buffer. next is filled by the version being encoded.
-	last, next encodedVersion
-	copied     int // diagnostics the last encode copied (tests)
+	copied    int // diagnostics the last encode took from the version before (tests)
+	compacted int // ropes compacted (tests)
 }
 
-// encodedVersion is the layout of one version's diagnostics array.
+// encodedVersion is what the next version needs of one version: a flat
+// record of each finding (sig, with the related locations of all of them
+// in rel), its entry, where its JSON lies in the payload (off, two offsets
+// per diagnostic), the payload, and the length of the text.
 type encodedVersion struct {
-	off    []int
-	spans  []template.Span
-	spanAt []int
-	epoch  uint64
-	kept   bool
+	sig     []findingSig
+	rel     []analysis.Related
+	entry   []*diagEntry
+	off     []int
+	rope    *rope
+	textLen int
+	written int // bytes its encoding wrote into the arena
 }
 
-// stableTail says that the text of the new version from offset From on is
-// the last version's text from From-Delta on, on the same line numbers: a
-// diagnostic that lies wholly there, with the same content, has the same
-// JSON as in the last version. The scheduler knows it from the edited
-// region (zero value: nothing is known).
-type stableTail struct {
-	ok          bool
+// findingSig is what tells whether a finding is one of the last version's,
+// kept by the engine: its strings (a kept finding shares them, and strings
+// with the same data compare without being read), the arrays of its
+// criteria and fixes, and its spans. Comparing one with a finding reads no
+// other memory than the two.
+type findingSig struct {
+	rule, message, resource string
+	controls                *string
+	fixes                   *analysis.Fix
+	span                    template.Span
+	nControls, nFixes       int32
+	relAt, nRelated         int32 // its related locations in encodedVersion.rel
+	severity                analysis.Severity
+	possible, noControls    bool
+}
+
+func sigOf(f *analysis.Finding, relAt int) findingSig {
+	return findingSig{rule: f.RuleID, message: f.Message, resource: f.Resource,
+		controls: first(f.Controls), fixes: first(f.Fixes), span: f.Span,
+		nControls: int32(len(f.Controls)), nFixes: int32(len(f.Fixes)),
+		relAt: int32(relAt), nRelated: int32(len(f.Related)),
+		severity: f.Severity, possible: f.Possible, noControls: f.Controls == nil}
+}
+
+// same reports whether f has the content of the finding s records, sharing
+// its arrays of criteria and fixes (which findings never change in place; s
+// keeps them alive, so no other finding can have them). False means only
+// that the cheap comparison cannot tell.
+func (s *findingSig) same(f *analysis.Finding, rel []analysis.Related) bool {
+	if f.RuleID != s.rule || f.Message != s.message || f.Resource != s.resource ||
+		f.Severity != s.severity || f.Possible != s.possible ||
+		len(f.Controls) != int(s.nControls) || (f.Controls == nil) != s.noControls || first(f.Controls) != s.controls ||
+		len(f.Fixes) != int(s.nFixes) || first(f.Fixes) != s.fixes || len(f.Related) != int(s.nRelated) {
+		return false
+	}
+	r := rel[s.relAt : int(s.relAt)+len(f.Related)]
+	for k := range f.Related {
+		if f.Related[k].Message != r[k].Message {
+			return false
+		}
+	}
+	return true
+}
+
+// stableText says which parts of the new version's text are the last
+// version's, where a diagnostic with the same content and the same offsets
+// (moved as the text was) has the same JSON: the text before head (the
+// start of the first edited line), at the same offsets; and, when tail is
+// set, the text from offset from on (the line after the last edited one),
+// which is the last version's from from-delta on, on the same line
+// numbers (the edits kept the line count). was is the length of the text
+// the edits apply to, which must be the encoder's last version's. The
+// scheduler knows all this from the edited region; the zero value says that
+// nothing is known.
+type stableText struct {
+	head        int
+	tail        bool
 	from, delta int
+	was         int
 }
 
-// holds reports whether span lies in the stable tail and is the last
-// version's was span.
-func (st stableTail) holds(span, was template.Span) bool {
-	return span.Start >= st.from && span.Start-st.delta == was.Start && span.End-st.delta == was.End
+// keeps reports whether span, which was was in the last version, has the
+// same positions, for the offsets a diagnostic's range is made of (its
+// start, and its end when that is not before the start).
+func (st stableText) keeps(span, was template.Span) bool {
+	if span == was && span.Start >= 0 && max(span.Start, span.End) < st.head {
+		return true
+	}
+	return st.tail && span.Start >= st.from && span.Start-st.delta == was.Start && span.End-st.delta == was.End
+}
+
+// placed reports whether f, which has the content of the last version's
+// finding s, has its positions too, related locations included.
+func (st stableText) placed(f *analysis.Finding, s *findingSig, rel []analysis.Related) bool {
+	if !st.keeps(f.Span, s.span) {
+		return false
+	}
+	r := rel[s.relAt : int(s.relAt)+len(f.Related)]
+	for k := range f.Related {
+		if !st.keeps(f.Related[k].Span, r[k].Span) {
+			return false
+		}
+	}
+	return true
 }
 
 // diagKey is the part of a finding's content a lookup hashes.
@@ -107,8 +195,11 @@ type diagEntry struct {
 	text []byte
 	cuts []int
 
-	used uint64     // the epoch of the last version that used the entry
-	idx  int        // its index in that version
+	// used is the epoch of the last version that used the entry, as the
+	// sweep marks it; idx is the entry's index in the last version that
+	// looked it up (a hint to resynchronise with that version, checked).
+	used uint64
+	idx  int
 	next *diagEntry // another entry with the same key
 
 	// The arrays of the criteria and fixes of the finding the entry was
@@ -119,137 +210,156 @@ type diagEntry struct {
 	fixesData    *analysis.Fix
 }
 
-// publication is one version's publishDiagnostics frame, its header not yet
-// written: buf[start:end] is the diagnostics array, and the header and the
-// envelope are written in the headroom before start when the version is
-// published (publication.frame).
+// publication is one version's publishDiagnostics notification: its
+// diagnostics array, to which frame adds the header and the envelope when
+// the version is published.
 type publication struct {
-	enc        *diagEncoder
-	buf        int // which of enc.bufs
-	start, end int
-	epoch      uint64
+	enc     *diagEncoder
+	payload *rope
 }
 
-// diagnostics returns the JSON array of the diagnostics. It stays intact
-// while it is the published payload (publication.keep).
-func (p publication) diagnostics() []byte { return p.enc.bufs[p.buf][p.start:p.end:p.end] }
+// diagnostics returns the JSON array of the diagnostics. It never changes.
+func (p publication) diagnostics() *rope { return p.payload }
 
 const (
 	publishPrefix  = `{"jsonrpc":"2.0","method":"` + protocol.MethodTextDocumentPublishDiagnostics + `","params":{"uri":`
 	versionField   = `,"version":`
 	diagnosticsKey = `,"diagnostics":`
 	contentLength  = "Content-Length: "
+	publishSuffix  = "}}"
 )
 
-// headroom is the room a frame needs before its diagnostics array: the
-// largest header and envelope (a 20-digit length, an 11-character version).
-func headroom(uriJSON int) int {
-	return len(contentLength) + 20 + 4 + len(publishPrefix) + uriJSON + len(versionField) + 11 + len(diagnosticsKey)
-}
-
-// frame writes the header and the envelope of the notification for version
-// in front of the diagnostics and returns the whole message: the
-// Content-Length header, and a JSON-RPC notification whose params are
-// {"uri", "version", "diagnostics"}, as json.Marshal of
-// publishDiagnosticsParams writes them.
-func (p publication) frame(version int32) []byte {
-	enc := p.enc
-	var envArr [256]byte
-	env := append(envArr[:0], publishPrefix...)
-	env = append(env, enc.uriJSON...)
+// frame returns the message publishing the diagnostics for version, as the
+// parts to write in order: the Content-Length header with the start of a
+// JSON-RPC notification whose params are {"uri", "version", "diagnostics"},
+// as json.Marshal of publishDiagnosticsParams writes them, then the pieces
+// of the diagnostics array, then the closing braces. Nothing is copied but
+// the header.
+func (p publication) frame(version int32) [][]byte {
+	env := make([]byte, 0, len(publishPrefix)+len(p.enc.uriJSON)+len(versionField)+11+len(diagnosticsKey))
+	env = append(env, publishPrefix...)
+	env = append(env, p.enc.uriJSON...)
 	env = append(env, versionField...)
 	env = strconv.AppendInt(env, int64(version), 10)
 	env = append(env, diagnosticsKey...)
-	body := len(env) + p.end + len("}}") - p.start
-	var headArr [48]byte
-	head := append(headArr[:0], contentLength...)
+	body := len(env) + p.payload.size + len(publishSuffix)
+	head := make([]byte, 0, len(contentLength)+24+len(env))
+	head = append(head, contentLength...)
 	head = strconv.AppendInt(head, int64(body), 10)
 	head = append(head, "\r\n\r\n"...)
-	buf := enc.bufs[p.buf]
-	at := p.start - len(env) - len(head) // headroom leaves room for the largest
-	copy(buf[at:], head)
-	copy(buf[at+len(head):], env)
-	return buf[at : p.end+len("}}")]
+	head = append(head, env...)
+	parts := make([][]byte, 0, len(p.payload.pieces)+2)
+	parts = append(parts, head)
+	for _, pc := range p.payload.pieces {
+		parts = append(parts, pc.b)
+	}
+	return append(parts, []byte(publishSuffix))
 }
 
-// keep pins the buffer of a published version: its payload is what the next
-// version is compared with, so the next one is written into the other.
-func (p publication) keep() {
-	p.enc.pinned = p.buf + 1
-	if p.enc.last.epoch == p.epoch {
-		p.enc.last.kept = true
-	}
+// keep records that the version was published: the next one is compared
+// with it, so no chunk it references is written again.
+func (p publication) keep() { p.enc.published = p.payload }
+
+const (
+	// minArena is the smallest arena: what a few hundred keystrokes write.
+	minArena = 256 << 10
+	// maxPieces bounds a payload's pieces (each edit at another place
+	// splits one in three): beyond, it is copied into one chunk, which
+	// costs a copy of the payload once in that many edits.
+	maxPieces = 256
+)
+
+// segment is a stretch of the payload being encoded: bytes [lo, hi) of the
+// last version's payload (old), or of the arena.
+type segment struct {
+	old    bool
+	lo, hi int
 }
 
 // encode encodes the diagnostics of findings (in their order) on t's text,
-// for the document u, with the rules (documentation links) of e.
-func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, tail stableTail) publication {
-	// The last version's array can be copied from when it is the pinned one.
-	var from []byte
-	if tail.ok && enc.last.kept && enc.pinned > 0 && enc.entries != nil && enc.engine == e && enc.uri == u {
-		from = enc.bufs[enc.pinned-1][headroom(len(enc.uriJSON)):]
-	}
+// for the document u, with the rules (documentation links) of e. st says
+// which text the edits since the last version encoded left unchanged.
+func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, st stableText) publication {
 	if enc.entries == nil || enc.engine != e || enc.uri != u {
 		// Entries hold the engine's documentation links and the document's
 		// URI (in related locations): another engine or document starts over.
 		enc.entries = make(map[diagKey]*diagEntry, len(findings))
-		enc.prev = enc.prev[:0]
 		enc.engine, enc.uri = e, u
 		enc.uriJSON = appendJSONString(nil, string(u))
+		enc.last = encodedVersion{}
+	}
+	last, next := &enc.last, &enc.next
+	if last.rope == nil || st.was != last.textLen {
+		st = stableText{} // the edits are not relative to the last version
 	}
 	enc.epoch++
-	k := 0
-	if enc.pinned == 1 {
-		k = 1
+	need := 256 + 300*len(findings) // everything, the first time
+	if last.rope != nil {
+		// What follows the edited line, unless the lines after it keep
+		// their numbers: then about what the last edit wrote.
+		j := sort.Search(len(last.sig), func(k int) bool { return last.sig[k].span.Start >= st.head })
+		from := last.rope.size
+		if j < len(last.sig) {
+			from = last.off[2*j]
+		}
+		need = 256 + last.rope.size - from
+		if st.tail {
+			need = min(need, max(minArena, last.written+last.written/4))
+		}
 	}
-	start := headroom(len(enc.uriJSON))
-	buf := enc.bufs[k]
-	if cap(buf) < start+2 {
-		buf = make([]byte, start, start+256+300*len(findings))
-	}
-	buf = append(buf[:start], '[')
+	enc.reserve(need)
+	written := len(enc.arena)
 
+	next.sig, next.rel, next.entry, next.off = next.sig[:0], next.rel[:0], next.entry[:0], next.off[:0]
+	enc.segs = enc.segs[:0]
+	size := 0 // of the payload so far
 	conv := newPosConv(t)
 	spans, ends, rel := conv, conv, conv // cursors: findings come sorted by start, not by end
-	cur, prev := enc.cur[:0], enc.prev
-	last, next := &enc.last, &enc.next
-	next.off, next.spans, next.spanAt = next.off[:0], next.spans[:0], next.spanAt[:0]
-	shift := 0 // where the last version had the finding before this one, relative to it
+	shift := 0                           // where the last version had the finding before this one, relative to it
 	enc.copied = 0
 	for i := range findings {
 		f := &findings[i]
+		sep := byte(',')
+		if i == 0 {
+			sep = '['
+		}
 		var de *diagEntry
 		was := -1 // the finding's index in the last version
-		if j := i + shift; j >= 0 && j < len(prev) && prev[j].matches(f) {
-			de, was = prev[j], j // the common case: same order as the last version
+		if j := i + shift; j >= 0 && j < len(last.sig) && (last.sig[j].same(f, last.rel) || last.entry[j].matches(f)) {
+			de, was = last.entry[j], j // the common case: same order as the last version
+		} else if j := last.find(f, st); j >= 0 {
+			de, was, shift = last.entry[j], j, j-i // resynchronised after the findings the edit changed
 		} else if de = enc.lookup(f); de != nil {
-			if de.used == enc.epoch-1 {
-				shift = de.idx - i // resynchronise after the findings the edit changed
-				was = de.idx
+			if k := de.idx; k < len(last.entry) && last.entry[k] == de {
+				was, shift = k, k-i
 			}
+			de.idx = i
 		} else {
 			de = enc.add(f)
+			de.idx = i
 		}
-		de.used, de.idx = enc.epoch, i
-		cur = append(cur, de)
+		next.entry = append(next.entry, de)
+		next.sig = append(next.sig, sigOf(f, len(next.rel)))
+		next.rel = append(next.rel, f.Related...)
 
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		next.spanAt = append(next.spanAt, len(next.spans))
-		next.spans = append(next.spans, f.Span)
-		for r := range f.Related {
-			next.spans = append(next.spans, f.Related[r].Span)
-		}
-		at := len(buf) - start
-		if from != nil && was >= 0 && unchanged(tail, f, last, was) {
-			// Same content, same place on the same lines: the same bytes.
-			buf = append(buf, from[last.off[2*was]:last.off[2*was+1]]...)
-			next.off = append(next.off, at, len(buf)-start)
+		if was >= 0 && st.placed(f, &last.sig[was], last.rel) {
+			// Same content, same positions: the same bytes, taken from the
+			// last payload with the separator before them when it is this
+			// one's.
+			lo, hi := last.off[2*was], last.off[2*was+1]
+			if (was == 0) == (i == 0) {
+				size = enc.addOld(size, lo-1, hi)
+			} else {
+				size = enc.addNew(size, append(enc.arena, sep))
+				size = enc.addOld(size, lo, hi)
+			}
+			next.off = append(next.off, size-(hi-lo), size)
 			enc.copied++
 			continue
 		}
-		buf = append(buf, `{"range":`...)
+		at := len(enc.arena)
+		buf := append(enc.arena, sep, '{')
+		buf = append(buf, `"range":`...)
 		buf = appendRange(buf, spans.position(f.Span.Start), ends.position(max(f.Span.End, f.Span.Start)))
 		off := 0
 		for r := range f.Related {
@@ -259,38 +369,168 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 			buf = appendRange(buf, rel.position(s.Start), rel.position(max(s.End, s.Start)))
 		}
 		buf = append(buf, de.text[off:]...)
-		next.off = append(next.off, at, len(buf)-start)
+		start := size + 1
+		size = enc.addNew(size, buf)
+		next.off = append(next.off, start, start+len(buf)-at-1)
 	}
-	buf = append(buf, ']')
-	end := len(buf)
-	buf = append(buf, "}}"...)
-	enc.bufs[k] = buf
-	clear(prev) // the entries are referenced by the map and cur only
-	enc.prev, enc.cur = cur, prev[:0]
-	enc.sweep(len(findings))
-	next.epoch, next.kept = enc.epoch, false
-	enc.last, enc.next = enc.next, enc.last
-	return publication{enc: enc, buf: k, start: start, end: end, epoch: enc.epoch}
-}
+	switch n := len(enc.segs); {
+	case len(findings) == 0:
+		size = enc.addNew(size, append(enc.arena, '[', ']'))
+	case enc.segs[n-1].old && enc.segs[n-1].hi == last.rope.size-1:
+		size = enc.addOld(size, last.rope.size-1, last.rope.size) // the last version's closing bracket follows
+	default:
+		size = enc.addNew(size, append(enc.arena, ']'))
+	}
 
-// unchanged reports whether finding f, which was finding was of the last
-// version with the same content, lies in the stable tail at the same place,
-// related locations included.
-func unchanged(tail stableTail, f *analysis.Finding, last *encodedVersion, was int) bool {
-	at := last.spanAt[was]
-	end := len(last.spans)
-	if was+1 < len(last.spanAt) {
-		end = last.spanAt[was+1]
+	// The arena may have grown into a new array: the new bytes are in that
+	// one, the older pieces keep the old.
+	if cap(enc.arena) != cap(enc.arenaC.buf) {
+		enc.arenaC = &chunk{buf: enc.arena[:cap(enc.arena)]}
+		enc.chunks = append(enc.chunks, enc.arenaC)
 	}
-	if end-at != 1+len(f.Related) || !tail.holds(f.Span, last.spans[at]) {
-		return false
-	}
-	for r := range f.Related {
-		if !tail.holds(f.Related[r].Span, last.spans[at+1+r]) {
-			return false
+	r := &rope{pieces: make([]piece, 0, len(enc.segs)+4), at: make([]int, 0, len(enc.segs)+4)}
+	for _, s := range enc.segs {
+		if s.old {
+			r.addRange(last.rope, s.lo, s.hi)
+		} else {
+			r.add(enc.arenaC, s.lo, s.hi)
 		}
 	}
-	return true
+	next.written = len(enc.arena) - written
+	if len(r.pieces) > maxPieces || enc.live(r) > 2*r.size+2*minArena {
+		r = enc.compact(r)
+	}
+	next.rope, next.textLen = r, len(t.Source)
+	clear(last.entry) // the entries are referenced by the map and next.entry only
+	enc.last, enc.next = enc.next, enc.last
+	enc.next.rope = nil
+	enc.prune()
+	enc.sweep()
+	return publication{enc: enc, payload: r}
+}
+
+// addOld appends the bytes [lo, hi) of the last version's payload to the
+// one being encoded, of size bytes so far; it returns the new size.
+func (enc *diagEncoder) addOld(size, lo, hi int) int {
+	if n := len(enc.segs); n > 0 && enc.segs[n-1].old && enc.segs[n-1].hi == lo {
+		enc.segs[n-1].hi = hi
+	} else {
+		enc.segs = append(enc.segs, segment{old: true, lo: lo, hi: hi})
+	}
+	return size + hi - lo
+}
+
+// addNew makes buf, the arena with bytes appended, the arena, and appends
+// those bytes to the payload being encoded, of size bytes so far; it
+// returns the new size.
+func (enc *diagEncoder) addNew(size int, buf []byte) int {
+	lo, hi := len(enc.arena), len(buf)
+	enc.arena = buf
+	if n := len(enc.segs); n > 0 && !enc.segs[n-1].old && enc.segs[n-1].hi == lo {
+		enc.segs[n-1].hi = hi
+	} else {
+		enc.segs = append(enc.segs, segment{lo: lo, hi: hi})
+	}
+	return size + hi - lo
+}
+
+// find returns the index of the finding of v that f is, looked up where the
+// edit moved its start, or -1: for a finding before the edit or in the
+// stable tail, after findings were added or removed.
+func (v *encodedVersion) find(f *analysis.Finding, st stableText) int {
+	old := f.Span.Start
+	switch {
+	case st.tail && old >= st.from:
+		old -= st.delta
+	case old < 0 || old >= st.head:
+		return -1
+	}
+	j := sort.Search(len(v.sig), func(k int) bool { return v.sig[k].span.Start >= old })
+	for end := min(j+16, len(v.sig)); j < end && v.sig[j].span.Start == old; j++ {
+		if v.sig[j].same(f, v.rel) {
+			return j
+		}
+	}
+	return -1
+}
+
+// reserve makes room for need bytes in the arena: the rest of the current
+// one, else a chunk no rope references any more, else a new one.
+func (enc *diagEncoder) reserve(need int) {
+	if enc.arenaC != nil && cap(enc.arena)-len(enc.arena) >= need {
+		return
+	}
+	stamp := enc.markLive()
+	for _, c := range enc.chunks {
+		if c.mark != stamp && cap(c.buf) >= need {
+			enc.arena, enc.arenaC = c.buf[:0], c
+			return
+		}
+	}
+	c := &chunk{buf: make([]byte, max(need, minArena))}
+	enc.chunks = append(enc.chunks, c)
+	enc.arena, enc.arenaC = c.buf[:0], c
+}
+
+// markLive marks the chunks the last version's payload and the published
+// one reference, and returns the mark.
+func (enc *diagEncoder) markLive() uint64 {
+	enc.stamp++
+	for _, r := range [2]*rope{enc.last.rope, enc.published} {
+		if r != nil {
+			for k := range r.pieces {
+				r.pieces[k].c.mark = enc.stamp
+			}
+		}
+	}
+	return enc.stamp
+}
+
+// live returns the bytes of the chunks r references: what keeping it
+// keeps in memory.
+func (enc *diagEncoder) live(r *rope) int {
+	enc.stamp++
+	n := 0
+	for _, p := range r.pieces {
+		if p.c.mark != enc.stamp {
+			p.c.mark = enc.stamp
+			n += cap(p.c.buf)
+		}
+	}
+	return n
+}
+
+// compact copies r into one new chunk, whose rest becomes the arena: when
+// it has too many pieces, or keeps too much memory alive that it no longer
+// uses.
+func (enc *diagEncoder) compact(r *rope) *rope {
+	buf := make([]byte, 0, r.size+minArena)
+	for _, p := range r.pieces {
+		buf = append(buf, p.b...)
+	}
+	c := &chunk{buf: buf[:cap(buf)]}
+	enc.chunks = append(enc.chunks, c)
+	enc.arena, enc.arenaC = buf, c
+	out := &rope{}
+	out.add(c, 0, len(buf))
+	enc.compacted++
+	return out
+}
+
+// prune forgets the chunks that no rope the encoder keeps references, but
+// one, which the next arena may reuse.
+func (enc *diagEncoder) prune() {
+	stamp := enc.markLive()
+	enc.arenaC.mark = stamp
+	kept, spare := enc.chunks[:0], false
+	for _, c := range enc.chunks {
+		if c.mark == stamp || !spare {
+			spare = spare || c.mark != stamp
+			kept = append(kept, c)
+		}
+	}
+	clear(enc.chunks[len(kept):])
+	enc.chunks = kept
 }
 
 // lookup returns the entry matching f's content, or nil.
@@ -303,12 +543,16 @@ func (enc *diagEncoder) lookup(f *analysis.Finding) *diagEntry {
 	return nil
 }
 
-// sweep drops the entries no version has used lately, when they outnumber
-// the live ones twice: findings that come and go while the user types (a
-// value typed and deleted again) keep theirs.
-func (enc *diagEncoder) sweep(live int) {
-	if len(enc.entries) <= 2*live+64 {
+// sweep drops the entries the last version does not use, when they
+// outnumber the ones it uses twice: findings that come and go while the
+// user types (a value typed and deleted again) keep theirs.
+func (enc *diagEncoder) sweep() {
+	live := enc.last.entry
+	if len(enc.entries) <= 2*len(live)+64 {
 		return
+	}
+	for _, de := range live {
+		de.used = enc.epoch
 	}
 	for k, de := range enc.entries {
 		var head, tail *diagEntry

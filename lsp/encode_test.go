@@ -4,18 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+	"go.uber.org/zap"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/rules"
@@ -152,10 +156,10 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 			res := e.Analyze(filepath.Base(d.name), d.src)
 			want := marshalDiagnostics(t, u, res.Template, res.Findings, e)
 			for pass := range 2 { // a fresh entry, then the same one found again
-				pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
+				pub := enc.encode(u, res.Template, res.Findings, e, stableText{})
 				what := fmt.Sprintf("%s, %s, pass %d", d.name, ename, pass)
-				sameJSON(t, what, pub.diagnostics(), want)
-				checkFrame(t, pub.frame(int32(pass+1)), u, int32(pass+1), want)
+				sameJSON(t, what, pub.diagnostics().bytes(), want)
+				checkFrame(t, frameBytes(pub, int32(pass+1)), u, int32(pass+1), want)
 				if pass == 0 {
 					pub.keep()
 				}
@@ -212,9 +216,9 @@ func TestEncodeStrings(t *testing.T) {
 		var enc diagEncoder
 		want := marshalDiagnostics(t, u, tp, findings, e)
 		for pass := range 2 {
-			pub := enc.encode(u, tp, findings, e, stableTail{})
-			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics(), want)
-			checkFrame(t, pub.frame(-7), u, -7, want)
+			pub := enc.encode(u, tp, findings, e, stableText{})
+			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, -7), u, -7, want)
 		}
 		for i, s := range oddStrings { // the escaper alone
 			want, _ := json.Marshal(s)
@@ -275,8 +279,8 @@ func TestEncodeReuse(t *testing.T) {
 			ev = analysis.NewEngine(rules.All(), nil) // another configuration
 		}
 		want := marshalDiagnostics(t, u, tp, findings, ev)
-		pub := enc.encode(u, tp, findings, ev, stableTail{})
-		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics(), want)
+		pub := enc.encode(u, tp, findings, ev, stableText{})
+		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics().bytes(), want)
 		if v%3 != 0 {
 			pub.keep()
 		}
@@ -292,25 +296,99 @@ func TestEncodeReuse(t *testing.T) {
 	}
 }
 
-// TestPublishedPayloadKept checks that encoding a version never overwrites
-// the payload last published (kept), which the next version is compared
-// with, whether or not the versions in between were published.
-func TestPublishedPayloadKept(t *testing.T) {
+// TestEncodeRandomEdits follows a long session of edits at random places,
+// analysed incrementally as the server does: every version must be
+// json.Marshal's; encoding a version must never overwrite the payload last
+// published, which the next version is compared with, nor the last one
+// encoded, which the next takes its bytes from, whether or not the
+// versions in between were published, as arenas are reused and payloads
+// compacted; and comparing payloads by their pieces must agree with
+// comparing their bytes.
+func TestEncodeRandomEdits(t *testing.T) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///w/t.yaml")
 	var enc diagEncoder
-	var published, copyOf []byte
-	for v := range 12 {
-		res := e.Analyze("t.yaml", synth.YAML((10+v%4)<<10))
-		pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
-		if published != nil && !bytes.Equal(published, copyOf) {
-			t.Fatalf("version %d overwrote the published payload", v)
+	type kept struct {
+		r    *rope
+		text []byte
+	}
+	var published, last kept
+	rng := rand.New(rand.NewSource(3))
+	prev := e.Analyze("t.yaml", synth.YAML(30<<10))
+	reused, same := 0, 0
+	const versions = 600
+	for v := range versions {
+		res, st := prev, stableText{}
+		if v%100 != 99 {
+			res, st = typeAt(t, e, prev, rng)
 		}
+		if res.Template.HasSyntaxError() {
+			t.Fatalf("version %d: the edit broke the template", v)
+		}
+		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		for _, k := range []kept{published, last} {
+			if k.r != nil && !bytes.Equal(k.r.bytes(), k.text) {
+				t.Fatalf("version %d overwrote a payload it had to keep", v)
+			}
+		}
+		got := pub.diagnostics()
+		text := got.bytes()
+		sameJSON(t, fmt.Sprintf("version %d", v), text, marshalDiagnostics(t, u, res.Template, res.Findings, e))
+		if published.r != nil {
+			if eq := got.equal(published.r); eq != bytes.Equal(text, published.text) {
+				t.Fatalf("version %d: equal says %v of different payloads", v, eq)
+			} else if eq {
+				same++
+			}
+		}
+		last = kept{got, text}
 		if v%3 != 1 { // some versions are not published
 			pub.keep()
-			published = pub.diagnostics()
-			copyOf = bytes.Clone(published)
+			published = last
 		}
+		reused += enc.copied
+		prev = res
+	}
+	if enc.compacted == 0 || reused < versions*len(prev.Findings)/2 || same == 0 {
+		t.Errorf("%d compactions, %d diagnostics reused in %d versions of %d, %d versions equal to the published one: the test exercises too little",
+			enc.compacted, reused, versions, len(prev.Findings), same)
+	}
+}
+
+// typeAt edits prev's text as a user does, at the end of a random line
+// holding a scalar value: it types a character, deletes one, or adds a
+// comment line below (which moves the lines after it), so that the text
+// stays a template. It returns the incremental analysis of the result, with
+// what the edit keeps as the scheduler tells the encoder.
+func typeAt(t testing.TB, e *analysis.Engine, prev *analysis.Result, rng *rand.Rand) (*analysis.Result, stableText) {
+	t.Helper()
+	src := prev.Template.Source
+	lines := prev.Template.Lines
+	for {
+		l := rng.Intn(lines.Count())
+		text := src[lines.LineStart(l):lines.LineEnd(l)]
+		k := bytes.Index(text, []byte(": "))
+		if k < 0 || len(text) < k+4 || bytes.ContainsAny(text[len(text)-1:], "]}\"'|>:") || text[k+2] == '&' || text[k+2] == '*' {
+			continue
+		}
+		at, end, ins := lines.LineEnd(l), lines.LineEnd(l), ""
+		switch rng.Intn(6) {
+		case 0:
+			ins = "\n" + strings.Repeat(" ", len(text)-len(bytes.TrimLeft(text, " "))) + "# note"
+		case 1, 2:
+			if c := src[at-1]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				at--
+				break
+			}
+			fallthrough
+		default:
+			ins = []string{"x", "é", "1", "production"}[rng.Intn(4)]
+		}
+		next := slices.Concat(src[:at], []byte(ins), src[end:])
+		var region editRegion
+		region.add(at, end, len(ins))
+		st := stableTextOf(prev, region, template.NewLines(next))
+		return e.Reanalyze(prev, next, at, end, len(ins)), st
 	}
 }
 
@@ -367,28 +445,25 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 		for pass, d := range []int{0, shift % 64} {
 			findings := mk(d)
 			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
-			pub := enc.encode(uri.URI(u), tp, findings, e, stableTail{})
-			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics(), want)
-			checkFrame(t, pub.frame(int32(start)), uri.URI(u), int32(start), want)
+			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{})
+			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, int32(start)), uri.URI(u), int32(start), want)
 		}
 	})
 }
 
-// TestEncodeStableTail: a keystroke that keeps the line count leaves the
-// diagnostics after its line with the bytes they had; the encoder copies
-// them from the published array, and the result is what a fresh encoder
-// writes.
+// TestEncodeStableTail: a keystroke leaves the diagnostics on the lines
+// before its own with the bytes they had, and when it keeps the line count,
+// those after its line too; the encoder takes them from the last payload,
+// and the result is what a fresh encoder writes.
 func TestEncodeStableTail(t *testing.T) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///w/tail.yaml")
 	src := synth.YAML(30 << 10)
 	prev := e.Analyze("tail.yaml", src)
 	var enc diagEncoder
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{})
 	for step, text := range []string{"x", "", "é", " ", " ", "\n"} {
-		pub := enc.encode(u, prev.Template, prev.Findings, e, stableTail{})
-		if step%2 == 0 {
-			pub.keep() // published; odd steps are not, so the next may not copy
-		}
 		// One change in a value of the middle resource, or, for the spaces,
 		// just before a finding's node on its line, which moves it along
 		// the line: its bytes change although its content does not.
@@ -402,27 +477,142 @@ func TestEncodeStableTail(t *testing.T) {
 				}
 			}
 		}
-		next := append(append(append([]byte{}, prev.Template.Source[:at]...), text...), prev.Template.Source[at:]...)
+		next := slices.Concat(prev.Template.Source[:at], []byte(text), prev.Template.Source[at:])
 		region := editRegion{}
 		region.add(at, at, len(text))
-		lines := template.NewLines(next)
-		tail := stableTailOf(prev, region, lines)
-		if tail.ok != (text != "\n") {
-			t.Fatalf("step %d: stable tail %+v for %q", step, tail, text)
+		st := stableTextOf(prev, region, template.NewLines(next))
+		if st.tail != (text != "\n") || st.head == 0 || st.head > at {
+			t.Fatalf("step %d: stable text %+v for %q at %d", step, st, text, at)
 		}
 		cur := e.Reanalyze(prev, next, at, at, len(text))
-		got := enc.encode(u, cur.Template, cur.Findings, e, tail).diagnostics()
-		var fresh diagEncoder
-		want := fresh.encode(u, cur.Template, cur.Findings, e, stableTail{}).diagnostics()
-		if string(got) != string(want) {
-			t.Fatalf("step %d (%q): copying the stable tail changed the payload", step, text)
+		pub := enc.encode(u, cur.Template, cur.Findings, e, st)
+		if step%2 == 0 {
+			pub.keep() // published or not, the next version takes its bytes
 		}
-		if copies := step%2 == 0 && tail.ok; copies != (enc.copied > len(cur.Findings)/3) {
-			t.Errorf("step %d (%q): %d of %d diagnostics copied", step, text, enc.copied, len(cur.Findings))
+		var fresh diagEncoder
+		want := fresh.encode(u, cur.Template, cur.Findings, e, stableText{}).diagnostics().bytes()
+		if got := pub.diagnostics().bytes(); string(got) != string(want) {
+			t.Fatalf("step %d (%q): taking the unchanged diagnostics changed the payload", step, text)
+		}
+		before := 0
+		for _, f := range cur.Findings {
+			if max(f.Span.Start, f.Span.End) < st.head {
+				before++
+			}
+		}
+		// The diagnostics before the edited line are taken; with the line
+		// count kept, all but the few on the edited line.
+		low, high := before, len(cur.Findings)
+		if st.tail {
+			low = len(cur.Findings) - 10
+		} else {
+			high = before + 10
+		}
+		if enc.copied < low || enc.copied > high {
+			t.Errorf("step %d (%q): %d of %d diagnostics taken, %d of them before the edit", step, text, enc.copied, len(cur.Findings), before)
+		}
+		if len(pub.diagnostics().pieces) > 12 {
+			t.Errorf("step %d (%q): the payload is %d pieces", step, text, len(pub.diagnostics().pieces))
 		}
 		prev = cur
 	}
 }
+
+// frameBytes is the publication's frame in one buffer.
+func frameBytes(pub publication, version int32) []byte { return bytes.Join(pub.frame(version), nil) }
+
+// TestFrameWrittenInPieces writes publications whose payloads are several
+// pieces through the stream, while other goroutines write small messages,
+// and checks that each is written as the one-buffer frame json.Marshal's
+// encoding of the params gives, whole between the others, and that its
+// large pieces are written without being gathered into one buffer.
+func TestFrameWrittenInPieces(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///w/pieces.yaml")
+	rng := rand.New(rand.NewSource(4))
+	prev := e.Analyze("pieces.yaml", synth.YAML(100<<10))
+	var enc diagEncoder
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{}).keep()
+	for v := int32(2); v < 8; v++ {
+		res, st := typeAt(t, e, prev, rng)
+		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		pub.keep()
+		prev = res
+
+		params, err := json.Marshal(newPublishParams(u, &v, toDiagnostics(u, res.Template, res.Findings, e)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":` + string(params) + "}"
+		want := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
+		if got := frameBytes(pub, v); string(got) != want {
+			sameJSON(t, fmt.Sprintf("version %d", v), got, []byte(want))
+		}
+
+		w := &recordingWriter{}
+		s := newStream(w, zap.NewNop())
+		var wg sync.WaitGroup
+		for k := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					_, _ = s.write([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"other","params":%d}`, k)))
+				}
+			}()
+		}
+		if _, err := s.writeFrame(pub.frame(v)...); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		out := w.buf.Bytes()
+		found := 0
+		for len(out) > 0 {
+			head, rest, ok := bytes.Cut(out, []byte("\r\n\r\n"))
+			n, err := strconv.Atoi(strings.TrimPrefix(string(head), "Content-Length: "))
+			if !ok || err != nil || n > len(rest) {
+				t.Fatalf("version %d: not a frame at %q", v, clip(out, 0))
+			}
+			if msg := rest[:n]; bytes.Contains(msg, []byte("publishDiagnostics")) {
+				found++
+				if frame := out[:len(head)+4+n]; string(frame) != want {
+					t.Fatalf("version %d: the frame written in pieces is not the one-buffer frame", v)
+				}
+			} else if !json.Valid(msg) {
+				t.Fatalf("version %d: a message is broken: %q", v, clip(msg, 0))
+			}
+			out = rest[n:]
+		}
+		large := 0
+		for _, pc := range pub.diagnostics().pieces {
+			if len(pc.b) >= directWrite {
+				large++
+			}
+		}
+		if found != 1 || w.direct < large || large == 0 {
+			t.Errorf("version %d: %d publications, %d of %d large pieces written as they are", v, found, w.direct, large)
+		}
+	}
+}
+
+// recordingWriter keeps what is written to it and counts the writes of
+// at least directWrite bytes.
+type recordingWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	direct int
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(p) >= directWrite {
+		w.direct++
+	}
+	return w.buf.Write(p)
+}
+func (w *recordingWriter) Read([]byte) (int, error) { return 0, io.EOF }
+func (w *recordingWriter) Close() error             { return nil }
 
 // toDiagnostics converts the findings of one analysis, in their order, into
 // protocol diagnostics: the reference the encoder is held to (its output
