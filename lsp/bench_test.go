@@ -233,7 +233,11 @@ func (t *serverTimer) report(b *testing.B) {
 // a line: "fresh" encodes the findings of two analyses (equal strings, not
 // the same), "reused" the same findings with their spans shifted, as an
 // incremental analysis hands them back; "marshal" is the conversion to
-// protocol diagnostics and json.Marshal the server did before.
+// protocol diagnostics and json.Marshal the server did before. "typed" is
+// BenchmarkTypeInResource's keystroke (a character typed in a value in the
+// middle, then deleted), analysed incrementally, with what the edit keeps
+// (stableText): encoding, the frame, and the comparison with the payload
+// published last, as the scheduler does them.
 func BenchmarkEncodeDiagnostics(b *testing.B) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///bench/t.yaml")
@@ -261,6 +265,9 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 		}
 		versions := map[string][2][]analysis.Finding{"fresh": {r1.Findings, r2.Findings}, "reused": {r1.Findings, shifted}}
 		tmpls := [2]*template.Template{r1.Template, r2.Template}
+		b.Run(fmt.Sprintf("yaml-%dKB/typed", size>>10), func(b *testing.B) {
+			benchmarkTyping(b, e, u, r1)
+		})
 		for _, name := range []string{"fresh", "reused", "marshal"} {
 			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
 				var enc diagEncoder
@@ -277,14 +284,42 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 					}
 					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableText{})
 					pub.frame(int32(i))
-					if !pub.diagnostics().equal(enc.published) {
-						pub.keep()
-					}
+					pub.keep()
 				}
 				b.ReportMetric(float64(len(r1.Findings)), "findings")
 			})
 		}
 	}
+}
+
+// benchmarkTyping is BenchmarkEncodeDiagnostics' "typed".
+func benchmarkTyping(b *testing.B, e *analysis.Engine, u uri.URI, r0 *analysis.Result) {
+	src0 := r0.Template.Source
+	p := typingPosition(b, src0)
+	at := r0.Template.Lines.Offset(int(p.Line), int(p.Character))
+	src1 := slices.Concat(src0[:at], []byte("x"), src0[at:])
+	r1 := e.Reanalyze(r0, src1, at, at, 1)
+	res := [2]*analysis.Result{r0, r1}
+	var typed, deleted editRegion
+	typed.add(at, at, 1)
+	deleted.add(at, at+1, 0)
+	st := [2]stableText{stableTextOf(r1, deleted, r0.Template.Lines), stableTextOf(r0, typed, r1.Template.Lines)}
+	var enc diagEncoder
+	enc.encode(u, r0.Template, r0.Findings, e, stableText{}).keep()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 1; i <= b.N; i++ {
+		k := i % 2
+		pub := enc.encode(u, res[k].Template, res[k].Findings, e, st[k])
+		pub.frame(int32(i))
+		if !pub.diagnostics().equal(enc.published) {
+			pub.keep()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(enc.copied), "copied")
+	b.ReportMetric(float64(len(enc.published.pieces)), "pieces")
+	b.ReportMetric(float64(enc.published.size)/1e6, "payload-MB")
 }
 
 // waitVersion waits for the publication of version v of uri, decoding only

@@ -45,11 +45,25 @@ type diagEncoder struct {
 	engine  *analysis.Engine
 	entries map[diagKey]*diagEntry
 
-	// last is the version encoded last, which the next takes its unchanged
-	// diagnostics from, and next the one being encoded (the two are swapped
-	// after each).
-	last, next encodedVersion
-	epoch      uint64 // counts the versions encoded
+	// The records of the version encoded last, one per diagnostic, which
+	// the next version takes its unchanged diagnostics from and overwrites
+	// in place as it goes (the records it displaces before reading them
+	// wait in displaced): a flat record of the finding (sig), its entry, and
+	// where its JSON lies in the payload (off, two offsets per diagnostic).
+	// rel holds the related locations the records refer to, and nextRel
+	// the next version's. valid is false while the records are being
+	// overwritten (an encoding that panicked leaves them unusable).
+	sig       []findingSig
+	entry     []*diagEntry
+	off       []int
+	rel       []analysis.Related
+	nextRel   []analysis.Related
+	displaced []record
+	payload   *rope // the last version's
+	textLen   int   // the length of its text
+	written   int   // the bytes its encoding wrote into the arena
+	valid     bool
+	epoch     uint64 // counts the versions encoded
 
 	// published is the payload of the version published last
 	// (publication.keep): the document compares the next one with it.
@@ -71,18 +85,14 @@ type diagEncoder struct {
 	compacted int // ropes compacted (tests)
 }
 
-// encodedVersion is what the next version needs of one version: a flat
-// record of each finding (sig, with the related locations of all of them
-// in rel), its entry, where its JSON lies in the payload (off, two offsets
-// per diagnostic), the payload, and the length of the text.
-type encodedVersion struct {
-	sig     []findingSig
-	rel     []analysis.Related
-	entry   []*diagEntry
-	off     []int
-	rope    *rope
-	textLen int
-	written int // bytes its encoding wrote into the arena
+// record is a diagnostic's record of the last version, displaced from the
+// arrays (diagEncoder.sig, entry, off) by the new version's before being
+// read: idx is its index in the last version.
+type record struct {
+	idx    int
+	sig    findingSig
+	entry  *diagEntry
+	lo, hi int
 }
 
 // findingSig is what tells whether a finding is one of the last version's,
@@ -101,11 +111,11 @@ type findingSig struct {
 	possible, noControls    bool
 }
 
-func sigOf(f *analysis.Finding, relAt int) findingSig {
+// sigOf returns f's record, but for where its related locations are.
+func sigOf(f *analysis.Finding) findingSig {
 	return findingSig{rule: f.RuleID, message: f.Message, resource: f.Resource,
 		controls: first(f.Controls), fixes: first(f.Fixes), span: f.Span,
-		nControls: int32(len(f.Controls)), nFixes: int32(len(f.Fixes)),
-		relAt: int32(relAt), nRelated: int32(len(f.Related)),
+		nControls: int32(len(f.Controls)), nFixes: int32(len(f.Fixes)), nRelated: int32(len(f.Related)),
 		severity: f.Severity, possible: f.Possible, noControls: f.Controls == nil}
 }
 
@@ -149,7 +159,7 @@ type stableText struct {
 // keeps reports whether span, which was was in the last version, has the
 // same positions, for the offsets a diagnostic's range is made of (its
 // start, and its end when that is not before the start).
-func (st stableText) keeps(span, was template.Span) bool {
+func (st *stableText) keeps(span, was template.Span) bool {
 	if span == was && span.Start >= 0 && max(span.Start, span.End) < st.head {
 		return true
 	}
@@ -158,7 +168,7 @@ func (st stableText) keeps(span, was template.Span) bool {
 
 // placed reports whether f, which has the content of the last version's
 // finding s, has its positions too, related locations included.
-func (st stableText) placed(f *analysis.Finding, s *findingSig, rel []analysis.Related) bool {
+func (st *stableText) placed(f *analysis.Finding, s *findingSig, rel []analysis.Related) bool {
 	if !st.keeps(f.Span, s.span) {
 		return false
 	}
@@ -286,101 +296,146 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 		enc.entries = make(map[diagKey]*diagEntry, len(findings))
 		enc.engine, enc.uri = e, u
 		enc.uriJSON = appendJSONString(nil, string(u))
-		enc.last = encodedVersion{}
+		enc.valid = false
 	}
-	last, next := &enc.last, &enc.next
-	if last.rope == nil || st.was != last.textLen {
+	if !enc.valid {
+		clear(enc.entry)
+		enc.sig, enc.entry, enc.off, enc.rel, enc.payload = enc.sig[:0], enc.entry[:0], enc.off[:0], enc.rel[:0], nil
+	}
+	if enc.payload == nil || st.was != enc.textLen {
 		st = stableText{} // the edits are not relative to the last version
 	}
 	enc.epoch++
-	need := 256 + 300*len(findings) // everything, the first time
-	if last.rope != nil {
-		// What follows the edited line, unless the lines after it keep
-		// their numbers: then about what the last edit wrote.
-		j := sort.Search(len(last.sig), func(k int) bool { return last.sig[k].span.Start >= st.head })
-		from := last.rope.size
-		if j < len(last.sig) {
-			from = last.off[2*j]
-		}
-		need = 256 + last.rope.size - from
-		if st.tail {
-			need = min(need, max(minArena, last.written+last.written/4))
-		}
-	}
-	enc.reserve(need)
+	enc.reserve(enc.estimate(len(findings), st))
 	written := len(enc.arena)
+	enc.valid = false
 
-	next.sig, next.rel, next.entry, next.off = next.sig[:0], next.rel[:0], next.entry[:0], next.off[:0]
+	old := len(enc.sig) // the last version's records, overwritten from the start
+	enc.displaced = enc.displaced[:0]
+	enc.nextRel = enc.nextRel[:0]
 	enc.segs = enc.segs[:0]
 	size := 0 // of the payload so far
 	conv := newPosConv(t)
 	spans, ends, rel := conv, conv, conv // cursors: findings come sorted by start, not by end
 	shift := 0                           // where the last version had the finding before this one, relative to it
+	read := -1                           // the last record of the last version taken
 	enc.copied = 0
-	for i := range findings {
-		f := &findings[i]
-		sep := byte(',')
-		if i == 0 {
-			sep = '['
-		}
-		var de *diagEntry
-		was := -1 // the finding's index in the last version
-		if j := i + shift; j >= 0 && j < len(last.sig) && (last.sig[j].same(f, last.rel) || last.entry[j].matches(f)) {
-			de, was = last.entry[j], j // the common case: same order as the last version
-		} else if j := last.find(f, st); j >= 0 {
-			de, was, shift = last.entry[j], j, j-i // resynchronised after the findings the edit changed
-		} else if de = enc.lookup(f); de != nil {
-			if k := de.idx; k < len(last.entry) && last.entry[k] == de {
-				was, shift = k, k-i
+	for i := 0; i < len(findings); i++ {
+		if shift == 0 && i < old {
+			// The common case first, in a tight loop: findings the engine
+			// kept, in their place and with their bytes.
+			if k, n := enc.keptRun(findings, i, old, &st, size); k > i {
+				size, read, i = n, k-1, k-1
+				continue
 			}
-			de.idx = i
-		} else {
-			de = enc.add(f)
-			de.idx = i
 		}
-		next.entry = append(next.entry, de)
-		next.sig = append(next.sig, sigOf(f, len(next.rel)))
-		next.rel = append(next.rel, f.Related...)
+		f := &findings[i]
+		// The finding's record in the last version: records from i on are
+		// still in the arrays, those before it were displaced.
+		idx, lo, hi := -1, 0, 0
+		var de *diagEntry
+		var s *findingSig
+		identical := false
+		if j := i + shift; j >= i && j < old {
+			if s = &enc.sig[j]; s.same(f, enc.rel) || enc.entry[j].matches(f) {
+				identical = s.same(f, enc.rel)
+				idx, de, lo, hi = j, enc.entry[j], enc.off[2*j], enc.off[2*j+1]
+			} else {
+				s = nil
+			}
+		} else if r := enc.displacedAt(j); r != nil && (r.sig.same(f, enc.rel) || r.entry.matches(f)) {
+			idx, de, lo, hi, s = r.idx, r.entry, r.lo, r.hi, &r.sig
+		}
+		if s == nil {
+			if j := enc.find(f, st, i, old); j >= 0 {
+				shift = j - i // resynchronised after the findings the edit changed
+				idx, de, lo, hi, s = j, enc.entry[j], enc.off[2*j], enc.off[2*j+1], &enc.sig[j]
+			} else if de = enc.lookup(f); de != nil {
+				if k := de.idx; k >= i && k < old && enc.entry[k] == de {
+					shift = k - i
+					idx, lo, hi, s = k, enc.off[2*k], enc.off[2*k+1], &enc.sig[k]
+				}
+				de.idx = i
+			} else {
+				de = enc.add(f)
+				de.idx = i
+			}
+		}
+		read = max(read, idx)
 
-		if was >= 0 && st.placed(f, &last.sig[was], last.rel) {
-			// Same content, same positions: the same bytes, taken from the
-			// last payload with the separator before them when it is this
-			// one's.
-			lo, hi := last.off[2*was], last.off[2*was+1]
-			if (was == 0) == (i == 0) {
+		// The payload: the last version's bytes when the finding has its
+		// content and positions, else its JSON formatted.
+		if s != nil && st.placed(f, s, enc.rel) {
+			// With the separator before them when it is this one's.
+			if (idx == 0) == (i == 0) {
 				size = enc.addOld(size, lo-1, hi)
 			} else {
-				size = enc.addNew(size, append(enc.arena, sep))
+				size = enc.addNew(size, append(enc.arena, sep(i)))
 				size = enc.addOld(size, lo, hi)
 			}
-			next.off = append(next.off, size-(hi-lo), size)
+			lo, hi = size-(hi-lo), size
 			enc.copied++
-			continue
+		} else {
+			at := len(enc.arena)
+			buf := append(enc.arena, sep(i), '{')
+			buf = append(buf, `"range":`...)
+			buf = appendRange(buf, spans.position(f.Span.Start), ends.position(max(f.Span.End, f.Span.Start)))
+			off := 0
+			for r := range f.Related {
+				buf = append(buf, de.text[off:de.cuts[r]]...)
+				off = de.cuts[r]
+				s := f.Related[r].Span
+				buf = appendRange(buf, rel.position(s.Start), rel.position(max(s.End, s.Start)))
+			}
+			buf = append(buf, de.text[off:]...)
+			lo = size + 1
+			size = enc.addNew(size, buf)
+			hi = lo + len(buf) - at - 1
 		}
-		at := len(enc.arena)
-		buf := append(enc.arena, sep, '{')
-		buf = append(buf, `"range":`...)
-		buf = appendRange(buf, spans.position(f.Span.Start), ends.position(max(f.Span.End, f.Span.Start)))
-		off := 0
-		for r := range f.Related {
-			buf = append(buf, de.text[off:de.cuts[r]]...)
-			off = de.cuts[r]
-			s := f.Related[r].Span
-			buf = appendRange(buf, rel.position(s.Start), rel.position(max(s.End, s.Start)))
+
+		// The new record goes where record i of the last version was, which
+		// waits among the displaced if it has not been read yet.
+		if i >= old {
+			enc.sig = append(enc.sig, findingSig{})
+			enc.entry = append(enc.entry, nil)
+			enc.off = append(enc.off, 0, 0)
+		} else if i > read {
+			enc.displaced = append(enc.displaced, record{idx: i, sig: enc.sig[i], entry: enc.entry[i], lo: enc.off[2*i], hi: enc.off[2*i+1]})
 		}
-		buf = append(buf, de.text[off:]...)
-		start := size + 1
-		size = enc.addNew(size, buf)
-		next.off = append(next.off, start, start+len(buf)-at-1)
+		if ns := &enc.sig[i]; identical && idx == i {
+			// A kept finding in its place: only its spans may have moved.
+			// (Written only when they did: the record stays clean in the
+			// cache.)
+			if ns.span != f.Span {
+				ns.span = f.Span
+			}
+		} else {
+			*ns = sigOf(f)
+		}
+		if len(f.Related) > 0 {
+			enc.sig[i].relAt = int32(len(enc.nextRel))
+			enc.nextRel = append(enc.nextRel, f.Related...)
+		}
+		if enc.entry[i] != de {
+			enc.entry[i] = de
+		}
+		if o := enc.off[2*i : 2*i+2]; o[0] != lo || o[1] != hi {
+			o[0], o[1] = lo, hi
+		}
 	}
 	switch n := len(enc.segs); {
 	case len(findings) == 0:
 		size = enc.addNew(size, append(enc.arena, '[', ']'))
-	case enc.segs[n-1].old && enc.segs[n-1].hi == last.rope.size-1:
-		size = enc.addOld(size, last.rope.size-1, last.rope.size) // the last version's closing bracket follows
+	case enc.segs[n-1].old && enc.segs[n-1].hi == enc.payload.size-1:
+		size = enc.addOld(size, enc.payload.size-1, enc.payload.size) // the last version's closing bracket follows
 	default:
 		size = enc.addNew(size, append(enc.arena, ']'))
 	}
+	n := len(findings)
+	clear(enc.entry[n:]) // the entries are referenced by the map and these records only
+	enc.sig, enc.entry, enc.off = enc.sig[:n], enc.entry[:n], enc.off[:2*n]
+	clear(enc.displaced)
+	enc.rel, enc.nextRel = enc.nextRel, enc.rel
 
 	// The arena may have grown into a new array: the new bytes are in that
 	// one, the older pieces keep the old.
@@ -391,22 +446,82 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 	r := &rope{pieces: make([]piece, 0, len(enc.segs)+4), at: make([]int, 0, len(enc.segs)+4)}
 	for _, s := range enc.segs {
 		if s.old {
-			r.addRange(last.rope, s.lo, s.hi)
+			r.addRange(enc.payload, s.lo, s.hi)
 		} else {
 			r.add(enc.arenaC, s.lo, s.hi)
 		}
 	}
-	next.written = len(enc.arena) - written
+	enc.written = len(enc.arena) - written
 	if len(r.pieces) > maxPieces || enc.live(r) > 2*r.size+2*minArena {
 		r = enc.compact(r)
 	}
-	next.rope, next.textLen = r, len(t.Source)
-	clear(last.entry) // the entries are referenced by the map and next.entry only
-	enc.last, enc.next = enc.next, enc.last
-	enc.next.rope = nil
+	enc.payload, enc.textLen, enc.valid = r, len(t.Source), true
 	enc.prune()
 	enc.sweep()
 	return publication{enc: enc, payload: r}
+}
+
+// keptRun takes the findings from i on that the engine kept in their place,
+// as the records of the last version from i on tell (shift 0), with their
+// bytes, into the payload being encoded, of size bytes so far, and updates
+// their records. It returns the end of the run and the new size.
+func (enc *diagEncoder) keptRun(findings []analysis.Finding, i, old int, st *stableText, size int) (int, int) {
+	k, end := i, min(len(findings), old)
+	for ; k < end; k++ {
+		f, s := &findings[k], &enc.sig[k]
+		if !s.same(f, enc.rel) || !st.placed(f, s, enc.rel) {
+			break
+		}
+		if s.span != f.Span {
+			s.span = f.Span // written only when it moved: the record stays clean in the cache
+		}
+		if len(f.Related) > 0 {
+			s.relAt = int32(len(enc.nextRel))
+			enc.nextRel = append(enc.nextRel, f.Related...)
+		}
+	}
+	if k == i {
+		return i, size
+	}
+	// Their bytes follow each other, the separator before the first
+	// included (the bracket for the first diagnostic): one stretch of the
+	// last payload, which moves by d.
+	lo, hi := enc.off[2*i]-1, enc.off[2*k-1]
+	if d := size - lo; d != 0 {
+		for m := 2 * i; m < 2*k; m++ {
+			enc.off[m] += d
+		}
+	}
+	enc.copied += k - i
+	return k, enc.addOld(size, lo, hi)
+}
+
+// sep is the byte before diagnostic i in the array.
+func sep(i int) byte {
+	if i == 0 {
+		return '['
+	}
+	return ','
+}
+
+// estimate returns about the bytes the next version writes into the arena:
+// everything the first time; after an edit, what follows the edited line,
+// unless the lines after it keep their numbers: then about what the last
+// edit wrote.
+func (enc *diagEncoder) estimate(findings int, st stableText) int {
+	if enc.payload == nil {
+		return 256 + 300*findings
+	}
+	j := sort.Search(len(enc.sig), func(k int) bool { return enc.sig[k].span.Start >= st.head })
+	from := enc.payload.size
+	if j < len(enc.sig) {
+		from = enc.off[2*j]
+	}
+	need := 256 + enc.payload.size - from
+	if st.tail {
+		need = min(need, max(minArena, enc.written+enc.written/4))
+	}
+	return need
 }
 
 // addOld appends the bytes [lo, hi) of the last version's payload to the
@@ -434,21 +549,42 @@ func (enc *diagEncoder) addNew(size int, buf []byte) int {
 	return size + hi - lo
 }
 
-// find returns the index of the finding of v that f is, looked up where the
-// edit moved its start, or -1: for a finding before the edit or in the
-// stable tail, after findings were added or removed.
-func (v *encodedVersion) find(f *analysis.Finding, st stableText) int {
-	old := f.Span.Start
+// displacedAt returns the last version's record j if it waits among the
+// displaced ones, else nil. Those are in the order of their indices, and
+// consecutive (a record is displaced when the version being encoded has
+// read none after it: from then on, each one is, until one after them is
+// read); the first ones may have been read since.
+func (enc *diagEncoder) displacedAt(j int) *record {
+	d := enc.displaced
+	if len(d) == 0 || j < d[0].idx {
+		return nil
+	}
+	if k := j - d[0].idx; k < len(d) && d[k].idx == j {
+		return &d[k]
+	}
+	return nil
+}
+
+// find returns the index of the last version's record of the finding that
+// f is, looked up where the edit moved its start among the records not yet
+// overwritten (from i to old), or -1: for a finding before the edit or in
+// the stable tail, after findings were added or removed.
+func (enc *diagEncoder) find(f *analysis.Finding, st stableText, i, old int) int {
+	start := f.Span.Start
 	switch {
-	case st.tail && old >= st.from:
-		old -= st.delta
-	case old < 0 || old >= st.head:
+	case st.tail && start >= st.from:
+		start -= st.delta
+	case start < 0 || start >= st.head:
 		return -1
 	}
-	j := sort.Search(len(v.sig), func(k int) bool { return v.sig[k].span.Start >= old })
-	for end := min(j+16, len(v.sig)); j < end && v.sig[j].span.Start == old; j++ {
-		if v.sig[j].same(f, v.rel) {
-			return j
+	if i >= old {
+		return -1
+	}
+	sig := enc.sig[i:old]
+	j := sort.Search(len(sig), func(k int) bool { return sig[k].span.Start >= start })
+	for end := min(j+16, len(sig)); j < end && sig[j].span.Start == start; j++ {
+		if sig[j].same(f, enc.rel) {
+			return i + j
 		}
 	}
 	return -1
@@ -476,7 +612,7 @@ func (enc *diagEncoder) reserve(need int) {
 // one reference, and returns the mark.
 func (enc *diagEncoder) markLive() uint64 {
 	enc.stamp++
-	for _, r := range [2]*rope{enc.last.rope, enc.published} {
+	for _, r := range [2]*rope{enc.payload, enc.published} {
 		if r != nil {
 			for k := range r.pieces {
 				r.pieces[k].c.mark = enc.stamp
@@ -547,7 +683,7 @@ func (enc *diagEncoder) lookup(f *analysis.Finding) *diagEntry {
 // outnumber the ones it uses twice: findings that come and go while the
 // user types (a value typed and deleted again) keep theirs.
 func (enc *diagEncoder) sweep() {
-	live := enc.last.entry
+	live := enc.entry
 	if len(enc.entries) <= 2*len(live)+64 {
 		return
 	}
