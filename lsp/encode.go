@@ -271,13 +271,19 @@ func (p publication) frame(version int32) [][]byte {
 func (p publication) keep() { p.enc.published = p.payload }
 
 const (
-	// minArena is the smallest arena: what a few hundred keystrokes write.
-	minArena = 256 << 10
+	// editRoom is the arena kept for the edits of a large document: what a
+	// few hundred keystrokes write.
+	editRoom = 256 << 10
 	// maxPieces bounds a payload's pieces (each edit at another place
 	// splits one in three): beyond, it is copied into one chunk, which
 	// costs a copy of the payload once in that many edits.
 	maxPieces = 256
 )
+
+// room returns the arena kept for the next edits of a payload of size
+// bytes: a quarter of it, up to editRoom, so that a small document's encoder
+// stays small.
+func room(size int) int { return min(editRoom, 4<<10+size/4) }
 
 // segment is a stretch of the payload being encoded: bytes [lo, hi) of the
 // last version's payload (old), or of the arena.
@@ -452,7 +458,7 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 		}
 	}
 	enc.written = len(enc.arena) - written
-	if len(r.pieces) > maxPieces || enc.live(r) > 2*r.size+2*minArena {
+	if len(r.pieces) > maxPieces || enc.live(r) > 2*(r.size+room(r.size)) {
 		r = enc.compact(r)
 	}
 	enc.payload, enc.textLen, enc.valid = r, len(t.Source), true
@@ -519,7 +525,7 @@ func (enc *diagEncoder) estimate(findings int, st stableText) int {
 	}
 	need := 256 + enc.payload.size - from
 	if st.tail {
-		need = min(need, max(minArena, enc.written+enc.written/4))
+		need = min(need, max(room(enc.payload.size), enc.written+enc.written/4))
 	}
 	return need
 }
@@ -603,7 +609,7 @@ func (enc *diagEncoder) reserve(need int) {
 			return
 		}
 	}
-	c := &chunk{buf: make([]byte, max(need, minArena))}
+	c := &chunk{buf: make([]byte, need)}
 	enc.chunks = append(enc.chunks, c)
 	enc.arena, enc.arenaC = c.buf[:0], c
 }
@@ -640,7 +646,7 @@ func (enc *diagEncoder) live(r *rope) int {
 // it has too many pieces, or keeps too much memory alive that it no longer
 // uses.
 func (enc *diagEncoder) compact(r *rope) *rope {
-	buf := make([]byte, 0, r.size+minArena)
+	buf := make([]byte, 0, r.size+room(r.size))
 	for _, p := range r.pieces {
 		buf = append(buf, p.b...)
 	}

@@ -341,6 +341,17 @@ func TestEncodeRandomEdits(t *testing.T) {
 				same++
 			}
 		}
+		// The memory kept is bounded: the payload's pieces and the chunks
+		// they keep alive, and the encoder's chunks (what the published and
+		// the last payload reference, the arena, a spare).
+		held := 0
+		for _, c := range enc.chunks {
+			held += cap(c.buf)
+		}
+		if bound := 2 * (got.size + room(got.size)); len(got.pieces) > maxPieces || enc.live(got) > bound || held > 3*bound {
+			t.Fatalf("version %d: %d pieces keep %d bytes alive for %d; the encoder holds %d bytes in %d chunks",
+				v, len(got.pieces), enc.live(got), got.size, held, len(enc.chunks))
+		}
 		last = kept{got, text}
 		if v%3 != 1 { // some versions are not published
 			pub.keep()
@@ -422,14 +433,19 @@ func TestPosConv(t *testing.T) {
 
 // FuzzDiagnosticEncoding compares the encoder with json.Marshal on findings
 // made of arbitrary strings and spans over an arbitrary text, encoded once
-// fresh and once more, moved, from the encoder's entries.
+// fresh and once more, moved, from the encoder's entries; then on the text
+// edited (ins replacing del bytes at at) and the edit undone, twice, the
+// findings moved, dropped and added as an incremental analysis does, with
+// what the edit keeps (stableText): the bytes taken from the last payload,
+// the records overwritten in place, must still be json.Marshal's.
 func FuzzDiagnosticEncoding(f *testing.F) {
 	for i, s := range oddStrings {
-		f.Add(s, oddStrings[(i+3)%len(oddStrings)], "SOC2-S3-002", "file:///w/t.yaml", "a: 1\nb: é\r\nc: 😀 x\n", i, i*3, 1)
+		f.Add(s, oddStrings[(i+3)%len(oddStrings)], "SOC2-S3-002", "file:///w/t.yaml", "a: 1\nb: é\r\nc: 😀 x\n", i, i*3, 1, "x\n"[:i%3], i*5, i%3)
 	}
-	f.Add("m", "", "", "", "", 0, 0, 0)
+	f.Add("m", "", "", "", "", 0, 0, 0, "", 0, 0)
+	f.Add("m", "o", "R", "file:///a", "\ufeffa: 1\r\nb: 2\rc: 3\n\nd: é\n", 4, 9, 3, "\n", 10, 1)
 	e := analysis.NewEngine(rules.All(), nil)
-	f.Fuzz(func(t *testing.T, msg, other, rule, u, text string, start, end, shift int) {
+	f.Fuzz(func(t *testing.T, msg, other, rule, u, text string, start, end, shift int, ins string, at, del int) {
 		tp := template.Parse("t.yaml", []byte(text))
 		span := template.Span{Start: start % (len(text) + 2), End: end % (len(text) + 2)}
 		mk := func(d int) []analysis.Finding {
@@ -449,7 +465,96 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics().bytes(), want)
 			checkFrame(t, frameBytes(pub, int32(start)), uri.URI(u), int32(start), want)
 		}
+
+		// Findings spread over the text, then the edit and its undoing.
+		var findings []analysis.Finding
+		for k := range 12 {
+			m := len(text) + 2
+			sp := template.Span{Start: (span.Start + k*(shift%17+5)) % m, End: (span.End + k*(shift%13+3)) % m}
+			fd := mk(0)[k%3]
+			fd.Span = sp
+			if len(fd.Related) > 0 {
+				fd.Related = []analysis.Related{{Span: template.Span{Start: (sp.Start + k) % m, End: sp.End}, Message: other}}
+			}
+			findings = append(findings, fd)
+		}
+		enc.encode(uri.URI(u), tp, findings, e, stableText{}).keep()
+		at, del = at%(len(text)+1), del%4
+		if at < 0 {
+			at += len(text) + 1
+		}
+		del = min(max(del, 0), len(text)-at)
+		type textEdit struct {
+			src        []byte // the text before it
+			at, del    int
+			ins, added string // what it inserts, and what findings it touches say
+		}
+		next := slices.Concat([]byte(text[:at]), []byte(ins), []byte(text[at+del:]))
+		edits := [2]textEdit{{[]byte(text), at, del, ins, "inserted"}, {next, at, len(ins), text[at : at+del], "undone"}}
+		base := &analysis.Result{Template: tp}
+		for v := range 4 {
+			ed := edits[v%2]
+			after := slices.Concat(ed.src[:ed.at], []byte(ed.ins), ed.src[ed.at+ed.del:])
+			var region editRegion
+			region.add(ed.at, ed.at+ed.del, len(ed.ins))
+			tp2 := template.Parse("t.yaml", after)
+			st := stableTextOf(base, region, tp2.Lines)
+			moved := make([]analysis.Finding, 0, len(findings)+1)
+			for k, fd := range findings {
+				ok := true
+				if fd.Span, ok = moveSpan(fd.Span, ed.at, ed.del, len(ed.ins)); !ok {
+					fd = analysis.Finding{RuleID: rule, Message: msg + ed.added, Span: template.Span{Start: ed.at, End: ed.at + len(ed.ins)}}
+				}
+				if len(fd.Related) > 0 {
+					rel := slices.Clone(fd.Related)
+					for r := range rel {
+						if rel[r].Span, ok = moveSpan(rel[r].Span, ed.at, ed.del, len(ed.ins)); !ok {
+							rel[r].Message += ed.added
+						}
+					}
+					fd.Related = rel
+				}
+				if k == v%len(findings) && shift%2 == 0 {
+					fd.Controls = slices.Clone(fd.Controls) // the same content in other arrays
+				}
+				moved = append(moved, fd)
+				if k == (v+shift)%len(findings) && v >= 2 {
+					moved = append(moved, analysis.Finding{RuleID: other, Message: ed.added, Span: fd.Span}) // added
+				}
+			}
+			if v == 3 {
+				moved = slices.Delete(moved, 1, 3) // removed
+			}
+			findings = moved
+			want := marshalDiagnostics(t, uri.URI(u), tp2, findings, e)
+			pub := enc.encode(uri.URI(u), tp2, findings, e, st)
+			sameJSON(t, fmt.Sprintf("edit %d (%+v)", v, st), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, int32(v)), uri.URI(u), int32(v), want)
+			if v%2 == 0 {
+				pub.keep()
+			}
+			base = &analysis.Result{Template: tp2}
+		}
 	})
+}
+
+// moveSpan moves a span as the engine moves a kept finding's over an edit
+// replacing del bytes at at by n: offsets before the edit stay, offsets
+// after it move, a span touching it is not kept.
+func moveSpan(s template.Span, at, del, n int) (template.Span, bool) {
+	move := func(o int) (int, bool) {
+		switch {
+		case o < at:
+			return o, true
+		case o > at+del:
+			return o + n - del, true
+		}
+		return 0, false
+	}
+	var ok1, ok2 bool
+	s.Start, ok1 = move(s.Start)
+	s.End, ok2 = move(s.End)
+	return s, ok1 && ok2
 }
 
 // TestEncodeStableTail: a keystroke leaves the diagnostics on the lines
