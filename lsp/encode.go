@@ -59,6 +59,7 @@ type diagEncoder struct {
 	rel       []analysis.Related
 	nextRel   []analysis.Related
 	displaced []record
+	dhead     int   // the displaced from displaced[dhead] on are kept
 	payload   *rope // the last version's
 	textLen   int   // the length of its text
 	written   int   // the bytes its encoding wrote into the arena
@@ -124,10 +125,12 @@ func sigOf(f *analysis.Finding) findingSig {
 // keeps them alive, so no other finding can have them). False means only
 // that the cheap comparison cannot tell.
 func (s *findingSig) same(f *analysis.Finding, rel []analysis.Related) bool {
-	if f.RuleID != s.rule || f.Message != s.message || f.Resource != s.resource ||
-		f.Severity != s.severity || f.Possible != s.possible ||
-		len(f.Controls) != int(s.nControls) || (f.Controls == nil) != s.noControls || first(f.Controls) != s.controls ||
-		len(f.Fixes) != int(s.nFixes) || first(f.Fixes) != s.fixes || len(f.Related) != int(s.nRelated) {
+	// The words first: a finding of a fresh analysis has other arrays, and
+	// fails before its strings are read.
+	if first(f.Controls) != s.controls || first(f.Fixes) != s.fixes || f.Severity != s.severity || f.Possible != s.possible ||
+		len(f.Controls) != int(s.nControls) || (f.Controls == nil) != s.noControls ||
+		len(f.Fixes) != int(s.nFixes) || len(f.Related) != int(s.nRelated) ||
+		f.RuleID != s.rule || f.Message != s.message || f.Resource != s.resource {
 		return false
 	}
 	r := rel[s.relAt : int(s.relAt)+len(f.Related)]
@@ -164,6 +167,18 @@ func (st *stableText) keeps(span, was template.Span) bool {
 		return true
 	}
 	return st.tail && span.Start >= st.from && span.Start-st.delta == was.Start && span.End-st.delta == was.End
+}
+
+// before returns the offset the last version's text had where the new one
+// has off, if the text there is unchanged.
+func (st *stableText) before(off int) (int, bool) {
+	switch {
+	case st.tail && off >= st.from:
+		return off - st.delta, true
+	case off >= 0 && off < st.head:
+		return off, true
+	}
+	return 0, false
 }
 
 // placed reports whether f, which has the content of the last version's
@@ -317,7 +332,6 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 	enc.valid = false
 
 	old := len(enc.sig) // the last version's records, overwritten from the start
-	enc.displaced = enc.displaced[:0]
 	enc.nextRel = enc.nextRel[:0]
 	enc.segs = enc.segs[:0]
 	size := 0 // of the payload so far
@@ -343,8 +357,8 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 		var s *findingSig
 		identical := false
 		if j := i + shift; j >= i && j < old {
-			if s = &enc.sig[j]; s.same(f, enc.rel) || enc.entry[j].matches(f) {
-				identical = s.same(f, enc.rel)
+			s = &enc.sig[j]
+			if identical = s.same(f, enc.rel); identical || enc.entry[j].matches(f) {
 				idx, de, lo, hi = j, enc.entry[j], enc.off[2*j], enc.off[2*j+1]
 			} else {
 				s = nil
@@ -353,13 +367,21 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 			idx, de, lo, hi, s = r.idx, r.entry, r.lo, r.hi, &r.sig
 		}
 		if s == nil {
+			// Resynchronised after the findings the edit changed, by the
+			// finding's position, else by its entry's last index.
 			if j := enc.find(f, st, i, old); j >= 0 {
-				shift = j - i // resynchronised after the findings the edit changed
+				shift = j - i
 				idx, de, lo, hi, s = j, enc.entry[j], enc.off[2*j], enc.off[2*j+1], &enc.sig[j]
+			} else if r := enc.findDisplaced(f, st); r != nil {
+				shift = r.idx - i
+				idx, de, lo, hi, s = r.idx, r.entry, r.lo, r.hi, &r.sig
 			} else if de = enc.lookup(f); de != nil {
 				if k := de.idx; k >= i && k < old && enc.entry[k] == de {
 					shift = k - i
 					idx, lo, hi, s = k, enc.off[2*k], enc.off[2*k+1], &enc.sig[k]
+				} else if r := enc.displacedAt(k); r != nil && r.entry == de {
+					shift = k - i
+					idx, lo, hi, s = k, r.lo, r.hi, &r.sig
 				}
 				de.idx = i
 			} else {
@@ -406,7 +428,7 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 			enc.entry = append(enc.entry, nil)
 			enc.off = append(enc.off, 0, 0)
 		} else if i > read {
-			enc.displaced = append(enc.displaced, record{idx: i, sig: enc.sig[i], entry: enc.entry[i], lo: enc.off[2*i], hi: enc.off[2*i+1]})
+			enc.displace(i, read)
 		}
 		if ns := &enc.sig[i]; identical && idx == i {
 			// A kept finding in its place: only its spans may have moved.
@@ -441,6 +463,7 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 	clear(enc.entry[n:]) // the entries are referenced by the map and these records only
 	enc.sig, enc.entry, enc.off = enc.sig[:n], enc.entry[:n], enc.off[:2*n]
 	clear(enc.displaced)
+	enc.displaced, enc.dhead = enc.displaced[:0], 0
 	enc.rel, enc.nextRel = enc.nextRel, enc.rel
 
 	// The arena may have grown into a new array: the new bytes are in that
@@ -516,7 +539,7 @@ func sep(i int) byte {
 // edit wrote.
 func (enc *diagEncoder) estimate(findings int, st stableText) int {
 	if enc.payload == nil {
-		return 256 + 300*findings
+		return 256 + 600*findings
 	}
 	j := sort.Search(len(enc.sig), func(k int) bool { return enc.sig[k].span.Start >= st.head })
 	from := enc.payload.size
@@ -524,6 +547,7 @@ func (enc *diagEncoder) estimate(findings int, st stableText) int {
 		from = enc.off[2*j]
 	}
 	need := 256 + enc.payload.size - from
+	need += need / 8 // a version a little larger than the last must not outgrow the arena, and copy it
 	if st.tail {
 		need = min(need, max(room(enc.payload.size), enc.written+enc.written/4))
 	}
@@ -555,13 +579,54 @@ func (enc *diagEncoder) addNew(size int, buf []byte) int {
 	return size + hi - lo
 }
 
-// displacedAt returns the last version's record j if it waits among the
-// displaced ones, else nil. Those are in the order of their indices, and
-// consecutive (a record is displaced when the version being encoded has
-// read none after it: from then on, each one is, until one after them is
-// read); the first ones may have been read since.
-func (enc *diagEncoder) displacedAt(j int) *record {
+// displace keeps record i of the last version, about to be overwritten
+// before it was read, among the displaced ones, and forgets those that can
+// no longer be read in order (up to read, the last one read). The
+// displaced are in the order of their indices, and consecutive: a record is
+// displaced when the version being encoded has read none after it, and from
+// then on each one is until one after them is read, which makes the ones
+// before useless.
+func (enc *diagEncoder) displace(i, read int) {
 	d := enc.displaced
+	if n := len(d); n > enc.dhead && d[n-1].idx != i-1 {
+		clear(d)
+		d, enc.dhead = d[:0], 0
+	}
+	for enc.dhead < len(d) && d[enc.dhead].idx <= read {
+		d[enc.dhead] = record{}
+		enc.dhead++
+	}
+	if enc.dhead > 32 && enc.dhead > len(d)/2 {
+		// Moved down now and then, so that a long run of findings after an
+		// added one, each displacing one record and reading another, keeps
+		// the queue short.
+		n := copy(d, d[enc.dhead:])
+		clear(d[n:])
+		d, enc.dhead = d[:n], 0
+	}
+	enc.displaced = append(d, record{idx: i, sig: enc.sig[i], entry: enc.entry[i], lo: enc.off[2*i], hi: enc.off[2*i+1]})
+}
+
+// findDisplaced is find among the displaced records: after findings were
+// added.
+func (enc *diagEncoder) findDisplaced(f *analysis.Finding, st stableText) *record {
+	start, ok := st.before(f.Span.Start)
+	if !ok {
+		return nil
+	}
+	d := enc.displaced[enc.dhead:]
+	for k := range d[:min(len(d), 16)] {
+		if r := &d[k]; r.sig.span.Start == start && r.sig.same(f, enc.rel) {
+			return r
+		}
+	}
+	return nil
+}
+
+// displacedAt returns the last version's record j if it waits among the
+// displaced ones, else nil.
+func (enc *diagEncoder) displacedAt(j int) *record {
+	d := enc.displaced[enc.dhead:]
 	if len(d) == 0 || j < d[0].idx {
 		return nil
 	}
@@ -574,16 +639,10 @@ func (enc *diagEncoder) displacedAt(j int) *record {
 // find returns the index of the last version's record of the finding that
 // f is, looked up where the edit moved its start among the records not yet
 // overwritten (from i to old), or -1: for a finding before the edit or in
-// the stable tail, after findings were added or removed.
+// the stable tail, after findings were removed.
 func (enc *diagEncoder) find(f *analysis.Finding, st stableText, i, old int) int {
-	start := f.Span.Start
-	switch {
-	case st.tail && start >= st.from:
-		start -= st.delta
-	case start < 0 || start >= st.head:
-		return -1
-	}
-	if i >= old {
+	start, ok := st.before(f.Span.Start)
+	if !ok || i >= old {
 		return -1
 	}
 	sig := enc.sig[i:old]

@@ -241,19 +241,25 @@ func (s *stream) write(data []byte) (int64, error) {
 }
 
 const (
-	// directWrite is the size from which a part of a message is written as
-	// it is; smaller ones are gathered into wbuf, so that a message of many
-	// small parts costs few writes.
+	// directWrite is the size from which a part of a message is written
+	// from where it is; smaller ones are gathered into wbuf, so that a
+	// message of many small parts costs few writes.
 	directWrite = 16 << 10
 	// gatherSize is wbuf's capacity.
 	gatherSize = 64 << 10
+	// holdBack is how much of the end of a large part waits in wbuf for the
+	// parts after it: no write is of a few bytes alone.
+	holdBack = 4 << 10
 )
 
 // writeFrame writes one whole message, its header included, given as parts
 // to write in order: the write lock is held until the last one is written,
 // so messages written by other goroutines never interleave with it. The
-// large parts (the pieces of a publication's payload) are written as they
-// are, not copied into one buffer first.
+// large parts (the pieces of a publication's payload) are written from
+// where they are, not copied into one buffer first; the small ones are
+// gathered with the edges of the large ones around them, so that every
+// write is large (a small write to a pipe wakes the reader, and takes a
+// page of the pipe's buffer, for a few bytes).
 func (s *stream) writeFrame(parts ...[]byte) (int64, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -271,17 +277,29 @@ func (s *stream) writeFrame(parts ...[]byte) (int64, error) {
 	}
 	buf := s.wbuf[:0]
 	for _, p := range parts {
-		if len(buf) > 0 && (len(p) >= directWrite || len(buf)+len(p) > gatherSize) {
+		if len(p) < directWrite {
+			if len(buf)+len(p) > gatherSize {
+				if err := put(buf); err != nil {
+					return n, err
+				}
+				buf = buf[:0]
+			}
+			buf = append(buf, p...)
+			continue
+		}
+		if len(buf) > 0 {
+			k := min(len(p), gatherSize-len(buf)) // the gathered bytes go with the start of p
+			buf, p = append(buf, p[:k]...), p[k:]
 			if err := put(buf); err != nil {
 				return n, err
 			}
 			buf = buf[:0]
 		}
-		if len(p) >= directWrite {
-			if err := put(p); err != nil {
+		if k := len(p) - holdBack; k > 0 {
+			if err := put(p[:k]); err != nil {
 				return n, err
 			}
-			continue
+			p = p[k:]
 		}
 		buf = append(buf, p...)
 	}
