@@ -375,7 +375,7 @@ func (s *Server) publish(u protocol.DocumentURI, version *int32, diags []protoco
 // document's diagEncoder (the scheduler encodes them once, to tell whether
 // they changed). The frame is written to the stream as it is, past
 // jsonrpc2, which would marshal the params again (validating and compacting
-// 1.5 MB for a 1 MB template) and copy them twice; it is written piece by
+// 3 MB for a 1 MB template) and copy them twice; it is written piece by
 // piece, as the payload is kept (publication.frame), and the stream's write
 // lock keeps it whole between the connection's messages. The payload is
 // then the published one, which the encoder keeps.
