@@ -320,6 +320,11 @@ func benchmarkTyping(b *testing.B, e *analysis.Engine, u uri.URI, r0 *analysis.R
 	b.ReportMetric(float64(enc.copied), "copied")
 	b.ReportMetric(float64(len(enc.published.pieces)), "pieces")
 	b.ReportMetric(float64(enc.published.size)/1e6, "payload-MB")
+	held := 0
+	for _, c := range enc.chunks {
+		held += cap(c.buf)
+	}
+	b.ReportMetric(float64(held)/1e6, "chunks-MB") // what the encoder keeps of payloads and arenas
 }
 
 // BenchmarkPublicationWrite measures the floor under a keystroke's

@@ -393,11 +393,12 @@ func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analy
 		read = max(read, idx)
 
 		// The payload: the last version's bytes when the finding has its
-		// content and positions, else its JSON formatted. A kept finding
-		// that moved is followed by more (the lines after an added one):
-		// no run is tried until one has its bytes again.
+		// content and positions, else its JSON formatted. A finding that
+		// has to be formatted is often followed by more (the lines after
+		// an added one, a fresh analysis): no run is tried until one has
+		// its bytes again.
 		placed := s != nil && st.placed(f, s, enc.rel)
-		runs = placed || !identical
+		runs = placed
 		if placed {
 			// With the separator before them when it is this one's.
 			if (idx == 0) == (i == 0) {
