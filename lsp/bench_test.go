@@ -233,7 +233,11 @@ func (t *serverTimer) report(b *testing.B) {
 // a line: "fresh" encodes the findings of two analyses (equal strings, not
 // the same), "reused" the same findings with their spans shifted, as an
 // incremental analysis hands them back; "marshal" is the conversion to
-// protocol diagnostics and json.Marshal the server did before.
+// protocol diagnostics and json.Marshal the server did before. "typed" is
+// BenchmarkTypeInResource's keystroke (a character typed in a value in the
+// middle, then deleted), analysed incrementally, with what the edit keeps
+// (stableText): encoding, the frame, and the comparison with the payload
+// published last, as the scheduler does them.
 func BenchmarkEncodeDiagnostics(b *testing.B) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///bench/t.yaml")
@@ -261,11 +265,14 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 		}
 		versions := map[string][2][]analysis.Finding{"fresh": {r1.Findings, r2.Findings}, "reused": {r1.Findings, shifted}}
 		tmpls := [2]*template.Template{r1.Template, r2.Template}
+		b.Run(fmt.Sprintf("yaml-%dKB/typed", size>>10), func(b *testing.B) {
+			benchmarkTyping(b, e, u, r1)
+		})
 		for _, name := range []string{"fresh", "reused", "marshal"} {
 			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
 				var enc diagEncoder
 				for k := range 2 { // the entries of both versions: what a session has after its first edits
-					enc.encode(u, tmpls[k], versions["fresh"][k], e, stableTail{}).keep()
+					enc.encode(u, tmpls[k], versions["fresh"][k], e, stableText{}).keep()
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -275,13 +282,94 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
 						continue
 					}
-					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableTail{})
+					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableText{})
 					pub.frame(int32(i))
 					pub.keep()
 				}
 				b.ReportMetric(float64(len(r1.Findings)), "findings")
 			})
 		}
+	}
+}
+
+// benchmarkTyping is BenchmarkEncodeDiagnostics' "typed".
+func benchmarkTyping(b *testing.B, e *analysis.Engine, u uri.URI, r0 *analysis.Result) {
+	src0 := r0.Template.Source
+	p := typingPosition(b, src0)
+	at := r0.Template.Lines.Offset(int(p.Line), int(p.Character))
+	src1 := slices.Concat(src0[:at], []byte("x"), src0[at:])
+	r1 := e.Reanalyze(r0, src1, at, at, 1)
+	res := [2]*analysis.Result{r0, r1}
+	var typed, deleted editRegion
+	typed.add(at, at, 1)
+	deleted.add(at, at+1, 0)
+	st := [2]stableText{stableTextOf(r1, deleted, r0.Template.Lines), stableTextOf(r0, typed, r1.Template.Lines)}
+	var enc diagEncoder
+	enc.encode(u, r0.Template, r0.Findings, e, stableText{}).keep()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 1; i <= b.N; i++ {
+		k := i % 2
+		pub := enc.encode(u, res[k].Template, res[k].Findings, e, st[k])
+		pub.frame(int32(i))
+		if !pub.diagnostics().equal(enc.published) {
+			pub.keep()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(enc.copied), "copied")
+	b.ReportMetric(float64(len(enc.published.pieces)), "pieces")
+	b.ReportMetric(float64(enc.published.size)/1e6, "payload-MB")
+	held := 0
+	for _, c := range enc.chunks {
+		held += cap(c.buf)
+	}
+	b.ReportMetric(float64(held)/1e6, "chunks-MB") // what the encoder keeps of payloads and arenas
+}
+
+// BenchmarkPublicationWrite measures the floor under a keystroke's
+// server time at 1 MB: writing the publication of the template's
+// diagnostics (3 MB of JSON) to the pipe of BenchmarkTypeInResource's
+// session, whose client reads and decodes it on the other core. It reports
+// the median write as server-ms/op, as the keystroke benchmarks report
+// theirs. "one-buffer" writes the frame in one buffer, "pieces" as a
+// keystroke's payload is written: the header, the diagnostics before the
+// changed one, that one, the rest.
+func BenchmarkPublicationWrite(b *testing.B) {
+	src := synth.YAML(1 << 20)
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	res := e.Analyze("t.yaml", src)
+	for _, mode := range []string{"one-buffer", "pieces"} {
+		b.Run("yaml-1024KB/"+mode, func(b *testing.B) {
+			s, _ := newTimedBenchSession(b)
+			d := s.open("file:///bench/t.yaml", string(src))
+			s.waitVersion(b, d.uri, 1)
+			var enc diagEncoder
+			pub := enc.encode(uri.URI(d.uri), res.Template, res.Findings, e, stableText{})
+			payload := pub.diagnostics().bytes()
+			mid := len(payload) / 2
+			took := make([]time.Duration, 0, b.N)
+			b.SetBytes(int64(len(payload)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				v := int32(i + 2)
+				parts := pub.frame(v)
+				if mode == "one-buffer" {
+					parts = [][]byte{bytes.Join(parts, nil)}
+				} else {
+					parts = [][]byte{parts[0], payload[:mid], payload[mid : mid+600], payload[mid+600:], parts[len(parts)-1]}
+				}
+				start := time.Now()
+				if _, err := s.srv.stream.writeFrame(parts...); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+				s.waitVersion(b, d.uri, v)
+			}
+			b.StopTimer()
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
+		})
 	}
 }
 

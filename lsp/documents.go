@@ -49,7 +49,7 @@ type document struct {
 	// published is the JSON of the diagnostics last sent, nil before any;
 	// a cooled document keeps only its digest, publishedSum (shown says
 	// whether anything was published).
-	published    []byte
+	published    *rope
 	publishedSum [sha256.Size]byte
 	shown        bool
 	// enc encodes the diagnostics; only the scheduler uses it.

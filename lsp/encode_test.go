@@ -4,18 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+	"go.uber.org/zap"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/rules"
@@ -152,10 +156,10 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 			res := e.Analyze(filepath.Base(d.name), d.src)
 			want := marshalDiagnostics(t, u, res.Template, res.Findings, e)
 			for pass := range 2 { // a fresh entry, then the same one found again
-				pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
+				pub := enc.encode(u, res.Template, res.Findings, e, stableText{})
 				what := fmt.Sprintf("%s, %s, pass %d", d.name, ename, pass)
-				sameJSON(t, what, pub.diagnostics(), want)
-				checkFrame(t, pub.frame(int32(pass+1)), u, int32(pass+1), want)
+				sameJSON(t, what, pub.diagnostics().bytes(), want)
+				checkFrame(t, frameBytes(pub, int32(pass+1)), u, int32(pass+1), want)
 				if pass == 0 {
 					pub.keep()
 				}
@@ -212,9 +216,9 @@ func TestEncodeStrings(t *testing.T) {
 		var enc diagEncoder
 		want := marshalDiagnostics(t, u, tp, findings, e)
 		for pass := range 2 {
-			pub := enc.encode(u, tp, findings, e, stableTail{})
-			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics(), want)
-			checkFrame(t, pub.frame(-7), u, -7, want)
+			pub := enc.encode(u, tp, findings, e, stableText{})
+			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, -7), u, -7, want)
 		}
 		for i, s := range oddStrings { // the escaper alone
 			want, _ := json.Marshal(s)
@@ -275,8 +279,8 @@ func TestEncodeReuse(t *testing.T) {
 			ev = analysis.NewEngine(rules.All(), nil) // another configuration
 		}
 		want := marshalDiagnostics(t, u, tp, findings, ev)
-		pub := enc.encode(u, tp, findings, ev, stableTail{})
-		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics(), want)
+		pub := enc.encode(u, tp, findings, ev, stableText{})
+		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics().bytes(), want)
 		if v%3 != 0 {
 			pub.keep()
 		}
@@ -292,25 +296,110 @@ func TestEncodeReuse(t *testing.T) {
 	}
 }
 
-// TestPublishedPayloadKept checks that encoding a version never overwrites
-// the payload last published (kept), which the next version is compared
-// with, whether or not the versions in between were published.
-func TestPublishedPayloadKept(t *testing.T) {
+// TestEncodeRandomEdits follows a long session of edits at random places,
+// analysed incrementally as the server does: every version must be
+// json.Marshal's; encoding a version must never overwrite the payload last
+// published, which the next version is compared with, nor the last one
+// encoded, which the next takes its bytes from, whether or not the
+// versions in between were published, as arenas are reused and payloads
+// compacted; and comparing payloads by their pieces must agree with
+// comparing their bytes.
+func TestEncodeRandomEdits(t *testing.T) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///w/t.yaml")
 	var enc diagEncoder
-	var published, copyOf []byte
-	for v := range 12 {
-		res := e.Analyze("t.yaml", synth.YAML((10+v%4)<<10))
-		pub := enc.encode(u, res.Template, res.Findings, e, stableTail{})
-		if published != nil && !bytes.Equal(published, copyOf) {
-			t.Fatalf("version %d overwrote the published payload", v)
+	type kept struct {
+		r    *rope
+		text []byte
+	}
+	var published, last kept
+	rng := rand.New(rand.NewSource(3))
+	prev := e.Analyze("t.yaml", synth.YAML(30<<10))
+	reused, same := 0, 0
+	const versions = 600
+	for v := range versions {
+		res, st := prev, stableText{}
+		if v%100 != 99 {
+			res, st = typeAt(t, e, prev, rng)
 		}
+		if res.Template.HasSyntaxError() {
+			t.Fatalf("version %d: the edit broke the template", v)
+		}
+		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		for _, k := range []kept{published, last} {
+			if k.r != nil && !bytes.Equal(k.r.bytes(), k.text) {
+				t.Fatalf("version %d overwrote a payload it had to keep", v)
+			}
+		}
+		got := pub.diagnostics()
+		text := got.bytes()
+		sameJSON(t, fmt.Sprintf("version %d", v), text, marshalDiagnostics(t, u, res.Template, res.Findings, e))
+		if published.r != nil {
+			if eq := got.equal(published.r); eq != bytes.Equal(text, published.text) {
+				t.Fatalf("version %d: equal says %v of different payloads", v, eq)
+			} else if eq {
+				same++
+			}
+		}
+		// The memory kept is bounded: the payload's pieces and the chunks
+		// they keep alive, and the encoder's chunks (what the published and
+		// the last payload reference, the arena, a spare).
+		held := 0
+		for _, c := range enc.chunks {
+			held += cap(c.buf)
+		}
+		if bound := 2 * (got.size + room(got.size)); len(got.pieces) > maxPieces || enc.live(got) > bound || held > 3*bound {
+			t.Fatalf("version %d: %d pieces keep %d bytes alive for %d; the encoder holds %d bytes in %d chunks",
+				v, len(got.pieces), enc.live(got), got.size, held, len(enc.chunks))
+		}
+		last = kept{got, text}
 		if v%3 != 1 { // some versions are not published
 			pub.keep()
-			published = pub.diagnostics()
-			copyOf = bytes.Clone(published)
+			published = last
 		}
+		reused += enc.copied
+		prev = res
+	}
+	if enc.compacted == 0 || reused < versions*len(prev.Findings)/2 || same == 0 {
+		t.Errorf("%d compactions, %d diagnostics reused in %d versions of %d, %d versions equal to the published one: the test exercises too little",
+			enc.compacted, reused, versions, len(prev.Findings), same)
+	}
+}
+
+// typeAt edits prev's text as a user does, at the end of a random line
+// holding a scalar value: it types a character, deletes one, or adds a
+// comment line below (which moves the lines after it), so that the text
+// stays a template. It returns the incremental analysis of the result, with
+// what the edit keeps as the scheduler tells the encoder.
+func typeAt(t testing.TB, e *analysis.Engine, prev *analysis.Result, rng *rand.Rand) (*analysis.Result, stableText) {
+	t.Helper()
+	src := prev.Template.Source
+	lines := prev.Template.Lines
+	for {
+		l := rng.Intn(lines.Count())
+		text := src[lines.LineStart(l):lines.LineEnd(l)]
+		k := bytes.Index(text, []byte(": "))
+		if k < 0 || len(text) < k+4 || bytes.ContainsAny(text[len(text)-1:], "]}\"'|>:") || text[k+2] == '&' || text[k+2] == '*' {
+			continue
+		}
+		at, end, ins := lines.LineEnd(l), lines.LineEnd(l), ""
+		switch rng.Intn(6) {
+		case 0:
+			ins = "\n" + strings.Repeat(" ", len(text)-len(bytes.TrimLeft(text, " "))) + "# note"
+		case 1, 2:
+			if c := src[at-1]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				at--
+				break
+			}
+			fallthrough
+		default:
+			ins = []string{"x", "é", "1", "production"}[rng.Intn(4)]
+		}
+		next := slices.Concat(src[:at], []byte(ins), src[end:])
+		var region editRegion
+		region.add(at, end, len(ins))
+		st := stableTextOf(prev, region, template.NewLines(next))
+		return e.Reanalyze(prev, next, at, end, len(ins)), st
 	}
 }
 
@@ -344,14 +433,19 @@ func TestPosConv(t *testing.T) {
 
 // FuzzDiagnosticEncoding compares the encoder with json.Marshal on findings
 // made of arbitrary strings and spans over an arbitrary text, encoded once
-// fresh and once more, moved, from the encoder's entries.
+// fresh and once more, moved, from the encoder's entries; then on the text
+// edited (ins replacing del bytes at at) and the edit undone, twice, the
+// findings moved, dropped and added as an incremental analysis does, with
+// what the edit keeps (stableText): the bytes taken from the last payload,
+// the records overwritten in place, must still be json.Marshal's.
 func FuzzDiagnosticEncoding(f *testing.F) {
 	for i, s := range oddStrings {
-		f.Add(s, oddStrings[(i+3)%len(oddStrings)], "SOC2-S3-002", "file:///w/t.yaml", "a: 1\nb: é\r\nc: 😀 x\n", i, i*3, 1)
+		f.Add(s, oddStrings[(i+3)%len(oddStrings)], "SOC2-S3-002", "file:///w/t.yaml", "a: 1\nb: é\r\nc: 😀 x\n", i, i*3, 1, "x\n"[:i%3], i*5, i%3)
 	}
-	f.Add("m", "", "", "", "", 0, 0, 0)
+	f.Add("m", "", "", "", "", 0, 0, 0, "", 0, 0)
+	f.Add("m", "o", "R", "file:///a", "\ufeffa: 1\r\nb: 2\rc: 3\n\nd: é\n", 4, 9, 3, "\n", 10, 1)
 	e := analysis.NewEngine(rules.All(), nil)
-	f.Fuzz(func(t *testing.T, msg, other, rule, u, text string, start, end, shift int) {
+	f.Fuzz(func(t *testing.T, msg, other, rule, u, text string, start, end, shift int, ins string, at, del int) {
 		tp := template.Parse("t.yaml", []byte(text))
 		span := template.Span{Start: start % (len(text) + 2), End: end % (len(text) + 2)}
 		mk := func(d int) []analysis.Finding {
@@ -367,28 +461,114 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 		for pass, d := range []int{0, shift % 64} {
 			findings := mk(d)
 			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
-			pub := enc.encode(uri.URI(u), tp, findings, e, stableTail{})
-			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics(), want)
-			checkFrame(t, pub.frame(int32(start)), uri.URI(u), int32(start), want)
+			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{})
+			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, int32(start)), uri.URI(u), int32(start), want)
+		}
+
+		// Findings spread over the text, then the edit and its undoing.
+		var findings []analysis.Finding
+		for k := range 12 {
+			m := len(text) + 2
+			sp := template.Span{Start: (span.Start + k*(shift%17+5)) % m, End: (span.End + k*(shift%13+3)) % m}
+			fd := mk(0)[k%3]
+			fd.Span = sp
+			if len(fd.Related) > 0 {
+				fd.Related = []analysis.Related{{Span: template.Span{Start: (sp.Start + k) % m, End: sp.End}, Message: other}}
+			}
+			findings = append(findings, fd)
+		}
+		enc.encode(uri.URI(u), tp, findings, e, stableText{}).keep()
+		at, del = at%(len(text)+1), del%4
+		if at < 0 {
+			at += len(text) + 1
+		}
+		del = min(max(del, 0), len(text)-at)
+		type textEdit struct {
+			src        []byte // the text before it
+			at, del    int
+			ins, added string // what it inserts, and what findings it touches say
+		}
+		next := slices.Concat([]byte(text[:at]), []byte(ins), []byte(text[at+del:]))
+		edits := [2]textEdit{{[]byte(text), at, del, ins, "inserted"}, {next, at, len(ins), text[at : at+del], "undone"}}
+		base := &analysis.Result{Template: tp}
+		for v := range 4 {
+			ed := edits[v%2]
+			after := slices.Concat(ed.src[:ed.at], []byte(ed.ins), ed.src[ed.at+ed.del:])
+			var region editRegion
+			region.add(ed.at, ed.at+ed.del, len(ed.ins))
+			tp2 := template.Parse("t.yaml", after)
+			st := stableTextOf(base, region, tp2.Lines)
+			moved := make([]analysis.Finding, 0, len(findings)+1)
+			for k, fd := range findings {
+				ok := true
+				if fd.Span, ok = moveSpan(fd.Span, ed.at, ed.del, len(ed.ins)); !ok {
+					fd = analysis.Finding{RuleID: rule, Message: msg + ed.added, Span: template.Span{Start: ed.at, End: ed.at + len(ed.ins)}}
+				}
+				if len(fd.Related) > 0 {
+					rel := slices.Clone(fd.Related)
+					for r := range rel {
+						if rel[r].Span, ok = moveSpan(rel[r].Span, ed.at, ed.del, len(ed.ins)); !ok {
+							rel[r].Message += ed.added
+						}
+					}
+					fd.Related = rel
+				}
+				if k == v%len(findings) && shift%2 == 0 {
+					fd.Controls = slices.Clone(fd.Controls) // the same content in other arrays
+				}
+				moved = append(moved, fd)
+				if k == (v+shift)%len(findings) && v >= 2 {
+					moved = append(moved, analysis.Finding{RuleID: other, Message: ed.added, Span: fd.Span}) // added
+				}
+			}
+			if v == 3 {
+				moved = slices.Delete(moved, 1, 3) // removed
+			}
+			findings = moved
+			want := marshalDiagnostics(t, uri.URI(u), tp2, findings, e)
+			pub := enc.encode(uri.URI(u), tp2, findings, e, st)
+			sameJSON(t, fmt.Sprintf("edit %d (%+v)", v, st), pub.diagnostics().bytes(), want)
+			checkFrame(t, frameBytes(pub, int32(v)), uri.URI(u), int32(v), want)
+			if v%2 == 0 {
+				pub.keep()
+			}
+			base = &analysis.Result{Template: tp2}
 		}
 	})
 }
 
-// TestEncodeStableTail: a keystroke that keeps the line count leaves the
-// diagnostics after its line with the bytes they had; the encoder copies
-// them from the published array, and the result is what a fresh encoder
-// writes.
+// moveSpan moves a span as the engine moves a kept finding's over an edit
+// replacing del bytes at at by n: offsets before the edit stay, offsets
+// after it move, a span touching it is not kept.
+func moveSpan(s template.Span, at, del, n int) (template.Span, bool) {
+	move := func(o int) (int, bool) {
+		switch {
+		case o < at:
+			return o, true
+		case o > at+del:
+			return o + n - del, true
+		}
+		return 0, false
+	}
+	var ok1, ok2 bool
+	s.Start, ok1 = move(s.Start)
+	s.End, ok2 = move(s.End)
+	return s, ok1 && ok2
+}
+
+// TestEncodeStableTail: a keystroke leaves the diagnostics on the lines
+// before its own with the bytes they had, and when it keeps the line count,
+// those after its line too; the encoder takes them from the last payload,
+// and the result is what a fresh encoder writes.
 func TestEncodeStableTail(t *testing.T) {
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
 	u := uri.URI("file:///w/tail.yaml")
 	src := synth.YAML(30 << 10)
 	prev := e.Analyze("tail.yaml", src)
 	var enc diagEncoder
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{})
 	for step, text := range []string{"x", "", "é", " ", " ", "\n"} {
-		pub := enc.encode(u, prev.Template, prev.Findings, e, stableTail{})
-		if step%2 == 0 {
-			pub.keep() // published; odd steps are not, so the next may not copy
-		}
 		// One change in a value of the middle resource, or, for the spaces,
 		// just before a finding's node on its line, which moves it along
 		// the line: its bytes change although its content does not.
@@ -402,27 +582,189 @@ func TestEncodeStableTail(t *testing.T) {
 				}
 			}
 		}
-		next := append(append(append([]byte{}, prev.Template.Source[:at]...), text...), prev.Template.Source[at:]...)
+		next := slices.Concat(prev.Template.Source[:at], []byte(text), prev.Template.Source[at:])
 		region := editRegion{}
 		region.add(at, at, len(text))
-		lines := template.NewLines(next)
-		tail := stableTailOf(prev, region, lines)
-		if tail.ok != (text != "\n") {
-			t.Fatalf("step %d: stable tail %+v for %q", step, tail, text)
+		st := stableTextOf(prev, region, template.NewLines(next))
+		if st.tail != (text != "\n") || st.head == 0 || st.head > at {
+			t.Fatalf("step %d: stable text %+v for %q at %d", step, st, text, at)
 		}
 		cur := e.Reanalyze(prev, next, at, at, len(text))
-		got := enc.encode(u, cur.Template, cur.Findings, e, tail).diagnostics()
-		var fresh diagEncoder
-		want := fresh.encode(u, cur.Template, cur.Findings, e, stableTail{}).diagnostics()
-		if string(got) != string(want) {
-			t.Fatalf("step %d (%q): copying the stable tail changed the payload", step, text)
+		pub := enc.encode(u, cur.Template, cur.Findings, e, st)
+		if step%2 == 0 {
+			pub.keep() // published or not, the next version takes its bytes
 		}
-		if copies := step%2 == 0 && tail.ok; copies != (enc.copied > len(cur.Findings)/3) {
-			t.Errorf("step %d (%q): %d of %d diagnostics copied", step, text, enc.copied, len(cur.Findings))
+		var fresh diagEncoder
+		want := fresh.encode(u, cur.Template, cur.Findings, e, stableText{}).diagnostics().bytes()
+		if got := pub.diagnostics().bytes(); string(got) != string(want) {
+			t.Fatalf("step %d (%q): taking the unchanged diagnostics changed the payload", step, text)
+		}
+		before := 0
+		for _, f := range cur.Findings {
+			if max(f.Span.Start, f.Span.End) < st.head {
+				before++
+			}
+		}
+		// The diagnostics before the edited line are taken; with the line
+		// count kept, all but the few on the edited line.
+		low, high := before, len(cur.Findings)
+		if st.tail {
+			low = len(cur.Findings) - 10
+		} else {
+			high = before + 10
+		}
+		if enc.copied < low || enc.copied > high {
+			t.Errorf("step %d (%q): %d of %d diagnostics taken, %d of them before the edit", step, text, enc.copied, len(cur.Findings), before)
+		}
+		if len(pub.diagnostics().pieces) > 12 {
+			t.Errorf("step %d (%q): the payload is %d pieces", step, text, len(pub.diagnostics().pieces))
 		}
 		prev = cur
 	}
 }
+
+// TestEncodeAddedFindings: findings added or removed before others (which
+// moves their records: the new version's overwrite the last one's in
+// place) leave the others' bytes taken from the last payload, and the
+// payload json.Marshal's.
+func TestEncodeAddedFindings(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///w/added.yaml")
+	res := e.Analyze("added.yaml", synth.YAML(30<<10))
+	base, n := res.Findings, len(res.Findings)
+	// The text does not change: every offset keeps its position.
+	same := stableText{tail: true, was: len(res.Template.Source)}
+	added := func(at int, msg string) analysis.Finding {
+		return analysis.Finding{RuleID: "SOC2-TAG-001", Message: msg, Span: base[at].Span}
+	}
+	for _, c := range []struct {
+		name     string
+		findings []analysis.Finding
+		kept     int // the diagnostics whose bytes must be taken
+	}{
+		{"one added first", slices.Insert(slices.Clone(base), 0, added(0, "first")), n},
+		{"three added in the middle", slices.Insert(slices.Clone(base), n/2, added(n/2, "a"), added(n/2, "b"), added(n/2, "c")), n},
+		{"added here and there", slices.Insert(slices.Insert(slices.Clone(base), 2*n/3, added(2*n/3, "later")), n/3, added(n/3, "sooner")), n},
+		{"one removed first", slices.Clone(base[1:]), n - 1},
+		{"removed and added", slices.Insert(slices.Delete(slices.Clone(base), n/4, n/4+5), n/2, added(n/2, "x")), n - 5},
+	} {
+		var enc diagEncoder
+		enc.encode(u, res.Template, base, e, stableText{})
+		pub := enc.encode(u, res.Template, c.findings, e, same)
+		sameJSON(t, c.name, pub.diagnostics().bytes(), marshalDiagnostics(t, u, res.Template, c.findings, e))
+		if enc.copied != c.kept {
+			t.Errorf("%s: %d diagnostics taken, want %d", c.name, enc.copied, c.kept)
+		}
+		// And back: the records moved in place are the new version's.
+		pub = enc.encode(u, res.Template, base, e, same)
+		sameJSON(t, c.name+", back", pub.diagnostics().bytes(), marshalDiagnostics(t, u, res.Template, base, e))
+		if enc.copied != c.kept {
+			t.Errorf("%s, back: %d diagnostics taken, want %d", c.name, enc.copied, c.kept)
+		}
+	}
+}
+
+// frameBytes is the publication's frame in one buffer.
+func frameBytes(pub publication, version int32) []byte { return bytes.Join(pub.frame(version), nil) }
+
+// TestFrameWrittenInPieces writes publications whose payloads are several
+// pieces through the stream, while other goroutines write small messages,
+// and checks that each is written as the one-buffer frame json.Marshal's
+// encoding of the params gives, whole between the others, and that its
+// large pieces are written without being gathered into one buffer.
+func TestFrameWrittenInPieces(t *testing.T) {
+	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
+	u := uri.URI("file:///w/pieces.yaml")
+	rng := rand.New(rand.NewSource(4))
+	prev := e.Analyze("pieces.yaml", synth.YAML(100<<10))
+	var enc diagEncoder
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{}).keep()
+	for v := int32(2); v < 8; v++ {
+		res, st := typeAt(t, e, prev, rng)
+		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		pub.keep()
+		prev = res
+
+		params, err := json.Marshal(newPublishParams(u, &v, toDiagnostics(u, res.Template, res.Findings, e)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":` + string(params) + "}"
+		want := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
+		if got := frameBytes(pub, v); string(got) != want {
+			sameJSON(t, fmt.Sprintf("version %d", v), got, []byte(want))
+		}
+
+		w := &recordingWriter{}
+		s := newStream(w, zap.NewNop())
+		var wg sync.WaitGroup
+		for k := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					_, _ = s.write([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","method":"other","params":%d}`, k)))
+				}
+			}()
+		}
+		if _, err := s.writeFrame(pub.frame(v)...); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		out := w.buf.Bytes()
+		found := 0
+		for len(out) > 0 {
+			head, rest, ok := bytes.Cut(out, []byte("\r\n\r\n"))
+			n, err := strconv.Atoi(strings.TrimPrefix(string(head), "Content-Length: "))
+			if !ok || err != nil || n > len(rest) {
+				t.Fatalf("version %d: not a frame at %q", v, clip(out, 0))
+			}
+			if msg := rest[:n]; bytes.Contains(msg, []byte("publishDiagnostics")) {
+				found++
+				if frame := out[:len(head)+4+n]; string(frame) != want {
+					t.Fatalf("version %d: the frame written in pieces is not the one-buffer frame", v)
+				}
+			} else if !json.Valid(msg) {
+				t.Fatalf("version %d: a message is broken: %q", v, clip(msg, 0))
+			}
+			out = rest[n:]
+		}
+		large, direct := 0, 0
+		for _, pc := range pub.diagnostics().pieces {
+			if len(pc.b) < gatherSize+holdBack {
+				continue // may go with the parts around it
+			}
+			large++
+			for _, b := range w.writes {
+				// A slice of the piece ends where the piece does (pieces
+				// are capped).
+				if c := cap(b); c > 0 && &b[:c][c-1] == &pc.b[len(pc.b)-1] {
+					direct++
+					break
+				}
+			}
+		}
+		if found != 1 || direct < large || large == 0 {
+			t.Errorf("version %d: %d publications, %d of %d large pieces written from where they are", v, found, direct, large)
+		}
+	}
+}
+
+// recordingWriter keeps what is written to it, and the slices written.
+type recordingWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	writes [][]byte
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, p)
+	return w.buf.Write(p)
+}
+func (w *recordingWriter) Read([]byte) (int, error) { return 0, io.EOF }
+func (w *recordingWriter) Close() error             { return nil }
 
 // toDiagnostics converts the findings of one analysis, in their order, into
 // protocol diagnostics: the reference the encoder is held to (its output

@@ -1,8 +1,6 @@
 package lsp
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"sort"
 	"sync/atomic"
 
@@ -74,7 +72,7 @@ func (sc *scheduler) coolDown() {
 	// digest, to tell whether the next analysis changes anything, and let
 	// the buffers go with the encoder.
 	if d.published != nil {
-		d.publishedSum = sha256.Sum256(d.published)
+		d.publishedSum = d.published.sum()
 		d.published = nil
 	}
 	d.enc = diagEncoder{}
@@ -86,12 +84,12 @@ func (sc *scheduler) coolDown() {
 
 // samePublished reports whether payload is what was last published. d.mu
 // must be held.
-func (d *document) samePublished(payload []byte) bool {
+func (d *document) samePublished(payload *rope) bool {
 	switch {
 	case d.published != nil:
-		return bytes.Equal(payload, d.published)
+		return payload.equal(d.published)
 	case d.shown:
-		return sha256.Sum256(payload) == d.publishedSum
+		return payload.sum() == d.publishedSum
 	}
 	return false
 }

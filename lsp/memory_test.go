@@ -35,8 +35,8 @@ func TestCooledDocuments(t *testing.T) {
 	da, _ := s.srv.docs.get(protocol.DocumentURI(a.uri))
 	da.mu.Lock()
 	if !da.cold || da.snap != nil || da.base != nil || da.published != nil || !da.shown {
-		t.Errorf("cooled document keeps its model: cold %v, snapshot %v, base %v, payload %d bytes, shown %v",
-			da.cold, da.snap != nil, da.base != nil, len(da.published), da.shown)
+		t.Errorf("cooled document keeps its model: cold %v, snapshot %v, base %v, payload kept %v, shown %v",
+			da.cold, da.snap != nil, da.base != nil, da.published != nil, da.shown)
 	}
 	da.mu.Unlock()
 	published := len(s.published(a.uri))

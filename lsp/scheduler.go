@@ -143,7 +143,7 @@ func (sc *scheduler) analyze() {
 	// the model. Afterwards base's template belongs to the new result.
 	inPlace := base != nil && d.readers == 0
 	d.consuming = inPlace
-	tail := stableTailOf(base, edits, d.lines)
+	stable := stableTextOf(base, edits, d.lines)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.mu.Unlock()
@@ -185,7 +185,7 @@ func (sc *scheduler) analyze() {
 		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits, inPlace)
 	}
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
-	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, tail)
+	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, stable)
 	payload := pub.diagnostics()
 
 	if s.resultHook != nil {
@@ -233,20 +233,24 @@ func (sc *scheduler) analyze() {
 	d.ready = make(chan struct{})
 }
 
-// stableTailOf returns what the edits since base leave unchanged, for the
-// encoder: with as many lines as base's text, the lines after the last
-// edited one are base's, shifted by the edits' length change. The encoder's
-// last version is base's (every analysis encodes its result, then becomes
-// the base). lines is the current text's line index; d.mu must be held.
-func stableTailOf(base *analysis.Result, edits editRegion, lines *template.Lines) stableTail {
-	if base == nil || !edits.any || edits.whole || base.Template.Lines == nil || base.Template.Lines.Count() != lines.Count() {
-		return stableTail{}
+// stableTextOf returns what the edits since base leave unchanged, for the
+// encoder: the lines before the first edited one, and, with as many lines
+// as base's text, the lines after the last edited one, which are base's,
+// shifted by the edits' length change. The encoder's last version is
+// base's (every analysis encodes its result, then becomes the base; the
+// encoder checks the length). lines is the current text's line index;
+// d.mu must be held.
+func stableTextOf(base *analysis.Result, edits editRegion, lines *template.Lines) stableText {
+	if base == nil || !edits.any || edits.whole || base.Template.Lines == nil {
+		return stableText{}
 	}
-	next := lines.LineOf(edits.end) + 1
-	if next >= lines.Count() {
-		return stableTail{}
+	st := stableText{head: lines.LineStart(lines.LineOf(edits.start)), was: len(base.Template.Source)}
+	if base.Template.Lines.Count() == lines.Count() {
+		if next := lines.LineOf(edits.end) + 1; next < lines.Count() {
+			st.tail, st.from, st.delta = true, lines.LineStart(next), edits.delta
+		}
 	}
-	return stableTail{ok: true, from: lines.LineStart(next), delta: edits.delta}
+	return st
 }
 
 // analyzeSafely runs the engine, turning a panic outside the rules (the

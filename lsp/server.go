@@ -375,11 +375,12 @@ func (s *Server) publish(u protocol.DocumentURI, version *int32, diags []protoco
 // document's diagEncoder (the scheduler encodes them once, to tell whether
 // they changed). The frame is written to the stream as it is, past
 // jsonrpc2, which would marshal the params again (validating and compacting
-// 1.5 MB for a 1 MB template) and copy them twice: the stream's write lock
-// keeps it whole between the connection's messages. The payload is then the
-// published one, which the encoder keeps.
+// 3 MB for a 1 MB template) and copy them twice; it is written piece by
+// piece, as the payload is kept (publication.frame), and the stream's write
+// lock keeps it whole between the connection's messages. The payload is
+// then the published one, which the encoder keeps.
 func (s *Server) publishEncoded(u protocol.DocumentURI, version int32, p publication) {
-	if _, err := s.stream.writeFrame(p.frame(version)); err != nil {
+	if _, err := s.stream.writeFrame(p.frame(version)...); err != nil {
 		s.log.Warn("publishDiagnostics failed", zap.String("uri", string(u)), zap.Error(err))
 	}
 	p.keep()

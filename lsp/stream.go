@@ -45,7 +45,8 @@ type stream struct {
 	in  *bufio.Reader
 	log *zap.Logger
 
-	wmu sync.Mutex // serialises writes: responses from the reader and the connection's
+	wmu  sync.Mutex // serialises writes: responses from the reader and the connection's
+	wbuf []byte     // gathers the small parts of a message (writeFrame); wmu guards it
 }
 
 func newStream(rwc io.ReadWriteCloser, log *zap.Logger) *stream {
@@ -233,22 +234,81 @@ func notificationJSON(n *jsonrpc2.Notification) []byte {
 }
 
 func (s *stream) write(data []byte) (int64, error) {
-	frame := make([]byte, 0, len(data)+32)
-	frame = fmt.Appendf(frame, "Content-Length: %d\r\n\r\n", len(data))
-	frame = append(frame, data...)
-	return s.writeFrame(frame)
+	head := append(make([]byte, 0, len(contentLength)+24), contentLength...)
+	head = strconv.AppendInt(head, int64(len(data)), 10)
+	head = append(head, "\r\n\r\n"...)
+	return s.writeFrame(head, data)
 }
 
-// writeFrame writes one whole message, its header included, in one write:
-// messages written by other goroutines never interleave with it.
-func (s *stream) writeFrame(frame []byte) (int64, error) {
+const (
+	// directWrite is the size from which a part of a message is written
+	// from where it is; smaller ones are gathered into wbuf, so that a
+	// message of many small parts costs few writes.
+	directWrite = 16 << 10
+	// gatherSize is wbuf's capacity.
+	gatherSize = 64 << 10
+	// holdBack is how much of the end of a large part waits in wbuf for the
+	// parts after it: no write is of a few bytes alone.
+	holdBack = 4 << 10
+)
+
+// writeFrame writes one whole message, its header included, given as parts
+// to write in order: the write lock is held until the last one is written,
+// so messages written by other goroutines never interleave with it. The
+// large parts (the pieces of a publication's payload) are written from
+// where they are, not copied into one buffer first; the small ones are
+// gathered with the edges of the large ones around them, so that every
+// write is large (a small write to a pipe wakes the reader, and takes a
+// page of the pipe's buffer, for a few bytes).
+func (s *stream) writeFrame(parts ...[]byte) (int64, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	n, err := s.rwc.Write(frame)
-	if err != nil {
-		return int64(n), fmt.Errorf("writing to the client: %w", err)
+	var n int64
+	put := func(b []byte) error {
+		m, err := s.rwc.Write(b)
+		n += int64(m)
+		if err != nil {
+			return fmt.Errorf("writing to the client: %w", err)
+		}
+		return nil
 	}
-	return int64(n), nil
+	if s.wbuf == nil {
+		s.wbuf = make([]byte, 0, gatherSize)
+	}
+	buf := s.wbuf[:0]
+	for _, p := range parts {
+		if len(p) < directWrite {
+			if len(buf)+len(p) > gatherSize {
+				if err := put(buf); err != nil {
+					return n, err
+				}
+				buf = buf[:0]
+			}
+			buf = append(buf, p...)
+			continue
+		}
+		if len(buf) > 0 {
+			k := min(len(p), gatherSize-len(buf)) // the gathered bytes go with the start of p
+			buf, p = append(buf, p[:k]...), p[k:]
+			if err := put(buf); err != nil {
+				return n, err
+			}
+			buf = buf[:0]
+		}
+		if k := len(p) - holdBack; k > 0 {
+			if err := put(p[:k]); err != nil {
+				return n, err
+			}
+			p = p[k:]
+		}
+		buf = append(buf, p...)
+	}
+	if len(buf) > 0 {
+		if err := put(buf); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Close closes the underlying connection.
