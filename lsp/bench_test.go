@@ -328,48 +328,50 @@ func benchmarkTyping(b *testing.B, e *analysis.Engine, u uri.URI, r0 *analysis.R
 }
 
 // BenchmarkPublicationWrite measures the floor under a keystroke's
-// server time at 1 MB: writing the publication of the template's
-// diagnostics (3 MB of JSON) to the pipe of BenchmarkTypeInResource's
+// server time: writing the publication of the template's diagnostics (3 MB
+// of JSON at 1 MB, 90 KB at 30 KB) to the pipe of BenchmarkTypeInResource's
 // session, whose client reads and decodes it on the other core. It reports
 // the median write as server-ms/op, as the keystroke benchmarks report
 // theirs. "one-buffer" writes the frame in one buffer, "pieces" as a
 // keystroke's payload is written: the header, the diagnostics before the
 // changed one, that one, the rest.
 func BenchmarkPublicationWrite(b *testing.B) {
-	src := synth.YAML(1 << 20)
 	e := analysis.NewEngine(rules.All(), nil).WithoutFixes()
-	res := e.Analyze("t.yaml", src)
-	for _, mode := range []string{"one-buffer", "pieces"} {
-		b.Run("yaml-1024KB/"+mode, func(b *testing.B) {
-			s, _ := newTimedBenchSession(b)
-			d := s.open("file:///bench/t.yaml", string(src))
-			s.waitVersion(b, d.uri, 1)
-			var enc diagEncoder
-			pub := enc.encode(uri.URI(d.uri), res.Template, res.Findings, e, stableText{})
-			payload := pub.diagnostics().bytes()
-			mid := len(payload) / 2
-			took := make([]time.Duration, 0, b.N)
-			b.SetBytes(int64(len(payload)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				v := int32(i + 2)
-				parts := pub.frame(v)
-				if mode == "one-buffer" {
-					parts = [][]byte{bytes.Join(parts, nil)}
-				} else {
-					parts = [][]byte{parts[0], payload[:mid], payload[mid : mid+600], payload[mid+600:], parts[len(parts)-1]}
+	for _, size := range []int{30 << 10, 1 << 20} {
+		src := synth.YAML(size)
+		res := e.Analyze("t.yaml", src)
+		for _, mode := range []string{"one-buffer", "pieces"} {
+			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, mode), func(b *testing.B) {
+				s, _ := newTimedBenchSession(b)
+				d := s.open("file:///bench/t.yaml", string(src))
+				s.waitVersion(b, d.uri, 1)
+				var enc diagEncoder
+				pub := enc.encode(uri.URI(d.uri), res.Template, res.Findings, e, stableText{})
+				payload := pub.diagnostics().bytes()
+				mid := len(payload) / 2
+				took := make([]time.Duration, 0, b.N)
+				b.SetBytes(int64(len(payload)))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					v := int32(i + 2)
+					parts := pub.frame(v)
+					if mode == "one-buffer" {
+						parts = [][]byte{bytes.Join(parts, nil)}
+					} else {
+						parts = [][]byte{parts[0], payload[:mid], payload[mid : mid+600], payload[mid+600:], parts[len(parts)-1]}
+					}
+					start := time.Now()
+					if _, err := s.srv.stream.writeFrame(parts...); err != nil {
+						b.Fatal(err)
+					}
+					took = append(took, time.Since(start))
+					s.waitVersion(b, d.uri, v)
 				}
-				start := time.Now()
-				if _, err := s.srv.stream.writeFrame(parts...); err != nil {
-					b.Fatal(err)
-				}
-				took = append(took, time.Since(start))
-				s.waitVersion(b, d.uri, v)
-			}
-			b.StopTimer()
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
-		})
+				b.StopTimer()
+				slices.Sort(took)
+				b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
+			})
+		}
 	}
 }
 
