@@ -241,30 +241,53 @@ func auditLogGroups(pass *analysis.Pass) map[string]string {
 	return pass.Fact(auditLogGroupsFact).(map[string]string)
 }
 
-var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
-	t := pass.Template
-	out := map[string]string{}
+// auditLogGroupMark is what one resource says about which log groups hold
+// audit logs: group Group does, for reason Why. A mark that does not
+// Override counts only when no earlier resource marked the group.
+type auditLogGroupMark struct {
+	Group, Why string
+	Override   bool
+}
+
+// auditLogGroupMarks are each trail's, flow log's and log group's marks,
+// gathered per resource so that an edit recomputes only the edited
+// resource's (a log group's tags, say) rather than those of every group.
+var auditLogGroupMarks = &analysis.ResourceFact{Key: "auditLogGroupMarks", Compute: func(pass *analysis.Pass) any {
+	t, r := pass.Template, pass.Resource
+	var out []auditLogGroupMark
 	mark := func(n *template.Node, why string) {
 		if g := resolveNameOfType(t, n, "AWS::Logs::LogGroup"); g != "" {
-			if _, seen := out[g]; !seen {
-				out[g] = why
+			out = append(out, auditLogGroupMark{Group: g, Why: why})
+		}
+	}
+	switch r.Type {
+	case trailType:
+		mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
+	case "AWS::EC2::FlowLog":
+		mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
+		mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+	case "AWS::Logs::LogGroup":
+		switch c := classification(r); c {
+		case "audit", "security":
+			out = append(out, auditLogGroupMark{Group: r.Name, Why: "it is tagged DataClassification: " + c, Override: true})
+		default:
+			if auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
+				out = append(out, auditLogGroupMark{Group: r.Name, Why: "its name says it holds audit logs"})
 			}
 		}
 	}
-	for _, r := range resourcesOfTypes(t, trailType, "AWS::EC2::FlowLog", "AWS::Logs::LogGroup") {
-		switch r.Type {
-		case trailType:
-			mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
-		case "AWS::EC2::FlowLog":
-			mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
-			mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
-		case "AWS::Logs::LogGroup":
-			switch classification(r) {
-			case "audit", "security":
-				out[r.Name] = "it is tagged DataClassification: " + classification(r)
-			}
-			if _, seen := out[r.Name]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
-				out[r.Name] = "its name says it holds audit logs"
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}}
+
+var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
+	out := map[string]string{}
+	for _, g := range pass.Gather(auditLogGroupMarks) {
+		for _, m := range g.Value.([]auditLogGroupMark) {
+			if _, seen := out[m.Group]; m.Override || !seen {
+				out[m.Group] = m.Why
 			}
 		}
 	}
