@@ -57,14 +57,14 @@ type cwIndex struct {
 // that an edit recomputes the edited resource's only; the index, a Fact,
 // is rebuilt only when one of them changed.
 var cwFilters = &analysis.ResourceFact{Key: "cwFilters", Compute: func(pass *analysis.Pass) any {
-	t, r := pass.Template, pass.Resource
+	r := pass.Resource
 	if r.Type != cwMetricFilterType {
 		return nil
 	}
 	e := cwFilterEntry{Filter: cwFilter{Name: r.Name}}
 	f := &e.Filter
 	name := r.Property("LogGroupName")
-	f.Group = resolveNameOfType(t, name, cwLogGroupType)
+	f.Group = resolveNameOfTypeIn(pass, name, cwLogGroupType)
 	if f.Group == "" && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
 		e.Sub = name.Arg.Value
 	}

@@ -822,8 +822,8 @@ var kmsKeyConsumers = &analysis.ResourceFact{Key: "kms.keyConsumers", Compute: f
 	if n == nil {
 		return nil
 	}
-	if k := kmsResolveKey(pass, n); k != nil {
-		return kmsKeyConsumer{Key: k.Name, Prop: prop, Kind: kind}
+	if k := kmsResolveKeyName(pass, n); k != "" {
+		return kmsKeyConsumer{Key: k, Prop: prop, Kind: kind}
 	}
 	return nil
 }}
@@ -908,23 +908,32 @@ func kmsKindNames(kinds []string) []string {
 // directly (Ref, GetAtt, If branches) or through an in-template
 // AWS::KMS::Alias (Ref to it, or its literal alias name or ARN).
 func kmsResolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
+	if name := kmsResolveKeyName(pass, n); name != "" {
+		return pass.Template.Resource(name)
+	}
+	return nil
+}
+
+// kmsResolveKeyName is kmsResolveKey for callers that need the key's
+// logical id only: it does not read the key.
+func kmsResolveKeyName(pass *analysis.Pass, n *template.Node) string {
 	t := pass.Template
-	if k := keyOf(t, n); k != nil {
+	if k := resolveNameOfTypeIn(pass, n, kmsKeyType); k != "" {
 		return k
 	}
-	if a := resolveOfType(t, n, kmsAliasType); a != nil {
-		return keyOf(t, a.Property("TargetKeyId"))
+	if a := resolveNameOfTypeIn(pass, n, kmsAliasType); a != "" {
+		return resolveNameOfTypeIn(pass, t.Resource(a).Property("TargetKeyId"), kmsKeyType)
 	}
 	aliases := kmsKeyAliases(pass)
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
 		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
 			if a := aliases[s[i:]]; a != nil {
-				return keyOf(t, a.Property("TargetKeyId"))
+				return resolveNameOfTypeIn(pass, a.Property("TargetKeyId"), kmsKeyType)
 			}
 		}
 	}
-	return nil
+	return ""
 }
 
 // kmsKeyAliases maps the literal names of the template's KMS aliases

@@ -88,11 +88,13 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 // Compute functions: a keystroke in a resource recomputes each resource
 // fact for that resource only, and a Fact whose inputs kept their values
 // not at all, whatever the size of the template. The synthetic template
-// gets a KMS key, an encrypted audit log group, a metric filter and an
-// alarm, so that the facts have values to keep.
+// gets a KMS key, an encrypted audit log group, a metric filter that names
+// it literally (which physicalNameIndex resolves, without reading every
+// resource that has a physical name) and an alarm, so that the facts have
+// values to keep.
 func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
-	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwFilters, cwAlarmMetrics, cwGroupSubs, kmsKeyConsumers}
-	wholes := []*analysis.Fact{auditLogGroupsFact, cwIndexFact, kmsKeyUsesFact}
+	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwFilters, cwAlarmMetrics, cwGroupSubs, kmsKeyConsumers, physicalNames}
+	wholes := []*analysis.Fact{auditLogGroupsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	var mu sync.Mutex
 	calls := map[string]int{}
 	counting := func(key string, compute func(*analysis.Pass) any) func(*analysis.Pass) any {
@@ -120,7 +122,7 @@ func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
   AuditLogs:
     Type: AWS::Logs::LogGroup
     Properties:
-      LogGroupName: !Sub '/audit/${Environment}'
+      LogGroupName: /audit/trail
       KmsKeyId: !GetAtt AuditKey.Arn
       Tags:
         - Key: DataClassification
@@ -128,7 +130,7 @@ func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
   AuditFilter:
     Type: AWS::Logs::MetricFilter
     Properties:
-      LogGroupName: !Sub '/audit/${Environment}'
+      LogGroupName: /audit/trail
       FilterPattern: '{ $.errorCode = "AccessDenied*" }'
       MetricTransformations:
         - MetricNamespace: SecurityMetrics
