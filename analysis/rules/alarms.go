@@ -33,7 +33,7 @@ type cwFilter struct {
 	Known   bool       // whether the pattern is literal
 }
 
-// cwFilterEntry is one metric filter's value of cwFilters: the filter,
+// cwFilterEntry is one metric filter's value of cwEntries: the filter,
 // and the text of its LogGroupName when that is a Sub that names no
 // resource, which the index matches against the log groups' own Subs.
 type cwFilterEntry struct {
@@ -52,50 +52,39 @@ type cwIndex struct {
 	GroupsBySub   map[string]string // log groups named by a Sub, by its text
 }
 
-// cwFilters, cwAlarmMetrics and cwGroupSubs are what each metric filter,
-// alarm and log group contributes to the index, gathered per resource so
-// that an edit recomputes the edited resource's only; the index, a Fact,
-// is rebuilt only when one of them changed.
-var cwFilters = &analysis.ResourceFact{Key: "cwFilters", Compute: func(pass *analysis.Pass) any {
+// cwEntries is what each metric filter (a cwFilterEntry), alarm (the
+// cwMetric it watches) and log group (the text of the Sub that names it)
+// contributes to the index, gathered per resource so that an edit
+// recomputes the edited resource's only; the index, a Fact, is rebuilt
+// only when one of them changed. (One resource fact rather than three: a
+// resource fact costs a little for every resource of every analysis.)
+var cwEntries = &analysis.ResourceFact{Key: "cwEntries", Compute: func(pass *analysis.Pass) any {
 	r := pass.Resource
-	if r.Type != cwMetricFilterType {
-		return nil
-	}
-	e := cwFilterEntry{Filter: cwFilter{Name: r.Name}}
-	f := &e.Filter
-	name := r.Property("LogGroupName")
-	f.Group = resolveNameOfTypeIn(pass, name, cwLogGroupType)
-	if f.Group == "" && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
-		e.Sub = name.Arg.Value
-	}
-	f.Pattern, f.Known = literalText(r.Property("FilterPattern"))
-	for _, m := range r.Property("MetricTransformations").List() {
-		ns, name := m.Get("MetricNamespace").Text(), m.Get("MetricName").Text()
-		if ns != "" && name != "" {
-			f.Metrics = append(f.Metrics, cwMetric{ns, name})
+	switch r.Type {
+	case cwMetricFilterType:
+		e := cwFilterEntry{Filter: cwFilter{Name: r.Name}}
+		f := &e.Filter
+		name := r.Property("LogGroupName")
+		f.Group = resolveNameOfTypeIn(pass, name, cwLogGroupType)
+		if f.Group == "" && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
+			e.Sub = name.Arg.Value
 		}
-	}
-	return e
-}}
-
-var cwAlarmMetrics = &analysis.ResourceFact{Key: "cwAlarmMetrics", Compute: func(pass *analysis.Pass) any {
-	a := pass.Resource
-	if a.Type != alarmType {
-		return nil
-	}
-	if ns, name := a.Property("Namespace").Text(), a.Property("MetricName").Text(); ns != "" && name != "" {
-		return cwMetric{ns, name}
-	}
-	return nil
-}}
-
-var cwGroupSubs = &analysis.ResourceFact{Key: "cwGroupSubs", Compute: func(pass *analysis.Pass) any {
-	g := pass.Resource
-	if g.Type != cwLogGroupType {
-		return nil
-	}
-	if n := g.Property("LogGroupName"); n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
-		return n.Arg.Value
+		f.Pattern, f.Known = literalText(r.Property("FilterPattern"))
+		for _, m := range r.Property("MetricTransformations").List() {
+			ns, name := m.Get("MetricNamespace").Text(), m.Get("MetricName").Text()
+			if ns != "" && name != "" {
+				f.Metrics = append(f.Metrics, cwMetric{ns, name})
+			}
+		}
+		return e
+	case alarmType:
+		if ns, name := r.Property("Namespace").Text(), r.Property("MetricName").Text(); ns != "" && name != "" {
+			return cwMetric{ns, name}
+		}
+	case cwLogGroupType:
+		if n := r.Property("LogGroupName"); n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
+			return n.Arg.Value
+		}
 	}
 	return nil
 }}
@@ -108,28 +97,31 @@ var cwIndexFact = &analysis.Fact{Key: "cwAlarmIndex", Compute: func(pass *analys
 		Namespaces:    map[string]bool{},
 		GroupsBySub:   map[string]string{},
 	}
-	for _, g := range pass.Gather(cwGroupSubs) {
-		x.GroupsBySub[g.Value.(string)] = g.Resource.Name
-	}
-	for _, g := range pass.Gather(cwFilters) {
-		e := g.Value.(cwFilterEntry)
-		f := e.Filter
-		if f.Group == "" && e.Sub != "" {
-			f.Group = x.GroupsBySub[e.Sub]
-		}
-		i := len(x.Filters)
-		for _, m := range f.Metrics {
-			x.FiltersByName[m] = append(x.FiltersByName[m], i)
-			x.Namespaces[m.namespace] = true
-		}
-		x.Filters = append(x.Filters, f)
-		if f.Group != "" {
-			x.FiltersOf[f.Group] = append(x.FiltersOf[f.Group], i)
+	entries := pass.Gather(cwEntries)
+	for _, g := range entries {
+		if sub, ok := g.Value.(string); ok {
+			x.GroupsBySub[sub] = g.Resource.Name
 		}
 	}
-	for _, g := range pass.Gather(cwAlarmMetrics) {
-		m := g.Value.(cwMetric)
-		x.Alarms[m] = append(x.Alarms[m], g.Resource.Name)
+	for _, g := range entries {
+		switch v := g.Value.(type) {
+		case cwFilterEntry:
+			f := v.Filter
+			if f.Group == "" && v.Sub != "" {
+				f.Group = x.GroupsBySub[v.Sub]
+			}
+			i := len(x.Filters)
+			for _, m := range f.Metrics {
+				x.FiltersByName[m] = append(x.FiltersByName[m], i)
+				x.Namespaces[m.namespace] = true
+			}
+			x.Filters = append(x.Filters, f)
+			if f.Group != "" {
+				x.FiltersOf[f.Group] = append(x.FiltersOf[f.Group], i)
+			}
+		case cwMetric:
+			x.Alarms[v] = append(x.Alarms[v], g.Resource.Name)
+		}
 	}
 	return x
 }}

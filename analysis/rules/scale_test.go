@@ -93,7 +93,7 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 // resource that has a physical name) and an alarm, so that the facts have
 // values to keep.
 func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
-	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwFilters, cwAlarmMetrics, cwGroupSubs, kmsKeyConsumers, physicalNames}
+	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwEntries, kmsKeyConsumers, physicalNames}
 	wholes := []*analysis.Fact{auditLogGroupsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	var mu sync.Mutex
 	calls := map[string]int{}
