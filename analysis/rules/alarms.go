@@ -23,72 +23,111 @@ type cwMetric struct{ namespace, name string }
 
 func (m cwMetric) String() string { return m.namespace + "/" + m.name }
 
-// cwFilter is a metric filter with what it reads and publishes.
+// cwFilter is a metric filter with what it reads and publishes, as plain
+// data (it outlives the template it was computed from).
 type cwFilter struct {
-	res     *template.Resource
-	group   *template.Resource // the in-template log group it reads, or nil
-	metrics []cwMetric         // literal transformations
-	pattern string             // literal FilterPattern
-	known   bool               // whether the pattern is literal
+	Name    string     // the filter's logical id
+	Group   string     // the in-template log group it reads, or ""
+	Metrics []cwMetric // literal transformations
+	Pattern string     // literal FilterPattern
+	Known   bool       // whether the pattern is literal
+}
+
+// cwFilterEntry is one metric filter's value of cwEntries: the filter,
+// and the text of its LogGroupName when that is a Sub that names no
+// resource, which the index matches against the log groups' own Subs.
+type cwFilterEntry struct {
+	Filter cwFilter
+	Sub    string
 }
 
 // cwIndex links log groups, metric filters, metrics and alarms (RULES.md
-// section 6, point 4), built once per analysis.
+// section 6, point 4), by logical id.
 type cwIndex struct {
-	filters       []*cwFilter
-	filtersOf     map[*template.Resource][]*cwFilter // by log group
-	filtersByName map[cwMetric][]*cwFilter
-	alarms        map[cwMetric][]*template.Resource
-	namespaces    map[string]bool               // namespaces filters publish to
-	groupsBySub   map[string]*template.Resource // log groups named by a Sub, by its text
+	Filters       []cwFilter
+	FiltersOf     map[string][]int   // by log group, indices into Filters
+	FiltersByName map[cwMetric][]int // by metric, indices into Filters
+	Alarms        map[cwMetric][]string
+	Namespaces    map[string]bool   // namespaces filters publish to
+	GroupsBySub   map[string]string // log groups named by a Sub, by its text
 }
 
-func alarmIndex(pass *analysis.Pass) *cwIndex {
-	return pass.Memo("cwAlarmIndex", func() any {
-		t := pass.Template
-		x := &cwIndex{
-			filtersOf:     map[*template.Resource][]*cwFilter{},
-			filtersByName: map[cwMetric][]*cwFilter{},
-			alarms:        map[cwMetric][]*template.Resource{},
-			namespaces:    map[string]bool{},
-			groupsBySub:   map[string]*template.Resource{},
+// cwEntries is what each metric filter (a cwFilterEntry), alarm (the
+// cwMetric it watches) and log group (the text of the Sub that names it)
+// contributes to the index, gathered per resource so that an edit
+// recomputes the edited resource's only; the index, a Fact, is rebuilt
+// only when one of them changed. (One resource fact rather than three: a
+// resource fact costs a little for every resource of every analysis.)
+var cwEntries = &analysis.ResourceFact{Key: "cwEntries", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	switch r.Type {
+	case cwMetricFilterType:
+		e := cwFilterEntry{Filter: cwFilter{Name: r.Name}}
+		f := &e.Filter
+		name := r.Property("LogGroupName")
+		f.Group = resolveNameOfTypeIn(pass, name, cwLogGroupType)
+		if f.Group == "" && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
+			e.Sub = name.Arg.Value
 		}
-		groupsBySub := x.groupsBySub
-		for _, g := range t.ResourcesOfType(cwLogGroupType) {
-			if n := g.Property("LogGroupName"); n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
-				groupsBySub[n.Arg.Value] = g
-			}
-		}
-		for _, r := range t.ResourcesOfType(cwMetricFilterType) {
-			f := &cwFilter{res: r}
-			name := r.Property("LogGroupName")
-			f.group = resolveOfType(t, name, cwLogGroupType)
-			if f.group == nil && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
-				f.group = groupsBySub[name.Arg.Value]
-			}
-			f.pattern, f.known = literalText(r.Property("FilterPattern"))
-			for _, m := range r.Property("MetricTransformations").List() {
-				ns, name := m.Get("MetricNamespace").Text(), m.Get("MetricName").Text()
-				if ns != "" && name != "" {
-					metric := cwMetric{ns, name}
-					f.metrics = append(f.metrics, metric)
-					x.filtersByName[metric] = append(x.filtersByName[metric], f)
-					x.namespaces[ns] = true
-				}
-			}
-			x.filters = append(x.filters, f)
-			if f.group != nil {
-				x.filtersOf[f.group] = append(x.filtersOf[f.group], f)
-			}
-		}
-		for _, a := range t.ResourcesOfType(alarmType) {
-			ns, name := a.Property("Namespace").Text(), a.Property("MetricName").Text()
+		f.Pattern, f.Known = literalText(r.Property("FilterPattern"))
+		for _, m := range r.Property("MetricTransformations").List() {
+			ns, name := m.Get("MetricNamespace").Text(), m.Get("MetricName").Text()
 			if ns != "" && name != "" {
-				x.alarms[cwMetric{ns, name}] = append(x.alarms[cwMetric{ns, name}], a)
+				f.Metrics = append(f.Metrics, cwMetric{ns, name})
 			}
 		}
-		return x
-	}).(*cwIndex)
+		return e
+	case alarmType:
+		if ns, name := r.Property("Namespace").Text(), r.Property("MetricName").Text(); ns != "" && name != "" {
+			return cwMetric{ns, name}
+		}
+	case cwLogGroupType:
+		if n := r.Property("LogGroupName"); n.IsFn("Fn::Sub") && n.Arg.IsScalar() {
+			return n.Arg.Value
+		}
+	}
+	return nil
+}}
+
+var cwIndexFact = &analysis.Fact{Key: "cwAlarmIndex", Compute: func(pass *analysis.Pass) any {
+	x := cwIndex{
+		FiltersOf:     map[string][]int{},
+		FiltersByName: map[cwMetric][]int{},
+		Alarms:        map[cwMetric][]string{},
+		Namespaces:    map[string]bool{},
+		GroupsBySub:   map[string]string{},
+	}
+	entries := pass.Gather(cwEntries)
+	for _, g := range entries {
+		if sub, ok := g.Value.(string); ok {
+			x.GroupsBySub[sub] = g.Resource.Name
+		}
+	}
+	for _, g := range entries {
+		switch v := g.Value.(type) {
+		case cwFilterEntry:
+			f := v.Filter
+			if f.Group == "" && v.Sub != "" {
+				f.Group = x.GroupsBySub[v.Sub]
+			}
+			i := len(x.Filters)
+			for _, m := range f.Metrics {
+				x.FiltersByName[m] = append(x.FiltersByName[m], i)
+				x.Namespaces[m.namespace] = true
+			}
+			x.Filters = append(x.Filters, f)
+			if f.Group != "" {
+				x.FiltersOf[f.Group] = append(x.FiltersOf[f.Group], i)
+			}
+		case cwMetric:
+			x.Alarms[v] = append(x.Alarms[v], g.Resource.Name)
+		}
+	}
+	return x
+}}
+
+func alarmIndex(pass *analysis.Pass) cwIndex {
+	return pass.Fact(cwIndexFact).(cwIndex)
 }
 
 // literalText returns the text of a literal string, or of a Sub without
@@ -133,11 +172,12 @@ func alarmDisabledVerdict(t *template.Template, a *template.Resource) (template.
 func isSecurityAlarm(pass *analysis.Pass, a *template.Resource) bool {
 	x := alarmIndex(pass)
 	audit := auditLogGroups(pass)
-	for _, f := range x.filtersByName[cwMetric{a.Property("Namespace").Text(), a.Property("MetricName").Text()}] {
-		if f.group == nil {
+	for _, i := range x.FiltersByName[cwMetric{a.Property("Namespace").Text(), a.Property("MetricName").Text()}] {
+		f := x.Filters[i]
+		if f.Group == "" {
 			continue
 		}
-		if _, ok := audit[f.group.Name]; ok {
+		if _, ok := audit[f.Group]; ok {
 			return true
 		}
 	}
@@ -488,17 +528,19 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 			continue // a log group outside the template
 		}
 		status := func(s *cwSignature) (ok, partial bool) {
-			for _, f := range alarmIndex(pass).filtersOf[group] {
-				if !f.known {
+			x := alarmIndex(pass)
+			for _, i := range x.FiltersOf[group.Name] {
+				f := x.Filters[i]
+				if !f.Known {
 					return true, false // cannot tell: never report
 				}
-				if !s.matches(f.pattern) {
+				if !s.matches(f.Pattern) {
 					continue
 				}
 				partial = true
-				for _, m := range f.metrics {
-					for _, a := range alarmIndex(pass).alarms[m] {
-						if alarmNotifies(t, a) {
+				for _, m := range f.Metrics {
+					for _, name := range x.Alarms[m] {
+						if a := t.Resource(name); a != nil && alarmNotifies(t, a) {
 							return true, true
 						}
 					}
@@ -665,11 +707,11 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 	for _, a := range t.ResourcesOfType(alarmType) {
 		nsNode, nameNode := a.Property("Namespace"), a.Property("MetricName")
 		m := cwMetric{nsNode.Text(), nameNode.Text()}
-		if m.namespace == "" || m.name == "" || strings.HasPrefix(m.namespace, "AWS/") || len(x.filtersByName[m]) > 0 {
+		if m.namespace == "" || m.name == "" || strings.HasPrefix(m.namespace, "AWS/") || len(x.FiltersByName[m]) > 0 {
 			continue
 		}
 		best, found := closestMetric(x, m)
-		if !found && !x.namespaces[m.namespace] {
+		if !found && !x.Namespaces[m.namespace] {
 			continue // an application's own metric
 		}
 		f := analysis.Finding{
@@ -680,7 +722,8 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 		if found {
 			nearMiss[best] = a.Name
 			f.Message += "; did you mean " + best.String() + "?"
-			f.Related = []analysis.Related{{Span: x.filtersByName[best][0].res.Key.Span, Message: "metric filter " + x.filtersByName[best][0].res.Name + " publishes " + best.String()}}
+			by := x.Filters[x.FiltersByName[best][0]].Name
+			f.Related = []analysis.Related{{Span: t.Resource(by).Key.Span, Message: "metric filter " + by + " publishes " + best.String()}}
 			f.Fixes = []analysis.Fix{pass.NewFix("Watch "+best.String(), func(b *edit.Builder) {
 				if best.namespace != m.namespace {
 					b.Replace(nsNode, edit.Str(best.namespace))
@@ -692,22 +735,22 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 		}
 		pass.Report(f)
 	}
-	for _, fl := range x.filters {
-		r := fl.res
+	for _, fl := range x.Filters {
+		r := t.Resource(fl.Name)
 		// Filters on a log group the template does not create.
-		if n := r.Property("LogGroupName"); fl.group == nil && unknownLogGroup(t, x, n) {
+		if n := r.Property("LogGroupName"); fl.Group == "" && unknownLogGroup(t, x, n) {
 			pass.Report(analysis.Finding{
 				Span:     n.Span,
 				Resource: r.Name,
 				Message:  "metric filter " + r.Name + " reads log group " + describeValue(n) + ", which the template does not create: create the log group in the template, refer to it with !Ref, or pass its name as a parameter",
 			})
 		}
-		if len(fl.metrics) == 0 {
+		if len(fl.Metrics) == 0 {
 			continue
 		}
 		watched, near := false, ""
-		for _, m := range fl.metrics {
-			watched = watched || len(x.alarms[m]) > 0
+		for _, m := range fl.Metrics {
+			watched = watched || len(x.Alarms[m]) > 0
 			if near == "" {
 				near = nearMiss[m]
 			}
@@ -715,7 +758,7 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 		if watched {
 			continue
 		}
-		m := fl.metrics[0]
+		m := fl.Metrics[0]
 		f := analysis.Finding{
 			Span:     r.Key.Span,
 			Resource: r.Name,
@@ -742,7 +785,7 @@ func checkFilterAlarmConsistency(pass *analysis.Pass) {
 // group that cannot exist: a literal name (or a Sub of pseudo parameters
 // only) that no log group of the template has, or a Ref to a resource that
 // is not a log group.
-func unknownLogGroup(t *template.Template, x *cwIndex, n *template.Node) bool {
+func unknownLogGroup(t *template.Template, x cwIndex, n *template.Node) bool {
 	switch {
 	case n.IsScalar():
 		return n.Value != ""
@@ -758,7 +801,7 @@ func unknownLogGroup(t *template.Template, x *cwIndex, n *template.Node) bool {
 				return false
 			}
 		}
-		return x.groupsBySub[n.Arg.Text()] == nil
+		return x.GroupsBySub[n.Arg.Text()] == ""
 	}
 	return false
 }
@@ -778,10 +821,10 @@ func describeValue(n *template.Node) string {
 // closestMetric returns the filter metric nearest to m: at most two edits
 // away over namespace and name, or the same name in another namespace, when
 // exactly one is nearest.
-func closestMetric(x *cwIndex, m cwMetric) (cwMetric, bool) {
+func closestMetric(x cwIndex, m cwMetric) (cwMetric, bool) {
 	var best cwMetric
 	bestD, ties := 3, 0
-	for fm := range x.filtersByName {
+	for fm := range x.FiltersByName {
 		d := suggest.Distance(fm.namespace, m.namespace) + suggest.Distance(fm.name, m.name)
 		if fm.name == m.name && d > 2 {
 			d = 2 // the right metric in the wrong namespace

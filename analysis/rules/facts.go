@@ -57,6 +57,67 @@ func resolveResource(t *template.Template, n *template.Node) *template.Resource 
 // "". Facts that pair resources (a policy and its bucket) use it, so that
 // they do not depend on the contents of every resource they name.
 func resolveName(t *template.Template, n *template.Node) string {
+	return resolveNameBy(t, n, func(s string) string {
+		if r := resourceByPhysicalName(t, s); r != nil {
+			return r.Name
+		}
+		return ""
+	})
+}
+
+// resolveNameIn is resolveName for facts gathered per resource: a literal
+// name is matched through physicalNameIndex, whose value changes only when
+// a physical name does, rather than by reading every resource that can have
+// one, so that an edit of any of those does not recompute the fact for
+// every resource that names something literally.
+func resolveNameIn(pass *analysis.Pass, n *template.Node) string {
+	t := pass.Template
+	return resolveNameBy(t, n, func(s string) string {
+		index := pass.Fact(physicalNameIndex).(map[string]string)
+		best := ""
+		for _, c := range physicalNameCandidates(s) {
+			name, ok := index[c]
+			switch {
+			case !ok || name == best:
+			case best == "" || t.Resource(name).Key.Start < t.Resource(best).Key.Start:
+				best = name
+			}
+		}
+		return best
+	})
+}
+
+// resolveNameOfTypeIn is resolveNameIn restricted to one resource type.
+func resolveNameOfTypeIn(pass *analysis.Pass, n *template.Node, typ string) string {
+	if name := resolveNameIn(pass, n); name != "" && pass.Template.TypeOf(name) == typ {
+		return name
+	}
+	return ""
+}
+
+// physicalNames is each resource's literal physical name.
+var physicalNames = &analysis.ResourceFact{Key: "physicalNames", Compute: func(pass *analysis.Pass) any {
+	if name := physicalName(pass.Resource); name != "" {
+		return name
+	}
+	return nil
+}}
+
+// physicalNameIndex maps each literal physical name to the first resource,
+// in document order, that has it.
+var physicalNameIndex = &analysis.Fact{Key: "physicalNameIndex", Compute: func(pass *analysis.Pass) any {
+	out := map[string]string{}
+	for _, g := range pass.Gather(physicalNames) {
+		if name := g.Value.(string); out[name] == "" {
+			out[name] = g.Resource.Name
+		}
+	}
+	return out
+}}
+
+// resolveNameBy is resolveName with byPhysicalName matching a literal name
+// or ARN to a logical id.
+func resolveNameBy(t *template.Template, n *template.Node, byPhysicalName func(string) string) string {
 	if n == nil {
 		return ""
 	}
@@ -89,23 +150,20 @@ func resolveName(t *template.Template, n *template.Node) string {
 		}
 	case n.IsFn("Fn::If"):
 		if n.Arg.Kind == template.Sequence && len(n.Arg.Items) == 3 {
-			if name := resolveName(t, n.Arg.Items[1]); name != "" {
+			if name := resolveNameBy(t, n.Arg.Items[1], byPhysicalName); name != "" {
 				return name
 			}
-			return resolveName(t, n.Arg.Items[2])
+			return resolveNameBy(t, n.Arg.Items[2], byPhysicalName)
 		}
 	case n.IsScalar() && n.Value != "":
-		if r := resourceByPhysicalName(t, n.Value); r != nil {
-			return r.Name
-		}
+		return byPhysicalName(n.Value)
 	}
 	return ""
 }
 
-// resourceByPhysicalName matches a literal name, or an ARN ending in a name
-// (arn:aws:s3:::name, ...:log-group:name:*), against resources' physical
-// names.
-func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
+// physicalNameCandidates returns the names a literal may be: itself, and
+// the name an ARN ends in (arn:aws:s3:::name, ...:log-group:name:*).
+func physicalNameCandidates(s string) []string {
 	candidates := []string{s}
 	if strings.HasPrefix(s, "arn:") {
 		rest := s
@@ -116,6 +174,13 @@ func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
 			candidates = append(candidates, strings.TrimSuffix(strings.TrimSuffix(rest[i+len(":log-group:"):], ":*"), "*"))
 		}
 	}
+	return candidates
+}
+
+// resourceByPhysicalName matches a literal name, or an ARN ending in a name,
+// against resources' physical names.
+func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
+	candidates := physicalNameCandidates(s)
 	for _, r := range resourcesOfTypes(t, namedTypes...) {
 		if name := physicalName(r); name != "" {
 			for _, c := range candidates {
@@ -241,30 +306,53 @@ func auditLogGroups(pass *analysis.Pass) map[string]string {
 	return pass.Fact(auditLogGroupsFact).(map[string]string)
 }
 
-var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
-	t := pass.Template
-	out := map[string]string{}
+// auditLogGroupMark is what one resource says about which log groups hold
+// audit logs: group Group does, for reason Why. A mark that does not
+// Override counts only when no earlier resource marked the group.
+type auditLogGroupMark struct {
+	Group, Why string
+	Override   bool
+}
+
+// auditLogGroupMarks are each trail's, flow log's and log group's marks,
+// gathered per resource so that an edit recomputes only the edited
+// resource's (a log group's tags, say) rather than those of every group.
+var auditLogGroupMarks = &analysis.ResourceFact{Key: "auditLogGroupMarks", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	var out []auditLogGroupMark
 	mark := func(n *template.Node, why string) {
-		if g := resolveNameOfType(t, n, "AWS::Logs::LogGroup"); g != "" {
-			if _, seen := out[g]; !seen {
-				out[g] = why
+		if g := resolveNameOfTypeIn(pass, n, "AWS::Logs::LogGroup"); g != "" {
+			out = append(out, auditLogGroupMark{Group: g, Why: why})
+		}
+	}
+	switch r.Type {
+	case trailType:
+		mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
+	case "AWS::EC2::FlowLog":
+		mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
+		mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+	case "AWS::Logs::LogGroup":
+		switch c := classification(r); c {
+		case "audit", "security":
+			out = append(out, auditLogGroupMark{Group: r.Name, Why: "it is tagged DataClassification: " + c, Override: true})
+		default:
+			if auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
+				out = append(out, auditLogGroupMark{Group: r.Name, Why: "its name says it holds audit logs"})
 			}
 		}
 	}
-	for _, r := range resourcesOfTypes(t, trailType, "AWS::EC2::FlowLog", "AWS::Logs::LogGroup") {
-		switch r.Type {
-		case trailType:
-			mark(r.Property("CloudWatchLogsLogGroupArn"), "trail "+r.Name+" sends its events here")
-		case "AWS::EC2::FlowLog":
-			mark(r.Property("LogGroupName"), "flow log "+r.Name+" writes here")
-			mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
-		case "AWS::Logs::LogGroup":
-			switch classification(r) {
-			case "audit", "security":
-				out[r.Name] = "it is tagged DataClassification: " + classification(r)
-			}
-			if _, seen := out[r.Name]; !seen && auditLogGroupName.MatchString(r.Property("LogGroupName").Text()) {
-				out[r.Name] = "its name says it holds audit logs"
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}}
+
+var auditLogGroupsFact = &analysis.Fact{Key: "auditLogGroups", Compute: func(pass *analysis.Pass) any {
+	out := map[string]string{}
+	for _, g := range pass.Gather(auditLogGroupMarks) {
+		for _, m := range g.Value.([]auditLogGroupMark) {
+			if _, seen := out[m.Group]; m.Override || !seen {
+				out[m.Group] = m.Why
 			}
 		}
 	}

@@ -557,11 +557,13 @@ func checkKeyConsumers(pass *analysis.Pass) {
 	uses := kmsKeyUses(pass)
 	keys := make([]*template.Resource, 0, len(uses))
 	for k := range uses {
-		keys = append(keys, k)
+		if key := pass.Template.Resource(k); key != nil {
+			keys = append(keys, key)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Key.Span.Start < keys[j].Key.Span.Start })
 	for _, key := range keys {
-		for _, u := range uses[key] {
+		for _, u := range kmsUses(pass, uses[key.Name]) {
 			var need string
 			sev := analysis.Error
 			switch u.kind {
@@ -781,41 +783,84 @@ type kmsKeyUse struct {
 	kind string
 }
 
-// kmsKeyUses maps each in-template key to its consumers that need a statement
-// of their own (trails, log groups, Config delivery channels, topics that
-// alarms or EventBridge publish to), computed once per analysis.
-func kmsKeyUses(pass *analysis.Pass) map[*template.Resource][]kmsKeyUse {
-	return pass.Memo("kms.keyUses", func() any {
-		t := pass.Template
-		out := map[*template.Resource][]kmsKeyUse{}
-		add := func(r *template.Resource, n *template.Node, kind string) {
-			if n == nil {
-				return
-			}
-			if k := kmsResolveKey(pass, n); k != nil {
-				out[k] = append(out[k], kmsKeyUse{r, n, kind})
-			}
+// kmsKeyConsumer is what a consumer resource says about the key it
+// encrypts with, as plain data: key Key, designated by property Prop, needs
+// a statement for Kind (keyFor*, or kmsKeyForEvents).
+type kmsKeyConsumer struct {
+	Key, Prop, Kind string
+}
+
+// kmsKeyConsumers is each trail's, log group's, Config delivery channel's
+// and alarm or EventBridge topic's key, gathered per resource so that an
+// edit of one resource recomputes its own only.
+var kmsKeyConsumers = &analysis.ResourceFact{Key: "kms.keyConsumers", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	var prop, kind string
+	switch r.Type {
+	case trailType:
+		prop, kind = "KMSKeyId", keyForCloudTrail
+	case kmsLogGroupType:
+		prop, kind = "KmsKeyId", keyForLogs
+	case kmsDeliveryChannelType:
+		prop, kind = "S3KmsKeyArn", keyForConfig
+	case snsTopicType:
+		if r.Property("KmsMasterKeyId") == nil {
+			return nil
 		}
 		alarms, events := msgTopicPublishers(pass)
-		for _, r := range resourcesOfTypes(t, trailType, kmsLogGroupType, kmsDeliveryChannelType, snsTopicType) {
-			switch r.Type {
-			case trailType:
-				add(r, r.Property("KMSKeyId"), keyForCloudTrail)
-			case kmsLogGroupType:
-				add(r, r.Property("KmsKeyId"), keyForLogs)
-			case kmsDeliveryChannelType:
-				add(r, r.Property("S3KmsKeyArn"), keyForConfig)
-			case snsTopicType:
-				switch {
-				case alarms[r]:
-					add(r, r.Property("KmsMasterKeyId"), keyForAlarms)
-				case events[r]:
-					add(r, r.Property("KmsMasterKeyId"), kmsKeyForEvents)
-				}
-			}
+		switch {
+		case alarms[r]:
+			prop, kind = "KmsMasterKeyId", keyForAlarms
+		case events[r]:
+			prop, kind = "KmsMasterKeyId", kmsKeyForEvents
 		}
-		return out
-	}).(map[*template.Resource][]kmsKeyUse)
+	}
+	if prop == "" {
+		return nil
+	}
+	n := r.Property(prop)
+	if n == nil {
+		return nil
+	}
+	if k := kmsResolveKeyName(pass, n); k != "" {
+		return kmsKeyConsumer{Key: k, Prop: prop, Kind: kind}
+	}
+	return nil
+}}
+
+// kmsKeyUsesFact maps each in-template key to its consumers that need a
+// statement of their own, in document order.
+var kmsKeyUsesFact = &analysis.Fact{Key: "kms.keyUses", Compute: func(pass *analysis.Pass) any {
+	out := map[string][]kmsKeyUseRef{}
+	for _, g := range pass.Gather(kmsKeyConsumers) {
+		c := g.Value.(kmsKeyConsumer)
+		out[c.Key] = append(out[c.Key], kmsKeyUseRef{Res: g.Resource.Name, Prop: c.Prop, Kind: c.Kind})
+	}
+	return out
+}}
+
+// kmsKeyUseRef is a kmsKeyUse by name, as kmsKeyUsesFact holds it.
+type kmsKeyUseRef struct {
+	Res, Prop, Kind string
+}
+
+// kmsKeyUses maps the logical id of each in-template key to its consumers
+// that need a statement of their own (trails, log groups, Config delivery
+// channels, topics that alarms or EventBridge publish to).
+func kmsKeyUses(pass *analysis.Pass) map[string][]kmsKeyUseRef {
+	return pass.Fact(kmsKeyUsesFact).(map[string][]kmsKeyUseRef)
+}
+
+// kmsUses returns the uses of a key with their resources and nodes, looked
+// up in the pass's template.
+func kmsUses(pass *analysis.Pass, refs []kmsKeyUseRef) []kmsKeyUse {
+	out := make([]kmsKeyUse, 0, len(refs))
+	for _, u := range refs {
+		if r := pass.Template.Resource(u.Res); r != nil {
+			out = append(out, kmsKeyUse{r, r.Property(u.Prop), u.Kind})
+		}
+	}
+	return out
 }
 
 // kmsConsumerKinds returns the F1 consumers (keyFor*) of a key, sorted and
@@ -823,8 +868,8 @@ func kmsKeyUses(pass *analysis.Pass) map[*template.Resource][]kmsKeyUse {
 func kmsConsumerKinds(pass *analysis.Pass, key *template.Resource) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, u := range kmsKeyUses(pass)[key] {
-		k := u.kind
+	for _, u := range kmsKeyUses(pass)[key.Name] {
+		k := u.Kind
 		if k == kmsKeyForEvents {
 			k = keyForAlarms
 		}
@@ -863,23 +908,32 @@ func kmsKindNames(kinds []string) []string {
 // directly (Ref, GetAtt, If branches) or through an in-template
 // AWS::KMS::Alias (Ref to it, or its literal alias name or ARN).
 func kmsResolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
+	if name := kmsResolveKeyName(pass, n); name != "" {
+		return pass.Template.Resource(name)
+	}
+	return nil
+}
+
+// kmsResolveKeyName is kmsResolveKey for callers that need the key's
+// logical id only: it does not read the key.
+func kmsResolveKeyName(pass *analysis.Pass, n *template.Node) string {
 	t := pass.Template
-	if k := keyOf(t, n); k != nil {
+	if k := resolveNameOfTypeIn(pass, n, kmsKeyType); k != "" {
 		return k
 	}
-	if a := resolveOfType(t, n, kmsAliasType); a != nil {
-		return keyOf(t, a.Property("TargetKeyId"))
+	if a := resolveNameOfTypeIn(pass, n, kmsAliasType); a != "" {
+		return resolveNameOfTypeIn(pass, t.Resource(a).Property("TargetKeyId"), kmsKeyType)
 	}
 	aliases := kmsKeyAliases(pass)
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
 		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
 			if a := aliases[s[i:]]; a != nil {
-				return keyOf(t, a.Property("TargetKeyId"))
+				return resolveNameOfTypeIn(pass, a.Property("TargetKeyId"), kmsKeyType)
 			}
 		}
 	}
-	return nil
+	return ""
 }
 
 // kmsKeyAliases maps the literal names of the template's KMS aliases

@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
 	"context"
+	"maps"
+	"sync"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
@@ -76,6 +79,108 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 		}
 		if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 10 {
 			t.Errorf("%s: a keystroke visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", typ, visitedSmall, visitedLarge)
+		}
+	}
+}
+
+// TestKeystrokeRecomputesOnlyTheEditedResourcesFacts guards the facts that
+// rules share across resources by complexity, counted in calls of their
+// Compute functions: a keystroke in a resource recomputes each resource
+// fact for that resource only, and a Fact whose inputs kept their values
+// not at all, whatever the size of the template. The synthetic template
+// gets a KMS key, an encrypted audit log group, a metric filter that names
+// it literally (which physicalNameIndex resolves, without reading every
+// resource that has a physical name) and an alarm, so that the facts have
+// values to keep.
+func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
+	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwEntries, kmsKeyConsumers, physicalNames}
+	wholes := []*analysis.Fact{auditLogGroupsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	counting := func(key string, compute func(*analysis.Pass) any) func(*analysis.Pass) any {
+		return func(pass *analysis.Pass) any {
+			mu.Lock()
+			calls[key]++
+			mu.Unlock()
+			return compute(pass)
+		}
+	}
+	for _, f := range gathers {
+		compute := f.Compute
+		f.Compute = counting(f.Key, compute)
+		defer func() { f.Compute = compute }()
+	}
+	for _, f := range wholes {
+		compute := f.Compute
+		f.Compute = counting(f.Key, compute)
+		defer func() { f.Compute = compute }()
+	}
+	const extra = `  AuditKey:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: true
+  AuditLogs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: /audit/trail
+      KmsKeyId: !GetAtt AuditKey.Arn
+      Tags:
+        - Key: DataClassification
+          Value: audit
+  AuditFilter:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: /audit/trail
+      FilterPattern: '{ $.errorCode = "AccessDenied*" }'
+      MetricTransformations:
+        - MetricNamespace: SecurityMetrics
+          MetricName: AccessDenied
+          MetricValue: '1'
+  AuditAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: SecurityMetrics
+      MetricName: AccessDenied
+      Statistic: Sum
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+Outputs:
+`
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	const edits = 10
+	perKeystrokes := func(size int, typ string) map[string]int {
+		src := bytes.Replace(synth.YAML(size), []byte("Outputs:\n"), []byte(extra), 1)
+		prev := eng.Analyze("t.yaml", src)
+		for _, f := range wholes {
+			if calls[f.Key] == 0 {
+				t.Fatalf("fact %s was not computed: the test proves nothing for it", f.Key)
+			}
+		}
+		at := typingSpotIn(prev.Template, typ)
+		clear(calls)
+		for i := range edits {
+			e := anEdit{at, at, "x"}
+			if i%2 == 1 {
+				e = anEdit{at, at + 1, ""}
+			}
+			prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+		}
+		return maps.Clone(calls)
+	}
+	for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::S3::Bucket"} {
+		small, large := perKeystrokes(100<<10, typ), perKeystrokes(400<<10, typ)
+		t.Logf("%s: Compute calls in %d keystrokes %v at 100 KB, %v at 400 KB", typ, edits, small, large)
+		for _, f := range gathers {
+			if large[f.Key] > edits || large[f.Key] != small[f.Key] {
+				t.Errorf("%s: %d keystrokes compute resource fact %s %d times at 100 KB, %d at 400 KB: each should compute the edited resource's only", typ, edits, f.Key, small[f.Key], large[f.Key])
+			}
+		}
+		for _, f := range wholes {
+			if small[f.Key]+large[f.Key] > 0 {
+				t.Errorf("%s: keystrokes recompute fact %s (%d times at 100 KB, %d at 400 KB) although its inputs keep their values", typ, f.Key, small[f.Key], large[f.Key])
+			}
 		}
 	}
 }
