@@ -93,12 +93,26 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 		prev = u.prev.gathered[f]
 	}
 	g := &gathering{}
+	// One pass and one view serve every resource: a value is plain data,
+	// so no computation keeps them, and what one reads goes to its own
+	// datum's reads (rec.cur). Most resources are not of the types a fact
+	// is about and read nothing: they share noReads, and their reads are
+	// used again for the next resource.
+	rec := &recorder{}
+	pass := &Pass{Template: t.Recording(rec), Options: a.engine.Options, noFixes: a.engine.noFixes,
+		recorder: rec, run: a, report: func(Finding) {}}
+	var spare *reads
 	compute := func(i int) {
-		g.data[i].reads = &reads{}
-		rec := &recorder{cur: g.data[i].reads}
-		pass := &Pass{Template: t.Recording(rec), Resource: t.Resources[i], Options: a.engine.Options, noFixes: a.engine.noFixes,
-			recorder: rec, run: a, report: func(Finding) {}}
+		if spare == nil {
+			spare = &reads{}
+		}
+		rec.cur, pass.Resource = spare, t.Resources[i]
 		g.data[i].value = f.Compute(pass)
+		if spare.empty() {
+			g.data[i].reads = noReads
+		} else {
+			g.data[i].reads, spare = spare, nil
+		}
 	}
 	if prev == nil {
 		g.data = make([]datum, len(t.Resources))

@@ -149,3 +149,43 @@ func TestEntryRefsIsRefsFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestReadsEmptyCoversEveryField sets each field of a reads in turn and
+// expects empty to see it: gathered values that read nothing share
+// noReads, so a read empty missed would be lost. A new field must be added
+// here (and to empty).
+func TestReadsEmptyCoversEveryField(t *testing.T) {
+	set := map[string]func(r *reads){
+		"all":      func(r *reads) { r.all = true },
+		"typeSet":  func(r *reads) { r.typeSet = true },
+		"names":    func(r *reads) { r.addName("A") },
+		"typeOf":   func(r *reads) { r.addTypeOf("A") },
+		"types":    func(r *reads) { r.addType("AWS::S3::Bucket") },
+		"refsTo":   func(r *reads) { r.addRefsTo("A") },
+		"facts":    func(r *reads) { r.facts = []*reads{{}} },
+		"fact":     func(r *reads) { r.fact = "memo" },
+		"gathers":  func(r *reads) { r.gathers = []*ResourceFact{{}} },
+		"factDeps": func(r *reads) { r.factDeps = []*Fact{{}} },
+		"seen":     nil, // a cache of answers, not a read
+	}
+	typ := reflect.TypeOf(reads{})
+	for i := 0; i < typ.NumField(); i++ {
+		name := typ.Field(i).Name
+		fn, ok := set[name]
+		if !ok {
+			t.Errorf("reads has a field %s this test does not know: teach it and empty about it", name)
+			continue
+		}
+		if fn == nil {
+			continue
+		}
+		r := &reads{}
+		fn(r)
+		if r.empty() {
+			t.Errorf("reads with only %s set is empty", name)
+		}
+	}
+	if !(&reads{}).empty() || !noReads.empty() {
+		t.Error("a zero reads is not empty")
+	}
+}

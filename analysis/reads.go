@@ -144,6 +144,16 @@ func entryRefs(t *template.Template, name string) []template.Reference {
 	return all[a:b:b]
 }
 
+// noReads are the reads of a computation that read nothing: shared, and
+// never added to.
+var noReads = &reads{}
+
+// empty reports whether r records no read at all.
+func (r *reads) empty() bool {
+	return !r.all && !r.typeSet && len(r.names) == 0 && len(r.typeOf) == 0 && len(r.types) == 0 && len(r.refsTo) == 0 &&
+		len(r.facts) == 0 && len(r.gathers) == 0 && len(r.factDeps) == 0 && r.fact == ""
+}
+
 // sees reports whether a check that read r may have read something c
 // changed; stamp identifies the re-analysis, for the answers cached on the
 // reads of memoised facts; values tells whether the values of resource
