@@ -243,39 +243,58 @@ func auditBuckets(pass *analysis.Pass) map[string]string {
 	return pass.Fact(auditBucketsFact).(map[string]string)
 }
 
-var auditBucketsFact = &analysis.Fact{Key: "auditBuckets", Compute: func(pass *analysis.Pass) any {
-	t := pass.Template
-	out := map[string]string{}
+// auditBucketMark is what one resource says about which buckets hold audit
+// evidence: bucket Bucket does, for reason Why. The first mark of a bucket,
+// in document order, gives the reason.
+type auditBucketMark struct {
+	Bucket, Why string
+}
+
+// auditBucketMarks are each trail's, Config delivery channel's, flow log's,
+// load balancer's and bucket's marks, gathered per resource so that an edit
+// recomputes only the edited resource's (a bucket's tags, say) rather than
+// those of every bucket and every log source.
+var auditBucketMarks = &analysis.ResourceFact{Key: "auditBucketMarks", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	var out []auditBucketMark
 	mark := func(n *template.Node, why string) {
-		if b := resolveNameOfType(t, n, bucketType); b != "" {
-			if _, seen := out[b]; !seen {
-				out[b] = why
-			}
+		if b := resolveNameOfTypeIn(pass, n, bucketType); b != "" {
+			out = append(out, auditBucketMark{Bucket: b, Why: why})
 		}
 	}
-	for _, r := range resourcesOfTypes(t, trailType, "AWS::Config::DeliveryChannel", "AWS::EC2::FlowLog",
-		"AWS::ElasticLoadBalancingV2::LoadBalancer", bucketType) {
-		switch r.Type {
-		case trailType:
-			mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
-		case "AWS::Config::DeliveryChannel":
-			mark(r.Property("S3BucketName"), "Config delivery channel "+r.Name+" writes here")
-		case "AWS::EC2::FlowLog":
-			if strings.EqualFold(r.Property("LogDestinationType").Text(), "s3") {
-				mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+	switch r.Type {
+	case trailType:
+		mark(r.Property("S3BucketName"), "trail "+r.Name+" writes its logs here")
+	case "AWS::Config::DeliveryChannel":
+		mark(r.Property("S3BucketName"), "Config delivery channel "+r.Name+" writes here")
+	case "AWS::EC2::FlowLog":
+		if strings.EqualFold(r.Property("LogDestinationType").Text(), "s3") {
+			mark(r.Property("LogDestination"), "flow log "+r.Name+" writes here")
+		}
+	case "AWS::ElasticLoadBalancingV2::LoadBalancer":
+		for _, a := range r.Property("LoadBalancerAttributes").List() {
+			if a.Get("Key").Text() == "access_logs.s3.bucket" {
+				mark(a.Get("Value"), "load balancer "+r.Name+" writes its access logs here")
 			}
-		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
-			for _, a := range r.Property("LoadBalancerAttributes").List() {
-				if a.Get("Key").Text() == "access_logs.s3.bucket" {
-					mark(a.Get("Value"), "load balancer "+r.Name+" writes its access logs here")
-				}
-			}
-		case bucketType:
-			mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
-			if classification(r) == "audit" {
-				if _, seen := out[r.Name]; !seen {
-					out[r.Name] = "it is tagged DataClassification: audit"
-				}
+		}
+	case bucketType:
+		mark(r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), "bucket "+r.Name+" writes its access logs here")
+		if classification(r) == "audit" {
+			out = append(out, auditBucketMark{Bucket: r.Name, Why: "it is tagged DataClassification: audit"})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}}
+
+var auditBucketsFact = &analysis.Fact{Key: "auditBuckets", Compute: func(pass *analysis.Pass) any {
+	out := map[string]string{}
+	for _, g := range pass.Gather(auditBucketMarks) {
+		for _, m := range g.Value.([]auditBucketMark) {
+			if _, seen := out[m.Bucket]; !seen {
+				out[m.Bucket] = m.Why
 			}
 		}
 	}

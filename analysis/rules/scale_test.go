@@ -90,11 +90,12 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 // not at all, whatever the size of the template. The synthetic template
 // gets a KMS key, an encrypted audit log group, a metric filter that names
 // it literally (which physicalNameIndex resolves, without reading every
-// resource that has a physical name) and an alarm, so that the facts have
-// values to keep.
+// resource that has a physical name), an alarm, and a named bucket that a
+// flow log names by ARN (an audit bucket through physicalNameIndex too), so
+// that the facts have values to keep.
 func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
-	gathers := []*analysis.ResourceFact{auditLogGroupMarks, cwEntries, kmsKeyConsumers, physicalNames}
-	wholes := []*analysis.Fact{auditLogGroupsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
+	gathers := []*analysis.ResourceFact{auditLogGroupMarks, auditBucketMarks, cwEntries, kmsKeyConsumers, physicalNames}
+	wholes := []*analysis.Fact{auditLogGroupsFact, auditBucketsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	var mu sync.Mutex
 	calls := map[string]int{}
 	counting := func(key string, compute func(*analysis.Pass) any) func(*analysis.Pass) any {
@@ -146,6 +147,18 @@ func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
       EvaluationPeriods: 1
       Threshold: 1
       ComparisonOperator: GreaterThanOrEqualToThreshold
+  FlowLogBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: audit-flow-logs
+  AuditFlowLog:
+    Type: AWS::EC2::FlowLog
+    Properties:
+      ResourceId: vpc-0123456789abcdef0
+      ResourceType: VPC
+      TrafficType: ALL
+      LogDestinationType: s3
+      LogDestination: arn:aws:s3:::audit-flow-logs
 Outputs:
 `
 	eng := analysis.NewEngine(All(), nil).WithoutFixes()
