@@ -91,11 +91,11 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 // gets a KMS key, an encrypted audit log group, a metric filter that names
 // it literally (which physicalNameIndex resolves, without reading every
 // resource that has a physical name), an alarm, and a named bucket that a
-// flow log names by ARN (an audit bucket through physicalNameIndex too), so
-// that the facts have values to keep.
+// flow log names by ARN (an audit bucket through physicalNameIndex too),
+// encrypted with a literal key id, so that the facts have values to keep.
 func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
-	gathers := []*analysis.ResourceFact{auditLogGroupMarks, auditBucketMarks, cwEntries, kmsKeyConsumers, physicalNames}
-	wholes := []*analysis.Fact{auditLogGroupsFact, auditBucketsFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
+	gathers := []*analysis.ResourceFact{auditLogGroupMarks, auditBucketMarks, retainedStoreMarks, cwEntries, kmsKeyConsumers, physicalNames}
+	wholes := []*analysis.Fact{auditLogGroupsFact, auditBucketsFact, retainedStoresFact, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	var mu sync.Mutex
 	calls := map[string]int{}
 	counting := func(key string, compute func(*analysis.Pass) any) func(*analysis.Pass) any {
@@ -151,6 +151,11 @@ func TestKeystrokeRecomputesOnlyTheEditedResourcesFacts(t *testing.T) {
     Type: AWS::S3::Bucket
     Properties:
       BucketName: audit-flow-logs
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+              KMSMasterKeyID: alias/aws/s3
   AuditFlowLog:
     Type: AWS::EC2::FlowLog
     Properties:

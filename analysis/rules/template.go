@@ -390,8 +390,54 @@ func retainedStores(pass *analysis.Pass) map[string]string {
 	return pass.Fact(retainedStoresFact).(map[string]string)
 }
 
+// retainedStore is what one resource contributes to retainedStores:
+// Confidential is a bucket's confidential classification, AppData says the
+// resource holds the application's data, and Keys are the in-template KMS
+// keys that encrypt a bucket or log group (used when it holds audit
+// evidence) or a trail's logs (Trail).
+type retainedStore struct {
+	Confidential string
+	AppData      bool
+	Trail        bool
+	Keys         []string
+}
+
+// retainedStoreMarks are each resource's retainedStore, gathered per
+// resource so that an edit of a bucket, say, recomputes that bucket's only
+// rather than walking every bucket, database and trail.
+var retainedStoreMarks = &analysis.ResourceFact{Key: "retainedStoreMarks", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	var v retainedStore
+	keys := func(nodes ...*template.Node) {
+		for _, n := range nodes {
+			if k := resolveNameOfTypeIn(pass, n, kmsKeyType); k != "" {
+				v.Keys = append(v.Keys, k)
+			}
+		}
+	}
+	switch r.Type {
+	case bucketType:
+		if isConfidential(r) {
+			v.Confidential = classification(r)
+		}
+		keys(encryptionKeyNodes(r)...)
+	case logGroupType:
+		keys(encryptionKeyNodes(r)...)
+	case "AWS::RDS::DBInstance":
+		v.AppData = r.Property("DBClusterIdentifier") == nil // else the cluster holds the data
+	case "AWS::RDS::DBCluster", "AWS::DynamoDB::Table":
+		v.AppData = true
+	case trailType:
+		v.Trail = true
+		keys(r.Property("KMSKeyId"))
+	}
+	if v.Confidential == "" && !v.AppData && len(v.Keys) == 0 {
+		return nil
+	}
+	return v
+}}
+
 var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pass *analysis.Pass) any {
-	t := pass.Template
 	out := map[string]string{}
 	for b, why := range auditBuckets(pass) {
 		out[b] = "it holds audit evidence (" + why + ")"
@@ -399,42 +445,39 @@ var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pas
 	for g, why := range auditLogGroups(pass) {
 		out[g] = "it holds audit logs (" + why + ")"
 	}
-	for _, b := range t.ResourcesOfType(bucketType) {
-		if _, ok := out[b.Name]; !ok && isConfidential(b) {
-			out[b.Name] = "it is tagged as holding " + classification(b) + " data"
+	marks := pass.Gather(retainedStoreMarks)
+	for _, g := range marks {
+		if c := g.Value.(retainedStore).Confidential; c != "" {
+			if _, ok := out[g.Resource.Name]; !ok {
+				out[g.Resource.Name] = "it is tagged as holding " + c + " data"
+			}
 		}
 	}
-	for _, typ := range []string{"AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::DynamoDB::Table"} {
-		for _, r := range t.ResourcesOfType(typ) {
-			if typ == "AWS::RDS::DBInstance" && r.Property("DBClusterIdentifier") != nil {
-				continue // the cluster holds the data
-			}
-			out[r.Name] = "it holds the application's data"
+	for _, g := range marks {
+		if g.Value.(retainedStore).AppData {
+			out[g.Resource.Name] = "it holds the application's data"
 		}
 	}
 	// The keys that encrypt audit evidence: losing one makes the
 	// evidence unreadable. (Keys of databases are left to their owners:
 	// CloudFormation only schedules a deleted key's deletion.)
-	stores := make([]*template.Resource, 0, len(out))
-	for name, why := range out {
-		if strings.HasPrefix(why, "it holds audit") {
-			stores = append(stores, t.Resource(name))
+	for _, g := range marks {
+		v := g.Value.(retainedStore)
+		if v.Trail || !strings.HasPrefix(out[g.Resource.Name], "it holds audit") {
+			continue
 		}
-	}
-	sort.Slice(stores, func(i, j int) bool { return stores[i].Key.Start < stores[j].Key.Start })
-	for _, r := range stores {
-		for _, n := range encryptionKeyNodes(r) {
-			if k := keyOf(t, n); k != nil {
-				if _, ok := out[k.Name]; !ok {
-					out[k.Name] = "it encrypts " + r.Name
-				}
+		for _, k := range v.Keys {
+			if _, ok := out[k]; !ok {
+				out[k] = "it encrypts " + g.Resource.Name
 			}
 		}
 	}
-	for _, tr := range t.ResourcesOfType(trailType) {
-		if k := keyOf(t, tr.Property("KMSKeyId")); k != nil {
-			if _, ok := out[k.Name]; !ok {
-				out[k.Name] = "it encrypts the logs of trail " + tr.Name
+	for _, g := range marks {
+		if v := g.Value.(retainedStore); v.Trail {
+			for _, k := range v.Keys {
+				if _, ok := out[k]; !ok {
+					out[k] = "it encrypts the logs of trail " + g.Resource.Name
+				}
 			}
 		}
 	}
