@@ -63,7 +63,15 @@ type readKey struct {
 // newReadIndex indexes the reads of nodes 0, 1, ... (nil reads are
 // skipped).
 func newReadIndex(nodes []*reads) *readIndex {
-	x := &readIndex{byKey: make(map[readKey][]int32, len(nodes)), memoID: map[*reads]int32{}}
+	// Sized by the nodes that read something: most resources of a
+	// gathering read nothing (noReads).
+	n := 0
+	for _, r := range nodes {
+		if r != nil && r != noReads {
+			n++
+		}
+	}
+	x := &readIndex{byKey: make(map[readKey][]int32, n), memoID: map[*reads]int32{}}
 	for id, r := range nodes {
 		if r != nil {
 			x.add(int32(id), r, false)
