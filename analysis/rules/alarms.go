@@ -65,7 +65,7 @@ var cwEntries = &analysis.ResourceFact{Key: "cwEntries", Compute: func(pass *ana
 		e := cwFilterEntry{Filter: cwFilter{Name: r.Name}}
 		f := &e.Filter
 		name := r.Property("LogGroupName")
-		f.Group = resolveNameOfTypeIn(pass, name, cwLogGroupType)
+		f.Group = resolveNameOfType(pass, name, cwLogGroupType)
 		if f.Group == "" && name.IsFn("Fn::Sub") && name.Arg.IsScalar() {
 			e.Sub = name.Arg.Value
 		}
@@ -523,7 +523,7 @@ func checkSecurityMetricFilters(pass *analysis.Pass) {
 			})
 			continue
 		}
-		group := resolveOfType(t, arn, cwLogGroupType)
+		group := resolveOfType(pass, arn, cwLogGroupType)
 		if group == nil {
 			continue // a log group outside the template
 		}

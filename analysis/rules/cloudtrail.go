@@ -294,7 +294,7 @@ func checkTrailCloudWatchLogs(pass *analysis.Pass) {
 	case rv != template.Pass:
 		verdict, witness = rv, rw
 		f.Message = "trail " + r.Name + " sets CloudWatchLogsLogGroupArn without CloudWatchLogsRoleArn: CloudTrail needs both to deliver to CloudWatch Logs"
-		if lg := resolveOfType(t, group, "AWS::Logs::LogGroup"); lg != nil && role == nil && r.Properties.Kind == template.Mapping {
+		if lg := resolveOfType(pass, group, "AWS::Logs::LogGroup"); lg != nil && role == nil && r.Properties.Kind == template.Mapping {
 			f.Fixes = []analysis.Fix{pass.NewFix("Add a role that lets CloudTrail write to "+lg.Name, func(b *edit.Builder) {
 				ro := addTrailLogsRole(pass, b, r.Name, r.Condition, edit.GetAtt(lg.Name, "Arn"))
 				b.Insert(r.Properties, "CloudWatchLogsRoleArn", edit.GetAtt(ro, "Arn"))
@@ -373,7 +373,7 @@ func checkTrailEncryption(pass *analysis.Pass) {
 		Span:    pass.KeySpan(),
 		Message: "trail " + r.Name + " does not encrypt its log files with a KMS key: set KMSKeyId to the audit key",
 	}
-	if bucket := resolveOfType(t, r.Property("S3BucketName"), bucketType); bucket != nil && isConfidential(bucket) {
+	if bucket := resolveOfType(pass, r.Property("S3BucketName"), bucketType); bucket != nil && isConfidential(bucket) {
 		f.Severity = analysis.Error
 		f.Message = "trail " + r.Name + " writes unencrypted log files to bucket " + bucket.Name + ", classified " + classification(bucket) + ": set KMSKeyId to the audit key"
 		f.Related = []analysis.Related{{Span: bucket.Key.Span, Message: "bucket " + bucket.Name}}
@@ -444,7 +444,7 @@ type dataEvents struct {
 	lambda                  bool
 }
 
-func trailDataEvents(t *template.Template, r *template.Resource) dataEvents {
+func trailDataEvents(pass *analysis.Pass, r *template.Resource) dataEvents {
 	d := dataEvents{s3Buckets: map[*template.Resource]bool{}}
 	for _, sel := range r.Property("EventSelectors").List() {
 		for _, dr := range sel.Get("DataResources").List() {
@@ -455,8 +455,8 @@ func trailDataEvents(t *template.Template, r *template.Resource) dataEvents {
 					switch {
 					case isAllS3(v):
 						d.s3All = true
-					case resolveOfType(t, v, bucketType) != nil:
-						d.s3Buckets[resolveOfType(t, v, bucketType)] = true
+					case resolveOfType(pass, v, bucketType) != nil:
+						d.s3Buckets[resolveOfType(pass, v, bucketType)] = true
 					case v.IsFn("Fn::Sub") && len(subVars(v)) > 0:
 						// A Sub naming something other than a bucket of
 						// this template: a parameter, an import.
@@ -523,7 +523,7 @@ func fieldValues(fs *template.Node, op string) []string {
 
 func checkTrailDataEvents(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	d := trailDataEvents(t, r)
+	d := trailDataEvents(pass, r)
 	anchor := pass.KeySpan()
 	for _, key := range []string{"EventSelectors", "AdvancedEventSelectors"} {
 		if p := r.Properties.Pair(key); p != nil && p.Value.Kind != template.Null {

@@ -190,9 +190,9 @@ The quick fix attaches the managed policy.`,
 var configManagedPolicy = regexp.MustCompile(`policy/service-role/AWS_?ConfigRole$`)
 
 func checkRecorderRole(pass *analysis.Pass) {
-	t, r := pass.Template, pass.Resource
+	r := pass.Resource
 	arn := r.Property("RoleARN")
-	role := resolveOfType(t, arn, cfgRoleType)
+	role := resolveOfType(pass, arn, cfgRoleType)
 	if role == nil {
 		return // the service-linked role, or a role managed elsewhere
 	}
@@ -430,7 +430,7 @@ var accountID = regexp.MustCompile(`\b\d{12}\b`)
 func checkConfigDeliveryBucket(pass *analysis.Pass) {
 	t, ch := pass.Template, pass.Resource
 	bucketNode := ch.Property("S3BucketName")
-	bucket := resolveOfType(t, bucketNode, bucketType)
+	bucket := resolveOfType(pass, bucketNode, bucketType)
 	if bucket == nil {
 		return
 	}
@@ -691,7 +691,7 @@ func checkConfigDeliverySettings(pass *analysis.Pass) {
 	if verdict, witness := t.Eval(key).Judge(func(a template.Alt) bool {
 		return a.Kind == template.Absent
 	}); verdict != template.Pass {
-		if bucket := resolveOfType(t, ch.Property("S3BucketName"), bucketType); bucket != nil && bucketUsesKMS(bucket) {
+		if bucket := resolveOfType(pass, ch.Property("S3BucketName"), bucketType); bucket != nil && bucketUsesKMS(bucket) {
 			return // the bucket's default encryption already uses a KMS key
 		}
 		f := analysis.Finding{
@@ -792,7 +792,7 @@ type configDest struct {
 // literal name.
 func configTarget(pass *analysis.Pass, n *template.Node) (configDest, bool) {
 	t := pass.Template
-	if b := resolveOfType(t, n, bucketType); b != nil {
+	if b := resolveOfType(pass, n, bucketType); b != nil {
 		if objectLocked(b) {
 			return configDest{}, false // Config cannot deliver there (SOC2-CFG-004)
 		}

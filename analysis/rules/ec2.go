@@ -61,7 +61,7 @@ func (in sgIngress) who() string {
 // ingressesOf returns the ingress rules a resource under inspection declares:
 // the inline entries of a security group (both branches of an Fn::If entry)
 // or the standalone ingress resource itself.
-func ingressesOf(t *template.Template, r *template.Resource) []sgIngress {
+func ingressesOf(pass *analysis.Pass, r *template.Resource) []sgIngress {
 	switch r.Type {
 	case ec2SecurityGroupType:
 		list := r.Property("SecurityGroupIngress")
@@ -79,9 +79,9 @@ func ingressesOf(t *template.Template, r *template.Resource) []sgIngress {
 		if r.Properties == nil || r.Properties.Kind != template.Mapping {
 			return nil
 		}
-		g := ec2Resolve(t, r.Property("GroupId"), ec2SecurityGroupType)
+		g := ec2Resolve(pass, r.Property("GroupId"), ec2SecurityGroupType)
 		if g == nil {
-			g = ec2Resolve(t, r.Property("GroupName"), ec2SecurityGroupType)
+			g = ec2Resolve(pass, r.Property("GroupName"), ec2SecurityGroupType)
 		}
 		return []sgIngress{{res: r, group: g, entry: r.Properties}}
 	}
@@ -91,11 +91,11 @@ func ingressesOf(t *template.Template, r *template.Resource) []sgIngress {
 // ec2Resolve is resolveOfType for network resources, which have no
 // physical names to match: a literal id (sg-..., vpc-...) designates
 // something outside the template, so it is not looked up.
-func ec2Resolve(t *template.Template, n *template.Node, typ string) *template.Resource {
+func ec2Resolve(pass *analysis.Pass, n *template.Node, typ string) *template.Resource {
 	if n == nil || n.Kind == template.Scalar {
 		return nil
 	}
-	return resolveOfType(t, n, typ)
+	return resolveOfType(pass, n, typ)
 }
 
 // ec2Branch is a mapping a list item stands for, with the Fn::If
@@ -310,7 +310,7 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 		add := func(idx map[*template.Resource][]*template.Resource, user *template.Resource, lists ...*template.Node) {
 			for _, l := range lists {
 				for _, it := range l.List() {
-					g := ec2Resolve(t, it, ec2SecurityGroupType)
+					g := ec2Resolve(pass, it, ec2SecurityGroupType)
 					if g == nil {
 						continue
 					}
@@ -343,7 +343,7 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 			case ec2ALBType, ec2ClassicELBType:
 				add(u.balancers, r, r.Property("SecurityGroups"))
 			case ec2IngressType:
-				for _, in := range ingressesOf(t, r) {
+				for _, in := range ingressesOf(pass, r) {
 					if in.group != nil {
 						u.standalone[in.group] = append(u.standalone[in.group], r)
 					}
@@ -442,7 +442,7 @@ the ` + "`CorporateIPRange`" + ` parameter, with a CIDR pattern that refuses /0,
 
 func checkSGWorldOpenPorts(pass *analysis.Pass) {
 	t, public := pass.Template, pass.Options.PublicPorts
-	for _, in := range ingressesOf(t, pass.Resource) {
+	for _, in := range ingressesOf(pass, pass.Resource) {
 		for _, w := range worldOpen(t, in) {
 			if w.ports.proto == "icmp" || w.ports.withinTCP(public) {
 				continue
@@ -551,7 +551,7 @@ every session. The quick fix restricts the source and adds the ` + "`CorporateIP
 
 func checkSGWorldOpenAdmin(pass *analysis.Pass) {
 	t := pass.Template
-	for _, in := range ingressesOf(t, pass.Resource) {
+	for _, in := range ingressesOf(pass, pass.Resource) {
 		for _, w := range worldOpen(t, in) {
 			var names []string
 			for _, a := range sgAdminPorts {
@@ -631,7 +631,7 @@ pattern yet.`,
 
 func checkSGSourceParameter(pass *analysis.Pass) {
 	t := pass.Template
-	for _, in := range ingressesOf(t, pass.Resource) {
+	for _, in := range ingressesOf(pass, pass.Resource) {
 		ports, ok := portsOf(t, in.entry)
 		if !ok {
 			continue
@@ -754,7 +754,7 @@ has a load balancer security group, the quick fix points the rule at it.`,
 func checkSGWebPortsOnCompute(pass *analysis.Pass) {
 	t, public := pass.Template, pass.Options.PublicPorts
 	use := securityGroupUse(pass)
-	for _, in := range ingressesOf(t, pass.Resource) {
+	for _, in := range ingressesOf(pass, pass.Resource) {
 		if in.group == nil || len(use.compute[in.group]) == 0 {
 			continue
 		}
@@ -825,7 +825,7 @@ The quick fix inserts a description to complete, so it is never applied automati
 
 func checkSGRuleDescription(pass *analysis.Pass) {
 	t := pass.Template
-	for _, in := range ingressesOf(t, pass.Resource) {
+	for _, in := range ingressesOf(pass, pass.Resource) {
 		if d := in.entry.Get("Description"); d != nil && !(d.IsScalar() && strings.TrimSpace(d.Value) == "") {
 			continue
 		}
@@ -1136,15 +1136,15 @@ func subnetRouting(pass *analysis.Pass) *subnetRoutes {
 		for _, r := range resourcesOfTypes(t, "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route") {
 			switch r.Type {
 			case "AWS::EC2::SubnetRouteTableAssociation":
-				sub := ec2Resolve(t, r.Property("SubnetId"), ec2SubnetType)
-				rt := ec2Resolve(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
+				sub := ec2Resolve(pass, r.Property("SubnetId"), ec2SubnetType)
+				rt := ec2Resolve(pass, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
 				if sub != nil && rt != nil {
 					s.tables[sub] = append(s.tables[sub], rt)
 				}
 			case "AWS::EC2::Route":
-				rt := ec2Resolve(t, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
+				rt := ec2Resolve(pass, r.Property("RouteTableId"), "AWS::EC2::RouteTable")
 				gw := r.Property("GatewayId")
-				if rt != nil && (ec2Resolve(t, gw, ec2IGWType) != nil || strings.HasPrefix(gw.Text(), "igw-")) {
+				if rt != nil && (ec2Resolve(pass, gw, ec2IGWType) != nil || strings.HasPrefix(gw.Text(), "igw-")) {
 					s.igw[rt] = true
 				}
 			}
@@ -1165,7 +1165,7 @@ func subnetLooksPrivate(pass *analysis.Pass, sub *template.Resource) (bool, stri
 	routes := subnetRouting(pass)
 	tables := routes.tables[sub]
 	if len(tables) == 0 {
-		if ec2Resolve(pass.Template, sub.Property("VpcId"), ec2VPCType) != nil {
+		if ec2Resolve(pass, sub.Property("VpcId"), ec2VPCType) != nil {
 			return true, "it uses the VPC's main route table, which has no route to an internet gateway"
 		}
 		return false, ""

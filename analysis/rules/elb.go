@@ -23,7 +23,7 @@ func listenersByLoadBalancer(pass *analysis.Pass) map[*template.Resource][]*temp
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
 		for _, l := range t.ResourcesOfType(listenerType) {
-			if lb := resolveOfType(t, l.Property("LoadBalancerArn"), loadBalancerType); lb != nil {
+			if lb := resolveOfType(pass, l.Property("LoadBalancerArn"), loadBalancerType); lb != nil {
 				out[lb] = append(out[lb], l)
 			}
 		}
@@ -131,7 +131,7 @@ func redirectsToHTTPS(t *template.Template, l *template.Resource) bool {
 // hasHTTPSListener reports whether the load balancer of listener l has an
 // HTTPS listener in the template.
 func hasHTTPSListener(pass *analysis.Pass, l *template.Resource) bool {
-	lb := resolveOfType(pass.Template, l.Property("LoadBalancerArn"), loadBalancerType)
+	lb := resolveOfType(pass, l.Property("LoadBalancerArn"), loadBalancerType)
 	for _, other := range listenersByLoadBalancer(pass)[lb] {
 		if other != l && protocolCan(pass.Template, other, "HTTPS") {
 			return true
@@ -351,7 +351,7 @@ func webACLProtected(pass *analysis.Pass) map[*template.Resource]bool {
 		t := pass.Template
 		out := map[*template.Resource]bool{}
 		for _, a := range t.ResourcesOfType(webACLAssocType) {
-			if lb := resolveOfType(t, a.Property("ResourceArn"), loadBalancerType); lb != nil {
+			if lb := resolveOfType(pass, a.Property("ResourceArn"), loadBalancerType); lb != nil {
 				out[lb] = true
 			}
 		}

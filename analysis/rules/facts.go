@@ -45,9 +45,9 @@ func physicalName(r *template.Resource) string {
 // branch of Fn::If, or a literal name or ARN that matches a resource's
 // physical name. It returns nil when the value designates nothing in the
 // template (a parameter, an import, an external ARN).
-func resolveResource(t *template.Template, n *template.Node) *template.Resource {
-	if name := resolveName(t, n); name != "" {
-		return t.Resource(name)
+func resolveResource(pass *analysis.Pass, n *template.Node) *template.Resource {
+	if name := resolveName(pass, n); name != "" {
+		return pass.Template.Resource(name)
 	}
 	return nil
 }
@@ -55,22 +55,12 @@ func resolveResource(t *template.Template, n *template.Node) *template.Resource 
 // resolveName is resolveResource for callers that need only which resource
 // a value designates, not what it contains: it returns the logical id, or
 // "". Facts that pair resources (a policy and its bucket) use it, so that
-// they do not depend on the contents of every resource they name.
-func resolveName(t *template.Template, n *template.Node) string {
-	return resolveNameBy(t, n, func(s string) string {
-		if r := resourceByPhysicalName(t, s); r != nil {
-			return r.Name
-		}
-		return ""
-	})
-}
-
-// resolveNameIn is resolveName for facts gathered per resource: a literal
+// they do not depend on the contents of every resource they name. A literal
 // name is matched through physicalNameIndex, whose value changes only when
 // a physical name does, rather than by reading every resource that can have
-// one, so that an edit of any of those does not recompute the fact for
-// every resource that names something literally.
-func resolveNameIn(pass *analysis.Pass, n *template.Node) string {
+// one: an edit of a bucket does not concern every check that names
+// something literally.
+func resolveName(pass *analysis.Pass, n *template.Node) string {
 	t := pass.Template
 	return resolveNameBy(t, n, func(s string) string {
 		index := pass.Fact(physicalNameIndex).(map[string]string)
@@ -87,12 +77,20 @@ func resolveNameIn(pass *analysis.Pass, n *template.Node) string {
 	})
 }
 
-// resolveNameOfTypeIn is resolveNameIn restricted to one resource type.
-func resolveNameOfTypeIn(pass *analysis.Pass, n *template.Node, typ string) string {
-	if name := resolveNameIn(pass, n); name != "" && pass.Template.TypeOf(name) == typ {
+// resolveNameOfType is resolveName restricted to one resource type.
+func resolveNameOfType(pass *analysis.Pass, n *template.Node, typ string) string {
+	if name := resolveName(pass, n); name != "" && pass.Template.TypeOf(name) == typ {
 		return name
 	}
 	return ""
+}
+
+// resolveOfType is resolveResource restricted to one resource type.
+func resolveOfType(pass *analysis.Pass, n *template.Node, typ string) *template.Resource {
+	if r := resolveResource(pass, n); r != nil && r.Type == typ {
+		return r
+	}
+	return nil
 }
 
 // physicalNames is each resource's literal physical name.
@@ -177,38 +175,6 @@ func physicalNameCandidates(s string) []string {
 	return candidates
 }
 
-// resourceByPhysicalName matches a literal name, or an ARN ending in a name,
-// against resources' physical names.
-func resourceByPhysicalName(t *template.Template, s string) *template.Resource {
-	candidates := physicalNameCandidates(s)
-	for _, r := range resourcesOfTypes(t, namedTypes...) {
-		if name := physicalName(r); name != "" {
-			for _, c := range candidates {
-				if c == name {
-					return r
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// resolveNameOfType is resolveName restricted to one resource type.
-func resolveNameOfType(t *template.Template, n *template.Node, typ string) string {
-	if name := resolveName(t, n); name != "" && t.TypeOf(name) == typ {
-		return name
-	}
-	return ""
-}
-
-// resolveOfType is resolveResource restricted to one resource type.
-func resolveOfType(t *template.Template, n *template.Node, typ string) *template.Resource {
-	if r := resolveResource(t, n); r != nil && r.Type == typ {
-		return r
-	}
-	return nil
-}
-
 // tagValue returns the literal value of a tag (key matched
 // case-insensitively), or "".
 func tagValue(r *template.Resource, key string) string {
@@ -258,7 +224,7 @@ var auditBucketMarks = &analysis.ResourceFact{Key: "auditBucketMarks", Compute: 
 	r := pass.Resource
 	var out []auditBucketMark
 	mark := func(n *template.Node, why string) {
-		if b := resolveNameOfTypeIn(pass, n, bucketType); b != "" {
+		if b := resolveNameOfType(pass, n, bucketType); b != "" {
 			out = append(out, auditBucketMark{Bucket: b, Why: why})
 		}
 	}
@@ -309,7 +275,7 @@ func accessLogTargets(pass *analysis.Pass) map[string]bool {
 var accessLogTargetsFact = &analysis.Fact{Key: "accessLogTargets", Compute: func(pass *analysis.Pass) any {
 	out := map[string]bool{}
 	for _, r := range pass.Template.ResourcesOfType(bucketType) {
-		if b := resolveNameOfType(pass.Template, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != "" {
+		if b := resolveNameOfType(pass, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != "" {
 			out[b] = true
 		}
 	}
@@ -340,7 +306,7 @@ var auditLogGroupMarks = &analysis.ResourceFact{Key: "auditLogGroupMarks", Compu
 	r := pass.Resource
 	var out []auditLogGroupMark
 	mark := func(n *template.Node, why string) {
-		if g := resolveNameOfTypeIn(pass, n, "AWS::Logs::LogGroup"); g != "" {
+		if g := resolveNameOfType(pass, n, "AWS::Logs::LogGroup"); g != "" {
 			out = append(out, auditLogGroupMark{Group: g, Why: why})
 		}
 	}

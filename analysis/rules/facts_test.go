@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis"
-	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 // factsPass runs fn inside a real pass over src, so that Memo works.
@@ -111,17 +110,25 @@ func TestResolveResource(t *testing.T) {
       I: !Ref Param
       J: other
 `
-	tp := template.Parse("t.yaml", []byte(src))
-	u := tp.Resource("U")
 	want := map[string]string{"A": "B", "B": "B", "C": "B", "D": "B", "E": "B", "F": "G", "G": "G", "H": "B", "I": "", "J": ""}
-	for prop, w := range want {
-		got := ""
-		if r := resolveResource(tp, u.Property(prop)); r != nil {
-			got = r.Name
-		}
-		if got != w {
-			t.Errorf("%s resolves to %q, want %q", prop, got, w)
-		}
+	ran := false
+	probe := &analysis.Rule{ID: "SOC2-TEST-001", Title: "probe", Severity: analysis.Info, Controls: []string{"CC8.1"},
+		Check: func(pass *analysis.Pass) {
+			ran = true
+			u := pass.Template.Resource("U")
+			for prop, w := range want {
+				got := ""
+				if r := resolveResource(pass, u.Property(prop)); r != nil {
+					got = r.Name
+				}
+				if got != w {
+					t.Errorf("%s resolves to %q, want %q", prop, got, w)
+				}
+			}
+		}}
+	analysis.NewEngine([]*analysis.Rule{probe}, nil).Analyze("t.yaml", []byte(src))
+	if !ran {
+		t.Fatal("the probe did not run")
 	}
 }
 

@@ -369,7 +369,7 @@ func addFindingsRule(pass *analysis.Pass, b *edit.Builder, cond string) {
 // publishers' statement in the policy of its in-template KMS key.
 func letEventBridgePublish(pass *analysis.Pass, b *edit.Builder, topic *template.Resource) {
 	t := pass.Template
-	if key := keyOf(t, topic.Property("KmsMasterKeyId")); key != nil {
+	if key := keyOf(pass, topic.Property("KmsMasterKeyId")); key != nil {
 		addKeyStatements(b, key, keyForAlarms)
 	}
 	statement := edit.Map(
@@ -383,7 +383,7 @@ func letEventBridgePublish(pass *analysis.Pass, b *edit.Builder, topic *template
 	var policy *template.Resource
 	for _, p := range t.ResourcesOfType(snsTopicPolicyType) {
 		for _, ref := range p.Property("Topics").List() {
-			if resolveOfType(t, ref, snsTopicType) != topic {
+			if resolveOfType(pass, ref, snsTopicType) != topic {
 				continue
 			}
 			for _, st := range statements(p.Property("PolicyDocument")) {

@@ -71,7 +71,7 @@ func permissionBoundaries(pass *analysis.Pass) map[*template.Resource]bool {
 		for _, typ := range []string{iamRoleType, iamUserType} {
 			for _, r := range t.ResourcesOfType(typ) {
 				if b := r.Property("PermissionsBoundary"); b != nil && !b.IsScalar() {
-					if p := resolveOfType(t, b, iamManagedPolicyType); p != nil {
+					if p := resolveOfType(pass, b, iamManagedPolicyType); p != nil {
 						out[p] = true
 					}
 				}

@@ -918,18 +918,18 @@ func kmsResolveKey(pass *analysis.Pass, n *template.Node) *template.Resource {
 // logical id only: it does not read the key.
 func kmsResolveKeyName(pass *analysis.Pass, n *template.Node) string {
 	t := pass.Template
-	if k := resolveNameOfTypeIn(pass, n, kmsKeyType); k != "" {
+	if k := resolveNameOfType(pass, n, kmsKeyType); k != "" {
 		return k
 	}
-	if a := resolveNameOfTypeIn(pass, n, kmsAliasType); a != "" {
-		return resolveNameOfTypeIn(pass, t.Resource(a).Property("TargetKeyId"), kmsKeyType)
+	if a := resolveNameOfType(pass, n, kmsAliasType); a != "" {
+		return resolveNameOfType(pass, t.Resource(a).Property("TargetKeyId"), kmsKeyType)
 	}
 	aliases := kmsKeyAliases(pass)
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
 		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
 			if a := aliases[s[i:]]; a != nil {
-				return resolveNameOfTypeIn(pass, a.Property("TargetKeyId"), kmsKeyType)
+				return resolveNameOfType(pass, a.Property("TargetKeyId"), kmsKeyType)
 			}
 		}
 	}

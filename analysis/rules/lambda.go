@@ -67,7 +67,8 @@ func lmbInVPC(r *template.Resource) bool {
 
 // lmbVPCDependency returns the in-VPC resource (or literal endpoint) a value
 // refers to, and whether there is one.
-func lmbVPCDependency(t *template.Template, n *template.Node) (*template.Resource, string, bool) {
+func lmbVPCDependency(pass *analysis.Pass, n *template.Node) (*template.Resource, string, bool) {
+	t := pass.Template
 	var res *template.Resource
 	var host string
 	n.Walk(func(m *template.Node) bool {
@@ -80,7 +81,7 @@ func lmbVPCDependency(t *template.Template, n *template.Node) (*template.Resourc
 				host = m.Value
 			}
 		case m.IsFn("Ref"), m.IsFn("Fn::GetAtt"):
-			if r := resolveResource(t, m); r != nil && lmbInVPC(r) {
+			if r := resolveResource(pass, m); r != nil && lmbInVPC(r) {
 				res = r
 			}
 			return false
@@ -125,7 +126,7 @@ func checkLambdaVPC(pass *analysis.Pass) {
 	if vpc != nil && vpc.Kind != template.Null {
 		f.Span = vpc.Span
 	}
-	if dep, why := lmbFunctionVPCDependency(t, fn); why != "" {
+	if dep, why := lmbFunctionVPCDependency(pass, fn); why != "" {
 		f.Severity = analysis.Warning
 		f.Message = "function " + fn.Name + " reaches " + why + " but runs outside the VPC: attach it with VpcConfig (private subnets and a security group)"
 		if dep != nil {
@@ -152,7 +153,7 @@ func checkLambdaVPC(pass *analysis.Pass) {
 				edit.KV{Key: "SubnetIds", Value: edit.Ref(subnets)},
 				edit.KV{Key: "SecurityGroupIds", Value: edit.Ref(groups)},
 			))
-			if role := resolveOfType(t, fn.Property("Role"), lmbRoleType); role != nil {
+			if role := resolveOfType(pass, fn.Property("Role"), lmbRoleType); role != nil {
 				lmbAddVPCAccessPolicy(b, role)
 			}
 		})
@@ -184,10 +185,10 @@ func lmbAddVPCAccessPolicy(b *edit.Builder, role *template.Resource) {
 // lmbFunctionVPCDependency returns what in the VPC a function talks to, through
 // its environment variables or its role's policies: the resource (nil for
 // a literal endpoint) and a description for messages ("" when nothing).
-func lmbFunctionVPCDependency(t *template.Template, fn *template.Resource) (*template.Resource, string) {
+func lmbFunctionVPCDependency(pass *analysis.Pass, fn *template.Resource) (*template.Resource, string) {
 	if vars := fn.PropertyPath("Environment", "Variables"); vars != nil && vars.Kind == template.Mapping {
 		for _, p := range vars.Pairs {
-			if res, host, ok := lmbVPCDependency(t, p.Value); ok {
+			if res, host, ok := lmbVPCDependency(pass, p.Value); ok {
 				if res != nil {
 					return res, res.Name + " (" + res.Type + ", through environment variable " + p.Key.Value + ")"
 				}
@@ -195,10 +196,10 @@ func lmbFunctionVPCDependency(t *template.Template, fn *template.Resource) (*tem
 			}
 		}
 	}
-	if role := resolveOfType(t, fn.Property("Role"), lmbRoleType); role != nil {
+	if role := resolveOfType(pass, fn.Property("Role"), lmbRoleType); role != nil {
 		for _, pol := range role.Property("Policies").List() {
 			for _, st := range statements(pol.Get("PolicyDocument")) {
-				if res, _, ok := lmbVPCDependency(t, st.Get("Resource")); ok && res != nil {
+				if res, _, ok := lmbVPCDependency(pass, st.Get("Resource")); ok && res != nil {
 					return res, res.Name + " (" + res.Type + ", through role " + role.Name + ")"
 				}
 			}

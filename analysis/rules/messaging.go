@@ -252,7 +252,7 @@ func msgTopicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resou
 		t := pass.Template
 		p := msgTopicPublisherSets{map[*template.Resource]bool{}, map[*template.Resource]bool{}}
 		mark := func(m map[*template.Resource]bool, n *template.Node) {
-			if topic := resolveOfType(t, n, snsTopicType); topic != nil {
+			if topic := resolveOfType(pass, n, snsTopicType); topic != nil {
 				m[topic] = true
 			}
 		}

@@ -252,7 +252,7 @@ func vpcRange(t *template.Template, vpc *template.Resource) (netip.Prefix, bool)
 // the host bits.
 func subnetSlice(pass *analysis.Pass, subnet *template.Resource, prefix netip.Prefix) (vpc *template.Resource, index, count, bits int, ok bool) {
 	t := pass.Template
-	vpc = resolveOfType(t, subnet.Property("VpcId"), vpcType)
+	vpc = resolveOfType(pass, subnet.Property("VpcId"), vpcType)
 	if vpc == nil {
 		return nil, 0, 0, 0, false
 	}
@@ -291,7 +291,7 @@ func subnetCounts(pass *analysis.Pass) map[cidrKey]int {
 		out := map[cidrKey]int{}
 		for _, s := range t.ResourcesOfType(subnetType) {
 			prefix, err := netip.ParsePrefix(s.Property("CidrBlock").Text())
-			vpc := resolveOfType(t, s.Property("VpcId"), vpcType)
+			vpc := resolveOfType(pass, s.Property("VpcId"), vpcType)
 			if err != nil || vpc == nil {
 				continue
 			}
@@ -812,7 +812,7 @@ func reuseFix(pass *analysis.Pass, r *template.Resource, ru reusable) analysis.F
 		param := ensureParameter(pass, b, ru.param)
 		setCondition(b, r.Value, nil, cond)
 		if r.Type == "AWS::EC2::NatGateway" {
-			if eip := resolveOfType(t, r.Property("AllocationId"), "AWS::EC2::EIP"); eip != nil && eip.Condition == "" {
+			if eip := resolveOfType(pass, r.Property("AllocationId"), "AWS::EC2::EIP"); eip != nil && eip.Condition == "" {
 				for _, ref := range t.RefsTo(template.NSEntity, eip.Name) {
 					if ref.From != r.Name {
 						review = eip.Name + " is also used by " + ref.From

@@ -487,7 +487,7 @@ func clusterMembers(pass *analysis.Pass) map[*template.Resource][]*template.Reso
 			if id.IsScalar() {
 				c = byName[strings.ToLower(id.Value)]
 			} else {
-				c = resolveOfType(t, id, dbClusterType)
+				c = resolveOfType(pass, id, dbClusterType)
 			}
 			if c != nil {
 				out[c] = append(out[c], in)
@@ -801,7 +801,7 @@ func checkRDSForceSSL(pass *analysis.Pass) {
 	if ref.IsScalar() {
 		return // a group created outside the template
 	}
-	group := resolveOfType(t, ref, groupType)
+	group := resolveOfType(pass, ref, groupType)
 	if group == nil {
 		return // a group from outside the template, or a parameter
 	}

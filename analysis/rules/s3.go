@@ -100,7 +100,7 @@ var bucketPolicies = &analysis.Fact{Key: "bucketPolicies", Compute: func(pass *a
 	t := pass.Template
 	out := map[string][]string{}
 	for _, p := range t.ResourcesOfType(bucketPolicyType) {
-		if b := resolveNameOfType(t, p.Property("Bucket"), bucketType); b != "" {
+		if b := resolveNameOfType(pass, p.Property("Bucket"), bucketType); b != "" {
 			out[b] = append(out[b], p.Name)
 		}
 	}
@@ -325,7 +325,7 @@ func trailBuckets(pass *analysis.Pass) map[*template.Resource][]*template.Resour
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
 		for _, tr := range t.ResourcesOfType(trailType) {
-			if b := resolveOfType(t, tr.Property("S3BucketName"), bucketType); b != nil {
+			if b := resolveOfType(pass, tr.Property("S3BucketName"), bucketType); b != nil {
 				out[b] = append(out[b], tr)
 			}
 		}
@@ -349,7 +349,7 @@ var logTargetsFact = &analysis.Fact{Key: "s3LogTargets", Compute: func(pass *ana
 	for _, lb := range t.ResourcesOfType(loadBalancerType) {
 		for _, a := range lb.Property("LoadBalancerAttributes").List() {
 			if a.Get("Key").Text() == "access_logs.s3.bucket" {
-				if b := resolveNameOfType(t, a.Get("Value"), bucketType); b != "" {
+				if b := resolveNameOfType(pass, a.Get("Value"), bucketType); b != "" {
 					out[b] = true
 				}
 			}
@@ -647,7 +647,7 @@ func bucketKeyConsumers(pass *analysis.Pass, r *template.Resource) []string {
 		out = append(out, keyForCloudTrail)
 	}
 	for _, ch := range pass.Template.ResourcesOfType("AWS::Config::DeliveryChannel") {
-		if resolveOfType(pass.Template, ch.Property("S3BucketName"), bucketType) == r {
+		if resolveOfType(pass, ch.Property("S3BucketName"), bucketType) == r {
 			out = append(out, keyForConfig)
 			break
 		}
@@ -1174,7 +1174,7 @@ func checkTrailBucketPosture(pass *analysis.Pass) {
 	t := pass.Template
 	for _, tr := range t.ResourcesOfType(trailType) {
 		bucketNode := tr.Property("S3BucketName")
-		bucket := resolveOfType(t, bucketNode, bucketType)
+		bucket := resolveOfType(pass, bucketNode, bucketType)
 		if bucket == nil {
 			continue
 		}

@@ -92,9 +92,9 @@ func smRotationSchedules(pass *analysis.Pass) map[*template.Resource][]*template
 		t := pass.Template
 		out := map[*template.Resource][]*template.Resource{}
 		for _, rs := range t.ResourcesOfType(smRotationScheduleType) {
-			target := resolveResource(t, rs.Property("SecretId"))
+			target := resolveResource(pass, rs.Property("SecretId"))
 			if target != nil && target.Type == smSecretAttachmentType {
-				target = resolveResource(t, target.Property("SecretId"))
+				target = resolveResource(pass, target.Property("SecretId"))
 			}
 			if target != nil && target.Type == smSecretType {
 				out[target] = append(out[target], rs)

@@ -423,8 +423,8 @@ func principalHasService(st *template.Node, service string) bool {
 
 // keyOf returns the in-template KMS key a KmsKeyId-style value designates
 // (Ref, GetAtt .Arn, an If branch), or nil.
-func keyOf(t *template.Template, n *template.Node) *template.Resource {
-	return resolveOfType(t, n, kmsKeyType)
+func keyOf(pass *analysis.Pass, n *template.Node) *template.Resource {
+	return resolveOfType(pass, n, kmsKeyType)
 }
 
 // auditKey returns the in-template KMS key that audit data should use, or
@@ -435,7 +435,7 @@ func auditKey(pass *analysis.Pass) *template.Resource {
 		t := pass.Template
 		keys := t.ResourcesOfType(kmsKeyType)
 		for _, tr := range t.ResourcesOfType(trailType) {
-			if k := keyOf(t, tr.Property("KMSKeyId")); k != nil {
+			if k := keyOf(pass, tr.Property("KMSKeyId")); k != nil {
 				return k
 			}
 		}
@@ -594,7 +594,7 @@ func alertsTopic(pass *analysis.Pass) *template.Resource {
 		var best *template.Resource
 		for _, a := range t.ResourcesOfType(alarmType) {
 			for _, act := range a.Property("AlarmActions").List() {
-				if topic := resolveOfType(t, act, snsTopicType); topic != nil {
+				if topic := resolveOfType(pass, act, snsTopicType); topic != nil {
 					count[topic]++
 					if best == nil || count[topic] > count[best] {
 						best = topic

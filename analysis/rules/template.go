@@ -410,7 +410,7 @@ var retainedStoreMarks = &analysis.ResourceFact{Key: "retainedStoreMarks", Compu
 	var v retainedStore
 	keys := func(nodes ...*template.Node) {
 		for _, n := range nodes {
-			if k := resolveNameOfTypeIn(pass, n, kmsKeyType); k != "" {
+			if k := resolveNameOfType(pass, n, kmsKeyType); k != "" {
 				v.Keys = append(v.Keys, k)
 			}
 		}

@@ -51,7 +51,7 @@ func flowLogsByVPC(pass *analysis.Pass) map[*template.Resource][]*template.Resou
 			if typ, ok := ec2Single(t, fl.Property("ResourceType")); ok && typ != "VPC" {
 				continue
 			}
-			if vpc := ec2Resolve(t, fl.Property("ResourceId"), ec2VPCType); vpc != nil {
+			if vpc := ec2Resolve(pass, fl.Property("ResourceId"), ec2VPCType); vpc != nil {
 				out[vpc] = append(out[vpc], fl)
 			}
 		}
