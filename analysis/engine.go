@@ -258,6 +258,8 @@ func (e *Engine) findings(ctx context.Context, t *template.Template, reuse *reus
 		// Fix edits turned up, which are not tracked: run every check.
 		a = &analysisRun{engine: e, template: t, memo: map[string]*fact{}, gathered: map[*ResourceFact]*gathering{}, facts: map[*Fact]*factValue{}}
 	}
+	// Every check reads every resource: settling at once is the cheaper way.
+	t.Settle()
 	runs := make([]checkRun, len(t.Resources)+len(e.global))
 	for i := range runs {
 		// One look at ctx per check: cheap next to the rules it guards.
@@ -302,6 +304,7 @@ func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
 		e.runRule(e.global[i-len(t.Resources)], view, nil, a, run, rec)
 		return
 	}
+	t.SettleResource(i) // a check reads its own resource directly
 	res := t.Resources[i]
 	for _, r := range e.byType[res.Type] {
 		e.runRule(r, view, res, a, run, rec)

@@ -28,17 +28,20 @@ type ResourceFact struct {
 	Compute func(pass *Pass) any
 }
 
-// Gathered is the value of a ResourceFact for one resource.
+// Gathered is the value of a ResourceFact for one resource. It names the
+// resource rather than holding it: the check depends on the value alone,
+// and a resource it wants to read it looks up, which also settles its
+// nodes after an unsettled re-parse (template.ReparseInPlaceUnsettled).
 type Gathered struct {
-	Resource *template.Resource
-	Value    any
+	Name  string // the resource's logical id
+	Value any
+	key   int // where the resource's key starts
 }
 
 // Span turns a span relative to the resource's key back into a span of
 // the document.
 func (g Gathered) Span(rel template.Span) template.Span {
-	base := g.Resource.Key.Start
-	return template.Span{Start: base + rel.Start, End: base + rel.End}
+	return template.Span{Start: g.key + rel.Start, End: g.key + rel.End}
 }
 
 // Relative returns a span of the resource as an offset from its key, for
@@ -73,7 +76,7 @@ func (p *Pass) Gather(f *ResourceFact) []Gathered {
 	out := make([]Gathered, 0, len(g.data))
 	for i, d := range g.data {
 		if d.value != nil {
-			out = append(out, Gathered{Resource: p.Template.Resources[i], Value: d.value})
+			out = append(out, Gathered{Name: p.Template.Resources[i].Name, Value: d.value, key: p.Template.ResourceKeyStart(i)})
 		}
 	}
 	return out
@@ -106,6 +109,7 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 		if spare == nil {
 			spare = &reads{}
 		}
+		t.SettleResource(i)
 		rec.cur, pass.Resource = spare, t.Resources[i]
 		g.data[i].value = f.Compute(pass)
 		if spare.empty() {

@@ -432,6 +432,18 @@ func (e *Engine) ReanalyzeContext(ctx context.Context, prev *Result, src []byte,
 // ConsumedPrevious is set, prev.Template belongs to the result and nobody
 // may use it again; otherwise it is untouched.
 func (e *Engine) ReanalyzeInPlace(ctx context.Context, prev *Result, src []byte, start, end, n int) (*Result, error) {
+	res, err := e.ReanalyzeInPlaceUnsettled(ctx, prev, src, start, end, n)
+	res.Template.Settle()
+	return res, err
+}
+
+// ReanalyzeInPlaceUnsettled is ReanalyzeInPlace that returns before the
+// spans of most nodes of the resources after the edit are moved
+// (template.ReparseInPlaceUnsettled): what the checks read was settled as
+// they read it, so the findings are final, and the language server
+// publishes them first. The caller must call res.Template.Settle before
+// anyone else reads the template.
+func (e *Engine) ReanalyzeInPlaceUnsettled(ctx context.Context, prev *Result, src []byte, start, end, n int) (*Result, error) {
 	return e.reanalyze(ctx, prev, src, start, end, n, true)
 }
 
@@ -439,7 +451,7 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 	wasCloudFormation := prev.Template.IsCloudFormation // read before a re-parse that may consume it
 	reparse := template.ReparseDelta
 	if inPlace {
-		reparse = template.ReparseInPlace
+		reparse = template.ReparseInPlaceUnsettled
 	}
 	t, delta := reparse(prev.Template, src, start, end, n)
 	res, err := e.checkContext(ctx, t, e.reuseFor(prev, wasCloudFormation, t, delta, inPlace))

@@ -131,12 +131,12 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 // entry's value (as the re-parse itself relies on), so those of a resource
 // are the run that starts with the first reference after its key.
 func entryRefs(t *template.Template, name string) []template.Reference {
-	r := t.Resource(name)
-	if r == nil {
+	if t.Resource(name) == nil {
 		return nil
 	}
+	key := t.ResourceKeyStart(t.ResourceIndex(name))
 	all := t.Refs.All
-	a := sort.Search(len(all), func(i int) bool { return all[i].Node.Start > r.Key.Start })
+	a := sort.Search(len(all), func(i int) bool { return all[i].NodeStart() > key })
 	b := a
 	for b < len(all) && all[b].Section == "Resources" && all[b].From == name {
 		b++

@@ -276,8 +276,8 @@ func commentSuppressions(t *template.Template, from, to int) []*Suppression {
 // given line, or nil. Resources are in document order.
 func resourceKeyOn(t *template.Template, line int) *template.Resource {
 	ls := t.Lines.LineStart(line)
-	i := sort.Search(len(t.Resources), func(i int) bool { return t.Resources[i].Key.Start >= ls })
-	if i < len(t.Resources) && t.Lines.LineOf(t.Resources[i].Key.Start) == line {
+	i := sort.Search(len(t.Resources), func(i int) bool { return t.ResourceKeyStart(i) >= ls })
+	if i < len(t.Resources) && t.Lines.LineOf(t.ResourceKeyStart(i)) == line {
 		return t.Resources[i]
 	}
 	return nil

@@ -184,15 +184,32 @@ func (sc *scheduler) analyze() {
 		// analysis: a code action builds them (snapshot.withFixes).
 		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits, inPlace)
 	}
+	// An in-place re-read leaves most of the spans after the edit to move
+	// (template.ReparseInPlaceUnsettled): that is done after the
+	// publication, under d.mu, before anyone else can read the template
+	// (requests and the next analysis wait for d.mu); and, should the
+	// encoding panic, before the panic leaves.
+	settled := false
+	defer func() {
+		if !settled {
+			d.mu.Lock()
+			res.Template.Settle()
+			d.mu.Unlock()
+		}
+	}()
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
 	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, stable)
 	payload := pub.diagnostics()
 
-	if s.resultHook != nil {
-		s.resultHook(res)
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer func() {
+		res.Template.Settle()
+		settled = true
+		if s.resultHook != nil {
+			s.resultHook(res)
+		}
+	}()
 	// Stale or not, res holds the template of src, the text the edits
 	// since are relative to.
 	d.base = res
@@ -299,7 +316,9 @@ func analyzeEdited(ctx context.Context, e *analysis.Engine, filename string, src
 		return analyzeOrStop(e.AnalyzeContext(ctx, filename, src)) // the region is out of step with the text: a bug, but not the user's problem
 	}
 	if inPlace {
-		return analyzeOrStop(e.ReanalyzeInPlace(ctx, base, src, start, oldEnd, end-start))
+		// Unsettled: the findings are final, but most spans after the edit
+		// are moved only once they are published (see analyze).
+		return analyzeOrStop(e.ReanalyzeInPlaceUnsettled(ctx, base, src, start, oldEnd, end-start))
 	}
 	return analyzeOrStop(e.ReanalyzeContext(ctx, base, src, start, oldEnd, end-start))
 }

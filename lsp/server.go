@@ -89,7 +89,8 @@ type Server struct {
 	// the document and the version about to be analysed.
 	analyzeHook func(uri string, version int32)
 	// coolHook, when set (tests), is called after a document was cooled;
-	// resultHook with every analysis result, before it is stored.
+	// resultHook with every analysis result, once it is stored (or found
+	// stale) and settled.
 	coolHook   func(uri string)
 	resultHook func(*analysis.Result)
 	// analysisSlots bounds the analyses running at once (scheduler.go).

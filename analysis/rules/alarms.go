@@ -100,7 +100,7 @@ var cwIndexFact = &analysis.Fact{Key: "cwAlarmIndex", Compute: func(pass *analys
 	entries := pass.Gather(cwEntries)
 	for _, g := range entries {
 		if sub, ok := g.Value.(string); ok {
-			x.GroupsBySub[sub] = g.Resource.Name
+			x.GroupsBySub[sub] = g.Name
 		}
 	}
 	for _, g := range entries {
@@ -120,7 +120,7 @@ var cwIndexFact = &analysis.Fact{Key: "cwAlarmIndex", Compute: func(pass *analys
 				x.FiltersOf[f.Group] = append(x.FiltersOf[f.Group], i)
 			}
 		case cwMetric:
-			x.Alarms[v] = append(x.Alarms[v], g.Resource.Name)
+			x.Alarms[v] = append(x.Alarms[v], g.Name)
 		}
 	}
 	return x

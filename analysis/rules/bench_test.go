@@ -50,7 +50,7 @@ func BenchmarkReanalyze(b *testing.B) {
 	for _, c := range []struct {
 		mode string
 		size int
-	}{{"copy", 30 << 10}, {"copy", 1 << 20}, {"inplace", 30 << 10}, {"inplace", 1 << 20}} {
+	}{{"copy", 30 << 10}, {"copy", 1 << 20}, {"inplace", 30 << 10}, {"inplace", 1 << 20}, {"unsettled", 30 << 10}, {"unsettled", 1 << 20}} {
 		size := c.size
 		b.Run(fmt.Sprintf("%s-yaml-%dKB", c.mode, size>>10), func(b *testing.B) {
 			eng := analysis.NewEngine(All(), nil).WithoutFixes()
@@ -64,9 +64,17 @@ func BenchmarkReanalyze(b *testing.B) {
 					e = anEdit{at, at + 1, ""}
 				}
 				src := splice(prev.Template.Source, e)
-				if c.mode == "inplace" {
+				switch c.mode {
+				case "inplace":
 					prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, src, e.start, e.end, len(e.text))
-				} else {
+				case "unsettled":
+					// What the language server waits for before publishing:
+					// the settling comes after.
+					prev, _ = eng.ReanalyzeInPlaceUnsettled(context.Background(), prev, src, e.start, e.end, len(e.text))
+					b.StopTimer()
+					prev.Template.Settle()
+					b.StartTimer()
+				default:
 					prev = eng.Reanalyze(prev, src, e.start, e.end, len(e.text))
 				}
 				reused += prev.Reused

@@ -107,7 +107,7 @@ var physicalNameIndex = &analysis.Fact{Key: "physicalNameIndex", Compute: func(p
 	out := map[string]string{}
 	for _, g := range pass.Gather(physicalNames) {
 		if name := g.Value.(string); out[name] == "" {
-			out[name] = g.Resource.Name
+			out[name] = g.Name
 		}
 	}
 	return out

@@ -834,7 +834,7 @@ var kmsKeyUsesFact = &analysis.Fact{Key: "kms.keyUses", Compute: func(pass *anal
 	out := map[string][]kmsKeyUseRef{}
 	for _, g := range pass.Gather(kmsKeyConsumers) {
 		c := g.Value.(kmsKeyConsumer)
-		out[c.Key] = append(out[c.Key], kmsKeyUseRef{Res: g.Resource.Name, Prop: c.Prop, Kind: c.Kind})
+		out[c.Key] = append(out[c.Key], kmsKeyUseRef{Res: g.Name, Prop: c.Prop, Kind: c.Kind})
 	}
 	return out
 }}

@@ -954,9 +954,8 @@ func checkSecretParameters(pass *analysis.Pass) {
 				continue
 			}
 			reported[fl.Param] = true
-			r := g.Resource
-			reportNoEcho(pass, p, "parameter "+fl.Param+" is passed to "+fl.Key+" of "+r.Name+" but is not NoEcho: set NoEcho: true so that its value is masked",
-				[]analysis.Related{{Span: g.Span(fl.Span), Message: fl.Key + " of " + r.Name}})
+			reportNoEcho(pass, p, "parameter "+fl.Param+" is passed to "+fl.Key+" of "+g.Name+" but is not NoEcho: set NoEcho: true so that its value is masked",
+				[]analysis.Related{{Span: g.Span(fl.Span), Message: fl.Key + " of " + g.Name}})
 		}
 	}
 }

@@ -93,7 +93,7 @@ func TestResourceFactsArePlainData(t *testing.T) {
 				for _, g := range pass.Gather(f) {
 					seen[f]++
 					if path, ok := pointerIn(reflect.ValueOf(g.Value), "value"); ok {
-						t.Errorf("resource fact %s of %s holds a pointer at %s", f.Key, g.Resource.Name, path)
+						t.Errorf("resource fact %s of %s holds a pointer at %s", f.Key, g.Name, path)
 					}
 				}
 			}

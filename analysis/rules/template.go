@@ -448,14 +448,14 @@ var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pas
 	marks := pass.Gather(retainedStoreMarks)
 	for _, g := range marks {
 		if c := g.Value.(retainedStore).Confidential; c != "" {
-			if _, ok := out[g.Resource.Name]; !ok {
-				out[g.Resource.Name] = "it is tagged as holding " + c + " data"
+			if _, ok := out[g.Name]; !ok {
+				out[g.Name] = "it is tagged as holding " + c + " data"
 			}
 		}
 	}
 	for _, g := range marks {
 		if g.Value.(retainedStore).AppData {
-			out[g.Resource.Name] = "it holds the application's data"
+			out[g.Name] = "it holds the application's data"
 		}
 	}
 	// The keys that encrypt audit evidence: losing one makes the
@@ -463,12 +463,12 @@ var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pas
 	// CloudFormation only schedules a deleted key's deletion.)
 	for _, g := range marks {
 		v := g.Value.(retainedStore)
-		if v.Trail || !strings.HasPrefix(out[g.Resource.Name], "it holds audit") {
+		if v.Trail || !strings.HasPrefix(out[g.Name], "it holds audit") {
 			continue
 		}
 		for _, k := range v.Keys {
 			if _, ok := out[k]; !ok {
-				out[k] = "it encrypts " + g.Resource.Name
+				out[k] = "it encrypts " + g.Name
 			}
 		}
 	}
@@ -476,7 +476,7 @@ var retainedStoresFact = &analysis.Fact{Key: "retainedStores", Compute: func(pas
 		if v := g.Value.(retainedStore); v.Trail {
 			for _, k := range v.Keys {
 				if _, ok := out[k]; !ok {
-					out[k] = "it encrypts the logs of trail " + g.Resource.Name
+					out[k] = "it encrypts the logs of trail " + g.Name
 				}
 			}
 		}

@@ -105,7 +105,9 @@ func (ar *nodeArena) replaceEntry(key *Node, a *allocator) {
 
 // shift moves by d the spans of every node whose span starts at or after
 // from, which must be positive (a zero span, which the fields that do not
-// apply to a node hold, is never moved).
+// apply to a node hold, is never moved), except those marked as moved
+// already (Node.moved, see pendingShift), whose mark it clears: they all
+// started after from too, so that their chunks are among those it reads.
 func (ar *nodeArena) shift(from, d int) {
 	for i := range ar.parse {
 		ar.parse[i].shift(from, d)
@@ -118,7 +120,7 @@ func (ar *nodeArena) shift(from, d int) {
 }
 
 // shift is nodeArena.shift for one chunk. Of each node it reads and writes
-// the kind, Span and ValueSpan, the first 40 bytes, and FnSpan only in an
+// the flags, Span and ValueSpan, the first 40 bytes, and FnSpan only in an
 // intrinsic: the parsers set it nowhere else.
 func (c *arenaChunk) shift(from, d int) {
 	if c.maxStart < from {
@@ -127,14 +129,21 @@ func (c *arenaChunk) shift(from, d int) {
 	m := 0
 	for i := range c.nodes {
 		n := &c.nodes[i]
-		if n.Start >= from {
-			n.Span = Span{n.Start + d, n.End + d}
-			n.ValueSpan = shiftSpan(n.ValueSpan, d)
-			if n.Kind == Intrinsic {
-				n.FnSpan = shiftSpan(n.FnSpan, d)
-			}
+		if n.moved {
+			n.moved = false
+		} else if n.Start >= from {
+			moveSpans(n, d)
 		}
 		m = max(m, n.Start)
 	}
 	c.maxStart = m
+}
+
+// moveSpans moves the spans of n by d.
+func moveSpans(n *Node, d int) {
+	n.Span = Span{n.Start + d, n.End + d}
+	n.ValueSpan = shiftSpan(n.ValueSpan, d)
+	if n.Kind == Intrinsic {
+		n.FnSpan = shiftSpan(n.FnSpan, d)
+	}
 }

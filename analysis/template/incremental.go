@@ -62,6 +62,7 @@ type Delta struct {
 // ReparseDelta is Reparse that also says what changed: the delta is nil
 // when the document was parsed from scratch.
 func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
+	old.Settle() // an unsettled template is its owner's alone
 	if pl := planReparse(old, src, start, end, n); pl != nil {
 		return pl.copyApply()
 	}
@@ -95,6 +96,22 @@ func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Del
 // it never corrupts the other template; a chain of ReparseInPlace calls that
 // starts from Parse never copies.
 func ReparseInPlace(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
+	t, d := ReparseInPlaceUnsettled(old, src, start, end, n)
+	t.Settle()
+	return t, d
+}
+
+// ReparseInPlaceUnsettled is ReparseInPlace that leaves most of the move of
+// the spans after the edited entry for later (see pendingShift): the
+// sections other than Resources have their final spans at once, and so do
+// ResourceKeyStart and Reference.NodeStart; a resource entry gets them
+// when the resource is looked up through the template's methods
+// (Resource, ResourcesOfType, RefsTo, NodeAt, and ResourceAt, AllResources,
+// AllRefs and Section("Resources"), which settle everything) or with
+// SettleResource, and all of them with Settle. Until Settle, the result is
+// its caller's alone, as old was. A later re-parse settles old first.
+func ReparseInPlaceUnsettled(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
+	old.Settle()
 	pl := planReparse(old, src, start, end, n)
 	switch {
 	case pl == nil:
@@ -243,7 +260,7 @@ func (pl *reparsePlan) makeDelta(oldRefs []Reference) *Delta {
 func (pl *reparsePlan) refRange() (a, b int) {
 	all := pl.old.Refs.All
 	keyStart := pl.entry.Key.Start
-	a = sort.Search(len(all), func(i int) bool { return all[i].Node.Start > keyStart })
+	a = sort.Search(len(all), func(i int) bool { return all[i].at > keyStart })
 	section, name := pl.sec.Key.Value, pl.entry.Key.Value
 	b = a
 	for b < len(all) && all[b].Section == section && all[b].From == name {
@@ -359,7 +376,7 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 		params:   old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
 		Parameters: old.Parameters, Conditions: old.Conditions, Mappings: old.Mappings,
-		Resources: old.Resources, Outputs: old.Outputs,
+		Resources: old.Resources, Outputs: old.Outputs, keyStarts: old.keyStarts,
 	}
 	for _, pr := range root.Pairs {
 		t.Sections[pr.Key.Value] = pr
@@ -399,6 +416,7 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 			}
 		}
 		t.byType = resourcesByType(t.Resources, t.typeIdx)
+		t.keyStarts = keyStartsOf(t.Resources)
 	}
 	t.IsCloudFormation = t.detectCloudFormation()
 	// The two templates now share structure: neither may be modified in
@@ -540,7 +558,7 @@ func (c *copier) entry(section string, p *Pair) *Pair {
 	for ; c.next < j; c.next++ {
 		r := all[c.next]
 		r.Node = c.walk[c.refs.ords[c.next]]
-		r.Span = c.span(r.Span)
+		r.Span, r.at = c.span(r.Span), r.Node.Start
 		c.out.All = append(c.out.All, r)
 		c.out.ords = append(c.out.ords, c.refs.ords[c.next])
 	}
@@ -724,10 +742,17 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	// the region's end), and the new value's nodes replace the old one's in
 	// the arena.
 	m, root := pl.sec.Value, old.Root
+	var pending *pendingShift
 	if d != 0 && pl.regionEnd < len(old.Source) {
-		old.arena.shift(pl.regionEnd, d)
+		pending = &pendingShift{active: true, from: pl.regionEnd, d: d, arena: old.arena,
+			key: pl.entry.Key, alloc: pl.alloc}
+		pending.first = pl.moveAhead(pending, old.Resources)
+		for i := pending.first; i < len(old.keyStarts); i++ {
+			old.keyStarts[i] += d
+		}
+	} else {
+		old.arena.replaceEntry(pl.entry.Key, pl.alloc)
 	}
-	old.arena.replaceEntry(pl.entry.Key, pl.alloc)
 	m.Pairs[ei] = pl.newEntry
 	m.End = sectionEnd(m, pl.entry.Key)
 	root.End = rootEnd(root)
@@ -736,6 +761,7 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	if d != 0 {
 		for i := b; i < len(x.All); i++ {
 			x.All[i].Span = shiftSpan(x.All[i].Span, d)
+			x.All[i].at += d
 		}
 	}
 	x.byTarget = spliceTargets(x.byTarget, a, b, oldRefs, nx.All, true)
@@ -780,7 +806,7 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 		params: old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
 		Parameters: old.Parameters, Conditions: old.Conditions, Mappings: old.Mappings,
-		Resources: old.Resources, Outputs: old.Outputs,
+		Resources: old.Resources, Outputs: old.Outputs, keyStarts: old.keyStarts, pending: pending,
 	}
 	t.IsCloudFormation = t.detectCloudFormation()
 	return t, pl.makeDelta(oldRefs)

@@ -173,9 +173,15 @@ func diffTemplates(got, want *Template) string {
 	// checks an in-place template's).
 	ga, wa := got.arena, want.arena
 	got.arena, want.arena = nil, nil
+	// A settled template's pending record is spent.
+	gp := got.pending
+	if gp != nil && !gp.active {
+		got.pending = nil
+	}
 	equal := reflect.DeepEqual(got, want)
 	got.shared.Store(shared)
 	got.arena, want.arena = ga, wa
+	got.pending = gp
 	if !equal {
 		switch {
 		case !reflect.DeepEqual(got.Problems, want.Problems):

@@ -31,9 +31,20 @@ func (t *Template) Resource(name string) *Resource {
 		t.recorder.ReadResource(name)
 	}
 	if i, ok := t.resources[name]; ok {
+		t.SettleResource(i)
 		return t.Resources[i]
 	}
 	return nil
+}
+
+// ResourceIndex returns the index in Resources of the resource with the
+// given logical id, or -1. It reads nothing of the resource: the recorder
+// is not told.
+func (t *Template) ResourceIndex(name string) int {
+	if i, ok := t.resources[name]; ok {
+		return i
+	}
+	return -1
 }
 
 // TypeOf returns the type of the resource with the given logical id, or ""
@@ -54,6 +65,11 @@ func (t *Template) TypeOf(name string) string {
 func (t *Template) ResourcesOfType(typ string) []*Resource {
 	if t.recorder != nil {
 		t.recorder.ReadType(typ)
+	}
+	if !t.Settled() {
+		for _, i := range t.typeIdx[typ] {
+			t.SettleResource(int(i))
+		}
 	}
 	return t.byType[typ]
 }
@@ -76,6 +92,7 @@ func (t *Template) AllResources() []*Resource {
 	if t.recorder != nil {
 		t.recorder.ReadAll()
 	}
+	t.Settle()
 	return t.Resources
 }
 
@@ -84,7 +101,15 @@ func (t *Template) RefsTo(ns Namespace, name string) []Reference {
 	if t.recorder != nil {
 		t.recorder.ReadRefsTo(name)
 	}
-	return t.Refs.To(ns, name)
+	refs := t.Refs.To(ns, name)
+	if !t.Settled() {
+		for _, r := range refs {
+			if i, ok := t.resources[r.From]; ok && r.Section == "Resources" {
+				t.SettleResource(i)
+			}
+		}
+	}
+	return refs
 }
 
 // AllRefs returns every reference of the template, in document order.
@@ -92,14 +117,18 @@ func (t *Template) AllRefs() []Reference {
 	if t.recorder != nil {
 		t.recorder.ReadAll()
 	}
+	t.Settle()
 	return t.Refs.All
 }
 
 // Section returns the value of a top-level section, or nil. The Resources
 // section reaches every resource.
 func (t *Template) Section(name string) *Node {
-	if name == "Resources" && t.recorder != nil {
-		t.recorder.ReadAll()
+	if name == "Resources" {
+		if t.recorder != nil {
+			t.recorder.ReadAll()
+		}
+		t.Settle()
 	}
 	if p := t.Sections[name]; p != nil {
 		return p.Value

@@ -51,7 +51,14 @@ type Reference struct {
 	// Section and From locate the reference: for example "Resources" and the
 	// logical id of the resource that contains it.
 	Section, From string
+	// at is Node.Start, kept here so that searches by it need not read the
+	// node (see pendingShift).
+	at int
 }
+
+// NodeStart returns where the reference's node starts: Node.Start, without
+// reading the node.
+func (r Reference) NodeStart() int { return r.at }
 
 // RefIndex indexes the references of a template by target.
 type RefIndex struct {
@@ -200,7 +207,7 @@ func walkSize(n *Node) int32 {
 }
 
 func (c *refCollector) add(r Reference, ord int32) {
-	r.Section, r.From = c.section, c.from
+	r.Section, r.From, r.at = c.section, c.from, r.Node.Start
 	c.x.All = append(c.x.All, r)
 	c.x.ords = append(c.x.ords, ord)
 }

@@ -97,6 +97,13 @@ type Template struct {
 	// spans in one pass; nil when the template may not be modified in place
 	// (a copying Reparse's) or is not incremental (JSON, yaml.v3).
 	arena *nodeArena
+	// keyStarts holds where each resource's key starts (Resources[i].Key
+	// .Start) in one array, which an in-place re-parse moves without
+	// touching the resources' nodes (see pendingShift).
+	keyStarts []int
+	// pending is the move of spans an unsettled re-parse left for later
+	// (see pendingShift), or nil; a Recording view shares it.
+	pending *pendingShift
 	// recorder, in a Recording view, is told about resource lookups.
 	recorder ReadRecorder
 	// shared is set when another template may hold some of this one's nodes,
@@ -244,10 +251,27 @@ func (t *Template) build() {
 		}
 		t.byType = resourcesByType(t.Resources, t.typeIdx)
 	}
+	t.keyStarts = keyStartsOf(t.Resources)
 	t.Outputs = structsOf(sectionPairs(root.Get("Outputs")), (*Entry).fill, nil)
 	t.IsCloudFormation = t.detectCloudFormation()
 	t.Refs = buildRefIndex(t)
 }
+
+// keyStartsOf returns where the key of each resource starts, or nil.
+func keyStartsOf(resources []*Resource) []int {
+	if len(resources) == 0 {
+		return nil
+	}
+	out := make([]int, len(resources))
+	for i, r := range resources {
+		out[i] = r.Key.Start
+	}
+	return out
+}
+
+// ResourceKeyStart returns where the key of resource i starts: its
+// Key.Start, which it answers without reading the resource's nodes.
+func (t *Template) ResourceKeyStart(i int) int { return t.keyStarts[i] }
 
 // resourcesByType builds the lookup by type from the resources and the
 // indexes of each type's resources, with one backing array for all lists.
@@ -410,6 +434,7 @@ func (t *Template) Mapping(name string) *Entry {
 
 // ResourceAt returns the resource whose entry contains byte offset off, or nil.
 func (t *Template) ResourceAt(off int) *Resource {
+	t.Settle()
 	for _, r := range t.Resources {
 		if off >= r.Key.Start && off <= r.Value.End {
 			return r
@@ -422,6 +447,7 @@ func (t *Template) ResourceAt(off int) *Resource {
 // and the chain of its ancestors from the root. It returns nil when off is
 // outside the document's values.
 func (t *Template) NodeAt(off int) (n *Node, path []*Node) {
+	t.settleResourceAt(off)
 	var visit func(*Node) bool
 	visit = func(c *Node) bool {
 		if c == nil || off < c.Start || off > c.End {

@@ -1,0 +1,157 @@
+package template
+
+import "sort"
+
+// pendingShift is the part of an in-place re-parse's move of the spans that
+// follow the edited entry that ReparseInPlaceUnsettled leaves for later.
+//
+// Moving every node after an edit is one pass over the template's nodes,
+// most of it over resources that an incremental analysis never reads: a
+// keystroke re-runs a few checks. So the re-parse moves at once only what
+// code may reach without naming a resource: the sections other than
+// Resources, and flat arrays that answer for the resources (where their
+// keys start, ResourceKeyStart, and where the references' nodes start,
+// Reference.NodeStart). A resource entry moves when it is first looked up
+// (SettleResource, which the lookup methods every reader of other resources
+// uses call: Resource, ResourcesOfType, RefsTo, NodeAt), and all of them in
+// Settle, the same pass over the arena as before, which skips what was
+// moved ahead.
+//
+// A node moved ahead is marked (Node.moved) until Settle. Until then, the
+// template must not be shared with a reader that reads resources other than
+// through those methods.
+type pendingShift struct {
+	active bool
+	// The nodes whose spans start at or after from, in the coordinates
+	// before the edit, move by d, except those marked as moved already.
+	from, d int
+	arena   *nodeArena
+	// first is the index of the first resource whose entry waits; settled
+	// marks, from first on, the ones moved since.
+	first   int
+	settled []uint64
+	// The edited entry's new value goes into the arena once the others
+	// are moved, so that the pass does not move it.
+	key   *Node
+	alloc *allocator
+}
+
+// move moves n ahead of the others, unless it was already.
+func (p *pendingShift) move(n *Node) {
+	if n != nil && !n.moved && n.Start >= p.from {
+		moveSpans(n, p.d)
+		n.moved = true
+	}
+}
+
+// moveTree moves n and everything below it.
+func (p *pendingShift) moveTree(n *Node) {
+	if n == nil {
+		return
+	}
+	p.move(n)
+	p.moveBelow(n)
+}
+
+// moveBelow moves what is below n, not n.
+func (p *pendingShift) moveBelow(n *Node) {
+	for _, pr := range n.Pairs {
+		p.moveTree(pr.Key)
+		p.moveTree(pr.Value)
+	}
+	for _, it := range n.Items {
+		p.moveTree(it)
+	}
+	p.moveTree(n.Arg)
+}
+
+// Settled reports whether every span of t is final: false only between
+// ReparseInPlaceUnsettled and Settle.
+func (t *Template) Settled() bool { return t.pending == nil || !t.pending.active }
+
+// Settle gives every node of t its final spans after
+// ReparseInPlaceUnsettled; it does nothing on a settled template. Like the
+// re-parse, it needs t exclusively.
+func (t *Template) Settle() {
+	p := t.pending
+	if p == nil || !p.active {
+		return
+	}
+	p.active = false
+	p.arena.shift(p.from, p.d)
+	p.arena.replaceEntry(p.key, p.alloc)
+}
+
+// SettleResource gives the nodes of resource i their final spans, if an
+// unsettled re-parse left them waiting. Code that reads a resource's
+// nodes without looking it up through t's methods (the analysis engine,
+// which hands each check its own resource) calls it first.
+func (t *Template) SettleResource(i int) {
+	p := t.pending
+	if p == nil || !p.active || i < p.first || i >= len(t.Resources) {
+		return
+	}
+	p.settle(i, t.Resources)
+}
+
+// settle moves resource i's entry, unless it was already.
+func (p *pendingShift) settle(i int, resources []*Resource) {
+	k := i - p.first
+	if p.settled == nil {
+		p.settled = make([]uint64, (len(resources)-p.first+63)/64)
+	}
+	if p.settled[k/64]&(1<<(k%64)) != 0 {
+		return
+	}
+	p.settled[k/64] |= 1 << (k % 64)
+	p.moveTree(resources[i].Key)
+	p.moveTree(resources[i].Value)
+}
+
+// settleResourceAt settles the resource whose entry holds offset off.
+func (t *Template) settleResourceAt(off int) {
+	if t.Settled() {
+		return
+	}
+	i := sort.Search(len(t.keyStarts), func(i int) bool { return t.keyStarts[i] > off }) - 1
+	if i >= 0 {
+		t.SettleResource(i)
+	}
+}
+
+// moveAhead moves, of what follows the edited entry, everything but the
+// resource entries (see pendingShift), and returns the index of the first
+// resource whose entry then waits: len(resources) when none does. The
+// last resource moves too when it follows the edited one in Resources,
+// whose end is recomputed from it.
+func (pl *reparsePlan) moveAhead(p *pendingShift, resources []*Resource) int {
+	root := pl.old.Root
+	resSec := modelSectionIndexes(root)[secResources]
+	first := len(resources)
+	for si := pl.si; si < len(root.Pairs); si++ {
+		sec := root.Pairs[si]
+		from := 0
+		if si == pl.si {
+			from = pl.ei + 1 // the section's own nodes precede the edit
+		} else {
+			p.move(sec.Key)
+			if si != resSec || sec.Value.Kind != Mapping {
+				p.moveTree(sec.Value)
+				continue
+			}
+			p.move(sec.Value)
+		}
+		if si == resSec {
+			first = min(from, len(resources))
+			if si == pl.si && first < len(resources) {
+				p.settle(len(resources)-1, resources)
+			}
+			continue
+		}
+		for _, e := range sec.Value.Pairs[from:] {
+			p.moveTree(e.Key)
+			p.moveTree(e.Value)
+		}
+	}
+	return first
+}

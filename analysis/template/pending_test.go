@@ -1,0 +1,196 @@
+package template
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/soc2ls/soc2ls/analysis/synth"
+)
+
+// unsettledReparser returns a reparser that re-parses with
+// ReparseInPlaceUnsettled and, before settling, checks what the unsettled
+// template promises against a parse from scratch: the sections other than
+// Resources have their final spans, ResourceKeyStart and
+// Reference.NodeStart their final values, and so has every resource looked
+// up (those pick chooses, through the lookup methods and SettleResource),
+// while the others may not. It then settles; applyEdit compares the rest.
+func unsettledReparser(t *testing.T, pick func(n int) []int) reparser {
+	return func(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
+		got, d := ReparseInPlaceUnsettled(old, src, start, end, n)
+		if d != nil {
+			checkUnsettled(t, got, Parse(got.Filename, src), pick(len(got.Resources)))
+		}
+		got.Settle()
+		if !got.Settled() {
+			t.Fatal("Settle left the template unsettled")
+		}
+		return got, d
+	}
+}
+
+func checkUnsettled(t *testing.T, got, want *Template, look []int) {
+	t.Helper()
+	same := func(what string, a, b *Node) {
+		t.Helper()
+		restore := withoutMarks(a)
+		defer restore()
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("unsettled: %s differs from a parse from scratch:\n%+v\nwant\n%+v", what, a, b)
+		}
+	}
+	spans := func(what string, a, b *Node) {
+		t.Helper()
+		if a.Span != b.Span || a.ValueSpan != b.ValueSpan || a.FnSpan != b.FnSpan {
+			t.Fatalf("unsettled: %s at %v/%v/%v, want %v/%v/%v", what, a.Span, a.ValueSpan, a.FnSpan, b.Span, b.ValueSpan, b.FnSpan)
+		}
+	}
+	spans("the root", got.Root, want.Root)
+	for i, sec := range got.Root.Pairs {
+		w := want.Root.Pairs[i]
+		spans("section key "+sec.Key.Value, sec.Key, w.Key)
+		if sec.Key.Value != "Resources" {
+			same("section "+sec.Key.Value, sec.Value, w.Value)
+			continue
+		}
+		spans("the Resources section", sec.Value, w.Value)
+	}
+	for i, r := range got.Resources {
+		if k, w := got.ResourceKeyStart(i), want.Resources[i].Key.Start; k != w {
+			t.Fatalf("unsettled: ResourceKeyStart(%d) (%s) is %d, want %d", i, r.Name, k, w)
+		}
+	}
+	for i, r := range got.Refs.All {
+		if s, w := r.NodeStart(), want.Refs.All[i].Node.Start; s != w || r.Span != want.Refs.All[i].Span {
+			t.Fatalf("unsettled: reference %d (%s) has its node at %d and its span at %v, want %d and %v", i, r.Target, s, r.Span, w, want.Refs.All[i].Span)
+		}
+	}
+	for k, i := range look {
+		w := want.Resources[i]
+		var r *Resource
+		switch k % 5 {
+		case 0:
+			r = got.Resource(w.Name)
+		case 1:
+			for _, x := range got.ResourcesOfType(w.Type) {
+				if x.Name == w.Name {
+					r = x
+				}
+			}
+		case 2:
+			r = got.Resource(w.Name) // twice: the second settles nothing
+			r = got.Resource(w.Name)
+		case 3:
+			got.NodeAt(w.Key.Start)
+			r = got.Resources[i]
+		default:
+			got.SettleResource(i)
+			r = got.Resources[i]
+		}
+		if r == nil || r.Name != w.Name {
+			t.Fatalf("unsettled: lookup %d of %s found %v", k%5, w.Name, r)
+		}
+		same("resource "+w.Name+" once looked up", r.Value, w.Value)
+	}
+	// The references to what a looked-up resource names settle the
+	// resources they are in.
+	for _, ref := range got.Refs.All {
+		if ref.Section != "Resources" {
+			continue
+		}
+		for _, x := range got.RefsTo(ref.Kind.Namespace(), ref.Target) {
+			i := got.resources[x.From]
+			if x.Section == "Resources" {
+				same("resource "+x.From+" after RefsTo", got.Resources[i].Value, want.Resources[i].Value)
+			}
+		}
+		break
+	}
+}
+
+// lookSome picks about a quarter of n resources, at random.
+func lookSome(r *rand.Rand) func(n int) []int {
+	return func(n int) []int {
+		var out []int
+		for i := range n {
+			if r.IntN(4) == 0 {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+}
+
+func TestReparseInPlaceUnsettledRandomEdits(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	editSequences(t, unsettledReparser(t, lookSome(r)), true, 3, 20)
+}
+
+// FuzzReparseInPlaceUnsettled is FuzzReparseInPlace through
+// ReparseInPlaceUnsettled, with a byte more per edit choosing which
+// resources are looked up before settling.
+func FuzzReparseInPlaceUnsettled(f *testing.F) {
+	f.Add([]byte{0, 0, 40, 0, 0, 1})
+	f.Add([]byte{10, 0, 40, 0, 0, 7, 10, 0, 41, 1, 2, 0, 200, 0, 5, 3, 27, 255})
+	src := synth.YAML(8 << 10)
+	f.Fuzz(func(t *testing.T, script []byte) {
+		cur := Parse("t.yaml", src)
+		for range 16 {
+			if len(script) < 6 {
+				return
+			}
+			res := cur.Resources[int(binary.LittleEndian.Uint16(script))%len(cur.Resources)]
+			pos := min(len(cur.Source), res.Key.End+1+int(script[2]))
+			end := min(len(cur.Source), pos+int(script[3]%16))
+			e := splice{pos, end, editAlphabet[int(script[4])%len(editAlphabet)]}
+			stride := int(script[5]%16) + 1
+			pick := func(n int) []int {
+				var out []int
+				for i := int(script[5]) % stride; i < n; i += stride {
+					out = append(out, i)
+				}
+				return out
+			}
+			cur, _ = applyEdit(t, cur, e, unsettledReparser(t, pick), true)
+			if len(cur.Resources) == 0 {
+				return
+			}
+			script = script[6:]
+		}
+	})
+}
+
+// withoutMarks clears the marks of the nodes below roots that an unsettled
+// re-parse moved ahead (Node.moved), which a parse from scratch does not
+// have, for a comparison; the function it returns puts them back. (Settle
+// clears them all: diffTemplates compares them too.)
+func withoutMarks(roots ...*Node) (restore func()) {
+	var marked []*Node
+	var walk func(*Node)
+	walk = func(n *Node) {
+		if n == nil {
+			return
+		}
+		if n.moved {
+			marked = append(marked, n)
+			n.moved = false
+		}
+		for _, p := range n.Pairs {
+			walk(p.Key)
+			walk(p.Value)
+		}
+		for _, it := range n.Items {
+			walk(it)
+		}
+		walk(n.Arg)
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return func() {
+		for _, n := range marked {
+			n.moved = true
+		}
+	}
+}
