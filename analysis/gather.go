@@ -3,6 +3,7 @@ package analysis
 import (
 	"reflect"
 	"slices"
+	"sort"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
@@ -36,6 +37,7 @@ type Gathered struct {
 	Name  string // the resource's logical id
 	Value any
 	key   int // where the resource's key starts
+	index int // the resource's index in the template
 }
 
 // Span turns a span relative to the resource's key back into a span of
@@ -65,21 +67,63 @@ type gathering struct {
 	data    []datum
 	changed bool
 	index   ownedIndex
+	// list is what Gather returns, the resources with a value in order,
+	// once built (listOK): kept across analyses like data, with the
+	// values recomputed patched in; listFor is the template its keys are
+	// those of.
+	list    []Gathered
+	listOK  bool
+	listFor *template.Template
 }
 
 // Gather returns the values of f for every resource that has one, in
 // template order. The check depends on those values only, not on what else
 // the resources contain.
+//
+// The slice is shared by every check of the analysis: do not modify it.
 func (p *Pass) Gather(f *ResourceFact) []Gathered {
 	g := p.run.gather(f)
 	p.recorder.cur.addGather(f)
-	out := make([]Gathered, 0, len(g.data))
-	for i, d := range g.data {
-		if d.value != nil {
-			out = append(out, Gathered{Name: p.Template.Resources[i].Name, Value: d.value, key: p.Template.ResourceKeyStart(i)})
+	return g.gathered(p.run.template)
+}
+
+// gathered returns the list of g's values for t, building it the first
+// time, and else only updating where the resources' keys start (an edit
+// moves them), which costs one pass over the list: no resource is read.
+func (g *gathering) gathered(t *template.Template) []Gathered {
+	if !g.listOK {
+		g.list = g.list[:0]
+		for i, d := range g.data {
+			if d.value != nil {
+				g.list = append(g.list, Gathered{Name: t.Resources[i].Name, Value: d.value, index: i})
+			}
 		}
+		g.listOK = true
+	} else if g.listFor == t {
+		return g.list
 	}
-	return out
+	for k := range g.list {
+		g.list[k].key = t.ResourceKeyStart(g.list[k].index)
+	}
+	g.listFor = t
+	return g.list
+}
+
+// patchList updates the list for the value of resource i, just computed.
+func (g *gathering) patchList(t *template.Template, i int) {
+	if !g.listOK {
+		return
+	}
+	k := sort.Search(len(g.list), func(k int) bool { return g.list[k].index >= i })
+	has := k < len(g.list) && g.list[k].index == i
+	switch v := g.data[i].value; {
+	case v == nil && has:
+		g.list = slices.Delete(g.list, k, k+1)
+	case has:
+		g.list[k].Value = v
+	case v != nil:
+		g.list = slices.Insert(g.list, k, Gathered{Name: t.Resources[i].Name, Value: v, index: i})
+	}
 }
 
 // gather computes f for every resource once per analysis, keeping the
@@ -129,9 +173,9 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 		return g
 	}
 	// A consumed analysis's values are this one's to update.
-	g.data = prev.data
+	g.data, g.list, g.listOK = prev.data, prev.list, prev.listOK
 	if !u.owned {
-		g.data = slices.Clone(prev.data)
+		g.data, g.list = slices.Clone(prev.data), slices.Clone(prev.list)
 	}
 	x := prev.index.take(func() []*reads { return dataReads(prev.data) })
 	g.index.x = x
@@ -145,6 +189,7 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 			continue
 		}
 		compute(i)
+		g.patchList(t, i)
 		if !reflect.DeepEqual(g.data[i].value, was.value) {
 			g.changed = true
 		}

@@ -1,7 +1,5 @@
 package template
 
-import "sort"
-
 // pendingShift is the part of an in-place re-parse's move of the spans that
 // follow the edited entry that ReparseInPlaceUnsettled leaves for later.
 //
@@ -106,17 +104,6 @@ func (p *pendingShift) settle(i int, resources []*Resource) {
 	p.settled[k/64] |= 1 << (k % 64)
 	p.moveTree(resources[i].Key)
 	p.moveTree(resources[i].Value)
-}
-
-// settleResourceAt settles the resource whose entry holds offset off.
-func (t *Template) settleResourceAt(off int) {
-	if t.Settled() {
-		return
-	}
-	i := sort.Search(len(t.keyStarts), func(i int) bool { return t.keyStarts[i] > off }) - 1
-	if i >= 0 {
-		t.SettleResource(i)
-	}
 }
 
 // moveAhead moves, of what follows the edited entry, everything but the

@@ -93,6 +93,16 @@ func checkUnsettled(t *testing.T, got, want *Template, look []int) {
 		}
 		same("resource "+w.Name+" once looked up", r.Value, w.Value)
 	}
+	// NodeAt answers anywhere as a parse from scratch does, before any
+	// settling: it must not be misled by the resources still waiting.
+	for k := 1; k < 24; k++ {
+		off := len(want.Source) * k / 24
+		g, gp := got.NodeAt(off)
+		w, wp := want.NodeAt(off)
+		if (g == nil) != (w == nil) || g != nil && (g.Span != w.Span || g.Value != w.Value || len(gp) != len(wp)) {
+			t.Fatalf("unsettled: NodeAt(%d) found %+v (depth %d), want %+v (depth %d)", off, g, len(gp), w, len(wp))
+		}
+	}
 	// The references to what a looked-up resource names settle the
 	// resources they are in.
 	for _, ref := range got.Refs.All {

@@ -8,6 +8,7 @@ package template
 import (
 	"bytes"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 )
@@ -447,7 +448,17 @@ func (t *Template) ResourceAt(off int) *Resource {
 // and the chain of its ancestors from the root. It returns nil when off is
 // outside the document's values.
 func (t *Template) NodeAt(off int) (n *Node, path []*Node) {
-	t.settleResourceAt(off)
+	// In an unsettled template, only the resource entry whose key precedes
+	// off may hold it: that one is settled and looked at, the others not.
+	var resources *Node
+	entry := -1
+	if !t.Settled() {
+		if p := t.Sections["Resources"]; p != nil {
+			resources = p.Value
+		}
+		entry = sort.Search(len(t.keyStarts), func(i int) bool { return t.keyStarts[i] > off }) - 1
+		t.SettleResource(entry)
+	}
 	var visit func(*Node) bool
 	visit = func(c *Node) bool {
 		if c == nil || off < c.Start || off > c.End {
@@ -456,7 +467,14 @@ func (t *Template) NodeAt(off int) (n *Node, path []*Node) {
 		path = append(path, c)
 		switch c.Kind {
 		case Mapping:
-			for _, p := range c.Pairs {
+			pairs := c.Pairs
+			if c == resources {
+				pairs = nil
+				if entry >= 0 && entry < len(c.Pairs) {
+					pairs = c.Pairs[entry : entry+1]
+				}
+			}
+			for _, p := range pairs {
 				if off >= p.Key.Start && off <= p.Key.End {
 					path = append(path, p.Key)
 					return true
