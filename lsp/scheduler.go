@@ -232,7 +232,8 @@ func (sc *scheduler) analyze() {
 		return
 	}
 	s.log.Debug("analysed", zap.String("uri", string(d.uri)), zap.Int32("version", version),
-		zap.Int("findings", len(res.Findings)), zap.Int("checksKept", res.Reused), zap.Bool("inPlace", res.ConsumedPrevious), zap.Duration("took", time.Since(start)))
+		zap.Int("findings", len(res.Findings)), zap.Int("checksKept", res.Reused), zap.Bool("inPlace", res.ConsumedPrevious),
+		zap.Int("nodesMovedAhead", res.Template.MovedAhead()), zap.Duration("took", time.Since(start)))
 	d.snap = snap
 	if !res.Template.HasSyntaxError() {
 		d.good = snap

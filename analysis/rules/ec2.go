@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -350,11 +351,14 @@ func securityGroupUse(pass *analysis.Pass) *sgUse {
 				}
 			}
 		}
-		for _, r := range t.ResourcesOfType(ec2SecurityGroupType) {
-			if len(u.balancers[r]) > 0 {
-				u.lbGroups = append(u.lbGroups, r)
-			}
+		// In document order, from the groups found, without listing every
+		// group: the memo then depends only on the groups something uses,
+		// and an edit of another group leaves every check that reads it
+		// alone.
+		for g := range u.balancers {
+			u.lbGroups = append(u.lbGroups, g)
 		}
+		slices.SortFunc(u.lbGroups, func(a, b *template.Resource) int { return t.ResourceIndex(a.Name) - t.ResourceIndex(b.Name) })
 		return u
 	}).(*sgUse)
 }

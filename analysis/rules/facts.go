@@ -274,12 +274,24 @@ func accessLogTargets(pass *analysis.Pass) map[string]bool {
 
 var accessLogTargetsFact = &analysis.Fact{Key: "accessLogTargets", Compute: func(pass *analysis.Pass) any {
 	out := map[string]bool{}
-	for _, r := range pass.Template.ResourcesOfType(bucketType) {
-		if b := resolveNameOfType(pass, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != "" {
-			out[b] = true
-		}
+	for _, g := range pass.Gather(accessLogTarget) {
+		out[g.Value.(string)] = true
 	}
 	return out
+}}
+
+// accessLogTarget is the in-template bucket a bucket sends its server
+// access logs to, gathered per bucket so that an edit of one bucket
+// recomputes its own target only.
+var accessLogTarget = &analysis.ResourceFact{Key: "accessLogTarget", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	if r.Type != bucketType {
+		return nil
+	}
+	if b := resolveNameOfType(pass, r.PropertyPath("LoggingConfiguration", "DestinationBucketName"), bucketType); b != "" {
+		return b
+	}
+	return nil
 }}
 
 var auditLogGroupName = regexp.MustCompile(`(?i)cloudtrail|flow-?logs?|vpc-?flow|audit|security`)

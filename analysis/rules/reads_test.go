@@ -74,7 +74,7 @@ func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 // not change), so they must hold no nodes, resources or other pointers into
 // a template, only data (names, reasons, relative spans).
 func TestResourceFactsArePlainData(t *testing.T) {
-	facts := []*analysis.ResourceFact{secretFlows, stageLiterals, auditLogGroupMarks, auditBucketMarks, retainedStoreMarks, cwEntries, kmsKeyConsumers, physicalNames}
+	facts := []*analysis.ResourceFact{secretFlows, stageLiterals, auditLogGroupMarks, auditBucketMarks, retainedStoreMarks, cwEntries, kmsKeyConsumers, physicalNames, accessLogTarget, policyBucket}
 	wholes := []*analysis.Fact{auditBucketsFact, accessLogTargetsFact, auditLogGroupsFact, logTargetsFact, retainedStoresFact, bucketPolicies, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	seen := map[*analysis.ResourceFact]int{}
 	seenWhole := map[*analysis.Fact]int{}

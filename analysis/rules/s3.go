@@ -97,14 +97,26 @@ func denyInsecureTransportStatement(bucket string) edit.Value {
 // bucketPolicies maps each bucket's logical id to the names of the bucket
 // policies whose Bucket designates it.
 var bucketPolicies = &analysis.Fact{Key: "bucketPolicies", Compute: func(pass *analysis.Pass) any {
-	t := pass.Template
 	out := map[string][]string{}
-	for _, p := range t.ResourcesOfType(bucketPolicyType) {
-		if b := resolveNameOfType(pass, p.Property("Bucket"), bucketType); b != "" {
-			out[b] = append(out[b], p.Name)
-		}
+	for _, g := range pass.Gather(policyBucket) {
+		b := g.Value.(string)
+		out[b] = append(out[b], g.Name)
 	}
 	return out
+}}
+
+// policyBucket is the in-template bucket a bucket policy's Bucket
+// designates, gathered per policy so that an edit of one policy recomputes
+// its own.
+var policyBucket = &analysis.ResourceFact{Key: "policyBucket", Compute: func(pass *analysis.Pass) any {
+	p := pass.Resource
+	if p.Type != bucketPolicyType {
+		return nil
+	}
+	if b := resolveNameOfType(pass, p.Property("Bucket"), bucketType); b != "" {
+		return b
+	}
+	return nil
 }}
 
 // policiesOf returns the bucket policies of a bucket (none for nil), in

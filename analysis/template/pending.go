@@ -32,6 +32,8 @@ type pendingShift struct {
 	// are moved, so that the pass does not move it.
 	key   *Node
 	alloc *allocator
+	// moved counts the nodes moved ahead: see MovedAhead.
+	moved int
 }
 
 // move moves n ahead of the others, unless it was already.
@@ -39,6 +41,7 @@ func (p *pendingShift) move(n *Node) {
 	if n != nil && !n.moved && n.Start >= p.from {
 		moveSpans(n, p.d)
 		n.moved = true
+		p.moved++
 	}
 }
 
@@ -61,6 +64,19 @@ func (p *pendingShift) moveBelow(n *Node) {
 		p.moveTree(it)
 	}
 	p.moveTree(n.Arg)
+}
+
+// MovedAhead returns how many nodes the unsettled re-parse that made t has
+// moved ahead of Settle: those of the sections other than Resources after
+// the edit, and those of the resources looked up since, which is what an
+// analysis read; 0 for a template made otherwise. The language server logs
+// it; tests check that a keystroke's analysis reads a few resources, not
+// all of them.
+func (t *Template) MovedAhead() int {
+	if t.pending == nil {
+		return 0
+	}
+	return t.pending.moved
 }
 
 // Settled reports whether every span of t is final: false only between
