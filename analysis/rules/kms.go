@@ -809,9 +809,9 @@ var kmsKeyConsumers = &analysis.ResourceFact{Key: "kms.keyConsumers", Compute: f
 		}
 		alarms, events := msgTopicPublishers(pass)
 		switch {
-		case alarms[r]:
+		case alarms[r.Name]:
 			prop, kind = "KmsMasterKeyId", keyForAlarms
-		case events[r]:
+		case events[r.Name]:
 			prop, kind = "KmsMasterKeyId", kmsKeyForEvents
 		}
 	}
@@ -928,8 +928,8 @@ func kmsResolveKeyName(pass *analysis.Pass, n *template.Node) string {
 	for _, alt := range t.Eval(n) {
 		s := alt.Text()
 		if i := strings.Index(s, "alias/"); alt.Kind == template.Literal && i >= 0 {
-			if a := aliases[s[i:]]; a != nil {
-				return resolveNameOfType(pass, a.Property("TargetKeyId"), kmsKeyType)
+			if a := aliases[s[i:]]; a != "" {
+				return resolveNameOfType(pass, t.Resource(a).Property("TargetKeyId"), kmsKeyType)
 			}
 		}
 	}
@@ -937,17 +937,27 @@ func kmsResolveKeyName(pass *analysis.Pass, n *template.Node) string {
 }
 
 // kmsKeyAliases maps the literal names of the template's KMS aliases
-// (alias/...) to the alias resources, computed once per analysis.
-func kmsKeyAliases(pass *analysis.Pass) map[string]*template.Resource {
-	return pass.Memo("kms.keyAliases", func() any {
-		out := map[string]*template.Resource{}
-		for _, a := range pass.Template.ResourcesOfType(kmsAliasType) {
-			if name := a.Property("AliasName").Text(); name != "" {
-				out[name] = a
-			}
-		}
-		return out
-	}).(map[string]*template.Resource)
+// (alias/...) to the aliases' logical ids (the last alias of a name).
+func kmsKeyAliases(pass *analysis.Pass) map[string]string {
+	return pass.Fact(kmsKeyAliasesFact).(map[string]string)
 }
+
+var kmsKeyAliasesFact = &analysis.Fact{Key: "kms.keyAliases", Compute: func(pass *analysis.Pass) any {
+	out := map[string]string{}
+	for _, g := range pass.Gather(kmsAliasName) {
+		out[g.Value.(string)] = g.Name
+	}
+	return out
+}}
+
+// kmsAliasName is each KMS alias's literal AliasName, gathered per alias.
+var kmsAliasName = &analysis.ResourceFact{Key: "kms.aliasName", Compute: func(pass *analysis.Pass) any {
+	if r := pass.Resource; r.Type == kmsAliasType {
+		if name := r.Property("AliasName").Text(); name != "" {
+			return name
+		}
+	}
+	return nil
+}}
 
 var kmsRules = []*analysis.Rule{KMSKeyRotation, KMSKeyPublicPrincipal, KMSKeyPolicyRootOnly, KMSServiceStatementUnscoped, KMSKeyConsumers}

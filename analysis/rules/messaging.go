@@ -57,7 +57,7 @@ func checkMessagingEncryption(pass *analysis.Pass) {
 		}
 		if kms == nil || kms.Kind == template.Null {
 			alarms, events := msgTopicPublishers(pass)
-			if alarms[r] || events[r] {
+			if alarms[r.Name] || events[r.Name] {
 				f.Fixes = []analysis.Fix{pass.NewFix("Encrypt the topic with the audit key (its policy lets alarms and EventBridge publish)", func(b *edit.Builder) {
 					setOrInsertProperty(b, r, kms, "KmsMasterKeyId", useAuditKey(pass, b, keyForAlarms))
 				})}
@@ -179,7 +179,7 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 	t := pass.Template
 	alarms, events := msgTopicPublishers(pass)
 	for _, topic := range t.ResourcesOfType(snsTopicType) {
-		if !alarms[topic] && !events[topic] {
+		if !alarms[topic.Name] && !events[topic.Name] {
 			continue
 		}
 		kms := topic.Property("KmsMasterKeyId")
@@ -188,14 +188,14 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 		}
 		var who []string
 		var services []string
-		if alarms[topic] {
+		if alarms[topic.Name] {
 			who, services = append(who, "CloudWatch alarms"), append(services, "cloudwatch.amazonaws.com")
 		}
-		if events[topic] {
+		if events[topic.Name] {
 			who, services = append(who, "EventBridge"), append(services, "events.amazonaws.com")
 		}
 		kind := "alarm topic "
-		if !alarms[topic] {
+		if !alarms[topic.Name] {
 			kind = "event topic "
 		}
 		if v, w := t.Eval(kms).Judge(func(a template.Alt) bool { return isAWSManagedSNSKey(a.Text()) }); v != template.Pass {
@@ -213,7 +213,7 @@ func checkAlarmTopicKeys(pass *analysis.Pass) {
 			pass.ReportVerdict(v, w, f)
 			continue
 		}
-		if !alarms[topic] {
+		if !alarms[topic.Name] {
 			continue // a key of the template that EventBridge cannot use is SOC2-TPL-111's
 		}
 		key := kmsResolveKey(pass, kms)
@@ -242,37 +242,67 @@ func isAWSManagedSNSKey(s string) bool {
 	return s == msgAWSManagedSNSKey || (strings.HasPrefix(s, "arn:") && strings.HasSuffix(s, ":"+msgAWSManagedSNSKey))
 }
 
-type msgTopicPublisherSets struct{ alarms, events map[*template.Resource]bool }
+// msgTopicPublisherSets are the logical ids of the topics alarms notify
+// and of those EventBridge rules target.
+type msgTopicPublisherSets struct{ Alarms, Events map[string]bool }
 
 // msgTopicPublishers returns the in-template SNS topics that CloudWatch alarms
 // notify (AlarmActions, OKActions, InsufficientDataActions) and those that
-// EventBridge rules target, computed once per analysis.
-func msgTopicPublishers(pass *analysis.Pass) (alarms, events map[*template.Resource]bool) {
-	p := pass.Memo("messaging.topicPublishers", func() any {
-		t := pass.Template
-		p := msgTopicPublisherSets{map[*template.Resource]bool{}, map[*template.Resource]bool{}}
-		mark := func(m map[*template.Resource]bool, n *template.Node) {
-			if topic := resolveOfType(pass, n, snsTopicType); topic != nil {
-				m[topic] = true
-			}
-		}
-		for _, typ := range []string{alarmType, "AWS::CloudWatch::CompositeAlarm"} {
-			for _, a := range t.ResourcesOfType(typ) {
-				for _, prop := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
-					for _, act := range a.Property(prop).List() {
-						mark(p.alarms, act)
-					}
-				}
-			}
-		}
-		for _, r := range t.ResourcesOfType(msgEventsRuleType) {
-			for _, target := range r.Property("Targets").List() {
-				mark(p.events, target.Get("Arn"))
-			}
-		}
-		return p
-	}).(msgTopicPublisherSets)
-	return p.alarms, p.events
+// EventBridge rules target, by logical id.
+func msgTopicPublishers(pass *analysis.Pass) (alarms, events map[string]bool) {
+	p := pass.Fact(msgTopicPublishersFact).(msgTopicPublisherSets)
+	return p.Alarms, p.Events
 }
+
+var msgTopicPublishersFact = &analysis.Fact{Key: "messaging.topicPublishers", Compute: func(pass *analysis.Pass) any {
+	p := msgTopicPublisherSets{Alarms: map[string]bool{}, Events: map[string]bool{}}
+	for _, g := range pass.Gather(msgTopicsPublished) {
+		v := g.Value.(msgPublished)
+		m := p.Alarms
+		if v.Events {
+			m = p.Events
+		}
+		for _, topic := range v.Topics {
+			m[topic] = true
+		}
+	}
+	return p
+}}
+
+// msgPublished is what one alarm or EventBridge rule publishes to.
+type msgPublished struct {
+	Events bool // an EventBridge rule, else an alarm
+	Topics []string
+}
+
+// msgTopicsPublished are the in-template topics each alarm notifies or each
+// EventBridge rule targets, gathered per resource so that an edit of one
+// alarm recomputes its own.
+var msgTopicsPublished = &analysis.ResourceFact{Key: "messaging.topicsPublished", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	v := msgPublished{}
+	add := func(n *template.Node) {
+		if topic := resolveNameOfType(pass, n, snsTopicType); topic != "" {
+			v.Topics = append(v.Topics, topic)
+		}
+	}
+	switch r.Type {
+	case alarmType, "AWS::CloudWatch::CompositeAlarm":
+		for _, prop := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+			for _, act := range r.Property(prop).List() {
+				add(act)
+			}
+		}
+	case msgEventsRuleType:
+		v.Events = true
+		for _, target := range r.Property("Targets").List() {
+			add(target.Get("Arn"))
+		}
+	}
+	if len(v.Topics) == 0 {
+		return nil
+	}
+	return v
+}}
 
 var messagingRules = []*analysis.Rule{MessagingEncryption, AlarmTopicKey}
