@@ -6,9 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-
-	"github.com/soc2ls/soc2ls/analysis/synth"
-	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 // canonical renders an index as key -> sorted node names, a memoised fact
@@ -94,58 +91,6 @@ func TestReadIndexStaysExact(t *testing.T) {
 		nodes[id] = next
 		if got, want := x.canonical(), newReadIndex(nodes).canonical(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("step %d: the updated index differs from the one built from the reads:\n got %v\nwant %v", step, got, want)
-		}
-	}
-}
-
-// TestEntryRefsIsRefsFrom: the binary search of entryRefs finds what
-// Refs.From does on the templates the re-parse produces, in place or not,
-// including edits that add and remove references.
-func TestEntryRefsIsRefsFrom(t *testing.T) {
-	for _, inPlace := range []bool{false, true} {
-		r := rand.New(rand.NewPCG(3, 4))
-		orig := synth.YAML(40 << 10)
-		tp := template.Parse("t.yaml", orig)
-		reparsed := 0
-		for range 60 {
-			res := tp.Resources[r.IntN(len(tp.Resources))]
-			var scalars []*template.Node
-			res.Properties.Walk(func(n *template.Node) bool {
-				if n.IsScalar() && n.ValueSpan.End > n.ValueSpan.Start {
-					scalars = append(scalars, n)
-				}
-				return true
-			})
-			if len(scalars) == 0 {
-				continue
-			}
-			n := scalars[r.IntN(len(scalars))]
-			start, end, text := n.ValueSpan.End, n.ValueSpan.End, "x"
-			if r.IntN(2) == 0 {
-				other := tp.Resources[r.IntN(len(tp.Resources))].Name
-				start, end, text = n.Span.Start, n.Span.End, "!Ref "+other
-			}
-			src := slices.Concat(tp.Source[:start], []byte(text), tp.Source[end:])
-			var d *template.Delta
-			if inPlace {
-				tp, d = template.ReparseInPlace(tp, src, start, end, len(text))
-			} else {
-				tp, d = template.ReparseDelta(tp, src, start, end, len(text))
-			}
-			if d == nil {
-				tp = template.Parse("t.yaml", orig) // parsed from scratch: start again
-				continue
-			}
-			reparsed++
-			for _, res := range tp.Resources {
-				want := tp.Refs.From("Resources", res.Name)
-				if got := entryRefs(tp, res.Name); !reflect.DeepEqual(slices.Clip(got), want) && !(len(got) == 0 && len(want) == 0) {
-					t.Fatalf("in place %v: references of %s: entryRefs has %d, Refs.From %d", inPlace, res.Name, len(got), len(want))
-				}
-			}
-		}
-		if reparsed < 20 {
-			t.Fatalf("in place %v: only %d of 60 edits were re-parsed incrementally", inPlace, reparsed)
 		}
 	}
 }

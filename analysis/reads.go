@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -115,7 +114,7 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 	if r := t.Resource(name); r != nil && r.Type != oldType {
 		c.types = append(c.types, r.Type)
 	}
-	for _, refs := range [][]template.Reference{oldRefs, entryRefs(t, name)} {
+	for _, refs := range [][]template.Reference{oldRefs, t.RefsFrom(name)} {
 		for _, ref := range refs {
 			if !slices.Contains(c.refs, ref.Target) {
 				c.refs = append(c.refs, ref.Target)
@@ -123,25 +122,6 @@ func newResourceChange(name, oldType string, oldRefs []template.Reference, t *te
 		}
 	}
 	return c
-}
-
-// entryRefs returns the references resource name makes: Refs.From, found
-// by binary search. A template that template.ReparseDelta produced keeps
-// its references grouped by entry in document order, each inside its
-// entry's value (as the re-parse itself relies on), so those of a resource
-// are the run that starts with the first reference after its key.
-func entryRefs(t *template.Template, name string) []template.Reference {
-	if t.Resource(name) == nil {
-		return nil
-	}
-	key := t.ResourceKeyStart(t.ResourceIndex(name))
-	all := t.Refs.All
-	a := sort.Search(len(all), func(i int) bool { return all[i].NodeStart() > key })
-	b := a
-	for b < len(all) && all[b].Section == "Resources" && all[b].From == name {
-		b++
-	}
-	return all[a:b:b]
 }
 
 // noReads are the reads of a computation that read nothing: shared, and

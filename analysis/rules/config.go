@@ -299,59 +299,82 @@ func cfgKind(r *template.Resource) string {
 // cfgEdge is one dependency of a resource on another: a DependsOn entry or
 // a Ref, GetAtt or Sub reference.
 type cfgEdge struct {
-	to        string
-	node      *template.Node
-	dependsOn bool
+	To        string
+	DependsOn bool
 }
 
-// resourceDeps maps each resource to the resources it depends on, built
-// once per analysis from the reference index.
-func resourceDeps(pass *analysis.Pass) map[string][]cfgEdge {
-	return pass.Memo("cfgResourceDeps", func() any {
-		t := pass.Template
-		out := map[string][]cfgEdge{}
-		for _, ref := range t.AllRefs() {
-			if ref.Section != "Resources" || ref.Target == ref.From || t.Resource(ref.Target) == nil {
-				continue
-			}
-			switch ref.Kind {
-			case template.RefRef, template.RefGetAtt, template.RefSub, template.RefDependsOn:
-				out[ref.From] = append(out[ref.From], cfgEdge{ref.Target, ref.Node, ref.Kind == template.RefDependsOn})
-			}
-		}
-		return out
-	}).(map[string][]cfgEdge)
+// isDependency reports whether ref, made by resource from, is a dependency
+// on another resource of the template.
+func isDependency(t *template.Template, from string, ref template.Reference) bool {
+	switch ref.Kind {
+	case template.RefRef, template.RefGetAtt, template.RefSub, template.RefDependsOn:
+		return ref.Target != from && t.TypeOf(ref.Target) != ""
+	}
+	return false
 }
+
+// cfgDependencies are each resource's dependencies, in document order,
+// gathered per resource so that an edit recomputes the edited resource's
+// only; what does not change them (a character typed in a value) changes
+// no fact built from them.
+var cfgDependencies = &analysis.ResourceFact{Key: "cfgDependencies", Compute: func(pass *analysis.Pass) any {
+	r, t := pass.Resource, pass.Template
+	var out []cfgEdge
+	for _, ref := range t.RefsFrom(r.Name) {
+		if isDependency(t, r.Name, ref) {
+			out = append(out, cfgEdge{ref.Target, ref.Kind == template.RefDependsOn})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}}
+
+// resourceDeps maps each resource to the resources it depends on.
+func resourceDeps(pass *analysis.Pass) map[string][]cfgEdge {
+	return pass.Fact(resourceDepsFact).(map[string][]cfgEdge)
+}
+
+var resourceDepsFact = &analysis.Fact{Key: "cfgResourceDeps", Compute: func(pass *analysis.Pass) any {
+	out := map[string][]cfgEdge{}
+	for _, g := range pass.Gather(cfgDependencies) {
+		out[g.Name] = g.Value.([]cfgEdge)
+	}
+	return out
+}}
 
 // dependsOnRecorder is the set of resources that depend, directly or
 // transitively, on a configuration recorder of the template.
 func dependsOnRecorder(pass *analysis.Pass) map[string]bool {
-	return pass.Memo("cfgDependsOnRecorder", func() any {
-		deps := resourceDeps(pass)
-		reverse := map[string][]string{}
-		for from, edges := range deps {
-			for _, e := range edges {
-				reverse[e.to] = append(reverse[e.to], from)
-			}
-		}
-		seen := map[string]bool{}
-		var queue []string
-		for _, r := range pass.Template.ResourcesOfType(cfgRecorderType) {
-			queue = append(queue, r.Name)
-		}
-		for len(queue) > 0 {
-			n := queue[0]
-			queue = queue[1:]
-			for _, from := range reverse[n] {
-				if !seen[from] {
-					seen[from] = true
-					queue = append(queue, from)
-				}
-			}
-		}
-		return seen
-	}).(map[string]bool)
+	return pass.Fact(dependsOnRecorderFact).(map[string]bool)
 }
+
+var dependsOnRecorderFact = &analysis.Fact{Key: "cfgDependsOnRecorder", Compute: func(pass *analysis.Pass) any {
+	deps := resourceDeps(pass)
+	reverse := map[string][]string{}
+	for from, edges := range deps {
+		for _, e := range edges {
+			reverse[e.To] = append(reverse[e.To], from)
+		}
+	}
+	seen := map[string]bool{}
+	var queue []string
+	for _, r := range pass.Template.ResourcesOfType(cfgRecorderType) {
+		queue = append(queue, r.Name)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, from := range reverse[n] {
+			if !seen[from] {
+				seen[from] = true
+				queue = append(queue, from)
+			}
+		}
+	}
+	return seen
+}}
 
 // dependencyPath returns the chain of dependencies from resource from to
 // resource to (breadth first, so the shortest), or nil.
@@ -367,18 +390,18 @@ func dependencyPath(pass *analysis.Pass, from, to string) []cfgEdge {
 		n := queue[0]
 		queue = queue[1:]
 		for _, e := range deps[n] {
-			if _, seen := came[e.to]; seen {
+			if _, seen := came[e.To]; seen {
 				continue
 			}
-			came[e.to] = step{n, e}
-			if e.to == to {
+			came[e.To] = step{n, e}
+			if e.To == to {
 				var path []cfgEdge
 				for at := to; at != from; at = came[at].prev {
 					path = append([]cfgEdge{came[at].edge}, path...)
 				}
 				return path
 			}
-			queue = append(queue, e.to)
+			queue = append(queue, e.To)
 		}
 	}
 	return nil
@@ -1179,12 +1202,21 @@ func checkConfigOrdering(pass *analysis.Pass) {
 					continue
 				}
 				first := path[0]
+				// The reference the first edge stands for: the first of
+				// from's dependencies on that resource.
+				var node *template.Node
+				for _, ref := range t.RefsFrom(from.Name) {
+					if ref.Target == first.To && isDependency(t, from.Name, ref) {
+						node = ref.Node
+						break
+					}
+				}
 				chain := from.Name
 				for _, e := range path {
-					chain += " → " + e.to
+					chain += " → " + e.To
 				}
 				f := analysis.Finding{
-					Span:     first.node.Span,
+					Span:     node.Span,
 					Resource: from.Name,
 					Message:  cfgKindName(from) + " " + from.Name + " depends on " + cfgKindName(to) + " " + to.Name,
 					Related:  []analysis.Related{{Span: to.Key.Span, Message: cfgKindName(to) + " " + to.Name}},
@@ -1193,8 +1225,7 @@ func checkConfigOrdering(pass *analysis.Pass) {
 					f.Message += " through " + chain
 				}
 				f.Message += ": the stack stalls until it times out; remove the dependency and let both be created together"
-				if len(path) == 1 && first.dependsOn {
-					node := first.node
+				if len(path) == 1 && first.DependsOn {
 					f.Fixes = []analysis.Fix{pass.NewFix("Remove DependsOn: "+to.Name+" from "+from.Name, func(b *edit.Builder) {
 						d := from.Value.Get("DependsOn")
 						if d.Kind == template.Sequence && len(d.Items) > 1 {

@@ -208,11 +208,29 @@ Outputs:
 // resources the re-run checks look up, and not more of them in a larger
 // template. A check that starts looking up every resource of a type (or
 // all of them) on a keystroke shows up here, as a count of nodes that grows
-// with the template.
+// with the template. The template gets an AWS Config recorder and rule,
+// whose check reads the whole dependency graph.
 func TestKeystrokeSettlesFewResources(t *testing.T) {
+	const config = `  Recorder:
+    Type: AWS::Config::ConfigurationRecorder
+    Properties:
+      RoleARN: arn:aws:iam::123456789012:role/config
+  Channel:
+    Type: AWS::Config::DeliveryChannel
+    Properties:
+      S3BucketName: !Ref Bucket0
+  VersioningRule:
+    Type: AWS::Config::ConfigRule
+    DependsOn: Recorder
+    Properties:
+      Source:
+        Owner: AWS
+        SourceIdentifier: S3_BUCKET_VERSIONING_ENABLED
+Outputs:
+`
 	eng := analysis.NewEngine(All(), nil).WithoutFixes()
 	moved := func(size int, typ string) int {
-		prev := eng.Analyze("t.yaml", synth.YAML(size))
+		prev := eng.Analyze("t.yaml", bytes.Replace(synth.YAML(size), []byte("Outputs:\n"), []byte(config), 1))
 		at := typingSpotIn(prev.Template, typ)
 		most := 0
 		for i := range 6 {

@@ -108,23 +108,25 @@ func (ar *nodeArena) replaceEntry(key *Node, a *allocator) {
 // apply to a node hold, is never moved), except those marked as moved
 // already (Node.moved, see pendingShift), whose mark it clears: they all
 // started after from too, so that their chunks are among those it reads.
-func (ar *nodeArena) shift(from, d int) {
+// It returns how many nodes it moved.
+func (ar *nodeArena) shift(from, d int) (moved int) {
 	for i := range ar.parse {
-		ar.parse[i].shift(from, d)
+		moved += ar.parse[i].shift(from, d)
 	}
 	for i := range ar.edits {
 		for j := range ar.edits[i].chunks {
-			ar.edits[i].chunks[j].shift(from, d)
+			moved += ar.edits[i].chunks[j].shift(from, d)
 		}
 	}
+	return moved
 }
 
 // shift is nodeArena.shift for one chunk. Of each node it reads and writes
 // the flags, Span and ValueSpan, the first 40 bytes, and FnSpan only in an
 // intrinsic: the parsers set it nowhere else.
-func (c *arenaChunk) shift(from, d int) {
+func (c *arenaChunk) shift(from, d int) (moved int) {
 	if c.maxStart < from {
-		return
+		return 0
 	}
 	m := 0
 	for i := range c.nodes {
@@ -133,10 +135,12 @@ func (c *arenaChunk) shift(from, d int) {
 			n.moved = false
 		} else if n.Start >= from {
 			moveSpans(n, d)
+			moved++
 		}
 		m = max(m, n.Start)
 	}
 	c.maxStart = m
+	return moved
 }
 
 // moveSpans moves the spans of n by d.

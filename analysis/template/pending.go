@@ -67,11 +67,11 @@ func (p *pendingShift) moveBelow(n *Node) {
 }
 
 // MovedAhead returns how many nodes the unsettled re-parse that made t has
-// moved ahead of Settle: those of the sections other than Resources after
-// the edit, and those of the resources looked up since, which is what an
-// analysis read; 0 for a template made otherwise. The language server logs
-// it; tests check that a keystroke's analysis reads a few resources, not
-// all of them.
+// moved so far: those of the sections other than Resources after the edit,
+// and those of the resources looked up since, which is what an analysis
+// read (and, once settled, all the others too); 0 for a template made
+// otherwise. The language server logs it before settling; tests check that
+// a keystroke's analysis reads a few resources, not all of them.
 func (t *Template) MovedAhead() int {
 	if t.pending == nil {
 		return 0
@@ -92,7 +92,7 @@ func (t *Template) Settle() {
 		return
 	}
 	p.active = false
-	p.arena.shift(p.from, p.d)
+	p.moved += p.arena.shift(p.from, p.d)
 	p.arena.replaceEntry(p.key, p.alloc)
 }
 

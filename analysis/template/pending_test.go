@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis/synth"
@@ -201,6 +202,69 @@ func withoutMarks(roots ...*Node) (restore func()) {
 	return func() {
 		for _, n := range marked {
 			n.moved = true
+		}
+	}
+}
+
+// TestRefsFromIsRefIndexFrom: the binary search of Template.RefsFrom finds
+// what RefIndex.From does on the templates the re-parse produces, copying,
+// in place or unsettled, including edits that add and remove references.
+func TestRefsFromIsRefIndexFrom(t *testing.T) {
+	for _, mode := range []string{"copy", "in place", "unsettled"} {
+		r := rand.New(rand.NewPCG(3, 4))
+		orig := synth.YAML(40 << 10)
+		tp := Parse("t.yaml", orig)
+		reparsed := 0
+		for range 60 {
+			res := tp.Resources[r.IntN(len(tp.Resources))]
+			var scalars []*Node
+			res.Properties.Walk(func(n *Node) bool {
+				if n.IsScalar() && n.ValueSpan.End > n.ValueSpan.Start {
+					scalars = append(scalars, n)
+				}
+				return true
+			})
+			if len(scalars) == 0 {
+				continue
+			}
+			n := scalars[r.IntN(len(scalars))]
+			start, end, text := n.ValueSpan.End, n.ValueSpan.End, "x"
+			if r.IntN(2) == 0 {
+				other := tp.Resources[r.IntN(len(tp.Resources))].Name
+				start, end, text = n.Span.Start, n.Span.End, "!Ref "+other
+			}
+			src := slices.Concat(tp.Source[:start], []byte(text), tp.Source[end:])
+			var d *Delta
+			switch mode {
+			case "copy":
+				tp, d = ReparseDelta(tp, src, start, end, len(text))
+			case "in place":
+				tp, d = ReparseInPlace(tp, src, start, end, len(text))
+			default:
+				tp, d = ReparseInPlaceUnsettled(tp, src, start, end, len(text))
+			}
+			if d == nil {
+				tp = Parse("t.yaml", orig) // parsed from scratch: start again
+				continue
+			}
+			reparsed++
+			want := Parse("t.yaml", src)
+			for _, res := range tp.Resources {
+				w := want.Refs.From("Resources", res.Name)
+				got := tp.RefsFrom(res.Name)
+				if len(got) != len(w) {
+					t.Fatalf("%s: references of %s: RefsFrom has %d, Refs.From %d", mode, res.Name, len(got), len(w))
+				}
+				for k := range got {
+					if got[k].Target != w[k].Target || got[k].Node.Span != w[k].Node.Span || got[k].Span != w[k].Span {
+						t.Fatalf("%s: reference %d of %s is %+v, want %+v", mode, k, res.Name, got[k], w[k])
+					}
+				}
+			}
+			tp.Settle()
+		}
+		if reparsed < 20 {
+			t.Fatalf("%s: only %d of 60 edits were re-parsed incrementally", mode, reparsed)
 		}
 	}
 }

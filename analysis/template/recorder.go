@@ -1,6 +1,9 @@
 package template
 
-import "slices"
+import (
+	"slices"
+	"sort"
+)
 
 // ReadRecorder is told what a reader of a template looked up among its
 // resources: the analysis engine keeps a check's findings across an edit of
@@ -110,6 +113,30 @@ func (t *Template) RefsTo(ns Namespace, name string) []Reference {
 		}
 	}
 	return refs
+}
+
+// RefsFrom returns the references resource name makes, in document order,
+// telling the recorder that the resource was read. The slice is shared: do
+// not modify it.
+func (t *Template) RefsFrom(name string) []Reference {
+	i, ok := t.resources[name]
+	if !ok {
+		return nil
+	}
+	if t.recorder != nil {
+		t.recorder.ReadResource(name)
+	}
+	t.SettleResource(i)
+	// The references are grouped by entry in document order, each inside
+	// its entry: those of the resource are the run that starts with the
+	// first reference after its key.
+	key, all := t.keyStarts[i], t.Refs.All
+	a := sort.Search(len(all), func(k int) bool { return all[k].at > key })
+	b := a
+	for b < len(all) && all[b].Section == "Resources" && all[b].From == name {
+		b++
+	}
+	return all[a:b:b]
 }
 
 // AllRefs returns every reference of the template, in document order.
