@@ -399,6 +399,9 @@ func (e *Engine) split(t *template.Template, all findingSet, sups []*Suppression
 func (e *Engine) resplit(t *template.Template, c *runCache, u *reuse, drop []bool, fresh findingSet, supOwner int32, lineShift int) {
 	p := u.prev
 	if !sameEffect(p.supList, c.supList) || lineShift != 0 && len(c.supList) > 0 {
+		// The fresh findings come in the order the checks reported them:
+		// splice places them by binary search, in order.
+		sortOwned(fresh)
 		kept := splice(p.active, drop, fresh, u.delta, lineShift, u.owned)
 		supp := splice(p.suppressed, drop, findingSet{}, u.delta, lineShift, u.owned)
 		c.active, c.suppressed, c.uses = e.split(t, mergeOwned(kept, supp), c.supList, supOwner)

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -363,6 +364,27 @@ func TestReanalyzeKeepsFindingsShared(t *testing.T) {
 		t.Logf("in place %v: %d findings shared, %d new", inPlace, shared, fresh)
 		if shared == 0 || fresh > 40 {
 			t.Errorf("in place %v: %d findings share their criteria and fixes with the previous result, %d do not", inPlace, shared, fresh)
+		}
+	}
+}
+
+// TestReanalyzeSortsFreshFindingsWhenSuppressionsChange: an edit of a
+// suppression changes which findings are silenced, so the kept and fresh
+// findings are split again; the fresh ones, in the order their checks
+// reported them, must be sorted before they are spliced in (they were not:
+// FuzzReanalyze found it over aws-cloudformation-templates).
+func TestReanalyzeSortsFreshFindingsWhenSuppressionsChange(t *testing.T) {
+	src, err := os.ReadFile("../../testdata/incremental/guard-suppression.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	at := bytes.Index(src, []byte("INCOMING_SSH_DISABLED"))
+	for _, inPlace := range []bool{false, true} {
+		prev := eng.Analyze("t.yaml", src)
+		got := checkReanalyze(t, eng, "t.yaml", prev, anEdit{at, at + len("INCOMING_SSH_DISABLED"), "10.192.20.0/24"}, inPlace)
+		if got.Reused == 0 {
+			t.Errorf("in place %v: nothing was reused: the edit did not take the incremental path", inPlace)
 		}
 	}
 }
