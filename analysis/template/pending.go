@@ -11,7 +11,7 @@ package template
 // keys start, ResourceKeyStart, and where the references' nodes start,
 // Reference.NodeStart). A resource entry moves when it is first looked up
 // (SettleResource, which the lookup methods every reader of other resources
-// uses call: Resource, ResourcesOfType, RefsTo, NodeAt), and all of them in
+// uses call: Resource, ResourcesOfType, RefsTo, RefsFrom, NodeAt), and all of them in
 // Settle, the same pass over the arena as before, which skips what was
 // moved ahead.
 //

@@ -18,7 +18,8 @@ type ReadRecorder interface {
 }
 
 // Recording returns a view of t whose lookup methods (Resource, TypeOf,
-// ResourcesOfType, AllResources, RefsTo, AllRefs and Section) report to r.
+// ResourcesOfType, AllResources, RefsTo, RefsFrom, AllRefs and Section)
+// report to r.
 // The view shares everything with t. Reading the Resources field, the
 // reference index or the root directly bypasses the recorder: code that
 // runs on a recording view uses the methods.
@@ -119,12 +120,12 @@ func (t *Template) RefsTo(ns Namespace, name string) []Reference {
 // telling the recorder that the resource was read. The slice is shared: do
 // not modify it.
 func (t *Template) RefsFrom(name string) []Reference {
+	if t.recorder != nil {
+		t.recorder.ReadResource(name)
+	}
 	i, ok := t.resources[name]
 	if !ok {
 		return nil
-	}
-	if t.recorder != nil {
-		t.recorder.ReadResource(name)
 	}
 	t.SettleResource(i)
 	// The references are grouped by entry in document order, each inside
