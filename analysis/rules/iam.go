@@ -34,7 +34,7 @@ type policyDoc struct {
 func policyDocuments(pass *analysis.Pass, r *template.Resource) []policyDoc {
 	switch r.Type {
 	case iamManagedPolicyType:
-		if permissionBoundaries(pass)[r] && !attached(r) {
+		if permissionBoundaries(pass)[r.Name] && !attached(r) {
 			return nil // a boundary limits permissions, it grants none
 		}
 		fallthrough
@@ -61,25 +61,35 @@ func policyDocuments(pass *analysis.Pass, r *template.Resource) []policyDoc {
 	return nil
 }
 
-// permissionBoundaries returns the managed policies of the template that
-// roles or users use as their PermissionsBoundary, computed once per
-// analysis.
-func permissionBoundaries(pass *analysis.Pass) map[*template.Resource]bool {
-	return pass.Memo("iamPermissionBoundaries", func() any {
-		t := pass.Template
-		out := map[*template.Resource]bool{}
-		for _, typ := range []string{iamRoleType, iamUserType} {
-			for _, r := range t.ResourcesOfType(typ) {
-				if b := r.Property("PermissionsBoundary"); b != nil && !b.IsScalar() {
-					if p := resolveOfType(pass, b, iamManagedPolicyType); p != nil {
-						out[p] = true
-					}
-				}
-			}
-		}
-		return out
-	}).(map[*template.Resource]bool)
+// permissionBoundaries returns the logical ids of the managed policies of
+// the template that roles or users use as their PermissionsBoundary.
+func permissionBoundaries(pass *analysis.Pass) map[string]bool {
+	return pass.Fact(permissionBoundariesFact).(map[string]bool)
 }
+
+var permissionBoundariesFact = &analysis.Fact{Key: "iamPermissionBoundaries", Compute: func(pass *analysis.Pass) any {
+	out := map[string]bool{}
+	for _, g := range pass.Gather(permissionBoundary) {
+		out[g.Value.(string)] = true
+	}
+	return out
+}}
+
+// permissionBoundary is the in-template managed policy a role or user uses
+// as its PermissionsBoundary, gathered per resource so that an edit of one
+// role recomputes its own.
+var permissionBoundary = &analysis.ResourceFact{Key: "iamPermissionBoundary", Compute: func(pass *analysis.Pass) any {
+	r := pass.Resource
+	if r.Type != iamRoleType && r.Type != iamUserType {
+		return nil
+	}
+	if b := r.Property("PermissionsBoundary"); b != nil && !b.IsScalar() {
+		if p := resolveNameOfType(pass, b, iamManagedPolicyType); p != "" {
+			return p
+		}
+	}
+	return nil
+}}
 
 // attached reports whether a managed policy names roles, users or groups to
 // attach itself to.

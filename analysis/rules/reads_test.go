@@ -74,8 +74,8 @@ func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 // not change), so they must hold no nodes, resources or other pointers into
 // a template, only data (names, reasons, relative spans).
 func TestResourceFactsArePlainData(t *testing.T) {
-	facts := []*analysis.ResourceFact{secretFlows, stageLiterals, auditLogGroupMarks, auditBucketMarks, retainedStoreMarks, cwEntries, kmsKeyConsumers, physicalNames, accessLogTarget, policyBucket, msgTopicsPublished, kmsAliasName, cfgDependencies}
-	wholes := []*analysis.Fact{resourceDepsFact, dependsOnRecorderFact, msgTopicPublishersFact, kmsKeyAliasesFact, auditBucketsFact, accessLogTargetsFact, auditLogGroupsFact, logTargetsFact, retainedStoresFact, bucketPolicies, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
+	facts := []*analysis.ResourceFact{secretFlows, stageLiterals, auditLogGroupMarks, auditBucketMarks, retainedStoreMarks, cwEntries, kmsKeyConsumers, physicalNames, accessLogTarget, policyBucket, msgTopicsPublished, kmsAliasName, cfgDependencies, permissionBoundary}
+	wholes := []*analysis.Fact{permissionBoundariesFact, resourceDepsFact, dependsOnRecorderFact, msgTopicPublishersFact, kmsKeyAliasesFact, auditBucketsFact, accessLogTargetsFact, auditLogGroupsFact, logTargetsFact, retainedStoresFact, bucketPolicies, cwIndexFact, kmsKeyUsesFact, physicalNameIndex}
 	seen := map[*analysis.ResourceFact]int{}
 	seenWhole := map[*analysis.Fact]int{}
 	probe := &analysis.Rule{ID: "SOC2-TEST-001", Title: "probe", Severity: analysis.Info, Controls: []string{"CC8.1"},
