@@ -272,7 +272,7 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 			b.Run(fmt.Sprintf("yaml-%dKB/%s", size>>10, name), func(b *testing.B) {
 				var enc diagEncoder
 				for k := range 2 { // the entries of both versions: what a session has after its first edits
-					enc.encode(u, tmpls[k], versions["fresh"][k], e, stableText{}).keep()
+					enc.encode(u, tmpls[k], versions["fresh"][k], e, stableText{}, allDiagFields).keep()
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -282,7 +282,7 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
 						continue
 					}
-					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableText{})
+					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableText{}, allDiagFields)
 					pub.frame(int32(i))
 					pub.keep()
 				}
@@ -305,12 +305,12 @@ func benchmarkTyping(b *testing.B, e *analysis.Engine, u uri.URI, r0 *analysis.R
 	deleted.add(at, at+1, 0)
 	st := [2]stableText{stableTextOf(r1, deleted, r0.Template.Lines), stableTextOf(r0, typed, r1.Template.Lines)}
 	var enc diagEncoder
-	enc.encode(u, r0.Template, r0.Findings, e, stableText{}).keep()
+	enc.encode(u, r0.Template, r0.Findings, e, stableText{}, allDiagFields).keep()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 1; i <= b.N; i++ {
 		k := i % 2
-		pub := enc.encode(u, res[k].Template, res[k].Findings, e, st[k])
+		pub := enc.encode(u, res[k].Template, res[k].Findings, e, st[k], allDiagFields)
 		pub.frame(int32(i))
 		if !pub.diagnostics().equal(enc.published) {
 			pub.keep()
@@ -346,7 +346,7 @@ func BenchmarkPublicationWrite(b *testing.B) {
 				d := s.open("file:///bench/t.yaml", string(src))
 				s.waitVersion(b, d.uri, 1)
 				var enc diagEncoder
-				pub := enc.encode(uri.URI(d.uri), res.Template, res.Findings, e, stableText{})
+				pub := enc.encode(uri.URI(d.uri), res.Template, res.Findings, e, stableText{}, allDiagFields)
 				payload := pub.diagnostics().bytes()
 				mid := len(payload) / 2
 				took := make([]time.Duration, 0, b.N)

@@ -321,6 +321,7 @@ var fullCapabilities = map[string]any{
 	"textDocument": map[string]any{
 		"hover":          map[string]any{"contentFormat": []string{"markdown", "plaintext"}},
 		"documentSymbol": map[string]any{"hierarchicalDocumentSymbolSupport": true},
+		"publishDiagnostics": map[string]any{"relatedInformation": true, "codeDescriptionSupport": true, "dataSupport": true},
 	},
 }
 

@@ -53,7 +53,7 @@ func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (
 			if !(f.Span.Start <= end && start <= f.Span.End) && !mentioned(p.Context.Diagnostics, t, f) {
 				continue
 			}
-			diag := snap.diagnostic(d.uri, i)
+			diag := snap.diagnostic(d.uri, i, s.capabilities().diagFields())
 			for j, fx := range f.Fixes {
 				if len(fx.Edits) == 0 {
 					continue

@@ -375,3 +375,50 @@ func TestRulePanic(t *testing.T) {
 		t.Errorf("the session did not survive the panic: %v", err)
 	}
 }
+
+// TestDiagnosticsWithoutOptionalFields: a client that does not declare
+// codeDescriptionSupport and dataSupport (Neovim 0.7 declares neither) gets
+// diagnostics without codeDescription and data, whose bytes it would only
+// decode and drop; the criteria are still in the message, and the quick
+// fixes, which never needed data, are still offered.
+func TestDiagnosticsWithoutOptionalFields(t *testing.T) {
+	s := newSession(t, nil)
+	var res map[string]any
+	if err := s.call("initialize", map[string]any{"processId": nil, "rootUri": nil,
+		"capabilities": map[string]any{"textDocument": map[string]any{"publishDiagnostics": map[string]any{"relatedInformation": true}}}}, &res); err != nil {
+		t.Fatal(err)
+	}
+	s.notify("initialized", map[string]any{})
+	d := s.open("file:///w/trail.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	var ct *protocol.Diagnostic
+	for i := range p.Diagnostics {
+		if p.Diagnostics[i].Code == "SOC2-CT-001" {
+			ct = &p.Diagnostics[i]
+		}
+	}
+	if ct == nil {
+		t.Fatalf("no SOC2-CT-001 diagnostic in %v", codes(p))
+	}
+	if !strings.Contains(ct.Message, "CC7.2") {
+		t.Errorf("message %q does not name the criteria", ct.Message)
+	}
+	for _, raw := range s.notifications("textDocument/publishDiagnostics") {
+		if strings.Contains(string(raw), `"codeDescription"`) || strings.Contains(string(raw), `"data"`) {
+			t.Fatalf("a client that reads neither got codeDescription or data: %s", raw)
+		}
+	}
+	actions := s.codeActions(t, d, ct.Range)
+	fixed := false
+	for _, a := range actions {
+		if a.Kind == protocol.QuickFix && strings.Contains(a.Title, "IsMultiRegionTrail") {
+			fixed = true
+			if len(a.Diagnostics) == 0 || a.Diagnostics[0].CodeDescription != nil || a.Diagnostics[0].Data != nil {
+				t.Errorf("the quick fix's diagnostic %+v is not the one published", a.Diagnostics)
+			}
+		}
+	}
+	if !fixed {
+		t.Errorf("no quick fix for SOC2-CT-001 among %d actions", len(actions))
+	}
+}

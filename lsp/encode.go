@@ -43,6 +43,7 @@ type diagEncoder struct {
 	uri     uri.URI
 	uriJSON []byte // uri as a JSON string
 	engine  *analysis.Engine
+	fields  diagFields // the optional fields the entries were written with
 	entries map[diagKey]*diagEntry
 
 	// The records of the version encoded last, one per diagnostic, which
@@ -308,14 +309,16 @@ type segment struct {
 }
 
 // encode encodes the diagnostics of findings (in their order) on t's text,
-// for the document u, with the rules (documentation links) of e. st says
-// which text the edits since the last version encoded left unchanged.
-func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, st stableText) publication {
-	if enc.entries == nil || enc.engine != e || enc.uri != u {
-		// Entries hold the engine's documentation links and the document's
-		// URI (in related locations): another engine or document starts over.
+// for the document u, with the rules (documentation links) of e and the
+// optional fields the client reads. st says which text the edits since the
+// last version encoded left unchanged.
+func (enc *diagEncoder) encode(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, st stableText, fields diagFields) publication {
+	if enc.entries == nil || enc.engine != e || enc.uri != u || enc.fields != fields {
+		// Entries hold the engine's documentation links, the document's
+		// URI (in related locations) and the fields the client reads:
+		// another engine, document or client starts over.
 		enc.entries = make(map[diagKey]*diagEntry, len(findings))
-		enc.engine, enc.uri = e, u
+		enc.engine, enc.uri, enc.fields = e, u, fields
 		enc.uriJSON = appendJSONString(nil, string(u))
 		enc.valid = false
 	}
@@ -838,7 +841,7 @@ func (enc *diagEncoder) add(f *analysis.Finding) *diagEntry {
 	}
 	// Encoded into scratch, then copied to a slice of its size: the entries
 	// stay for the next versions, about as many bytes as the payload.
-	enc.scratch = appendDiagnosticRest(enc.scratch[:0], de, enc.engine, enc.uriJSON)
+	enc.scratch = appendDiagnosticRest(enc.scratch[:0], de, enc.engine, enc.uriJSON, enc.fields)
 	de.text = bytes.Clone(enc.scratch)
 	k := de.key
 	de.next = enc.entries[k]
@@ -849,13 +852,14 @@ func (enc *diagEncoder) add(f *analysis.Finding) *diagEntry {
 // appendDiagnosticRest appends the JSON of de's diagnostic after its range,
 // as json.Marshal writes toDiagnostic's result (the fields in
 // protocol.Diagnostic's order, empty ones omitted as its tags say), and
-// records in de.cuts where the related ranges go.
-func appendDiagnosticRest(b []byte, de *diagEntry, e *analysis.Engine, uriJSON []byte) []byte {
+// records in de.cuts where the related ranges go. fields are the optional
+// fields written.
+func appendDiagnosticRest(b []byte, de *diagEntry, e *analysis.Engine, uriJSON []byte, fields diagFields) []byte {
 	b = append(b, `,"severity":`...)
 	b = strconv.AppendInt(b, int64(toSeverity(de.key.severity)), 10) // a float64 of 1 to 4: json writes it as an integer
 	b = append(b, `,"code":`...)
 	b = appendJSONString(b, de.key.rule)
-	if r, ok := e.Rule(de.key.rule); ok {
+	if r, ok := e.Rule(de.key.rule); ok && fields.codeDescription {
 		b = append(b, `,"codeDescription":{"href":`...)
 		b = appendJSONString(b, r.DocURL())
 		b = append(b, '}')
@@ -880,7 +884,7 @@ func appendDiagnosticRest(b []byte, de *diagEntry, e *analysis.Engine, uriJSON [
 		}
 		b = append(b, ']')
 	}
-	if de.controls != nil || de.key.resource != "" || de.key.possible || de.fixes != nil {
+	if fields.data && (de.controls != nil || de.key.resource != "" || de.key.possible || de.fixes != nil) {
 		b = append(b, `,"data":`...)
 		sep := byte('{') // before each field: the object's brace, then commas
 		if len(de.controls) > 0 {

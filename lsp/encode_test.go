@@ -156,7 +156,7 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 			res := e.Analyze(filepath.Base(d.name), d.src)
 			want := marshalDiagnostics(t, u, res.Template, res.Findings, e)
 			for pass := range 2 { // a fresh entry, then the same one found again
-				pub := enc.encode(u, res.Template, res.Findings, e, stableText{})
+				pub := enc.encode(u, res.Template, res.Findings, e, stableText{}, allDiagFields)
 				what := fmt.Sprintf("%s, %s, pass %d", d.name, ename, pass)
 				sameJSON(t, what, pub.diagnostics().bytes(), want)
 				checkFrame(t, frameBytes(pub, int32(pass+1)), u, int32(pass+1), want)
@@ -216,7 +216,7 @@ func TestEncodeStrings(t *testing.T) {
 		var enc diagEncoder
 		want := marshalDiagnostics(t, u, tp, findings, e)
 		for pass := range 2 {
-			pub := enc.encode(u, tp, findings, e, stableText{})
+			pub := enc.encode(u, tp, findings, e, stableText{}, allDiagFields)
 			sameJSON(t, fmt.Sprintf("uri %q, pass %d", u, pass), pub.diagnostics().bytes(), want)
 			checkFrame(t, frameBytes(pub, -7), u, -7, want)
 		}
@@ -279,7 +279,7 @@ func TestEncodeReuse(t *testing.T) {
 			ev = analysis.NewEngine(rules.All(), nil) // another configuration
 		}
 		want := marshalDiagnostics(t, u, tp, findings, ev)
-		pub := enc.encode(u, tp, findings, ev, stableText{})
+		pub := enc.encode(u, tp, findings, ev, stableText{}, allDiagFields)
 		sameJSON(t, fmt.Sprintf("version %d", v), pub.diagnostics().bytes(), want)
 		if v%3 != 0 {
 			pub.keep()
@@ -325,7 +325,7 @@ func TestEncodeRandomEdits(t *testing.T) {
 		if res.Template.HasSyntaxError() {
 			t.Fatalf("version %d: the edit broke the template", v)
 		}
-		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		pub := enc.encode(u, res.Template, res.Findings, e, st, allDiagFields)
 		for _, k := range []kept{published, last} {
 			if k.r != nil && !bytes.Equal(k.r.bytes(), k.text) {
 				t.Fatalf("version %d overwrote a payload it had to keep", v)
@@ -461,7 +461,7 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 		for pass, d := range []int{0, shift % 64} {
 			findings := mk(d)
 			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
-			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{})
+			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{}, allDiagFields)
 			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics().bytes(), want)
 			checkFrame(t, frameBytes(pub, int32(start)), uri.URI(u), int32(start), want)
 		}
@@ -478,7 +478,7 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 			}
 			findings = append(findings, fd)
 		}
-		enc.encode(uri.URI(u), tp, findings, e, stableText{}).keep()
+		enc.encode(uri.URI(u), tp, findings, e, stableText{}, allDiagFields).keep()
 		at, del = at%(len(text)+1), del%4
 		if at < 0 {
 			at += len(text) + 1
@@ -527,7 +527,7 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 			}
 			findings = moved
 			want := marshalDiagnostics(t, uri.URI(u), tp2, findings, e)
-			pub := enc.encode(uri.URI(u), tp2, findings, e, st)
+			pub := enc.encode(uri.URI(u), tp2, findings, e, st, allDiagFields)
 			sameJSON(t, fmt.Sprintf("edit %d (%+v)", v, st), pub.diagnostics().bytes(), want)
 			checkFrame(t, frameBytes(pub, int32(v)), uri.URI(u), int32(v), want)
 			if v%2 == 0 {
@@ -567,7 +567,7 @@ func TestEncodeStableTail(t *testing.T) {
 	src := synth.YAML(30 << 10)
 	prev := e.Analyze("tail.yaml", src)
 	var enc diagEncoder
-	enc.encode(u, prev.Template, prev.Findings, e, stableText{})
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{}, allDiagFields)
 	for step, text := range []string{"x", "", "é", " ", " ", "\n"} {
 		// One change in a value of the middle resource, or, for the spaces,
 		// just before a finding's node on its line, which moves it along
@@ -590,12 +590,12 @@ func TestEncodeStableTail(t *testing.T) {
 			t.Fatalf("step %d: stable text %+v for %q at %d", step, st, text, at)
 		}
 		cur := e.Reanalyze(prev, next, at, at, len(text))
-		pub := enc.encode(u, cur.Template, cur.Findings, e, st)
+		pub := enc.encode(u, cur.Template, cur.Findings, e, st, allDiagFields)
 		if step%2 == 0 {
 			pub.keep() // published or not, the next version takes its bytes
 		}
 		var fresh diagEncoder
-		want := fresh.encode(u, cur.Template, cur.Findings, e, stableText{}).diagnostics().bytes()
+		want := fresh.encode(u, cur.Template, cur.Findings, e, stableText{}, allDiagFields).diagnostics().bytes()
 		if got := pub.diagnostics().bytes(); string(got) != string(want) {
 			t.Fatalf("step %d (%q): taking the unchanged diagnostics changed the payload", step, text)
 		}
@@ -649,14 +649,14 @@ func TestEncodeAddedFindings(t *testing.T) {
 		{"removed and added", slices.Insert(slices.Delete(slices.Clone(base), n/4, n/4+5), n/2, added(n/2, "x")), n - 5},
 	} {
 		var enc diagEncoder
-		enc.encode(u, res.Template, base, e, stableText{})
-		pub := enc.encode(u, res.Template, c.findings, e, same)
+		enc.encode(u, res.Template, base, e, stableText{}, allDiagFields)
+		pub := enc.encode(u, res.Template, c.findings, e, same, allDiagFields)
 		sameJSON(t, c.name, pub.diagnostics().bytes(), marshalDiagnostics(t, u, res.Template, c.findings, e))
 		if enc.copied != c.kept {
 			t.Errorf("%s: %d diagnostics taken, want %d", c.name, enc.copied, c.kept)
 		}
 		// And back: the records moved in place are the new version's.
-		pub = enc.encode(u, res.Template, base, e, same)
+		pub = enc.encode(u, res.Template, base, e, same, allDiagFields)
 		sameJSON(t, c.name+", back", pub.diagnostics().bytes(), marshalDiagnostics(t, u, res.Template, base, e))
 		if enc.copied != c.kept {
 			t.Errorf("%s, back: %d diagnostics taken, want %d", c.name, enc.copied, c.kept)
@@ -678,10 +678,10 @@ func TestFrameWrittenInPieces(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	prev := e.Analyze("pieces.yaml", synth.YAML(100<<10))
 	var enc diagEncoder
-	enc.encode(u, prev.Template, prev.Findings, e, stableText{}).keep()
+	enc.encode(u, prev.Template, prev.Findings, e, stableText{}, allDiagFields).keep()
 	for v := int32(2); v < 8; v++ {
 		res, st := typeAt(t, e, prev, rng)
-		pub := enc.encode(u, res.Template, res.Findings, e, st)
+		pub := enc.encode(u, res.Template, res.Findings, e, st, allDiagFields)
 		pub.keep()
 		prev = res
 
@@ -772,7 +772,7 @@ func (w *recordingWriter) Close() error             { return nil }
 func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) []protocol.Diagnostic {
 	out := make([]protocol.Diagnostic, 0, len(findings))
 	for _, f := range findings {
-		out = append(out, toDiagnostic(u, t, f, e))
+		out = append(out, toDiagnostic(u, t, f, e, allDiagFields))
 	}
 	return out
 }

@@ -108,6 +108,10 @@ type clientCapabilities struct {
 		DocumentSymbol struct {
 			HierarchicalDocumentSymbolSupport bool `json:"hierarchicalDocumentSymbolSupport"`
 		} `json:"documentSymbol"`
+		PublishDiagnostics struct {
+			CodeDescriptionSupport bool `json:"codeDescriptionSupport"`
+			DataSupport            bool `json:"dataSupport"`
+		} `json:"publishDiagnostics"`
 	} `json:"textDocument"`
 }
 

@@ -198,7 +198,7 @@ func (sc *scheduler) analyze() {
 		}
 	}()
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
-	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, stable)
+	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, stable, s.capabilities().diagFields())
 	payload := pub.diagnostics()
 
 	d.mu.Lock()
