@@ -319,8 +319,8 @@ func newSession(t testing.TB, configure func(*Server)) *session {
 var fullCapabilities = map[string]any{
 	"workspace": map[string]any{"workspaceEdit": map[string]any{"documentChanges": true}},
 	"textDocument": map[string]any{
-		"hover":          map[string]any{"contentFormat": []string{"markdown", "plaintext"}},
-		"documentSymbol": map[string]any{"hierarchicalDocumentSymbolSupport": true},
+		"hover":              map[string]any{"contentFormat": []string{"markdown", "plaintext"}},
+		"documentSymbol":     map[string]any{"hierarchicalDocumentSymbolSupport": true},
 		"publishDiagnostics": map[string]any{"relatedInformation": true, "codeDescriptionSupport": true, "dataSupport": true},
 	},
 }
