@@ -279,7 +279,7 @@ func BenchmarkEncodeDiagnostics(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					k := i % 2
 					if name == "marshal" {
-						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e))
+						_, _ = json.Marshal(toDiagnostics(u, tmpls[k], versions["fresh"][k], e, allDiagFields))
 						continue
 					}
 					pub := enc.encode(u, tmpls[k], versions[name][k], e, stableText{}, allDiagFields)

@@ -31,7 +31,14 @@ import (
 // of the protocol diagnostics toDiagnostics builds, [] for none.
 func marshalDiagnostics(t testing.TB, u uri.URI, tp *template.Template, findings []analysis.Finding, e *analysis.Engine) []byte {
 	t.Helper()
-	diags := toDiagnostics(u, tp, findings, e)
+	return marshalDiagnosticsWith(t, u, tp, findings, e, allDiagFields)
+}
+
+// marshalDiagnosticsWith is marshalDiagnostics for a client that reads the
+// given optional fields.
+func marshalDiagnosticsWith(t testing.TB, u uri.URI, tp *template.Template, findings []analysis.Finding, e *analysis.Engine, fields diagFields) []byte {
+	t.Helper()
+	diags := toDiagnostics(u, tp, findings, e, fields)
 	if diags == nil {
 		diags = []protocol.Diagnostic{}
 	}
@@ -458,11 +465,15 @@ func FuzzDiagnosticEncoding(f *testing.F) {
 			}
 		}
 		var enc diagEncoder
+		// The second pass may be for a client that reads fewer of the
+		// optional fields: the encoder starts over for it.
+		fields := []diagFields{allDiagFields, {}, {codeDescription: true}, {data: true}}
 		for pass, d := range []int{0, shift % 64} {
 			findings := mk(d)
-			want := marshalDiagnostics(t, uri.URI(u), tp, findings, e)
-			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{}, allDiagFields)
-			sameJSON(t, fmt.Sprintf("pass %d", pass), pub.diagnostics().bytes(), want)
+			fs := fields[pass*(start&3)]
+			want := marshalDiagnosticsWith(t, uri.URI(u), tp, findings, e, fs)
+			pub := enc.encode(uri.URI(u), tp, findings, e, stableText{}, fs)
+			sameJSON(t, fmt.Sprintf("pass %d, fields %+v", pass, fs), pub.diagnostics().bytes(), want)
 			checkFrame(t, frameBytes(pub, int32(start)), uri.URI(u), int32(start), want)
 		}
 
@@ -685,7 +696,7 @@ func TestFrameWrittenInPieces(t *testing.T) {
 		pub.keep()
 		prev = res
 
-		params, err := json.Marshal(newPublishParams(u, &v, toDiagnostics(u, res.Template, res.Findings, e)))
+		params, err := json.Marshal(newPublishParams(u, &v, toDiagnostics(u, res.Template, res.Findings, e, allDiagFields)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -769,10 +780,10 @@ func (w *recordingWriter) Close() error             { return nil }
 // toDiagnostics converts the findings of one analysis, in their order, into
 // protocol diagnostics: the reference the encoder is held to (its output
 // must be json.Marshal's of these).
-func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine) []protocol.Diagnostic {
+func toDiagnostics(u uri.URI, t *template.Template, findings []analysis.Finding, e *analysis.Engine, fields diagFields) []protocol.Diagnostic {
 	out := make([]protocol.Diagnostic, 0, len(findings))
 	for _, f := range findings {
-		out = append(out, toDiagnostic(u, t, f, e, allDiagFields))
+		out = append(out, toDiagnostic(u, t, f, e, fields))
 	}
 	return out
 }

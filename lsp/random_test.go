@@ -119,7 +119,7 @@ func randomEditing(t *testing.T, seed int64) {
 		} else {
 			parsed++
 		}
-		want, _ := json.Marshal(toDiagnostics(protocol.DocumentURI(d.uri), res.Template, res.Findings, engine))
+		want, _ := json.Marshal(toDiagnostics(protocol.DocumentURI(d.uri), res.Template, res.Findings, engine, allDiagFields))
 		var norm []protocol.Diagnostic // data decoded as a map, as the client sees it
 		_ = json.Unmarshal(want, &norm)
 		want, _ = json.Marshal(norm)
