@@ -27,15 +27,7 @@ func TestDiagnosticsContent(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///w/trail.yaml", trailTemplate)
 	p := s.waitDiagnostics(d.uri, atVersion(1))
-	var ct *protocol.Diagnostic
-	for i := range p.Diagnostics {
-		if p.Diagnostics[i].Code == "SOC2-CT-001" {
-			ct = &p.Diagnostics[i]
-		}
-	}
-	if ct == nil {
-		t.Fatalf("no SOC2-CT-001 diagnostic in %v", codes(p))
-	}
+	ct := diagnosticOf(t, p, "SOC2-CT-001")
 	if ct.Source != "soc2ls" || ct.Severity != protocol.DiagnosticSeverityError {
 		t.Errorf("source %q severity %v, want soc2ls and error", ct.Source, ct.Severity)
 	}
@@ -391,15 +383,7 @@ func TestDiagnosticsWithoutOptionalFields(t *testing.T) {
 	s.notify("initialized", map[string]any{})
 	d := s.open("file:///w/trail.yaml", trailTemplate)
 	p := s.waitDiagnostics(d.uri, atVersion(1))
-	var ct *protocol.Diagnostic
-	for i := range p.Diagnostics {
-		if p.Diagnostics[i].Code == "SOC2-CT-001" {
-			ct = &p.Diagnostics[i]
-		}
-	}
-	if ct == nil {
-		t.Fatalf("no SOC2-CT-001 diagnostic in %v", codes(p))
-	}
+	ct := diagnosticOf(t, p, "SOC2-CT-001")
 	if !strings.Contains(ct.Message, "CC7.2") {
 		t.Errorf("message %q does not name the criteria", ct.Message)
 	}
@@ -421,4 +405,16 @@ func TestDiagnosticsWithoutOptionalFields(t *testing.T) {
 	if !fixed {
 		t.Errorf("no quick fix for SOC2-CT-001 among %d actions", len(actions))
 	}
+}
+
+// diagnosticOf returns the published diagnostic of the given rule.
+func diagnosticOf(t *testing.T, p publishDiagnosticsParams, code string) *protocol.Diagnostic {
+	t.Helper()
+	for i := range p.Diagnostics {
+		if p.Diagnostics[i].Code == code {
+			return &p.Diagnostics[i]
+		}
+	}
+	t.Fatalf("no %s diagnostic in %v", code, codes(p))
+	return nil
 }
