@@ -70,8 +70,13 @@ func (t *Template) ResourcesOfType(typ string) []*Resource {
 	if t.recorder != nil {
 		t.recorder.ReadType(typ)
 	}
-	if !t.Settled() {
-		for _, i := range t.typeIdx[typ] {
+	if idx := t.typeIdx[typ]; !t.Settled() {
+		if len(idx) > len(t.Resources)/8 {
+			// Walking that many entries one by one costs more than the
+			// pass over all the nodes.
+			t.Settle()
+		}
+		for _, i := range idx {
 			t.SettleResource(int(i))
 		}
 	}
