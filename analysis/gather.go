@@ -129,7 +129,7 @@ func (g *gathering) patchList(t *template.Template, i int) {
 // gather computes f for every resource once per analysis, keeping the
 // previous analysis's values for the resources the edit cannot have
 // changed: the edited one and those whose computation the index says may
-// have read it are computed again.
+// have read the edited entry are computed again.
 func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	if g, ok := a.gathered[f]; ok {
 		return g
@@ -180,7 +180,9 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	x := prev.index.take(func() []*reads { return dataReads(prev.data) })
 	g.index.x = x
 	ids := x.lookup(u.change, u.stamp, a)
-	ids = append(ids, int32(u.index))
+	if u.index >= 0 {
+		ids = append(ids, int32(u.index))
+	}
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
 		i := int(id)

@@ -11,26 +11,28 @@ import (
 )
 
 // Incremental analysis. An analysis keeps what every check (the rules of
-// one resource, or one whole-template rule) read of other resources
-// (reads), an index from what was read to the checks that read it
-// (readIndex), its active and suppressed findings, sorted, each with the
-// check that reported it, and the template's suppressions. When an edit
-// changed only the value of one resource (template.ReparseDelta says so),
-// the next analysis re-runs the checks of that resource, the checks the
-// index says may have read it (by name, by type, or through references it
-// makes or made), and any check with a finding whose offsets fall inside
-// the edited bytes; it then builds the new sorted findings from the
-// previous ones by dropping the re-run checks', moving the spans after the
-// edit and merging in the new ones (splice), and updates the suppressions
-// from the edited entry (supCache.update, resplit). Its cost is that of
-// the checks it re-runs plus tight passes over the flat meta of the
-// findings: it visits no other check. Edits anywhere else (parameters,
-// conditions, a new resource...) re-run every check, as do engines that
-// build fixes, whose edits are not tracked.
+// one resource, or one whole-template rule) read of other resources and of
+// the entries of Parameters, Conditions, Mappings and Outputs (reads), an
+// index from what was read to the checks that read it (readIndex), its
+// active and suppressed findings, sorted, each with the check that
+// reported it, and the template's suppressions. When an edit changed only
+// the value of one entry of those sections (template.ReparseDelta says
+// so), the next analysis re-runs the checks of that entry if it is a
+// resource, the checks the index says may have read it (by name, by type,
+// through references it makes or made, or as one of every entry of its
+// section), and any check with a finding whose offsets fall inside the
+// edited bytes; it then builds the new sorted findings from the previous
+// ones by dropping the re-run checks', moving the spans after the edit and
+// merging in the new ones (splice), and updates the suppressions from the
+// edited entry (supCache.update, resplit). Its cost is that of the checks
+// it re-runs plus tight passes over the flat meta of the findings: it
+// visits no other check. Edits anywhere else (Metadata, a new resource...)
+// re-run every check, as do engines that build fixes, whose edits are not
+// tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
 // result to a from-scratch analysis of the same text;
-// TestKeystrokeCostStaysSmall holds the checks it visits to the few it
-// re-runs.
+// TestKeystrokeCostStaysSmall and TestEntryEditCostStaysSmall hold the
+// checks it visits to the few it re-runs.
 
 // runCache is what an analysis keeps for the next one.
 type runCache struct {
@@ -106,9 +108,11 @@ func metaOf(f *Finding, owner int32, lines *template.Lines) findingMeta {
 // reuse is the previous analysis an incremental one may take findings
 // from.
 type reuse struct {
-	prev    *runCache
-	index   int // the edited resource, whose checks always run again
-	change  *resourceChange
+	prev *runCache
+	// index is the edited resource, whose checks always run again; -1
+	// when the edit is of a parameter, condition, mapping or output.
+	index   int
+	change  *change
 	delta   *template.Delta
 	stamp   uint64 // identifies this re-analysis (reads.seen)
 	visited int    // the checks examined (Result.Visited)
@@ -137,7 +141,9 @@ func (u *reuse) rerun(a *analysisRun, x *readIndex) (ids []int32, visited int) {
 			out = append(out, id)
 		}
 	}
-	out = append(out, int32(u.index))
+	if u.index >= 0 {
+		out = append(out, int32(u.index))
+	}
 	start, end := int32(d.Start), int32(d.OldEnd)
 	for _, set := range []*findingSet{&p.active, &p.suppressed} {
 		for i, m := range set.ms {
@@ -460,19 +466,38 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 }
 
 // reuseFor returns what an analysis of t may reuse of prev, or nil when
-// every check must run. It reads the edited resource's old state from the
+// every check must run. It reads the edited entry's old state from the
 // delta only: prev's template may have been consumed. With inPlace, the
 // re-analysis consumes prev (its delta is not nil): it may reuse prev's
 // arrays, after which no analysis may reuse prev.
 func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta, inPlace bool) *reuse {
 	c := prev.cache
-	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
+	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil ||
 		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
-		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) ||
-		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
+		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) {
 		return nil
 	}
-	res := t.Resources[d.Index]
+	name := d.Old.Key.Value
+	var entry *template.Pair
+	index := -1
+	switch d.Section {
+	case "Resources":
+		if d.Index >= len(t.Resources) || t.Resources[d.Index].Name != name {
+			return nil
+		}
+		index = d.Index
+		entry = &template.Pair{Key: t.Resources[index].Key, Value: t.Resources[index].Value}
+	case "Parameters", "Conditions", "Mappings", "Outputs":
+		// Checks record which of these entries they read (reads.entries,
+		// reads.sections); the other sections' edits re-run every check.
+		sec := t.Sections[d.Section]
+		if sec == nil || sec.Value.Kind != template.Mapping || d.Index >= len(sec.Value.Pairs) || sec.Value.Pairs[d.Index].Key.Value != name {
+			return nil
+		}
+		entry = sec.Value.Pairs[d.Index]
+	default:
+		return nil
+	}
 	oldHi := max(d.Old.Value.End, d.OldEnd)
 	if inPlace && !c.consumed.CompareAndSwap(false, true) {
 		return nil
@@ -480,11 +505,11 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 	return &reuse{
 		owned:  inPlace,
 		prev:   c,
-		index:  d.Index,
-		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
+		index:  index,
+		change: newEntryChange(d.Section, name, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
 		delta:  d,
 		stamp:  reuseStamps.Add(1),
 		oldLo:  d.Old.Key.Start,
-		newHi:  max(res.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
+		newHi:  max(entry.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
 	}
 }

@@ -46,6 +46,8 @@ const (
 	readTypeOf                  // a resource's type or existence
 	readType                    // the resources of a type
 	readRefsTo                  // references to a name
+	readEntry                   // a parameter, condition or mapping by name (entryKey)
+	readSection                 // every entry of a section other than Resources
 	readGather                  // the values of a resource fact
 	readFactDep                 // the value of a Fact
 	readMemo                    // a memoised fact (its users are listed)
@@ -160,6 +162,12 @@ func (x *readIndex) forEachKey(r *reads, fn func(readKey)) {
 	for n := range r.refsTo {
 		fn(readKey{kind: readRefsTo, name: n})
 	}
+	for n := range r.entries {
+		fn(readKey{kind: readEntry, name: n})
+	}
+	for _, s := range r.sections {
+		fn(readKey{kind: readSection, name: s})
+	}
 	for _, g := range r.gathers {
 		fn(readKey{kind: readGather, gather: g})
 	}
@@ -195,14 +203,26 @@ func (x *readIndex) put(k readKey, id int32, again bool) {
 // facts) that may have read something c changed: every node for which
 // reads.sees may answer yes is among them. (The users of a memoised fact
 // are looked up only if the fact sees c: stamp and values are sees'.)
-func (x *readIndex) lookup(c *resourceChange, stamp uint64, values valueChanges) []int32 {
-	var keys []readKey
-	keys = append(keys, readKey{kind: readAll}, readKey{kind: readName, name: c.name})
-	if len(c.types) > 1 {
-		keys = append(keys, readKey{kind: readTypeOf, name: c.name}, readKey{kind: readTypeSet})
-	}
-	for _, t := range c.types {
-		keys = append(keys, readKey{kind: readType, name: t})
+func (x *readIndex) lookup(c *change, stamp uint64, values valueChanges) []int32 {
+	keys := []readKey{{kind: readAll}}
+	if c.section == "Resources" {
+		for _, n := range c.names {
+			keys = append(keys, readKey{kind: readName, name: n})
+			if c.typesChanged {
+				keys = append(keys, readKey{kind: readTypeOf, name: n})
+			}
+		}
+		if c.typesChanged {
+			keys = append(keys, readKey{kind: readTypeSet})
+		}
+		for _, t := range c.types {
+			keys = append(keys, readKey{kind: readType, name: t})
+		}
+	} else {
+		keys = append(keys, readKey{kind: readSection, name: c.section})
+		for _, n := range c.names {
+			keys = append(keys, readKey{kind: readEntry, name: entryKey(c.section, n)})
+		}
 	}
 	for _, n := range c.refs {
 		keys = append(keys, readKey{kind: readRefsTo, name: n})

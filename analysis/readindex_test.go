@@ -32,13 +32,17 @@ func (x *readIndex) canonical() map[readKey][]string {
 func randomReads(r *rand.Rand, memos []*reads) *reads {
 	x := &reads{}
 	for range r.IntN(4) {
-		switch n := fmt.Sprint("R", r.IntN(20)); r.IntN(4) {
+		switch n := fmt.Sprint("R", r.IntN(20)); r.IntN(6) {
 		case 0:
 			x.addName(n)
 		case 1:
 			x.addTypeOf(n)
 		case 2:
 			x.addRefsTo(n)
+		case 3:
+			x.addEntry([]string{"Parameters", "Conditions"}[r.IntN(2)], n)
+		case 4:
+			x.addSection([]string{"Parameters", "Outputs"}[r.IntN(2)])
 		default:
 			x.addType(fmt.Sprint("T", r.IntN(5)))
 		}
@@ -107,6 +111,8 @@ func TestReadsEmptyCoversEveryField(t *testing.T) {
 		"typeOf":   func(r *reads) { r.addTypeOf("A") },
 		"types":    func(r *reads) { r.addType("AWS::S3::Bucket") },
 		"refsTo":   func(r *reads) { r.addRefsTo("A") },
+		"entries":  func(r *reads) { r.addEntry("Parameters", "A") },
+		"sections": func(r *reads) { r.addSection("Outputs") },
 		"facts":    func(r *reads) { r.facts = []*reads{{}} },
 		"fact":     func(r *reads) { r.fact = "memo" },
 		"gathers":  func(r *reads) { r.gathers = []*ResourceFact{{}} },
@@ -132,5 +138,59 @@ func TestReadsEmptyCoversEveryField(t *testing.T) {
 	}
 	if !(&reads{}).empty() || !noReads.empty() {
 		t.Error("a zero reads is not empty")
+	}
+}
+
+// noValueChanges is a valueChanges under which no value changed.
+type noValueChanges struct{}
+
+func (noValueChanges) gatherChanged(*ResourceFact) bool { return false }
+func (noValueChanges) factChanged(*Fact) bool           { return false }
+
+// TestLookupFindsEveryNodeThatSees: the index's lookup of a change must
+// return every node whose reads see it (reads.sees), or an incremental
+// analysis would keep that node's stale findings: for changes of resources
+// (by name, type, references, with and without a change of types) and of
+// the entries of the other sections.
+func TestLookupFindsEveryNodeThatSees(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var memos []*reads
+	for i := range 4 {
+		m := &reads{fact: fmt.Sprint("memo", i)}
+		m.addName(fmt.Sprint("R", i))
+		m.addEntry("Parameters", fmt.Sprint("R", i+1))
+		memos = append(memos, m)
+	}
+	nodes := make([]*reads, 40)
+	for i := range nodes {
+		nodes[i] = randomReads(r, memos)
+	}
+	x := newReadIndex(nodes)
+	found := 0
+	for step := range 2000 {
+		c := &change{section: []string{"Resources", "Parameters", "Conditions", "Outputs"}[r.IntN(4)]}
+		for range 1 + r.IntN(2) {
+			c.names = append(c.names, fmt.Sprint("R", r.IntN(20)))
+		}
+		if c.section == "Resources" {
+			c.types = []string{fmt.Sprint("T", r.IntN(5))}
+			c.typesChanged = r.IntN(3) == 0
+		}
+		if r.IntN(2) == 0 {
+			c.refs = []string{fmt.Sprint("R", r.IntN(20))}
+		}
+		stamp := uint64(step + 1)
+		got := x.lookup(c, stamp, noValueChanges{})
+		for id, rd := range nodes {
+			if rd.sees(c, stamp, noValueChanges{}) {
+				found++
+				if !slices.Contains(got, int32(id)) {
+					t.Fatalf("step %d: node %d sees %+v but the lookup returned %v", step, id, *c, got)
+				}
+			}
+		}
+	}
+	if found < 500 {
+		t.Fatalf("only %d nodes saw a change in 2000: the test proves little", found)
 	}
 }

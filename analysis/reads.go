@@ -7,14 +7,15 @@ import (
 	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
-// reads records which other resources a check looked at: by logical id, by
-// type, through references to a name, or all of them. It is what lets an
+// reads records what a check looked at besides its own resource: other
+// resources by logical id, by type, through references to a name, or all of
+// them; parameters, conditions and mappings by name; the entries of
+// Parameters, Conditions, Mappings or Outputs as a whole. It is what lets an
 // incremental analysis keep a check's findings when an edit changed one
-// resource the check never read. A check always depends on its own
-// resource and on everything outside the Resources section (parameters,
-// conditions, mappings, outputs...), whose edits re-run every check; only
-// reads of other resources need recording, and the lookup methods of the
-// recording view a check gets are the only way rules reach them
+// entry the check never read. A check always depends on its own resource
+// and on the other sections (Metadata, Description, ...), whose edits re-run
+// every check. The lookup methods of the recording view a check gets are the
+// only way rules reach resources and those sections' entries
 // (TestRulesReachResourcesThroughRecorder).
 type reads struct {
 	all     bool
@@ -23,6 +24,10 @@ type reads struct {
 	typeOf  map[string]struct{} // resources whose type (or existence) was asked
 	types   []string            // resources listed by type
 	refsTo  map[string]struct{} // references to these names, wherever they are
+	// entries are the parameters, conditions and mappings looked up by
+	// name (entryKey), sections the sections whose entries were all read.
+	entries  map[string]struct{}
+	sections []string
 	// facts are the reads of the memoised facts the check used; they are
 	// shared, and never change once the fact is computed.
 	facts []*reads
@@ -49,6 +54,21 @@ type valueChanges interface {
 func (r *reads) addName(name string)   { r.addTo(&r.names, name) }
 func (r *reads) addTypeOf(name string) { r.addTo(&r.typeOf, name) }
 func (r *reads) addRefsTo(name string) { r.addTo(&r.refsTo, name) }
+func (r *reads) addEntry(section, name string) {
+	if !slices.Contains(r.sections, section) {
+		r.addTo(&r.entries, entryKey(section, name))
+	}
+}
+
+func (r *reads) addSection(section string) {
+	if !r.all && !slices.Contains(r.sections, section) {
+		r.sections = append(r.sections, section)
+	}
+}
+
+// entryKey names an entry of a section other than Resources in reads and
+// in the read index.
+func entryKey(section, name string) string { return section + "\x00" + name }
 
 // addTo adds name to a set of r, unless r depends on everything anyway.
 func (r *reads) addTo(set *map[string]struct{}, name string) {
@@ -76,6 +96,7 @@ func (r *reads) addTypeSet() {
 func (r *reads) addAll() {
 	r.all, r.typeSet = true, false
 	r.names, r.typeOf, r.types, r.refsTo, r.facts, r.gathers, r.factDeps = nil, nil, nil, nil, nil, nil, nil
+	r.entries, r.sections = nil, nil
 }
 
 func (r *reads) addFactDep(f *Fact) {
@@ -97,24 +118,37 @@ func (r *reads) addFact(f *reads) {
 	}
 }
 
-// resourceChange is what an edit of one resource's entry may have changed,
-// as far as other checks can tell: the resource itself (its logical id),
-// its type before and after, and the references it made before and after
-// (which are what RefsTo of their targets returns).
-type resourceChange struct {
-	name  string
-	types []string
-	refs  []string // targets of the references in the old or the new entry
+// change is what an edit of entries of one section may have changed, as
+// far as checks can tell: the entries (by name, before and after the edit),
+// for resources their types before and after, and the references the
+// entries made before and after (which are what RefsTo of their targets
+// returns).
+type change struct {
+	section string // "Resources", "Parameters", "Conditions", "Mappings" or "Outputs"
+	names   []string
+	types   []string
+	// typesChanged says that a resource's type changed, or a resource came
+	// or went: what TypeOf answers for a name, and maybe Types, changed.
+	typesChanged bool
+	refs         []string // targets of the references in the old or the new entries
 }
 
-// newResourceChange describes the edit of resource name from its old entry
-// (its type and the targets it referred to) to its new one in t.
-func newResourceChange(name, oldType string, oldRefs []template.Reference, t *template.Template) *resourceChange {
-	c := &resourceChange{name: name, types: []string{oldType}}
-	if r := t.Resource(name); r != nil && r.Type != oldType {
-		c.types = append(c.types, r.Type)
+// newEntryChange describes the edit of entry name of section from its old
+// value (its references, and for a resource its type) to its new one in t.
+func newEntryChange(section, name, oldType string, oldRefs []template.Reference, t *template.Template) *change {
+	c := &change{section: section, names: []string{name}}
+	var newRefs []template.Reference
+	if section == "Resources" {
+		c.types = []string{oldType}
+		if r := t.Resource(name); r != nil && r.Type != oldType {
+			c.types = append(c.types, r.Type)
+			c.typesChanged = true
+		}
+		newRefs = t.RefsFrom(name)
+	} else {
+		newRefs = t.Refs.From(section, name)
 	}
-	for _, refs := range [][]template.Reference{oldRefs, t.RefsFrom(name)} {
+	for _, refs := range [][]template.Reference{oldRefs, newRefs} {
 		for _, ref := range refs {
 			if !slices.Contains(c.refs, ref.Target) {
 				c.refs = append(c.refs, ref.Target)
@@ -131,29 +165,42 @@ var noReads = &reads{}
 // empty reports whether r records no read at all.
 func (r *reads) empty() bool {
 	return !r.all && !r.typeSet && len(r.names) == 0 && len(r.typeOf) == 0 && len(r.types) == 0 && len(r.refsTo) == 0 &&
-		len(r.facts) == 0 && len(r.gathers) == 0 && len(r.factDeps) == 0 && r.fact == ""
+		len(r.entries) == 0 && len(r.sections) == 0 && len(r.facts) == 0 && len(r.gathers) == 0 && len(r.factDeps) == 0 && r.fact == ""
 }
 
 // sees reports whether a check that read r may have read something c
 // changed; stamp identifies the re-analysis, for the answers cached on the
 // reads of memoised facts; values tells whether the values of resource
 // facts and Facts changed.
-func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool {
+func (r *reads) sees(c *change, stamp uint64, values valueChanges) bool {
 	if r.all {
 		return true
 	}
-	if _, ok := r.names[c.name]; ok {
-		return true
-	}
-	if _, ok := r.typeOf[c.name]; ok && len(c.types) > 1 {
-		return true // the edit changed the resource's type
-	}
-	if r.typeSet && len(c.types) > 1 {
-		return true
-	}
-	for _, t := range c.types {
-		if slices.Contains(r.types, t) {
+	if c.section == "Resources" {
+		for _, n := range c.names {
+			if _, ok := r.names[n]; ok {
+				return true
+			}
+			if _, ok := r.typeOf[n]; ok && c.typesChanged {
+				return true
+			}
+		}
+		if r.typeSet && c.typesChanged {
 			return true
+		}
+		for _, t := range c.types {
+			if slices.Contains(r.types, t) {
+				return true
+			}
+		}
+	} else {
+		if slices.Contains(r.sections, c.section) {
+			return true
+		}
+		for _, n := range c.names {
+			if _, ok := r.entries[entryKey(c.section, n)]; ok {
+				return true
+			}
 		}
 	}
 	for _, n := range c.refs {
@@ -181,7 +228,7 @@ func (r *reads) sees(c *resourceChange, stamp uint64, values valueChanges) bool 
 
 // factSees is sees for the reads of a memoised fact, which many checks
 // share: the answer is computed once per re-analysis.
-func (f *reads) factSees(c *resourceChange, stamp uint64, values valueChanges) bool {
+func (f *reads) factSees(c *change, stamp uint64, values valueChanges) bool {
 	if v := f.seen.Load(); v>>1 == stamp {
 		return v&1 == 1
 	}
@@ -198,9 +245,11 @@ func (f *reads) factSees(c *resourceChange, stamp uint64, values valueChanges) b
 // which Pass.Memo points at a fact's own reads while the fact is computed.
 type recorder struct{ cur *reads }
 
-func (r *recorder) ReadResource(name string) { r.cur.addName(name) }
-func (r *recorder) ReadTypeOf(name string)   { r.cur.addTypeOf(name) }
-func (r *recorder) ReadType(typ string)      { r.cur.addType(typ) }
-func (r *recorder) ReadRefsTo(name string)   { r.cur.addRefsTo(name) }
-func (r *recorder) ReadTypes()               { r.cur.addTypeSet() }
-func (r *recorder) ReadAll()                 { r.cur.addAll() }
+func (r *recorder) ReadResource(name string)       { r.cur.addName(name) }
+func (r *recorder) ReadTypeOf(name string)         { r.cur.addTypeOf(name) }
+func (r *recorder) ReadType(typ string)            { r.cur.addType(typ) }
+func (r *recorder) ReadRefsTo(name string)         { r.cur.addRefsTo(name) }
+func (r *recorder) ReadTypes()                     { r.cur.addTypeSet() }
+func (r *recorder) ReadAll()                       { r.cur.addAll() }
+func (r *recorder) ReadEntry(section, name string) { r.cur.addEntry(section, name) }
+func (r *recorder) ReadSection(section string)     { r.cur.addSection(section) }

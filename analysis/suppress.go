@@ -136,8 +136,8 @@ func (c *supCache) list() []*Suppression {
 }
 
 // update returns the suppressions of t, which is c's template after the
-// edit u of one resource: that resource's metadata is read again, and the
-// comments on the lines of its entry and of the edited text (the only
+// edit u of one entry: a resource's metadata is read again, and the
+// comments on the lines of the entry and of the edited text (the only
 // lines where a directive, or whether a '#' starts a comment, may have
 // changed); the others move with the text.
 func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCache {
@@ -164,8 +164,11 @@ func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCac
 		return out
 	}
 	n := &supCache{template: move(c.template)}
-	res := t.Resources[u.index]
-	edited := metadataSuppressions(res.Metadata, res.Name)
+	var edited []*Suppression // the edited resource's, read again (none for another section's entry)
+	if u.index >= 0 {
+		res := t.Resources[u.index]
+		edited = metadataSuppressions(res.Metadata, res.Name)
+	}
 	for _, r := range c.resources {
 		switch {
 		case r.index < u.index:

@@ -396,7 +396,7 @@ func isBaseline(pass *analysis.Pass) bool {
 // or ConfigAlreadyEnabled parameter saying that a service is managed by this
 // switch or elsewhere.
 func toggleParameter(t *template.Template, patterns ...string) *template.Parameter {
-	for _, p := range t.Parameters {
+	for _, p := range t.AllParameters() {
 		for _, pat := range patterns {
 			if regexp.MustCompile(`(?i)` + pat).MatchString(p.Name) {
 				return p

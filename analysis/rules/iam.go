@@ -482,7 +482,7 @@ func checkIAMUsers(pass *analysis.Pass) {
 func secretKeyOutputs(pass *analysis.Pass) map[string][]*template.Node {
 	return pass.Memo("iamSecretKeyOutputs", func() any {
 		out := map[string][]*template.Node{}
-		for _, o := range pass.Template.Outputs {
+		for _, o := range pass.Template.AllOutputs() {
 			v := o.Value.Get("Value")
 			v.Walk(func(n *template.Node) bool {
 				if res, attr, _, ok := template.GetAtt(n); ok && n.IsFn("Fn::GetAtt") && attr == "SecretAccessKey" {

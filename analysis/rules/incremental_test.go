@@ -60,20 +60,35 @@ type anEdit struct {
 	text       string
 }
 
-// hurtfulEdit picks an edit inside one resource's value: most often a
-// scalar replaced by another scalar of the template, else a character
-// typed or deleted, a comment line inserted (which moves every later
-// line: a message that quoted a line number would go stale), or a
-// suppression comment written at the end of a line.
+// hurtfulEdit picks an edit inside the value of one entry of Resources,
+// Parameters, Conditions, Mappings or Outputs (a third of the time one of
+// the last four, when the template has any): most often a scalar replaced
+// by another scalar of the template, else a character typed or deleted, a
+// comment line inserted (which moves every later line: a message that
+// quoted a line number would go stale), or a suppression comment written
+// at the end of a line.
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if len(tp.Resources) == 0 {
 		return anEdit{}, false
 	}
 	var pool []string
-	var targets []*template.Node
-	inResources := func(n *template.Node) bool {
-		for _, res := range tp.Resources {
-			if n.Start > res.Key.End && n.End <= res.Value.End {
+	var inResources, inOthers []*template.Node
+	var resourceValues, otherValues []template.Span
+	for _, sec := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+		if v := tp.Root.Get(sec); v != nil && v.Kind == template.Mapping && !v.Flow {
+			for _, e := range v.Pairs {
+				sp := template.Span{Start: e.Key.End, End: e.Value.End}
+				if sec == "Resources" {
+					resourceValues = append(resourceValues, sp)
+				} else {
+					otherValues = append(otherValues, sp)
+				}
+			}
+		}
+	}
+	inside := func(n *template.Node, spans []template.Span) bool {
+		for _, sp := range spans {
+			if n.Start > sp.Start && n.End <= sp.End {
 				return true
 			}
 		}
@@ -82,8 +97,13 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	tp.Root.Walk(func(n *template.Node) bool {
 		if n.IsScalar() && n.Value != "" {
 			pool = append(pool, n.Value)
-			if inResources(n) && n.ValueSpan.End > n.ValueSpan.Start {
-				targets = append(targets, n)
+			if n.ValueSpan.End > n.ValueSpan.Start {
+				switch {
+				case inside(n, resourceValues):
+					inResources = append(inResources, n)
+				case inside(n, otherValues):
+					inOthers = append(inOthers, n)
+				}
 			}
 		}
 		return true
@@ -92,6 +112,10 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 		pool = append(pool, res.Name, res.Type)
 	}
 	pool = append(pool, "true", "false", "0", "AES256", "aws:kms", "*", "production", "'*'", "x # soc2ls:ignore SOC2-S3-003 quoted")
+	targets := inResources
+	if len(inOthers) > 0 && (r.IntN(3) == 0 || len(targets) == 0) {
+		targets = inOthers
+	}
 	if len(targets) == 0 {
 		return anEdit{}, false
 	}
@@ -187,6 +211,7 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	}
 	slices.Sort(names)
 	inPlace, consumed := false, 0
+	others, othersReused := 0, 0 // edits of parameters, conditions, mappings and outputs
 	for _, name := range names {
 		prev := eng.Analyze(name, corpus[name])
 		inPlace = !inPlace
@@ -195,6 +220,7 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 			if !ok {
 				break
 			}
+			other := prev.Template.ResourceAt(e.start) == nil
 			next := checkReanalyze(t, eng, name, prev, e, inPlace)
 			if next.ConsumedPrevious {
 				consumed++
@@ -203,6 +229,12 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 			reused += next.Reused
 			if next.Reused > 0 {
 				runs++
+			}
+			if other {
+				others++
+				if next.Reused > 0 {
+					othersReused++
+				}
 			}
 			prev = next
 			if prev.Template.Root == nil || len(prev.Template.Problems) > 0 {
@@ -217,6 +249,10 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	}
 	if consumed < edits/6 {
 		t.Errorf("only %d of %d re-analyses re-read the template in place", consumed, edits)
+	}
+	t.Logf("%d edits of parameters, conditions, mappings and outputs; %d reused findings", others, othersReused)
+	if others < edits/10 || othersReused < others/2 {
+		t.Errorf("%d of %d edits were of other sections than Resources, and %d of those reused findings", others, edits, othersReused)
 	}
 }
 

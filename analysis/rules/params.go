@@ -346,7 +346,7 @@ func isMultiRegion(t *template.Template) bool {
 	if strings.EqualFold(t.Metadata.Path("soc2ls", "deployment").Text(), "multi-region") {
 		return true
 	}
-	for _, c := range t.Conditions {
+	for _, c := range t.AllConditions() {
 		if conditionSelectsRegion(t, c.Name, 0) {
 			return true
 		}
@@ -552,7 +552,7 @@ func checkSingletonToggle(pass *analysis.Pass) {
 	toggle := toggleParameter(t, sg.patterns...)
 	if toggle != nil && r.Condition != "" {
 		// Any of the template's toggles for this service will do.
-		for _, p := range t.Parameters {
+		for _, p := range t.AllParameters() {
 			if isToggleName(p.Name, sg.patterns) && conditionUses(t, r.Condition, p.Name, 0) {
 				return
 			}
@@ -677,7 +677,7 @@ func gateResource(pass *analysis.Pass, b *edit.Builder, r *template.Resource, ga
 			value, condNode, current = x.Value, x.ConditionNode, x.Condition
 			gated[x.Name] = true
 		case "Outputs":
-			for _, o := range t.Outputs {
+			for _, o := range t.AllOutputs() {
 				if o.Name == ref.From {
 					value = o.Value
 					condNode = o.Value.Get("Condition")
@@ -824,7 +824,7 @@ func reuseFix(pass *analysis.Pass, r *template.Resource, ru reusable) analysis.F
 		for _, ref := range t.RefsTo(template.NSEntity, r.Name) {
 			switch {
 			case ref.Section == "Outputs":
-				for _, o := range t.Outputs {
+				for _, o := range t.AllOutputs() {
 					if o.Name == ref.From && o.Value.Kind == template.Mapping {
 						if c := o.Value.Get("Condition"); c == nil {
 							setCondition(b, o.Value, nil, cond)
@@ -928,7 +928,7 @@ rather than hold one (` + "`DbSecretArn`" + `, ` + "`PasswordLength`" + `) are n
 func checkSecretParameters(pass *analysis.Pass) {
 	t := pass.Template
 	reported := map[string]bool{}
-	for _, p := range t.Parameters {
+	for _, p := range t.AllParameters() {
 		if p.Value.Kind != template.Mapping || !isSecretParameter(p) {
 			continue
 		}
@@ -1068,7 +1068,7 @@ the output; when it is exported, other stacks may import it, so that fix needs a
 func checkSecretOutputs(pass *analysis.Pass) {
 	t := pass.Template
 	section := t.Section("Outputs")
-	for _, o := range t.Outputs {
+	for _, o := range t.AllOutputs() {
 		n, why := secretIn(t, o.Value.Get("Value"))
 		if n == nil {
 			continue

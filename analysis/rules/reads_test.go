@@ -16,13 +16,15 @@ import (
 )
 
 // TestRulesReachResourcesThroughRecorder: the incremental analysis keeps a
-// check's findings when the check did not look at the edited resource, and
-// it knows what a check looked at only through the template's lookup
-// methods (Resource, ResourcesOfType, AllResources, RefsTo, AllRefs,
-// Section), which report to the check's recorder. A rule that read the
-// Resources, Refs, Root or Sections fields directly would reach resources
-// unseen, and its findings could go stale. This test type-checks the rules
-// and rejects every such read.
+// check's findings when the check did not look at the edited resource,
+// parameter, condition, mapping or output, and it knows what a check looked
+// at only through the template's lookup methods (Resource, ResourcesOfType,
+// AllResources, RefsTo, AllRefs, Section, Parameter, Condition, Mapping,
+// AllParameters, AllConditions, AllMappings, AllOutputs), which report to
+// the check's recorder. A rule that read the Resources, Refs, Root,
+// Sections, Parameters, Conditions, Mappings or Outputs fields directly
+// would reach entries unseen, and its findings could go stale. This test
+// type-checks the rules and rejects every such read.
 func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks the package from source")
@@ -48,7 +50,8 @@ func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 	if _, err := conf.Check("github.com/soc2ls/soc2ls/analysis/rules", fset, parsed, info); err != nil {
 		t.Fatalf("type-checking the rules: %v", err)
 	}
-	banned := map[string]bool{"Resources": true, "Refs": true, "Root": true, "Sections": true}
+	banned := map[string]bool{"Resources": true, "Refs": true, "Root": true, "Sections": true,
+		"Parameters": true, "Conditions": true, "Mappings": true, "Outputs": true}
 	for sel, s := range info.Selections {
 		if s.Kind() != types.FieldVal || !banned[sel.Sel.Name] {
 			continue

@@ -255,3 +255,47 @@ Outputs:
 		}
 	}
 }
+
+// TestEntryEditCostStaysSmall is TestKeystrokeCostStaysSmall for the
+// entries of the other sections: a digit typed in a parameter's default,
+// and a character in an output's value, re-run the checks that read that
+// parameter or output (by name, or every entry of its section), not every
+// check, and the checks examined do not grow with the template. (A
+// parameter that every resource refers to, such as Environment, re-runs
+// every check that refers to it: that is the rule, not a cost to avoid.)
+func TestEntryEditCostStaysSmall(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	for _, c := range []struct{ name, after string }{
+		{"a parameter's default", "RetentionDays:\n    Type: Number\n    Default: 36"},
+		{"an output's value", "FirstBucket:\n    Value: !Ref Bucket"},
+	} {
+		cost := func(size int) (kept, visited, checks int) {
+			prev := eng.Analyze("t.yaml", synth.YAML(size))
+			i := bytes.Index(prev.Template.Source, []byte(c.after))
+			if i < 0 {
+				t.Fatalf("%s: no %q in the synth template", c.name, c.after)
+			}
+			at := i + len(c.after)
+			checks = len(prev.Template.Resources)
+			kept = checks
+			for k := range 4 {
+				e := anEdit{at, at, "7"}
+				if k%2 == 1 {
+					e = anEdit{at, at + 1, ""}
+				}
+				prev, _ = eng.ReanalyzeInPlace(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+				kept, visited = min(kept, prev.Reused), max(visited, prev.Visited)
+			}
+			return kept, visited, checks
+		}
+		keptSmall, visitedSmall, _ := cost(100 << 10)
+		keptLarge, visitedLarge, checks := cost(400 << 10)
+		t.Logf("%s: %d and %d checks visited at 100 KB and 400 KB; %d of about %d kept", c.name, visitedSmall, visitedLarge, keptLarge, checks)
+		if keptSmall == 0 || keptLarge < checks-20 {
+			t.Errorf("%s: an edit kept %d checks of about %d", c.name, keptLarge, checks)
+		}
+		if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 30 {
+			t.Errorf("%s: an edit visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", c.name, visitedSmall, visitedLarge)
+		}
+	}
+}

@@ -123,7 +123,7 @@ func addParameter(b *edit.Builder, name string, def edit.Value) string {
 // primaryRegionDefault is the region a new PrimaryRegion parameter defaults
 // to: the region a condition already compares with, else us-east-1.
 func primaryRegionDefault(t *template.Template) string {
-	for _, c := range t.Conditions {
+	for _, c := range t.AllConditions() {
 		found := ""
 		c.Value.Walk(func(n *template.Node) bool {
 			if found == "" && n.IsScalar() && regionName.MatchString(n.Value) {
@@ -199,7 +199,7 @@ func equivalentCondition(pass *analysis.Pass, name string) string {
 				others = append(others, v)
 			}
 		}
-		for _, c := range t.Conditions {
+		for _, c := range t.AllConditions() {
 			v, known := t.EvalCondition(c.Name, map[string]string{o.EnvironmentParameter: analysis.ProductionValue})
 			if !known || !v {
 				continue
@@ -215,7 +215,7 @@ func equivalentCondition(pass *analysis.Pass, name string) string {
 			}
 		}
 	case condIsPrimaryRegion:
-		for _, c := range t.Conditions {
+		for _, c := range t.AllConditions() {
 			if equalsRefs(c.Value, "AWS::Region", o.PrimaryRegionParameter) {
 				return c.Name
 			}
@@ -225,7 +225,7 @@ func equivalentCondition(pass *analysis.Pass, name string) string {
 		if !ok {
 			return ""
 		}
-		for _, c := range t.Conditions {
+		for _, c := range t.AllConditions() {
 			if v, known := t.EvalCondition(c.Name, map[string]string{sw.param: sw.on}); known && v {
 				if v, known := t.EvalCondition(c.Name, map[string]string{sw.param: "\x00other"}); known && !v {
 					return c.Name

@@ -39,7 +39,7 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$`)
 func checkRegionLiterals(pass *analysis.Pass) {
 	t := pass.Template
 	param := pass.Options.PrimaryRegionParameter
-	for _, c := range t.Conditions {
+	for _, c := range t.AllConditions() {
 		c.Value.Walk(func(n *template.Node) bool {
 			if !n.IsFn("Fn::Equals") || n.Arg.Kind != template.Sequence || len(n.Arg.Items) != 2 {
 				return true
@@ -896,7 +896,7 @@ func checkEnvironmentUsed(pass *analysis.Pass) {
 			})},
 		})
 	}
-	for _, c := range t.Conditions {
+	for _, c := range t.AllConditions() {
 		if conditionUses(t, c.Name, name, 0) {
 			return
 		}

@@ -6,8 +6,10 @@ import (
 )
 
 // ReadRecorder is told what a reader of a template looked up among its
-// resources: the analysis engine keeps a check's findings across an edit of
-// one resource only if the check never looked at that resource.
+// resources and among the entries of the other sections that name their
+// entries (Parameters, Conditions, Mappings, Outputs): the analysis engine
+// keeps a check's findings across an edit of one entry only if the check
+// never looked at that entry.
 type ReadRecorder interface {
 	ReadResource(name string) // a lookup by logical id
 	ReadTypeOf(name string)   // whether a logical id exists, and its type
@@ -15,11 +17,20 @@ type ReadRecorder interface {
 	ReadRefsTo(name string)   // the references to a name, from anywhere
 	ReadTypes()               // which types the template has resources of
 	ReadAll()                 // anything else that reaches every resource
+	// ReadEntry is a lookup of a parameter, condition or mapping by name,
+	// whether it exists or not; section is "Parameters", "Conditions" or
+	// "Mappings".
+	ReadEntry(section, name string)
+	// ReadSection is a read of every entry of Parameters, Conditions,
+	// Mappings or Outputs: their list, or the section's node.
+	ReadSection(section string)
 }
 
 // Recording returns a view of t whose lookup methods (Resource, TypeOf,
-// ResourcesOfType, AllResources, RefsTo, RefsFrom, AllRefs and Section)
-// report to r.
+// ResourcesOfType, AllResources, RefsTo, RefsFrom, AllRefs, Section,
+// Parameter, Condition, Mapping, AllParameters, AllConditions, AllMappings
+// and AllOutputs) report to r; so do the evaluations that read parameters,
+// conditions and mappings (Eval, Assume, EvalCondition), which use them.
 // The view shares everything with t. Reading the Resources field, the
 // reference index or the root directly bypasses the recorder: code that
 // runs on a recording view uses the methods.
@@ -155,16 +166,87 @@ func (t *Template) AllRefs() []Reference {
 }
 
 // Section returns the value of a top-level section, or nil. The Resources
-// section reaches every resource.
+// section reaches every resource, and Parameters, Conditions, Mappings and
+// Outputs every entry of theirs.
 func (t *Template) Section(name string) *Node {
-	if name == "Resources" {
+	switch name {
+	case "Resources":
 		if t.recorder != nil {
 			t.recorder.ReadAll()
 		}
 		t.Settle()
+	case "Parameters", "Conditions", "Mappings", "Outputs":
+		if t.recorder != nil {
+			t.recorder.ReadSection(name)
+		}
 	}
 	if p := t.Sections[name]; p != nil {
 		return p.Value
 	}
 	return nil
+}
+
+// Parameter returns the parameter with the given name, or nil.
+func (t *Template) Parameter(name string) *Parameter {
+	if t.recorder != nil {
+		t.recorder.ReadEntry("Parameters", name)
+	}
+	if i, ok := t.params[name]; ok {
+		return t.Parameters[i]
+	}
+	return nil
+}
+
+// Condition returns the condition with the given name, or nil.
+func (t *Template) Condition(name string) *Condition {
+	if t.recorder != nil {
+		t.recorder.ReadEntry("Conditions", name)
+	}
+	if i, ok := t.conditions[name]; ok {
+		return t.Conditions[i]
+	}
+	return nil
+}
+
+// Mapping returns the mapping with the given name, or nil.
+func (t *Template) Mapping(name string) *Entry {
+	if t.recorder != nil {
+		t.recorder.ReadEntry("Mappings", name)
+	}
+	if i, ok := t.mappings[name]; ok {
+		return t.Mappings[i]
+	}
+	return nil
+}
+
+// AllParameters returns t.Parameters, telling the recorder.
+func (t *Template) AllParameters() []*Parameter {
+	if t.recorder != nil {
+		t.recorder.ReadSection("Parameters")
+	}
+	return t.Parameters
+}
+
+// AllConditions returns t.Conditions, telling the recorder.
+func (t *Template) AllConditions() []*Condition {
+	if t.recorder != nil {
+		t.recorder.ReadSection("Conditions")
+	}
+	return t.Conditions
+}
+
+// AllMappings returns t.Mappings, telling the recorder.
+func (t *Template) AllMappings() []*Entry {
+	if t.recorder != nil {
+		t.recorder.ReadSection("Mappings")
+	}
+	return t.Mappings
+}
+
+// AllOutputs returns t.Outputs, telling the recorder.
+func (t *Template) AllOutputs() []*Entry {
+	if t.recorder != nil {
+		t.recorder.ReadSection("Outputs")
+	}
+	return t.Outputs
 }

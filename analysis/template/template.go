@@ -409,30 +409,6 @@ func sectionPairs(section *Node) []*Pair {
 	return section.Pairs
 }
 
-// Parameter returns the parameter with the given name, or nil.
-func (t *Template) Parameter(name string) *Parameter {
-	if i, ok := t.params[name]; ok {
-		return t.Parameters[i]
-	}
-	return nil
-}
-
-// Condition returns the condition with the given name, or nil.
-func (t *Template) Condition(name string) *Condition {
-	if i, ok := t.conditions[name]; ok {
-		return t.Conditions[i]
-	}
-	return nil
-}
-
-// Mapping returns the mapping with the given name, or nil.
-func (t *Template) Mapping(name string) *Entry {
-	if i, ok := t.mappings[name]; ok {
-		return t.Mappings[i]
-	}
-	return nil
-}
-
 // ResourceAt returns the resource whose entry contains byte offset off, or nil.
 func (t *Template) ResourceAt(off int) *Resource {
 	t.Settle()
