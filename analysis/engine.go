@@ -314,7 +314,7 @@ func (e *Engine) runCheck(a *analysisRun, i int, run *checkRun) {
 	}
 }
 
-// refindings is findings for an edit of one resource (see incremental.go):
+// refindings is findings for an edit of some entries (see incremental.go):
 // it runs the checks that may see the edit, and splices their findings into
 // the previous analysis's. It returns no cache, and no error, when a
 // finding carries fix edits, which are not tracked.
@@ -324,10 +324,19 @@ func (e *Engine) refindings(ctx context.Context, a *analysisRun, problems []Find
 	ids, visited := u.rerun(a, x)
 	u.visited = visited
 	reads := p.reads
-	if !u.owned {
+	switch {
+	case u.renumbers():
+		// Resources came or went: from here on, p is the previous analysis
+		// with the ids of this one (the replaced checks' findings gone).
+		reads = u.renumber(x, reads)
+		p = &runCache{engine: p.engine, nres: len(t.Resources), reads: reads,
+			active: u.renumberFindings(p.active), suppressed: u.renumberFindings(p.suppressed),
+			supList: p.supList, uses: p.uses, gathered: p.gathered, facts: p.facts, sups: p.sups, lines: p.lines}
+		u.prev = p
+	case !u.owned:
 		reads = slices.Clone(reads)
 	}
-	cache := &runCache{engine: p.engine, nres: p.nres, reads: reads,
+	cache := &runCache{engine: p.engine, nres: len(t.Resources), reads: reads,
 		gathered: a.gathered, facts: a.facts, lines: t.Lines.Count()}
 	cache.index.x = x
 	supOwner := int32(len(p.reads)) // the findings about suppressions

@@ -120,7 +120,7 @@ func (g *gathering) patchList(t *template.Template, i int) {
 	case v == nil && has:
 		g.list = slices.Delete(g.list, k, k+1)
 	case has:
-		g.list[k].Value = v
+		g.list[k].Name, g.list[k].Value = t.Resources[i].Name, v
 	case v != nil:
 		g.list = slices.Insert(g.list, k, Gathered{Name: t.Resources[i].Name, Value: v, index: i})
 	}
@@ -179,20 +179,45 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	}
 	x := prev.index.take(func() []*reads { return dataReads(prev.data) })
 	g.index.x = x
-	ids := x.lookup(u.change, u.stamp, a)
-	if u.index >= 0 {
-		ids = append(ids, int32(u.index))
+	// The values to compute again, by the previous analysis's ids: those
+	// whose computation may have read what the edit changed, and those of
+	// the resources it re-read.
+	var ids []int32
+	for _, id := range x.lookup(u.change, u.stamp, a) {
+		if !u.replaced(id) && g.data[id].reads.sees(u.change, u.stamp, a) {
+			ids = append(ids, id)
+		}
+	}
+	if u.renumbers() {
+		for i := u.first; i < u.first+u.removed; i++ {
+			if g.data[i].value != nil {
+				g.changed = true
+			}
+		}
+		rs := u.renumber(x, dataReads(g.data))
+		g.data = slices.Replace(g.data, u.first, u.first+u.removed, make([]datum, u.count)...)
+		for i := u.first; i < u.first+u.count; i++ {
+			g.data[i].reads = rs[i]
+		}
+		g.list = u.renumberList(g.list)
+		for k, id := range ids {
+			ids[k] = u.newID(id)
+		}
+	}
+	for i := u.first; i < u.first+u.count; i++ {
+		ids = append(ids, int32(i))
 	}
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
 		i := int(id)
 		was := g.data[i]
-		if i != u.index && !was.reads.sees(u.change, u.stamp, a) {
-			continue
-		}
 		compute(i)
 		g.patchList(t, i)
-		if !reflect.DeepEqual(g.data[i].value, was.value) {
+		// A value is named by its resource: a re-read resource that was
+		// renamed (or replaced by another) changes the list even with the
+		// same value.
+		renamed := u.change.typesChanged && i >= u.first && i < u.first+u.count
+		if !reflect.DeepEqual(g.data[i].value, was.value) || renamed && (was.value != nil || g.data[i].value != nil) {
 			g.changed = true
 		}
 		x.remove(id, was.reads)
@@ -200,6 +225,24 @@ func (a *analysisRun) gather(f *ResourceFact) *gathering {
 	}
 	a.gathered[f] = g
 	return g
+}
+
+// renumberList drops from a gathering's list the values of the resources
+// the edit replaced and renumbers the others, when the edit changed the
+// number of resources: the list is the gathering's own (a clone, unless
+// the previous analysis is consumed).
+func (u *reuse) renumberList(list []Gathered) []Gathered {
+	n := 0
+	for _, g := range list {
+		if u.replaced(int32(g.index)) {
+			continue
+		}
+		g.index = int(u.newID(int32(g.index)))
+		list[n] = g
+		n++
+	}
+	clear(list[n:])
+	return list[:n]
 }
 
 // dataReads returns what computing each datum read.

@@ -109,18 +109,21 @@ func metaOf(f *Finding, owner int32, lines *template.Lines) findingMeta {
 // from.
 type reuse struct {
 	prev *runCache
-	// index is the edited resource, whose checks always run again; -1
-	// when the edit is of a parameter, condition, mapping or output.
-	index   int
-	change  *change
-	delta   *template.Delta
-	stamp   uint64 // identifies this re-analysis (reads.seen)
-	visited int    // the checks examined (Result.Visited)
+	// The edit re-read the resources [first, first+count) of the new
+	// template, which replace removed resources of the old one from first
+	// on: their checks (and resource facts) always run again. For an edit of
+	// another section, all three are 0. When count differs from removed,
+	// the checks and resources after them move by the difference (newID).
+	first, count, removed int
+	change                *change
+	delta                 *template.Delta
+	stamp                 uint64 // identifies this re-analysis (reads.seen)
+	visited               int    // the checks examined (Result.Visited)
 	// owned says the previous analysis is consumed (ReanalyzeInPlace): its
 	// arrays are this one's to reuse.
 	owned bool
-	// oldLo and newHi bound the edited resource's entry, with the edited
-	// bytes, in the new text: the only region where the template's comment
+	// oldLo and newHi bound the edited entries, with the edited bytes, in
+	// the new text: the only region where the template's comment
 	// suppressions may have changed (oldLo precedes the edit).
 	oldLo, newHi int
 }
@@ -128,34 +131,110 @@ type reuse struct {
 // reuseStamps numbers re-analyses; 0 is never a stamp.
 var reuseStamps atomic.Uint64
 
-// rerun returns the checks that must run again, in order: the edited
-// resource's, those whose reads may see the change, and those with a
-// finding that has an offset inside the edited bytes (which cannot be
-// moved); and how many checks it examined to find them.
+// renumbers reports whether the edit changed the number of resources, and
+// so the ids of the checks and resources after those it re-read.
+func (u *reuse) renumbers() bool { return u.count != u.removed }
+
+// replaced reports whether id, a check or resource of the previous
+// analysis, is one the edit re-read (which runs again, or is gone).
+func (u *reuse) replaced(id int32) bool {
+	return id >= int32(u.first) && id < int32(u.first+u.removed)
+}
+
+// newID returns the id in the new analysis of check or resource id of the
+// previous one, which must not be one the edit replaced when the edit
+// renumbers.
+func (u *reuse) newID(id int32) int32 {
+	if id < int32(u.first+u.removed) {
+		return id
+	}
+	return id + int32(u.count-u.removed)
+}
+
+// renumber makes the index, and what ids name (reads, by id), those of the
+// new analysis, when the edit changed the number of resources: the
+// replaced ones' reads leave the index, the others' ids move, and the new
+// ones get placeholders with no reads (noReads). It returns the new reads;
+// unless owned, those given are not modified.
+func (u *reuse) renumber(x *readIndex, rs []*reads) []*reads {
+	if !u.renumbers() {
+		return rs
+	}
+	for id := u.first; id < u.first+u.removed; id++ {
+		x.remove(int32(id), rs[id])
+	}
+	x.shiftIDs(int32(u.first+u.removed), int32(u.count-u.removed))
+	if !u.owned {
+		rs = slices.Clone(rs)
+	}
+	return slices.Replace(rs, u.first, u.first+u.removed, slices.Repeat([]*reads{noReads}, u.count)...)
+}
+
+// renumberFindings returns set with the findings of the replaced checks
+// removed and the owners of the others renumbered, when the edit changed
+// the number of resources (set is modified only when owned).
+func (u *reuse) renumberFindings(set findingSet) findingSet {
+	if !u.renumbers() {
+		return set
+	}
+	out := set
+	if !u.owned {
+		out = findingSet{make([]Finding, 0, cap(set.fs)), make([]findingMeta, 0, cap(set.ms))}
+	}
+	n := 0
+	for i, m := range set.ms {
+		if u.replaced(m.owner) {
+			continue
+		}
+		m.owner = u.newID(m.owner)
+		if u.owned {
+			out.fs[n], out.ms[n] = set.fs[i], m
+		} else {
+			out.fs, out.ms = append(out.fs, set.fs[i]), append(out.ms, m)
+		}
+		n++
+	}
+	if u.owned {
+		clear(out.fs[n:])
+		out.fs, out.ms = out.fs[:n], out.ms[:n]
+	}
+	return out
+}
+
+// rerun returns the checks that must run again, in order, with their ids in
+// the new analysis: those of the resources the edit re-read, those whose
+// reads may see the change, and those with a finding that has an offset
+// inside the edited bytes (which cannot be moved); and how many checks it
+// examined to find them. x has the previous analysis's ids: the caller
+// renumbers it afterwards.
 func (u *reuse) rerun(a *analysisRun, x *readIndex) (ids []int32, visited int) {
 	p, d := u.prev, u.delta
 	found := x.lookup(u.change, u.stamp, a)
 	var out []int32
 	for _, id := range found {
-		if int(id) < len(p.reads) && p.reads[id].sees(u.change, u.stamp, a) {
+		if int(id) < len(p.reads) && !u.replaced(id) && p.reads[id].sees(u.change, u.stamp, a) {
 			out = append(out, id)
 		}
-	}
-	if u.index >= 0 {
-		out = append(out, int32(u.index))
 	}
 	start, end := int32(d.Start), int32(d.OldEnd)
 	for _, set := range []*findingSet{&p.active, &p.suppressed} {
 		for i, m := range set.ms {
-			if m.lo <= end && m.hi >= start && m.owner >= 0 && int(m.owner) < len(p.reads) && !movable(&set.fs[i], d) {
+			if m.lo <= end && m.hi >= start && m.owner >= 0 && int(m.owner) < len(p.reads) && !u.replaced(m.owner) && !movable(&set.fs[i], d) {
 				out = append(out, m.owner)
 			}
 		}
 	}
 	slices.Sort(out)
 	out = slices.Compact(out)
-	seen := slices.Compact(slices.Sorted(slices.Values(slices.Concat(found, out))))
-	return out, len(seen)
+	visited = len(slices.Compact(slices.Sorted(slices.Values(slices.Concat(found, out))))) + u.count
+	for i, id := range out {
+		out[i] = u.newID(id)
+	}
+	for id := u.first; id < u.first+u.count; id++ {
+		out = append(out, int32(id))
+	}
+	slices.Sort(out)
+	return out, visited
 }
 
 // movable reports whether no offset of f lies inside the edited bytes (or
@@ -466,50 +545,56 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 }
 
 // reuseFor returns what an analysis of t may reuse of prev, or nil when
-// every check must run. It reads the edited entry's old state from the
+// every check must run. It reads the edited entries' old state from the
 // delta only: prev's template may have been consumed. With inPlace, the
 // re-analysis consumes prev (its delta is not nil): it may reuse prev's
 // arrays, after which no analysis may reuse prev.
 func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta, inPlace bool) *reuse {
 	c := prev.cache
 	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil ||
-		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
-		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) {
+		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 {
 		return nil
 	}
-	name := d.Old.Key.Value
-	var entry *template.Pair
-	index := -1
+	u := &reuse{owned: inPlace, prev: c, delta: d, oldLo: d.Start, newHi: d.OldEnd + d.Shift}
+	oldHi := d.OldEnd
+	if len(d.Old) > 0 {
+		u.oldLo = d.Old[0].Key.Start
+		oldHi = max(oldHi, d.Old[len(d.Old)-1].Value.End)
+	}
+	u.newHi = max(u.newHi, shiftOffset(oldHi, d))
 	switch d.Section {
-	case "Resources":
-		if d.Index >= len(t.Resources) || t.Resources[d.Index].Name != name {
+	case "":
+		// Top-level keys other than the sections of entries: only a change
+		// of nothing but comments and layout keeps any check.
+		if !d.Trivia {
 			return nil
 		}
-		index = d.Index
-		entry = &template.Pair{Key: t.Resources[index].Key, Value: t.Resources[index].Value}
-	case "Parameters", "Conditions", "Mappings", "Outputs":
-		// Checks record which of these entries they read (reads.entries,
-		// reads.sections); the other sections' edits re-run every check.
+		u.change = &change{trivia: true}
+	case "Resources", "Parameters", "Conditions", "Mappings", "Outputs":
+		// Checks record which resources and which of the other entries
+		// they read (reads); an edit of the other sections (Metadata...)
+		// re-runs every check.
 		sec := t.Sections[d.Section]
-		if sec == nil || sec.Value.Kind != template.Mapping || d.Index >= len(sec.Value.Pairs) || sec.Value.Pairs[d.Index].Key.Value != name {
+		if sec == nil || sec.Value.Kind != template.Mapping || d.Index+d.New > len(sec.Value.Pairs) {
 			return nil
 		}
-		entry = sec.Value.Pairs[d.Index]
+		entries := sec.Value.Pairs[d.Index : d.Index+d.New]
+		if d.Section == "Resources" {
+			u.first, u.count, u.removed = d.Index, d.New, len(d.Old)
+		}
+		if c.nres-u.removed+u.count != len(t.Resources) || len(c.reads)-u.removed+u.count != len(t.Resources)+len(e.global) {
+			return nil
+		}
+		if len(entries) > 0 {
+			u.newHi = max(u.newHi, entries[len(entries)-1].Value.End)
+		}
+		u.change = newChange(d, entries, t)
 	default:
 		return nil
 	}
-	oldHi := max(d.Old.Value.End, d.OldEnd)
 	if inPlace && !c.consumed.CompareAndSwap(false, true) {
 		return nil
 	}
-	return &reuse{
-		owned:  inPlace,
-		prev:   c,
-		index:  index,
-		change: newEntryChange(d.Section, name, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
-		delta:  d,
-		stamp:  reuseStamps.Add(1),
-		oldLo:  d.Old.Key.Start,
-		newHi:  max(entry.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
-	}
+	u.stamp = reuseStamps.Add(1)
+	return u
 }

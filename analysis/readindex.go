@@ -262,3 +262,19 @@ func (x *readIndex) lookup(c *change, stamp uint64, values valueChanges) []int32
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// shiftIDs moves by the ids of the nodes from on, after an edit that
+// changed the number of resources before them (see reuse.newID). It costs
+// one pass over the index.
+func (x *readIndex) shiftIDs(from, by int32) {
+	if by == 0 {
+		return
+	}
+	for _, ids := range x.byKey {
+		for i, id := range ids {
+			if id >= from {
+				ids[i] = id + by
+			}
+		}
+	}
+}

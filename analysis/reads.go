@@ -131,29 +131,53 @@ type change struct {
 	// or went: what TypeOf answers for a name, and maybe Types, changed.
 	typesChanged bool
 	refs         []string // targets of the references in the old or the new entries
+	// trivia says that nothing but positions changed (comments, blank
+	// lines): no check sees it.
+	trivia bool
 }
 
-// newEntryChange describes the edit of entry name of section from its old
-// value (its references, and for a resource its type) to its new one in t.
-func newEntryChange(section, name, oldType string, oldRefs []template.Reference, t *template.Template) *change {
-	c := &change{section: section, names: []string{name}}
-	var newRefs []template.Reference
-	if section == "Resources" {
-		c.types = []string{oldType}
-		if r := t.Resource(name); r != nil && r.Type != oldType {
-			c.types = append(c.types, r.Type)
-			c.typesChanged = true
+// newChange describes the edit d of a section of entries, whose new
+// entries in t are entries.
+func newChange(d *template.Delta, entries []*template.Pair, t *template.Template) *change {
+	c := &change{section: d.Section}
+	add := func(list *[]string, v string) {
+		if !slices.Contains(*list, v) {
+			*list = append(*list, v)
 		}
-		newRefs = t.RefsFrom(name)
-	} else {
-		newRefs = t.Refs.From(section, name)
 	}
-	for _, refs := range [][]template.Reference{oldRefs, newRefs} {
-		for _, ref := range refs {
-			if !slices.Contains(c.refs, ref.Target) {
-				c.refs = append(c.refs, ref.Target)
+	var oldTypes, newTypes []string
+	for _, e := range d.Old {
+		add(&c.names, e.Key.Value)
+		oldTypes = append(oldTypes, e.Value.Get("Type").Text())
+	}
+	for _, ref := range d.OldRefs {
+		add(&c.refs, ref.Target)
+	}
+	for _, e := range entries {
+		add(&c.names, e.Key.Value)
+		var refs []template.Reference
+		if d.Section == "Resources" {
+			if r := t.Resource(e.Key.Value); r != nil {
+				newTypes = append(newTypes, r.Type)
 			}
+			refs = t.RefsFrom(e.Key.Value)
+		} else {
+			refs = t.Refs.From(d.Section, e.Key.Value)
 		}
+		for _, ref := range refs {
+			add(&c.refs, ref.Target)
+		}
+	}
+	if d.Section == "Resources" {
+		for _, typ := range slices.Concat(oldTypes, newTypes) {
+			add(&c.types, typ)
+		}
+		// The same names with the same types: only the values changed.
+		same := len(d.Old) == len(entries) && slices.Equal(oldTypes, newTypes)
+		for i := 0; same && i < len(entries); i++ {
+			same = d.Old[i].Key.Value == entries[i].Key.Value
+		}
+		c.typesChanged = !same
 	}
 	return c
 }
@@ -173,6 +197,9 @@ func (r *reads) empty() bool {
 // reads of memoised facts; values tells whether the values of resource
 // facts and Facts changed.
 func (r *reads) sees(c *change, stamp uint64, values valueChanges) bool {
+	if c.trivia {
+		return false
+	}
 	if r.all {
 		return true
 	}

@@ -136,10 +136,10 @@ func (c *supCache) list() []*Suppression {
 }
 
 // update returns the suppressions of t, which is c's template after the
-// edit u of one entry: a resource's metadata is read again, and the
-// comments on the lines of the entry and of the edited text (the only
-// lines where a directive, or whether a '#' starts a comment, may have
-// changed); the others move with the text.
+// edit u: the metadata of the resources it re-read is read again, and the
+// comments on the lines of the edited entries and of the edited text (the
+// only lines where a directive, or whether a '#' starts a comment, may
+// have changed); the others move with the text.
 func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCache {
 	d := u.delta
 	move := func(sups []*Suppression) []*Suppression {
@@ -164,26 +164,25 @@ func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCac
 		return out
 	}
 	n := &supCache{template: move(c.template)}
-	var edited []*Suppression // the edited resource's, read again (none for another section's entry)
-	if u.index >= 0 {
-		res := t.Resources[u.index]
-		edited = metadataSuppressions(res.Metadata, res.Name)
+	// The re-read resources' metadata is read again; the others' moves.
+	var edited []resourceSups
+	for i := u.first; i < u.first+u.count; i++ {
+		if sups := metadataSuppressions(t.Resources[i].Metadata, t.Resources[i].Name); len(sups) > 0 {
+			edited = append(edited, resourceSups{i, sups})
+		}
 	}
 	for _, r := range c.resources {
 		switch {
-		case r.index < u.index:
-			n.resources = append(n.resources, r)
-		case r.index > u.index:
-			if edited != nil {
-				n.resources = append(n.resources, resourceSups{u.index, edited})
-				edited = nil
-			}
+		case r.index < u.first:
 			n.resources = append(n.resources, resourceSups{r.index, move(r.sups)})
+		case u.replaced(int32(r.index)):
+		default:
+			n.resources = append(n.resources, edited...)
+			edited = nil
+			n.resources = append(n.resources, resourceSups{int(u.newID(int32(r.index))), move(r.sups)})
 		}
 	}
-	if edited != nil {
-		n.resources = append(n.resources, resourceSups{u.index, edited})
-	}
+	n.resources = append(n.resources, edited...)
 	if t.Format != template.YAML {
 		return n
 	}
@@ -401,7 +400,9 @@ func (e *Engine) split(t *template.Template, all findingSet, sups []*Suppression
 // findings are split again, as Analyze does.
 func (e *Engine) resplit(t *template.Template, c *runCache, u *reuse, drop []bool, fresh findingSet, supOwner int32, lineShift int) {
 	p := u.prev
-	if !sameEffect(p.supList, c.supList) || lineShift != 0 && len(c.supList) > 0 {
+	if !sameEffect(p.supList, c.supList) || lineShift != 0 && len(c.supList) > 0 || u.renumbers() && len(c.supList) > 0 {
+		// (When resources came or went, the findings of the replaced
+		// checks are gone from p, and with them the uses to take back.)
 		// The fresh findings come in the order the checks reported them:
 		// splice places them by binary search, in order.
 		sortOwned(fresh)

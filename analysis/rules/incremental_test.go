@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -70,6 +71,11 @@ type anEdit struct {
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if len(tp.Resources) == 0 {
 		return anEdit{}, false
+	}
+	if r.IntN(5) == 0 {
+		if e, ok := structuralEdit(r, tp); ok {
+			return e, true
+		}
 	}
 	var pool []string
 	var inResources, inOthers []*template.Node
@@ -145,6 +151,85 @@ func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 		}
 		return anEdit{n.ValueSpan.Start, n.ValueSpan.End, v}, true
 	}
+}
+
+// structuralEdit picks an edit of the entries of Resources, Parameters,
+// Conditions, Mappings or Outputs themselves, as users make them: a
+// character typed at the end of an entry's key (a rename), a new entry
+// inserted above one, an entry deleted, an entry pasted again under a new
+// name. Names, types and the references to and from the entries change
+// under every check.
+func structuralEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
+	var secs []*template.Node
+	for _, name := range []string{"Resources", "Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+		if v := tp.Root.Get(name); v != nil && v.Kind == template.Mapping && !v.Flow && len(v.Pairs) > 0 {
+			secs = append(secs, v)
+		}
+	}
+	if len(secs) == 0 {
+		return anEdit{}, false
+	}
+	sec := secs[r.IntN(len(secs))]
+	i := r.IntN(len(sec.Pairs))
+	key := sec.Pairs[i].Key
+	lineStart := tp.Lines.LineStart(tp.Lines.LineOf(key.Start))
+	indent := string(tp.Source[lineStart:key.Start])
+	// The entry's lines run to the next entry's key line, or to the end of
+	// the section's value.
+	end := tp.Lines.LineEnd(tp.Lines.LineOf(sec.Pairs[i].Value.End))
+	if i+1 < len(sec.Pairs) {
+		end = tp.Lines.LineStart(tp.Lines.LineOf(sec.Pairs[i+1].Key.Start))
+	} else if end < len(tp.Source) {
+		end++ // the line break
+	}
+	switch r.IntN(5) {
+	case 0, 1: // rename: a character typed at the end of the key, or the last one deleted
+		if key.Quoted || key.End-key.Start < 2 {
+			return anEdit{}, false
+		}
+		if r.IntN(2) == 0 {
+			return anEdit{key.End - 1, key.End, ""}, true
+		}
+		return anEdit{key.End, key.End, string("xQ7"[r.IntN(3)])}, true
+	case 2: // a new entry above this one
+		targets := []string{"Bucket0", "Environment", "IsProduction", "NewThing"}
+		name, target := targets[r.IntN(len(targets))]+"Added", targets[r.IntN(len(targets))]
+		var body string
+		switch sectionOf(tp, sec) {
+		case "Resources":
+			body = "\n" + indent + "  Type: AWS::SQS::Queue\n" + indent + "  Properties:\n" + indent + "    KmsMasterKeyId: !Ref " + target
+		case "Parameters":
+			body = "\n" + indent + "  Type: String\n" + indent + "  Default: production"
+		case "Conditions":
+			body = " !Equals [!Ref " + target + ", production]"
+		case "Mappings":
+			body = "\n" + indent + "  A:\n" + indent + "    B: c"
+		default:
+			body = "\n" + indent + "  Value: !Ref " + target
+		}
+		return anEdit{lineStart, lineStart, indent + name + ":" + body + "\n"}, true
+	case 3: // delete the entry
+		if len(sec.Pairs) < 2 {
+			return anEdit{}, false
+		}
+		return anEdit{lineStart, end, ""}, true
+	default: // paste the entry again below itself, renamed
+		text := string(tp.Source[lineStart:end])
+		if !strings.HasSuffix(text, "\n") {
+			return anEdit{}, false
+		}
+		return anEdit{end, end, strings.Replace(text, key.Value+":", key.Value+"Copy:", 1)}, true
+	}
+}
+
+// sectionOf returns the name of the top-level section whose value is v.
+func sectionOf(tp *template.Template, v *template.Node) string {
+	for _, name := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+		if tp.Root.Get(name) == v {
+			return name
+		}
+	}
+	return ""
 }
 
 // plainSafe reports whether v can be written as a plain YAML scalar on one

@@ -38,22 +38,31 @@ func Reparse(old *Template, src []byte, start, end, n int) *Template {
 	return t
 }
 
-// Delta says what Reparse's incremental path changed: the value of one entry
-// of one section. Everything else is the old template's, with the offsets at
-// or after OldEnd moved by Shift.
+// Delta says what Reparse's incremental path changed: a run of entries of
+// one section replaced by others (today, the value of one entry: the same
+// key with a new value). Everything else is the old template's, with the
+// offsets at or after OldEnd moved by Shift.
 type Delta struct {
 	Section string // the section's key: "Resources", "Parameters", ...
-	Index   int    // the entry's index among the section's pairs
-	// Old is the entry as it was: key and value are old's nodes, in old's
-	// coordinates. The key node is shared with the new template (it precedes
-	// the edit); after ReparseInPlace, a later ReparseInPlace of the result
-	// may move it and the value's nodes (which stay in the result's node
-	// chunks, see nodeArena).
-	Old *Pair
-	// OldRefs are the references the old entry made, as old.Refs listed
-	// them: in old's coordinates, their nodes Old's. The new entry's are
-	// those of the new template's Refs.From(Section, Old.Key.Value).
+	// Index is the index of the first replaced entry among the section's
+	// pairs, before and after the edit.
+	Index int
+	// Old are the entries as they were: keys and values are old's nodes, in
+	// old's coordinates. A key node may be shared with the new template (a
+	// key that precedes the edit); after ReparseInPlace, a later
+	// ReparseInPlace of the result may move it and the values' nodes (which
+	// stay in the result's node chunks, see nodeArena).
+	Old []*Pair
+	// New is how many entries replace them: the new section's pairs
+	// [Index, Index+New).
+	New int
+	// OldRefs are the references the old entries made, as old.Refs listed
+	// them: in old's coordinates, their nodes Old's. The new entries' are
+	// those of the new template's Refs.From(Section, name).
 	OldRefs []Reference
+	// Trivia says that the new entries equal the old ones but for their
+	// positions: only comments, blank lines or layout changed.
+	Trivia bool
 	// The edit, in old's coordinates: the bytes [Start, OldEnd) were
 	// replaced, and what followed them moved by Shift bytes.
 	Start, OldEnd, Shift int
@@ -249,7 +258,7 @@ func columnOf(src []byte, off int) int {
 
 // delta returns the change the edit made to what follows it.
 func (pl *reparsePlan) makeDelta(oldRefs []Reference) *Delta {
-	return &Delta{Section: pl.sec.Key.Value, Index: pl.ei, Old: pl.entry, OldRefs: oldRefs,
+	return &Delta{Section: pl.sec.Key.Value, Index: pl.ei, Old: []*Pair{pl.entry}, New: 1, OldRefs: oldRefs,
 		Start: pl.start, OldEnd: pl.end, Shift: pl.delta}
 }
 

@@ -101,7 +101,7 @@ func checkDelta(t *testing.T, old *Template, d *Delta, e splice) {
 	if entry.Key.End >= e.start || d.Index+1 < len(sec.Pairs) && sec.Pairs[d.Index+1].Key.Start <= e.end {
 		t.Fatalf("edit %+v is not inside entry %s of %s", e, entry.Key.Value, d.Section)
 	}
-	if !reflect.DeepEqual(d.Old, entry) {
+	if len(d.Old) != 1 || d.New != 1 || !reflect.DeepEqual(d.Old[0], entry) {
 		t.Fatalf("edit %+v: Delta.Old is not the old entry %s as a parse of the old text has it", e, entry.Key.Value)
 	}
 	if want := old.Refs.From(d.Section, entry.Key.Value); len(want) != len(d.OldRefs) || len(want) > 0 && !reflect.DeepEqual(want, d.OldRefs) {
