@@ -278,6 +278,10 @@ type factValue struct {
 	value   any
 	reads   *reads
 	changed bool // differs from the previous analysis's value
+	// prev is the previous analysis's value, when it changed; keys the
+	// keys at which a map value changed, once asked (changedKeys).
+	prev any
+	keys map[string]bool
 }
 
 // Fact returns the value of f for the template.
@@ -308,8 +312,56 @@ func (a *analysisRun) fact(f *Fact) *factValue {
 		recorder: rec, run: a, report: func(Finding) {}}
 	v.value = f.Compute(pass)
 	v.changed = prev == nil || !reflect.DeepEqual(v.value, prev.value)
+	if v.changed && prev != nil {
+		v.prev = prev.value
+	}
 	return v
 }
+
+// FactAt returns the value at key of f, whose value must be a map with
+// string keys, and whether there is one. The check depends on the value at
+// that key only: an edit that changes f elsewhere (another bucket's entry
+// in a fact about buckets) does not run it again.
+func FactAt[V any](p *Pass, f *Fact, key string) (V, bool) {
+	p.recorder.cur.addFactKey(f, key)
+	v, ok := p.run.fact(f).value.(map[string]V)[key]
+	return v, ok
+}
+
+// changedKeys returns the keys at which a map value differs from the
+// previous analysis's, nil when it did not change. A value with no previous
+// one has no reader to tell.
+func (v *factValue) changedKeys() map[string]bool {
+	if !v.changed || v.prev == nil {
+		return nil
+	}
+	if v.keys == nil {
+		v.keys = map[string]bool{}
+		now, was := reflect.ValueOf(v.value), reflect.ValueOf(v.prev)
+		at := func(m, k reflect.Value) reflect.Value {
+			if m.Kind() != reflect.Map {
+				return reflect.Value{}
+			}
+			return m.MapIndex(k)
+		}
+		for _, m := range []reflect.Value{now, was} {
+			if m.Kind() != reflect.Map {
+				continue
+			}
+			for it := m.MapRange(); it.Next(); {
+				k := it.Key()
+				a, b := at(now, k), at(was, k)
+				if !a.IsValid() || !b.IsValid() || !reflect.DeepEqual(a.Interface(), b.Interface()) {
+					v.keys[k.String()] = true
+				}
+			}
+		}
+	}
+	return v.keys
+}
+
+// factKeysChanged returns the keys at which f's value changed.
+func (a *analysisRun) factKeysChanged(f *Fact) map[string]bool { return a.fact(f).changedKeys() }
 
 // factChanged reports whether f's value differs from the previous
 // analysis's.

@@ -31,9 +31,11 @@ type readIndex struct {
 	memos  []*reads // memoised fact -1-j is memos[j]
 	memoID map[*reads]int32
 	// gathers and factDeps are the resource facts and Facts some node
-	// depends on: a lookup asks whether their values changed.
+	// depends on, keyFacts the Facts some node read at a key: a lookup asks
+	// whether their values changed, and at which keys.
 	gathers  []*ResourceFact
 	factDeps []*Fact
+	keyFacts []*Fact
 }
 
 // readKind says what a readKey names.
@@ -50,6 +52,7 @@ const (
 	readSection                 // every entry of a section other than Resources
 	readGather                  // the values of a resource fact
 	readFactDep                 // the value of a Fact
+	readFactKey                 // the value of a Fact at one key (name)
 	readMemo                    // a memoised fact (its users are listed)
 )
 
@@ -110,6 +113,11 @@ func (x *readIndex) add(id int32, r *reads, again bool) {
 	for _, f := range r.factDeps {
 		if !slices.Contains(x.factDeps, f) {
 			x.factDeps = append(x.factDeps, f)
+		}
+	}
+	for _, k := range r.factKeys {
+		if !slices.Contains(x.keyFacts, k.fact) {
+			x.keyFacts = append(x.keyFacts, k.fact)
 		}
 	}
 	for _, f := range r.facts {
@@ -174,6 +182,9 @@ func (x *readIndex) forEachKey(r *reads, fn func(readKey)) {
 	for _, f := range r.factDeps {
 		fn(readKey{kind: readFactDep, fact: f})
 	}
+	for _, k := range r.factKeys {
+		fn(readKey{kind: readFactKey, fact: k.fact, name: k.key})
+	}
 }
 
 // drop removes id from the nodes of k.
@@ -235,6 +246,11 @@ func (x *readIndex) lookup(c *change, stamp uint64, values valueChanges) []int32
 	for _, f := range x.factDeps {
 		if values.factChanged(f) {
 			keys = append(keys, readKey{kind: readFactDep, fact: f})
+		}
+	}
+	for _, f := range x.keyFacts {
+		for k := range values.factKeysChanged(f) {
+			keys = append(keys, readKey{kind: readFactKey, fact: f, name: k})
 		}
 	}
 	var out []int32

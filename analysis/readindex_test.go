@@ -27,10 +27,16 @@ func (x *readIndex) canonical() map[readKey][]string {
 	return out
 }
 
+// keyedFacts are Facts that randomReads reads at a key.
+var keyedFacts = []*Fact{{Key: "one"}, {Key: "two"}}
+
 // randomReads returns reads of a few of names and types, sometimes using
 // one of the memoised facts.
 func randomReads(r *rand.Rand, memos []*reads) *reads {
 	x := &reads{}
+	if r.IntN(4) == 0 {
+		x.addFactKey(keyedFacts[r.IntN(len(keyedFacts))], fmt.Sprint("R", r.IntN(20)))
+	}
 	for range r.IntN(4) {
 		switch n := fmt.Sprint("R", r.IntN(20)); r.IntN(6) {
 		case 0:
@@ -117,6 +123,7 @@ func TestReadsEmptyCoversEveryField(t *testing.T) {
 		"fact":     func(r *reads) { r.fact = "memo" },
 		"gathers":  func(r *reads) { r.gathers = []*ResourceFact{{}} },
 		"factDeps": func(r *reads) { r.factDeps = []*Fact{{}} },
+		"factKeys": func(r *reads) { r.addFactKey(&Fact{}, "A") },
 		"seen":     nil, // a cache of answers, not a read
 	}
 	typ := reflect.TypeOf(reads{})
@@ -141,11 +148,13 @@ func TestReadsEmptyCoversEveryField(t *testing.T) {
 	}
 }
 
-// noValueChanges is a valueChanges under which no value changed.
-type noValueChanges struct{}
+// keysChanged is a valueChanges under which the Facts changed at the keys
+// it lists, and nothing else changed.
+type keysChanged map[*Fact]map[string]bool
 
-func (noValueChanges) gatherChanged(*ResourceFact) bool { return false }
-func (noValueChanges) factChanged(*Fact) bool           { return false }
+func (keysChanged) gatherChanged(*ResourceFact) bool          { return false }
+func (c keysChanged) factChanged(f *Fact) bool                { return len(c[f]) > 0 }
+func (c keysChanged) factKeysChanged(f *Fact) map[string]bool { return c[f] }
 
 // TestLookupFindsEveryNodeThatSees: the index's lookup of a change must
 // return every node whose reads see it (reads.sees), or an incremental
@@ -179,10 +188,14 @@ func TestLookupFindsEveryNodeThatSees(t *testing.T) {
 		if r.IntN(2) == 0 {
 			c.refs = []string{fmt.Sprint("R", r.IntN(20))}
 		}
+		values := keysChanged{}
+		if r.IntN(3) == 0 {
+			values[keyedFacts[r.IntN(len(keyedFacts))]] = map[string]bool{fmt.Sprint("R", r.IntN(20)): true}
+		}
 		stamp := uint64(step + 1)
-		got := x.lookup(c, stamp, noValueChanges{})
+		got := x.lookup(c, stamp, values)
 		for id, rd := range nodes {
-			if rd.sees(c, stamp, noValueChanges{}) {
+			if rd.sees(c, stamp, values) {
 				found++
 				if !slices.Contains(got, int32(id)) {
 					t.Fatalf("step %d: node %d sees %+v but the lookup returned %v", step, id, *c, got)

@@ -36,7 +36,10 @@ type reads struct {
 	// resource: it depends on their values.
 	gathers []*ResourceFact
 	// factDeps are the Facts the check used: it depends on their values.
+	// factKeys are Facts it read at one key only (FactAt): it depends on
+	// the values at those keys.
 	factDeps []*Fact
+	factKeys []factKey
 
 	// seen caches, for the reads of a memoised fact, whether they see the
 	// change of one re-analysis: its stamp, shifted left by one, and the
@@ -44,11 +47,21 @@ type reads struct {
 	seen atomic.Uint64
 }
 
+// factKey is one key of a Fact whose value is a map.
+type factKey struct {
+	fact *Fact
+	key  string
+}
+
 // valueChanges tells whether the values a check depends on changed: those
-// of the resource facts it gathered and of the Facts it used.
+// of the resource facts it gathered and of the Facts it used, whole or at
+// one key.
 type valueChanges interface {
 	gatherChanged(*ResourceFact) bool
 	factChanged(*Fact) bool
+	// factKeysChanged returns the keys at which f's value changed (nil if
+	// it did not change).
+	factKeysChanged(*Fact) map[string]bool
 }
 
 func (r *reads) addName(name string)   { r.addTo(&r.names, name) }
@@ -96,12 +109,21 @@ func (r *reads) addTypeSet() {
 func (r *reads) addAll() {
 	r.all, r.typeSet = true, false
 	r.names, r.typeOf, r.types, r.refsTo, r.facts, r.gathers, r.factDeps = nil, nil, nil, nil, nil, nil, nil
-	r.entries, r.sections = nil, nil
+	r.entries, r.sections, r.factKeys = nil, nil, nil
 }
 
 func (r *reads) addFactDep(f *Fact) {
 	if !r.all && !slices.Contains(r.factDeps, f) {
 		r.factDeps = append(r.factDeps, f)
+	}
+}
+
+// addFactKey records that the check read f at key, unless it depends on
+// the whole of f anyway.
+func (r *reads) addFactKey(f *Fact, key string) {
+	k := factKey{f, key}
+	if !r.all && !slices.Contains(r.factDeps, f) && !slices.Contains(r.factKeys, k) {
+		r.factKeys = append(r.factKeys, k)
 	}
 }
 
@@ -189,7 +211,8 @@ var noReads = &reads{}
 // empty reports whether r records no read at all.
 func (r *reads) empty() bool {
 	return !r.all && !r.typeSet && len(r.names) == 0 && len(r.typeOf) == 0 && len(r.types) == 0 && len(r.refsTo) == 0 &&
-		len(r.entries) == 0 && len(r.sections) == 0 && len(r.facts) == 0 && len(r.gathers) == 0 && len(r.factDeps) == 0 && r.fact == ""
+		len(r.entries) == 0 && len(r.sections) == 0 && len(r.facts) == 0 && len(r.gathers) == 0 && len(r.factDeps) == 0 &&
+		len(r.factKeys) == 0 && r.fact == ""
 }
 
 // sees reports whether a check that read r may have read something c
@@ -247,6 +270,11 @@ func (r *reads) sees(c *change, stamp uint64, values valueChanges) bool {
 	}
 	for _, f := range r.factDeps {
 		if values.factChanged(f) {
+			return true
+		}
+	}
+	for _, k := range r.factKeys {
+		if values.factKeysChanged(k.fact)[k.key] {
 			return true
 		}
 	}

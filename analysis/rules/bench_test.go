@@ -84,6 +84,56 @@ func BenchmarkReanalyze(b *testing.B) {
 	}
 }
 
+// BenchmarkReanalyzeEditKinds is BenchmarkReanalyze's unsettled mode for
+// the edits that are not inside one resource's value, each made and undone
+// in turn: a digit typed in a parameter's default ("param"), a character
+// typed at the end of the logical id of the resource in the middle
+// ("rename-resource"), a new entry's key line typed above it
+// ("new-entry"), the resource deleted and typed back at once ("delete-entry"),
+// and a comment line inserted above the Resources key ("above-section").
+func BenchmarkReanalyzeEditKinds(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		src := synth.YAML(size)
+		tp := template.Parse("t.yaml", src)
+		mid := len(tp.Resources) / 2
+		key := tp.Resources[mid].Key
+		line := tp.Lines.LineStart(tp.Lines.LineOf(key.Start))
+		next := tp.Lines.LineStart(tp.Lines.LineOf(tp.Resources[mid+1].Key.Start))
+		entry := string(src[line:next])
+		def := tp.Parameter("RetentionDays").Default.End
+		section := tp.Sections["Resources"].Key.Start
+		for _, k := range []struct {
+			name       string
+			edit, undo anEdit
+		}{
+			{"param", anEdit{def, def, "7"}, anEdit{def, def + 1, ""}},
+			{"rename-resource", anEdit{key.End, key.End, "x"}, anEdit{key.End, key.End + 1, ""}},
+			{"new-entry", anEdit{line, line, "  X:\n"}, anEdit{line, line + 5, ""}},
+			{"delete-entry", anEdit{line, next, ""}, anEdit{line, line, entry}},
+			{"above-section", anEdit{section, section, "# x\n"}, anEdit{section, section + 4, ""}},
+		} {
+			b.Run(fmt.Sprintf("%s-yaml-%dKB", k.name, size>>10), func(b *testing.B) {
+				eng := analysis.NewEngine(All(), nil).WithoutFixes()
+				prev := eng.Analyze("t.yaml", src)
+				b.ReportAllocs()
+				reused := 0
+				for i := 0; b.Loop(); i++ {
+					e := k.edit
+					if i%2 == 1 {
+						e = k.undo
+					}
+					prev, _ = eng.ReanalyzeInPlaceUnsettled(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+					b.StopTimer()
+					prev.Template.Settle()
+					b.StartTimer()
+					reused += prev.Reused
+				}
+				b.ReportMetric(float64(reused)/float64(b.N), "reused/op")
+			})
+		}
+	}
+}
+
 // typingSpot returns an offset inside the last scalar value of the
 // properties of the resource in the middle of t, where a user would type.
 func typingSpot(t *template.Template) int { return typingSpotIn(t, "") }

@@ -254,7 +254,7 @@ recorder's ` + "`Condition`" + ` so that it is not created when the recorder is 
 func checkConfigRuleDependsOn(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
 	recorders := t.ResourcesOfType(cfgRecorderType)
-	if len(recorders) == 0 || dependsOnRecorder(pass)[r.Name] {
+	if len(recorders) == 0 || dependsOnRecorderOf(pass, r.Name) {
 		return
 	}
 	rec := recorders[0]
@@ -344,10 +344,12 @@ var resourceDepsFact = &analysis.Fact{Key: "cfgResourceDeps", Compute: func(pass
 	return out
 }}
 
-// dependsOnRecorder is the set of resources that depend, directly or
-// transitively, on a configuration recorder of the template.
-func dependsOnRecorder(pass *analysis.Pass) map[string]bool {
-	return pass.Fact(dependsOnRecorderFact).(map[string]bool)
+// dependsOnRecorderOf reports whether resource name depends, directly or
+// transitively, on a configuration recorder of the template. The check
+// depends on that resource's entry of the fact only.
+func dependsOnRecorderOf(pass *analysis.Pass, name string) bool {
+	on, _ := analysis.FactAt[bool](pass, dependsOnRecorderFact, name)
+	return on
 }
 
 var dependsOnRecorderFact = &analysis.Fact{Key: "cfgDependsOnRecorder", Compute: func(pass *analysis.Pass) any {

@@ -209,6 +209,12 @@ func auditBuckets(pass *analysis.Pass) map[string]string {
 	return pass.Fact(auditBucketsFact).(map[string]string)
 }
 
+// auditBucketReason returns why bucket name receives audit evidence, if it
+// does (see auditBuckets). The check depends on that bucket's entry only.
+func auditBucketReason(pass *analysis.Pass, name string) (string, bool) {
+	return analysis.FactAt[string](pass, auditBucketsFact, name)
+}
+
 // auditBucketMark is what one resource says about which buckets hold audit
 // evidence: bucket Bucket does, for reason Why. The first mark of a bucket,
 // in document order, gives the reason.
@@ -301,6 +307,12 @@ var auditLogGroupName = regexp.MustCompile(`(?i)cloudtrail|flow-?logs?|vpc-?flow
 // tagged as audit or security data, and groups whose name says so.
 func auditLogGroups(pass *analysis.Pass) map[string]string {
 	return pass.Fact(auditLogGroupsFact).(map[string]string)
+}
+
+// auditLogGroupReason returns why log group name holds audit logs, if it
+// does (see auditLogGroups). The check depends on that group's entry only.
+func auditLogGroupReason(pass *analysis.Pass, name string) (string, bool) {
+	return analysis.FactAt[string](pass, auditLogGroupsFact, name)
 }
 
 // auditLogGroupMark is what one resource says about which log groups hold

@@ -34,7 +34,7 @@ type policyDoc struct {
 func policyDocuments(pass *analysis.Pass, r *template.Resource) []policyDoc {
 	switch r.Type {
 	case iamManagedPolicyType:
-		if permissionBoundaries(pass)[r.Name] && !attached(r) {
+		if isPermissionBoundary(pass, r.Name) && !attached(r) {
 			return nil // a boundary limits permissions, it grants none
 		}
 		fallthrough
@@ -61,10 +61,12 @@ func policyDocuments(pass *analysis.Pass, r *template.Resource) []policyDoc {
 	return nil
 }
 
-// permissionBoundaries returns the logical ids of the managed policies of
-// the template that roles or users use as their PermissionsBoundary.
-func permissionBoundaries(pass *analysis.Pass) map[string]bool {
-	return pass.Fact(permissionBoundariesFact).(map[string]bool)
+// isPermissionBoundary reports whether managed policy name is the
+// PermissionsBoundary of a role or user of the template. The check depends
+// on that policy's entry of the fact only.
+func isPermissionBoundary(pass *analysis.Pass, name string) bool {
+	on, _ := analysis.FactAt[bool](pass, permissionBoundariesFact, name)
+	return on
 }
 
 var permissionBoundariesFact = &analysis.Fact{Key: "iamPermissionBoundaries", Compute: func(pass *analysis.Pass) any {

@@ -851,6 +851,13 @@ func kmsKeyUses(pass *analysis.Pass) map[string][]kmsKeyUseRef {
 	return pass.Fact(kmsKeyUsesFact).(map[string][]kmsKeyUseRef)
 }
 
+// kmsKeyUsesOf returns the uses of key name (see kmsKeyUses); the check
+// depends on that key's entry only.
+func kmsKeyUsesOf(pass *analysis.Pass, name string) []kmsKeyUseRef {
+	uses, _ := analysis.FactAt[[]kmsKeyUseRef](pass, kmsKeyUsesFact, name)
+	return uses
+}
+
 // kmsUses returns the uses of a key with their resources and nodes, looked
 // up in the pass's template.
 func kmsUses(pass *analysis.Pass, refs []kmsKeyUseRef) []kmsKeyUse {
@@ -868,7 +875,7 @@ func kmsUses(pass *analysis.Pass, refs []kmsKeyUseRef) []kmsKeyUse {
 func kmsConsumerKinds(pass *analysis.Pass, key *template.Resource) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, u := range kmsKeyUses(pass)[key.Name] {
+	for _, u := range kmsKeyUsesOf(pass, key.Name) {
 		k := u.Kind
 		if k == kmsKeyForEvents {
 			k = keyForAlarms

@@ -54,7 +54,7 @@ error.`,
 func checkLogRetention(pass *analysis.Pass) {
 	t, r, o := pass.Template, pass.Resource, pass.Options
 	prop := r.Property("RetentionInDays")
-	why, audit := auditLogGroups(pass)[r.Name]
+	why, audit := auditLogGroupReason(pass, r.Name)
 	v := t.Eval(prop)
 	written := prop != nil && prop.Kind != template.Null
 
@@ -169,7 +169,7 @@ statement if it is missing, or adds one gated by ` + "`CreateKmsKey`" + ` with a
 func checkLogGroupEncryption(pass *analysis.Pass) {
 	r := pass.Resource
 	prop := r.Property("KmsKeyId")
-	why, audit := auditLogGroups(pass)[r.Name]
+	why, audit := auditLogGroupReason(pass, r.Name)
 	verdict, witness := pass.Template.Eval(prop).Judge(func(a template.Alt) bool { return a.Kind == template.Absent })
 	if verdict == template.Pass {
 		return

@@ -125,7 +125,7 @@ func policiesOf(pass *analysis.Pass, bucket *template.Resource) []*template.Reso
 	if bucket == nil {
 		return nil
 	}
-	names := pass.Fact(bucketPolicies).(map[string][]string)[bucket.Name]
+	names, _ := analysis.FactAt[[]string](pass, bucketPolicies, bucket.Name)
 	out := make([]*template.Resource, 0, len(names))
 	for _, name := range names {
 		out = append(out, pass.Template.Resource(name))
@@ -345,11 +345,13 @@ func trailBuckets(pass *analysis.Pass) map[*template.Resource][]*template.Resour
 	}).(map[*template.Resource][]*template.Resource)
 }
 
-// logTargets returns the buckets that receive access logs (S3 server access
-// logs and load-balancer access logs). Both services write with SSE-S3 only
-// and need the bucket to stay a plain log sink, so some rules skip them.
-func logTargets(pass *analysis.Pass) map[string]bool {
-	return pass.Fact(logTargetsFact).(map[string]bool)
+// isLogTarget reports whether bucket name receives access logs (S3 server
+// access logs and load-balancer access logs). Both services write with
+// SSE-S3 only and need the bucket to stay a plain log sink, so some rules
+// skip them. The check depends on that bucket's entry of the fact only.
+func isLogTarget(pass *analysis.Pass, name string) bool {
+	on, _ := analysis.FactAt[bool](pass, logTargetsFact, name)
+	return on
 }
 
 var logTargetsFact = &analysis.Fact{Key: "s3LogTargets", Compute: func(pass *analysis.Pass) any {
@@ -372,7 +374,7 @@ var logTargetsFact = &analysis.Fact{Key: "s3LogTargets", Compute: func(pass *ana
 
 // auditNote returns " (audit evidence: <why>)" for audit-log buckets, or "".
 func auditNote(pass *analysis.Pass, r *template.Resource) string {
-	if why, ok := auditBuckets(pass)[r.Name]; ok {
+	if why, ok := auditBucketReason(pass, r.Name); ok {
 		return " (it holds audit evidence: " + why + ")"
 	}
 	return ""
@@ -380,7 +382,7 @@ func auditNote(pass *analysis.Pass, r *template.Resource) string {
 
 // isAuditBucket reports whether the bucket receives audit evidence.
 func isAuditBucket(pass *analysis.Pass, r *template.Resource) bool {
-	_, ok := auditBuckets(pass)[r.Name]
+	_, ok := auditBucketReason(pass, r.Name)
 	return ok
 }
 
@@ -542,8 +544,8 @@ statements the writing service needs) or adds one. For ordinary buckets it write
 
 func checkBucketEncryption(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	why, audit := auditBuckets(pass)[r.Name]
-	sensitive := (audit || isConfidential(r)) && !logTargets(pass)[r.Name]
+	why, audit := auditBucketReason(pass, r.Name)
+	sensitive := (audit || isConfidential(r)) && !isLogTarget(pass, r.Name)
 	if !audit && isConfidential(r) {
 		why = "it is tagged DataClassification: " + tagValue(r, "DataClassification")
 	}
@@ -747,7 +749,7 @@ a retention lifecycle and a policy that lets the S3 logging service write to it)
 
 func checkBucketLogging(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if logTargets(pass)[r.Name] {
+	if isLogTarget(pass, r.Name) {
 		return
 	}
 	path := []string{"LoggingConfiguration", "DestinationBucketName"}
@@ -1028,7 +1030,7 @@ Use ` + "`COMPLIANCE`" + ` mode only deliberately: not even the root user can sh
 
 func checkObjectLock(pass *analysis.Pass) {
 	t, r := pass.Template, pass.Resource
-	if !isAuditBucket(pass, r) || logTargets(pass)[r.Name] {
+	if !isAuditBucket(pass, r) || isLogTarget(pass, r.Name) {
 		return
 	}
 	retention := []string{"ObjectLockConfiguration", "Rule", "DefaultRetention"}
@@ -1047,8 +1049,9 @@ func checkObjectLock(pass *analysis.Pass) {
 				edit.KV{Key: "Days", Value: edit.Int(365)})})}), "ObjectLockConfiguration")
 	}
 	if lockVerdict != template.Pass {
+		why, _ := auditBucketReason(pass, r.Name)
 		f := analysis.Finding{Span: propertyAnchor(pass, "ObjectLockEnabled"),
-			Message: "bucket " + r.Name + " holds audit evidence (" + auditBuckets(pass)[r.Name] + ") but its objects can be deleted or overwritten: enable Object Lock with a default retention"}
+			Message: "bucket " + r.Name + " holds audit evidence (" + why + ") but its objects can be deleted or overwritten: enable Object Lock with a default retention"}
 		if lockVerdict == template.Definite && editableInPlace(r, "ObjectLockEnabled") && editableInPlace(r, "ObjectLockConfiguration") {
 			fix := pass.NewFix("Enable Object Lock on bucket "+r.Name+" (replaces the bucket if it is already deployed)", func(b *edit.Builder) {
 				setProperty(b, r, edit.Bool(true), "ObjectLockEnabled")

@@ -225,11 +225,11 @@ func guessClassification(pass *analysis.Pass, r *template.Resource) string {
 	// not read (and so depend on) the facts about them.
 	switch r.Type {
 	case bucketType:
-		if _, ok := auditBuckets(pass)[r.Name]; ok {
+		if _, ok := auditBucketReason(pass, r.Name); ok {
 			return "audit"
 		}
 	case logGroupType:
-		if _, ok := auditLogGroups(pass)[r.Name]; ok {
+		if _, ok := auditLogGroupReason(pass, r.Name); ok {
 			return "audit"
 		}
 	}

@@ -384,10 +384,11 @@ outside CloudFormation, once their retention period has passed.`,
 	Check: checkEvidenceRetained,
 }
 
-// retainedStores maps the logical id of each resource holding audit
-// evidence or confidential data to the reason, computed once per analysis.
-func retainedStores(pass *analysis.Pass) map[string]string {
-	return pass.Fact(retainedStoresFact).(map[string]string)
+// retainedStoreReason returns why resource name holds audit evidence or
+// confidential data, if it does. The check depends on that resource's entry
+// of the fact only.
+func retainedStoreReason(pass *analysis.Pass, name string) (string, bool) {
+	return analysis.FactAt[string](pass, retainedStoresFact, name)
 }
 
 // retainedStore is what one resource contributes to retainedStores:
@@ -518,7 +519,7 @@ func encryptionKeyNodes(r *template.Resource) []*template.Node {
 
 func checkEvidenceRetained(pass *analysis.Pass) {
 	r := pass.Resource
-	why, ok := retainedStores(pass)[r.Name]
+	why, ok := retainedStoreReason(pass, r.Name)
 	if !ok {
 		return
 	}
