@@ -106,6 +106,54 @@ func BenchmarkTypeInResource(b *testing.B) {
 	}
 }
 
+// BenchmarkEditKinds is BenchmarkEditInResource for the edits that are not
+// inside one resource's value, each made and undone in turn: a comment line
+// inserted inside a parameter ("param-line"), a character typed at the end
+// of the logical id of the resource in the middle ("rename-resource"), a
+// new entry's key line typed above it ("new-entry"), and a comment line
+// inserted above the Resources key ("above-section"). Each version's
+// diagnostics differ from the last (names in messages, or positions), so
+// each is published.
+func BenchmarkEditKinds(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		src := synth.YAML(size)
+		tp := template.Parse("t.yaml", src)
+		pos := func(off int) protocol.Position {
+			p := tp.Lines.Position(off)
+			return protocol.Position{Line: uint32(p.Line - 1), Character: uint32(p.Column - 1)}
+		}
+		insert := func(at protocol.Position, text string) protocol.TextEdit {
+			return protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: text}
+		}
+		deleteLine := func(at protocol.Position) protocol.TextEdit {
+			return protocol.TextEdit{Range: protocol.Range{Start: at, End: protocol.Position{Line: at.Line + 1}}}
+		}
+		mid := len(tp.Resources) / 2
+		key := tp.Resources[mid].Key
+		keyLine := pos(tp.Lines.LineStart(tp.Lines.LineOf(key.Start)))
+		afterKey := pos(key.End)
+		param := pos(tp.Parameter("RetentionDays").Key.End + 1) // the line after the key
+		param.Line, param.Character = param.Line+1, 0
+		section := pos(tp.Sections["Resources"].Key.Start)
+		for _, k := range []struct {
+			name       string
+			edit, undo protocol.TextEdit
+		}{
+			{"param-line", insert(param, "    # x\n"), deleteLine(param)},
+			{"rename-resource", insert(afterKey, "x"), protocol.TextEdit{Range: protocol.Range{Start: afterKey, End: protocol.Position{Line: afterKey.Line, Character: afterKey.Character + 1}}}},
+			{"new-entry", insert(keyLine, "  X:\n"), deleteLine(keyLine)},
+			{"above-section", insert(section, "# x\n"), deleteLine(section)},
+		} {
+			b.Run(fmt.Sprintf("%s/yaml-%dKB", k.name, size>>10), func(b *testing.B) {
+				s, timer := newTimedBenchSession(b)
+				d := s.open("file:///bench/t.yaml", string(src))
+				s.waitVersion(b, d.uri, 1)
+				editAndUndo(b, s, d, timer, len(src), k.edit, k.undo)
+			})
+		}
+	}
+}
+
 // typingPosition is where BenchmarkTypeInResource types: right after
 // "production" in the environment tag of the queue of the middle group of a
 // synth template.
