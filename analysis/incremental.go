@@ -466,14 +466,19 @@ func (e *Engine) reanalyze(ctx context.Context, prev *Result, src []byte, start,
 // arrays, after which no analysis may reuse prev.
 func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Template, d *template.Delta, inPlace bool) *reuse {
 	c := prev.cache
+	// Only an edit of one resource that keeps its key: the delta's other
+	// runs (entries added, removed or renamed, other sections) re-run
+	// every check.
 	if c == nil || c.consumed.Load() || c.engine != e.identity || !e.noFixes || d == nil || d.Section != "Resources" ||
+		len(d.Old) != 1 || d.New != 1 ||
 		!wasCloudFormation || !t.IsCloudFormation || len(t.Source) >= math.MaxInt32 ||
 		c.nres != len(t.Resources) || len(c.reads) != len(t.Resources)+len(e.global) ||
-		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old.Key.Value {
+		d.Index >= len(t.Resources) || t.Resources[d.Index].Name != d.Old[0].Key.Value {
 		return nil
 	}
+	old := d.Old[0]
 	res := t.Resources[d.Index]
-	oldHi := max(d.Old.Value.End, d.OldEnd)
+	oldHi := max(old.Value.End, d.OldEnd)
 	if inPlace && !c.consumed.CompareAndSwap(false, true) {
 		return nil
 	}
@@ -481,10 +486,10 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 		owned:  inPlace,
 		prev:   c,
 		index:  d.Index,
-		change: newResourceChange(d.Old.Key.Value, d.Old.Value.Get("Type").Text(), d.OldRefs, t),
+		change: newResourceChange(old.Key.Value, old.Value.Get("Type").Text(), d.OldRefs, t),
 		delta:  d,
 		stamp:  reuseStamps.Add(1),
-		oldLo:  d.Old.Key.Start,
+		oldLo:  min(old.Key.Start, d.Start),
 		newHi:  max(res.Value.End, d.OldEnd+d.Shift, shiftOffset(oldHi, d)),
 	}
 }

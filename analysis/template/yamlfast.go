@@ -39,8 +39,8 @@ type fastParser struct {
 	flowMin  int // lines inside the outermost flow collection must be indented beyond this
 	depth    int // nesting of collections, bounded so that recursion stays shallow
 	types    map[string]ScalarType
-	// When lines is nil (Reparse reads one entry before it updates the
-	// line index), lineBase is the 0-based line that starts at offset
+	// When lines is nil (Reparse reads the edited entries before it
+	// updates the line index), lineBase is the 0-based line of offset
 	// lineBaseOff, and line numbers are counted from there.
 	lineBase, lineBaseOff int
 }
