@@ -45,9 +45,9 @@ type nodeArena struct {
 // arenaRun holds the nodes of the entries one re-read in place read
 // together: their keys and values.
 type arenaRun struct {
-	chunks []arenaChunk
-	keys   []*Node // the entries' keys
-	live   int     // how many of those entries are still in the tree
+	chunks  []arenaChunk
+	entries []*Pair // the entries read
+	live    int     // how many of them are still in the tree
 }
 
 // arenaChunk is the used part of one chunk of nodes.
@@ -90,20 +90,20 @@ func newArena(a *allocator) *nodeArena {
 	return &nodeArena{parse: chunksOf(a, false)}
 }
 
-// add records the run of entries, whose keys are given, that a re-read
-// in place read with a, in the coordinates of the template after the edit:
-// it is called after shift.
-func (ar *nodeArena) add(keys []*Node, a *allocator) {
-	if len(keys) == 0 {
+// add records the run of entries that a re-read in place read with a, in
+// the coordinates of the template after the edit: it is called after
+// shift.
+func (ar *nodeArena) add(entries []*Pair, a *allocator) {
+	if len(entries) == 0 {
 		return
 	}
 	if ar.entry == nil {
 		ar.entry = map[*Node]int{}
 	}
-	for _, k := range keys {
-		ar.entry[k] = len(ar.runs)
+	for _, e := range entries {
+		ar.entry[e.Key] = len(ar.runs)
 	}
-	ar.runs = append(ar.runs, arenaRun{chunks: chunksOf(a, true), keys: keys, live: len(keys)})
+	ar.runs = append(ar.runs, arenaRun{chunks: chunksOf(a, true), entries: entries, live: len(entries)})
 }
 
 // drop records that the entries of pairs left the tree: the chunks of a
@@ -123,9 +123,9 @@ func (ar *nodeArena) drop(pairs []*Pair) {
 		last := len(ar.runs) - 1
 		if i != last {
 			ar.runs[i] = ar.runs[last]
-			for _, k := range ar.runs[i].keys {
-				if j, ok := ar.entry[k]; ok && j == last {
-					ar.entry[k] = i
+			for _, e := range ar.runs[i].entries {
+				if j, ok := ar.entry[e.Key]; ok && j == last {
+					ar.entry[e.Key] = i
 				}
 			}
 		}

@@ -1055,19 +1055,15 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	// the end of the document, the old value's last node may start at the
 	// region's end), and the new entries' nodes replace the old ones' in
 	// the arena.
-	keys := make([]*Node, len(pl.pairs))
-	for k, p := range pl.pairs {
-		keys[k] = p.Key
-	}
 	var pending *pendingShift
 	if d != 0 && pl.regionEnd < len(old.Source) {
-		pending = &pendingShift{active: true, from: pl.regionEnd, d: d, arena: old.arena, keys: keys, alloc: pl.alloc}
+		pending = &pendingShift{active: true, from: pl.regionEnd, d: d, arena: old.arena, entries: pl.pairs, alloc: pl.alloc}
 		pl.moveAhead(pending, old.Resources)
 		for i := pending.first; i < len(old.keyStarts); i++ {
 			old.keyStarts[i] += d
 		}
 	} else {
-		old.arena.add(keys, pl.alloc)
+		old.arena.add(pl.pairs, pl.alloc)
 	}
 	old.arena.drop(oldPairs)
 	lv := pl.lv
@@ -1117,17 +1113,18 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	case pl.si == secIdx[secOutputs]:
 		old.Outputs = spliceStructs(old.Outputs, a, b, pl.pairs, (*Entry).fill, nil, nil, same)
 	case pl.si == secIdx[secResources]:
-		oldTypes := make([]string, b-a)
-		for k, r := range old.Resources[a:b] {
-			oldTypes[k] = r.Type
+		oldTypes := make([]string, 0, 4) // on the stack for a few
+		for _, r := range old.Resources[a:b] {
+			oldTypes = append(oldTypes, r.Type)
 		}
 		old.Resources = spliceStructs(old.Resources, a, b, pl.pairs, (*Resource).fill, func(r *Resource) string { return r.Name }, old.resources, same)
 		spliceTypes(old.typeIdx, old.byType, a, b, oldTypes, old.Resources[a:a+len(pl.pairs)])
-		starts := make([]int, len(pl.pairs))
-		for k, p := range pl.pairs {
-			starts[k] = p.Key.Start
+		if len(pl.pairs) != b-a {
+			old.keyStarts = slices.Replace(old.keyStarts, a, b, make([]int, len(pl.pairs))...)
 		}
-		old.keyStarts = slices.Replace(old.keyStarts, a, b, starts...)
+		for k, p := range pl.pairs {
+			old.keyStarts[a+k] = p.Key.Start
+		}
 		if pending != nil {
 			pending.first += dc // the resources after the run, in the new indexes
 		}

@@ -250,6 +250,13 @@ func checkArena(t *testing.T, tp *Template) {
 	walk("$", tp.Root)
 	// The entries the arena indexes are the tree's, their nodes in their
 	// runs' chunks: the root's pairs and the sections' entries.
+	for i, r := range tp.arena.runs {
+		for _, e := range r.entries {
+			if j, ok := tp.arena.entry[e.Key]; ok && j != i {
+				t.Fatalf("entry %s of run %d is indexed in run %d", e.Key.Value, i, j)
+			}
+		}
+	}
 	found := 0
 	entry := func(p *Pair) {
 		i, ok := tp.arena.entry[p.Key]

@@ -29,11 +29,11 @@ type pendingShift struct {
 	// marks, from first on, the ones moved since.
 	first   int
 	settled []uint64
-	// The run's new entries (their keys, and the allocator that holds
-	// their nodes) go into the arena once the others are moved, so that
-	// the pass does not move them.
-	keys  []*Node
-	alloc *allocator
+	// The run's new entries (and the allocator that holds their nodes) go
+	// into the arena once the others are moved, so that the pass does not
+	// move them.
+	entries []*Pair
+	alloc   *allocator
 	// moved counts the nodes moved ahead: see MovedAhead.
 	moved int
 }
@@ -95,7 +95,7 @@ func (t *Template) Settle() {
 	}
 	p.active = false
 	p.moved += p.arena.shift(p.from, p.d)
-	p.arena.add(p.keys, p.alloc)
+	p.arena.add(p.entries, p.alloc)
 }
 
 // SettleResource gives the nodes of resource i their final spans, if an
