@@ -248,6 +248,12 @@ func checkArena(t *testing.T, tp *Template) {
 		walk(path+" (argument)", n.Arg)
 	}
 	walk("$", tp.Root)
+	if tp.Root == nil {
+		if len(tp.arena.entry) > 0 {
+			t.Fatalf("the arena of a template without a tree indexes %d entries", len(tp.arena.entry))
+		}
+		return
+	}
 	// The entries the arena indexes are the tree's, their nodes in their
 	// runs' chunks: the root's pairs and the sections' entries.
 	for i, r := range tp.arena.runs {
