@@ -245,3 +245,25 @@ func TestStructuralEditsAreIncremental(t *testing.T) {
 		}
 	}
 }
+
+// TestReparseToAndFromNoTree deletes every entry of a template, leaving
+// comments (a parse gives no tree, but an arena), then types one back:
+// both parse from scratch, and the in-place re-parse's checks accept a
+// template without a tree (a soak of the random sequences found them
+// dereferencing its root).
+func TestReparseToAndFromNoTree(t *testing.T) {
+	text := "# a comment\nResources:\n  A:\n    Type: AWS::SNS::Topic\n"
+	comments := strings.Index(text, "Resources:")
+	for _, inPlace := range []bool{false, true} {
+		re := ReparseDelta
+		if inPlace {
+			re = ReparseInPlace
+		}
+		cur := Parse("t.yaml", []byte(text))
+		cur, _ = applyEdit(t, cur, splice{comments, len(text), ""}, re, inPlace)
+		if cur.Root != nil {
+			t.Fatal("a document of comments has a tree")
+		}
+		applyEdit(t, cur, splice{comments, comments, text[comments:]}, re, inPlace)
+	}
+}
