@@ -558,7 +558,8 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 	u := &reuse{owned: inPlace, prev: c, delta: d, oldLo: d.Start, newHi: d.OldEnd + d.Shift}
 	oldHi := d.OldEnd
 	if len(d.Old) > 0 {
-		u.oldLo = d.Old[0].Key.Start
+		// (An edit may start on the first entry's key line, before its key.)
+		u.oldLo = min(u.oldLo, d.Old[0].Key.Start)
 		oldHi = max(oldHi, d.Old[len(d.Old)-1].Value.End)
 	}
 	u.newHi = max(u.newHi, shiftOffset(oldHi, d))

@@ -69,14 +69,50 @@ type anEdit struct {
 // quoted a line number would go stale), or a suppression comment written
 // at the end of a line.
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
+	e, _, ok := hurtfulEditOfKind(r, tp)
+	return e, ok
+}
+
+// hurtfulEditOfKind is hurtfulEdit that also says whether the edit adds,
+// removes or renames entries (structuralEdit).
+func hurtfulEditOfKind(r *rand.Rand, tp *template.Template) (e anEdit, structural, ok bool) {
 	if len(tp.Resources) == 0 {
-		return anEdit{}, false
+		return anEdit{}, false, false
 	}
-	if r.IntN(5) == 0 {
+	switch r.IntN(10) {
+	case 0, 1:
 		if e, ok := structuralEdit(r, tp); ok {
-			return e, true
+			return e, true, true
+		}
+	case 2:
+		if e, ok := keyLineEdit(r, tp); ok {
+			return e, false, true
 		}
 	}
+	e, ok = valueEdit(r, tp)
+	return e, false, ok
+}
+
+// keyLineEdit picks an edit of the lines around a resource's key that
+// changes no entry: a comment line inserted above the key (which the
+// re-parse gives to the resource before), or a suppression comment at the
+// end of the key's line (which covers the whole resource).
+func keyLineEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
+	res := tp.Resources[r.IntN(len(tp.Resources))]
+	if r.IntN(2) == 0 {
+		at := tp.Lines.LineStart(tp.Lines.LineOf(res.Key.Start))
+		return anEdit{at, at, "  # about " + res.Name + "\n"}, true
+	}
+	ids := []string{"SOC2-S3-003", "SOC2-TAG-001", "SOC2-MSG-001", "SOC2-IAM-001", "SOC2-NOPE-001"}
+	at := tp.Lines.LineEnd(tp.Lines.LineOf(res.Key.Start))
+	if at != res.Key.End+1 {
+		return anEdit{}, false // something follows the colon
+	}
+	return anEdit{at, at, " # soc2ls:ignore " + ids[r.IntN(len(ids))] + " accepted for this test"}, true
+}
+
+// valueEdit is the part of hurtfulEdit that edits inside an entry's value.
+func valueEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	var pool []string
 	var inResources, inOthers []*template.Node
 	var resourceValues, otherValues []template.Span
@@ -296,16 +332,17 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	}
 	slices.Sort(names)
 	inPlace, consumed := false, 0
-	others, othersReused := 0, 0 // edits of parameters, conditions, mappings and outputs
+	others, othersReused := 0, 0         // edits of parameters, conditions, mappings and outputs
+	structural, structuralReused := 0, 0 // entries added, removed or renamed
 	for _, name := range names {
 		prev := eng.Analyze(name, corpus[name])
 		inPlace = !inPlace
 		for range 8 {
-			e, ok := hurtfulEdit(r, prev.Template)
+			e, isStructural, ok := hurtfulEditOfKind(r, prev.Template)
 			if !ok {
 				break
 			}
-			other := prev.Template.ResourceAt(e.start) == nil
+			other := !isStructural && prev.Template.ResourceAt(e.start) == nil
 			next := checkReanalyze(t, eng, name, prev, e, inPlace)
 			if next.ConsumedPrevious {
 				consumed++
@@ -319,6 +356,12 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 				others++
 				if next.Reused > 0 {
 					othersReused++
+				}
+			}
+			if isStructural {
+				structural++
+				if next.Reused > 0 {
+					structuralReused++
 				}
 			}
 			prev = next
@@ -338,6 +381,10 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	t.Logf("%d edits of parameters, conditions, mappings and outputs; %d reused findings", others, othersReused)
 	if others < edits/10 || othersReused < others/2 {
 		t.Errorf("%d of %d edits were of other sections than Resources, and %d of those reused findings", others, edits, othersReused)
+	}
+	t.Logf("%d edits added, removed or renamed entries; %d reused findings", structural, structuralReused)
+	if structural < edits/10 || structuralReused < structural/2 {
+		t.Errorf("%d of %d edits added, removed or renamed entries, and %d of those reused findings", structural, edits, structuralReused)
 	}
 }
 

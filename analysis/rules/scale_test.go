@@ -9,6 +9,7 @@ import (
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/synth"
+	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 // TestAnalysisScalesLinearly guards the hot path against rules (or fixes)
@@ -296,6 +297,81 @@ func TestEntryEditCostStaysSmall(t *testing.T) {
 		}
 		if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 30 {
 			t.Errorf("%s: an edit visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", c.name, visitedSmall, visitedLarge)
+		}
+	}
+}
+
+// TestStructuralEditCostStaysSmall is TestKeystrokeCostStaysSmall for the
+// edits that change which resources there are: a character typed at the
+// end of a logical id (a rename), an entry's key line typed above a
+// resource (a resource added), a resource's lines deleted and pasted back,
+// each of a resource in the middle of the template and of a bucket (which
+// feeds the facts every bucket's checks read). Each keeps all but a few
+// checks, examines a number of them that does not grow with the template,
+// and moves the nodes of a few resources ahead of settling, not those of
+// every resource after the edit.
+func TestStructuralEditCostStaysSmall(t *testing.T) {
+	eng := analysis.NewEngine(All(), nil).WithoutFixes()
+	pick := map[string]func(tp *template.Template) int{
+		"the middle resource": func(tp *template.Template) int { return len(tp.Resources) / 2 },
+		"a bucket": func(tp *template.Template) int {
+			for i := len(tp.Resources) / 2; i < len(tp.Resources); i++ {
+				if tp.Resources[i].Type == "AWS::S3::Bucket" {
+					return i
+				}
+			}
+			return len(tp.Resources) / 2
+		},
+	}
+	kinds := map[string]func(tp *template.Template, i int) (edit, undo anEdit){
+		"rename": func(tp *template.Template, i int) (anEdit, anEdit) {
+			key := tp.Resources[i].Key
+			return anEdit{key.End, key.End, "x"}, anEdit{key.End, key.End + 1, ""}
+		},
+		"add": func(tp *template.Template, i int) (anEdit, anEdit) {
+			at := tp.Lines.LineStart(tp.Lines.LineOf(tp.Resources[i].Key.Start))
+			return anEdit{at, at, "  X:\n"}, anEdit{at, at + 5, ""}
+		},
+		"delete": func(tp *template.Template, i int) (anEdit, anEdit) {
+			from := tp.Lines.LineStart(tp.Lines.LineOf(tp.Resources[i].Key.Start))
+			to := tp.Lines.LineStart(tp.Lines.LineOf(tp.Resources[i+1].Key.Start))
+			return anEdit{from, to, ""}, anEdit{from, from, string(tp.Source[from:to])}
+		},
+	}
+	for _, which := range []string{"the middle resource", "a bucket"} {
+		for _, kind := range []string{"rename", "add", "delete"} {
+			name := kind + " " + which
+			cost := func(size int) (kept, visited, moved, checks int) {
+				prev := eng.Analyze("t.yaml", synth.YAML(size))
+				edit, undo := kinds[kind](prev.Template, pick[which](prev.Template))
+				checks, kept = len(prev.Template.Resources), len(prev.Template.Resources)
+				for i := range 4 {
+					e := edit
+					if i%2 == 1 {
+						e = undo
+					}
+					prev, _ = eng.ReanalyzeInPlaceUnsettled(context.Background(), prev, splice(prev.Template.Source, e), e.start, e.end, len(e.text))
+					if !prev.ConsumedPrevious {
+						t.Fatalf("%s: the edit was not re-read in place", name)
+					}
+					kept, visited, moved = min(kept, prev.Reused), max(visited, prev.Visited), max(moved, prev.Template.MovedAhead())
+					prev.Template.Settle()
+				}
+				return kept, visited, moved, checks
+			}
+			keptSmall, visitedSmall, movedSmall, _ := cost(100 << 10)
+			keptLarge, visitedLarge, movedLarge, checks := cost(400 << 10)
+			t.Logf("%s: %d and %d checks visited at 100 KB and 400 KB, %d and %d nodes moved ahead; %d of about %d kept",
+				name, visitedSmall, visitedLarge, movedSmall, movedLarge, keptLarge, checks)
+			if keptSmall == 0 || keptLarge < checks-20 {
+				t.Errorf("%s: an edit kept %d checks of about %d", name, keptLarge, checks)
+			}
+			if visitedSmall == 0 || visitedLarge > visitedSmall+2 || visitedLarge > 30 {
+				t.Errorf("%s: an edit visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", name, visitedSmall, visitedLarge)
+			}
+			if movedLarge > movedSmall+movedSmall/2+16 {
+				t.Errorf("%s: an edit moves %d nodes ahead of settling at 400 KB, %d at 100 KB", name, movedLarge, movedSmall)
+			}
 		}
 	}
 }

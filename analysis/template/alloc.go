@@ -9,9 +9,9 @@ package template
 // template end up in chunks of several, the old ones partly dead. Chunks are
 // therefore kept small (a fixed chunk of nodes is 40 KB) rather than sized
 // to what one call needs, so that what dead neighbours keep alive stays
-// small. Reparse reads one entry with chunks that start smaller still and
-// double (an entry has tens of nodes, and a 40 KB chunk for each edited
-// entry would be mostly empty), and copies the nodes after an edit with the
+// small. Reparse reads the edited entries with chunks that start smaller
+// still and double (an entry has tens of nodes, and a 40 KB chunk for each
+// edit would be mostly empty), and copies the nodes after an edit with the
 // Pairs and Items slices of the copies carved from shared backing arrays,
 // instead of one allocation per mapping and sequence.
 type allocator struct {

@@ -10,22 +10,35 @@ import (
 
 // Incremental re-parsing. A YAML template is a mapping of sections whose
 // values are, for the sections that grow (Resources, Parameters, Conditions,
-// Outputs, Mappings), block mappings of independent entries. An edit inside
-// one entry can only change that entry's value: Reparse re-reads that one
-// entry with the fast path and shifts the spans of everything after it,
-// instead of reading the whole document again. It parses from scratch
-// whenever that reasoning might not hold: the edit touches an entry's key
-// line or the next entry's; the old text has problems, or was read by the
-// yaml.v3 path, whose spans are not all local; the section is in flow style;
-// the entry now holds more or less than its own value; JSON; anything the
-// fast path gives up on. TestReparseRandomEdits, TestReparseInPlaceRandomEdits
-// and FuzzReparse hold the result to Parse of the same text, model, spans,
-// problems and indexes included.
+// Outputs, Mappings, Metadata...), block mappings of independent entries.
+// Each entry owns a region of the text: from its key's line to the next
+// key's line (or the end of the section). An edit changes the entries whose
+// regions it touches, and nothing else: Reparse re-reads those regions with
+// the fast path, as a run of entries at the section's column that replaces
+// the old ones (a renamed key, an entry typed, pasted or deleted, two entries
+// joined...), and shifts the spans of everything after them, instead of
+// reading the whole document again. The text between a section's key line
+// and its first entry is a region without an entry, and so is the top of
+// the document; the root's pairs whose values are not sections of entries
+// (Description, AWSTemplateFormatVersion, Transform...) are re-read the same
+// way, as long as their keys stay.
 //
-// Since no entry is added, removed or renamed, every name keeps its index:
-// the lookups by name are the old template's. The rest is either shared
-// (what precedes the edited entry), rebuilt (the entry: its struct, its
-// references) or shifted (what follows it). Reparse, which must leave the
+// It parses from scratch whenever that reasoning might not hold: the edit
+// touches a section's key line, or the root's structure (a root key added,
+// removed or renamed, a section's value re-read as a root pair); the old
+// text has problems, or was read by the yaml.v3 path, whose spans are not
+// all local; the section is in flow style; the re-read text holds a line at
+// a smaller column or anything but a plain `key:` at the section's column;
+// a new key repeats another of the section (a problem); the section is left
+// empty; JSON; anything the fast path gives up on. TestReparseRandomEdits,
+// TestReparseInPlaceRandomEdits, TestReparseCases and FuzzReparse hold the
+// result to Parse of the same text, model, spans, problems and indexes
+// included.
+//
+// The rest is either shared (what precedes the run), rebuilt (the run's
+// entries: their structs, their references) or shifted (what follows it):
+// the lookups by name keep their indexes before the run and move by the
+// change in the number of entries after it. Reparse, which must leave the
 // old template valid, copies what it shifts; ReparseInPlace moves it where
 // it is.
 
@@ -38,30 +51,37 @@ func Reparse(old *Template, src []byte, start, end, n int) *Template {
 	return t
 }
 
-// Delta says what Reparse's incremental path changed: a run of entries of
-// one section replaced by others (today, the value of one entry: the same
-// key with a new value). Everything else is the old template's, with the
-// offsets at or after OldEnd moved by Shift.
+// Delta says what Reparse's incremental path changed: a run of consecutive
+// entries of one section (or of the root's pairs) replaced by zero or more
+// new entries. Everything else is the old template's, with the offsets at
+// or after OldEnd moved by Shift, and the entries after the run moved by
+// New-len(Old) in their section. A value edited inside one entry is the
+// case len(Old) == 1, New == 1, with the old key.
 type Delta struct {
-	Section string // the section's key: "Resources", "Parameters", ...
+	// Section is the section's key: "Resources", "Parameters", ...; "" for
+	// a run of the root's pairs, which are then none of the sections of
+	// entries and keep their keys (len(Old) == New).
+	Section string
 	// Index is the index of the first replaced entry among the section's
-	// pairs, before and after the edit.
+	// pairs (the root's for ""), in the old template and in the new one.
 	Index int
-	// Old are the entries as they were: keys and values are old's nodes, in
-	// old's coordinates. A key node may be shared with the new template (a
-	// key that precedes the edit); after ReparseInPlace, a later
-	// ReparseInPlace of the result may move it and the values' nodes (which
-	// stay in the result's node chunks, see nodeArena).
+	// Old are the replaced entries as they were: old's pairs, their key and
+	// value old's nodes, in old's coordinates. It may be empty (entries
+	// added, or comments edited before the first entry). After
+	// ReparseInPlace, those nodes are no longer the template's, but they
+	// may share chunks of nodes with it (see nodeArena): they stay as they
+	// are until the next ReparseInPlace of the result, which may move them.
 	Old []*Pair
 	// New is how many entries replace them: the new section's pairs
 	// [Index, Index+New).
 	New int
 	// OldRefs are the references the old entries made, as old.Refs listed
 	// them: in old's coordinates, their nodes Old's. The new entries' are
-	// those of the new template's Refs.From(Section, name).
+	// those of the new template's Refs.From(Section, key) for their keys.
 	OldRefs []Reference
 	// Trivia says that the new entries equal the old ones but for their
-	// positions: only comments, blank lines or layout changed.
+	// positions: the same number, keys and node trees (every field but the
+	// spans). Only comments, blank lines or layout changed.
 	Trivia bool
 	// The edit, in old's coordinates: the bytes [Start, OldEnd) were
 	// replaced, and what followed them moved by Shift bytes.
@@ -79,23 +99,24 @@ func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Del
 }
 
 // ReparseInPlace is ReparseDelta that may consume old: the result and the
-// delta are the same, but instead of copying what follows the edited entry,
-// it moves the spans of those nodes where they are and patches old's
-// structs, slices, maps, line index and reference index, so that it costs
-// the edited entry plus one sequential pass over the chunks that hold the
-// nodes after it, without allocating for them.
+// delta are the same, but instead of copying what follows the re-read
+// entries, it moves the spans of those nodes where they are and patches
+// old's structs, slices, maps, line index and reference index, so that it
+// costs the re-read entries plus one sequential pass over the chunks that
+// hold the nodes after them, without allocating for them, and, when
+// entries are added or removed, flat passes over the indexes that follow
+// them (the lookups by name, by type, the resources' key starts).
 //
 // THE CALLER MUST OWN old EXCLUSIVELY. When ReparseInPlace returns, old and
 // everything reached from it (nodes, pairs, Resource and Parameter structs,
 // slices returned by its accessors, its Refs, its Lines) belong to the
 // result and may have changed: nobody may use old again, and no goroutine
 // may be reading it while ReparseInPlace runs. What stays intact is the
-// delta: Delta.Old keeps old's key and value in old's coordinates, and
-// Delta.OldRefs its references, until the next ReparseInPlace of the
-// result (which may move the key node, shared with the new entry, and the
-// old value's nodes, which share its chunks of nodes). The
-// structs of the entries keep their addresses, the edited entry's
-// included.
+// delta: Delta.Old keeps old's entries in old's coordinates, and
+// Delta.OldRefs their references, until the next ReparseInPlace of the
+// result (which may move the old entries' nodes, which may share chunks of
+// nodes with the result's). The structs of the entries keep their
+// addresses; those of a re-read run are refilled for its first new entries.
 //
 // When the edit needs a parse from scratch (the delta is nil), old is left
 // untouched: that is decided before anything is modified. A template that
@@ -111,7 +132,7 @@ func ReparseInPlace(old *Template, src []byte, start, end, n int) (*Template, *D
 }
 
 // ReparseInPlaceUnsettled is ReparseInPlace that leaves most of the move of
-// the spans after the edited entry for later (see pendingShift): the
+// the spans after the re-read entries for later (see pendingShift): the
 // sections other than Resources have their final spans at once, and so do
 // ResourceKeyStart and Reference.NodeStart; a resource entry gets them
 // when the resource is looked up through the template's methods
@@ -131,103 +152,322 @@ func ReparseInPlaceUnsettled(old *Template, src []byte, start, end, n int) (*Tem
 	return pl.inPlaceApply()
 }
 
-// reparsePlan is an incremental re-parse that has been decided: the edit
-// lies inside one entry, whose new value has been read. Nothing of the old
-// template has been modified.
+// reparsePlan is an incremental re-parse that has been decided: the run of
+// entries the edit touches and the entries that replace them, read from the
+// new text. Nothing of the old template has been modified.
 type reparsePlan struct {
 	old                  *Template
 	src                  []byte
 	start, end, n, delta int
-	si, ei               int   // the section's index among the root's pairs, the entry's in the section
-	regionEnd            int   // the end of the old entry's lines: the nodes from here on follow it
-	sec, entry           *Pair // the section's pair and the old entry's
-	newEntry             *Pair // the old key with the new value
-	problems             []Problem
-	alloc                *allocator // holds the new entry's nodes
+	// The run: the pairs [a, b) of the mapping lv, the value of the root's
+	// pair si (the root itself when si is -1), are replaced by pairs.
+	si    int
+	lv    *Node
+	a, b  int
+	pairs []*Pair
+	// from and regionEnd bound the run's text in old: the nodes from
+	// regionEnd on follow it (from <= start, end <= regionEnd).
+	from, regionEnd int
+	sameKeys        bool // pairs have the replaced pairs' keys, in order
+	trivia          bool // see Delta.Trivia
+	problems        []Problem
+	alloc           *allocator // holds the new pairs' nodes
+}
+
+// entrySections are the root keys whose values are sections of entries:
+// a run of root pairs never replaces one of them, nor makes one.
+var entrySections = map[string]bool{"Parameters": true, "Conditions": true, "Mappings": true,
+	"Resources": true, "Outputs": true, "Metadata": true, "Rules": true}
+
+// level is a block mapping whose entries a re-parse may replace: a
+// section's value, or the root.
+type level struct {
+	pairs []*Pair
+	col   int // the column of the entries' keys
+	// gap is where the text before the first entry starts: just after the
+	// section key's colon, or the start of the document.
+	gap int
+	// end is where the region of the last entry ends: the line of the next
+	// section's key, or the end of the document.
+	end int
+}
+
+// bound returns where region k starts: the start of entry k's key line,
+// the gap for k == -1 and the level's end for k == len(pairs).
+func (lv *level) bound(k int) int {
+	switch {
+	case k < 0:
+		return lv.gap
+	case k >= len(lv.pairs):
+		return lv.end
+	}
+	return lv.pairs[k].Key.Start - lv.col
+}
+
+// run returns the regions that the edit [start, end) of the old text, which
+// gave src, touches: lo to hi, -1 standing for the gap. An edit at the start
+// of an entry's line that does not begin it with a line at the entries'
+// column (blank lines, comments, a deeper line) extends the region before:
+// the entry there may read them (a block scalar keeps blank lines, a deeper
+// line continues its value). An edit that ends at the start of an entry's
+// line, after a line break, leaves that entry's region. So an insertion of
+// whole entries at the start of a line is the empty run lo, hi = lo-1 (lo
+// == len(pairs) after the last one). ok is false when the edit reaches the
+// line after the level's end.
+func (lv *level) run(src []byte, start, end, delta int) (lo, hi int, ok bool) {
+	m := len(lv.pairs)
+	if start < lv.gap || end > lv.end {
+		return 0, 0, false
+	}
+	lo = sort.Search(m+1, func(k int) bool { return lv.bound(k) > start }) - 1
+	if lo >= 0 && start == lv.bound(lo) && contentColumn(src, start) != lv.col {
+		lo--
+	}
+	hi = sort.Search(m+1, func(k int) bool { return lv.bound(k) > end }) - 1
+	if hi >= 0 && end == lv.bound(hi) && atLineStart(src, end+delta) {
+		hi--
+	}
+	return lo, hi, hi < m
+}
+
+// contentColumn returns the column of the content of the line that starts
+// at off, or -1 when it is blank or a comment (or starts with a tab, which
+// the fast path gives up on).
+func contentColumn(src []byte, off int) int {
+	i := off
+	for i < len(src) && src[i] == ' ' {
+		i++
+	}
+	if i == len(src) {
+		return -1
+	}
+	switch src[i] {
+	case '#', '\n', '\r', '\t':
+		return -1
+	}
+	return i - off
+}
+
+// atLineStart reports whether a line starts at off, or the text ends there.
+func atLineStart(src []byte, off int) bool {
+	return off == 0 || off == len(src) || src[off-1] == '\n' || src[off-1] == '\r'
+}
+
+// sectionLevel returns the level of the root's pair si, if its value is a
+// block mapping of entries.
+func sectionLevel(src []byte, root *Node, si int) (level, bool) {
+	sec := root.Pairs[si]
+	m := sec.Value
+	if m.Kind != Mapping || m.Flow || len(m.Pairs) == 0 {
+		return level{}, false
+	}
+	col := columnOf(src, m.Pairs[0].Key.Start)
+	if col <= 0 {
+		return level{}, false
+	}
+	end := len(src)
+	if si+1 < len(root.Pairs) {
+		end = root.Pairs[si+1].Key.Start
+	}
+	return level{pairs: m.Pairs, col: col, gap: sec.Key.End + 1, end: end}, true
 }
 
 // planReparse decides whether the edit can be re-read incrementally and
-// reads the edited entry's new value; it returns nil when the edit needs a
-// parse from scratch.
+// reads the run of entries it touches; it returns nil when the edit needs
+// a parse from scratch.
 func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
 	delta := n - (end - start)
 	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
 		return nil
 	}
-	oldSrc := old.Source
-	// The section and the entry whose lines hold the edit.
-	si := lastKeyAtOrBefore(old.Root.Pairs, start)
-	if si < 0 {
+	// The root's pairs the edit touches: inside one section of entries,
+	// below its key line, it touches that section's entries.
+	root := old.Root
+	top := level{pairs: root.Pairs, end: len(old.Source)}
+	lo, hi, ok := top.run(src, start, end, delta)
+	if !ok {
 		return nil
 	}
-	sec := old.Root.Pairs[si]
-	m := sec.Value
-	if m.Kind != Mapping || m.Flow || len(m.Pairs) == 0 {
-		return nil
+	if lo == hi && lo >= 0 {
+		if lv, ok := sectionLevel(old.Source, root, lo); ok {
+			if start < lv.gap {
+				return nil // the section's key line
+			}
+			slo, shi, ok := lv.run(src, start, end, delta)
+			if !ok {
+				return nil
+			}
+			return readRun(old, src, start, end, n, lo, lv, slo, shi)
+		}
 	}
-	ei := lastKeyAtOrBefore(m.Pairs, start)
-	if ei < 0 {
-		return nil
-	}
-	entry := m.Pairs[ei]
-	key := entry.Key
-	col := columnOf(oldSrc, key.Start)
-	if col <= 0 || key.End >= len(oldSrc) || oldSrc[key.End] != ':' || start <= key.End ||
-		key.End+1 < len(src) && !isYAMLSpace(src[key.End+1]) {
-		return nil // a key not at its line's indentation, `key :`, an edit of the key, or `key:x`
-	}
-	// The entry's region runs to the line start of the next entry's key, or
-	// of the next section's, or to the end of the document.
-	regionEnd := len(oldSrc)
-	switch {
-	case ei+1 < len(m.Pairs):
-		regionEnd = lineStartOf(oldSrc, m.Pairs[ei+1].Key.Start)
-	case si+1 < len(old.Root.Pairs):
-		regionEnd = lineStartOf(oldSrc, old.Root.Pairs[si+1].Key.Start)
-	}
-	if end >= regionEnd && regionEnd < len(oldSrc) {
-		return nil // the edit reaches the next key's line
-	}
-	newRegionEnd := regionEnd + delta
-	if !printable(src[key.Start:newRegionEnd]) {
-		return nil
-	}
+	return readRun(old, src, start, end, n, -1, top, lo, hi)
+}
 
-	// Read the entry's value as the section's block mapping would, on the
-	// text cut at the region's end, and check that nothing but blank lines
-	// and comments follows it there. The line index is not updated yet (in
-	// place, that would modify old before the decision): the parser counts
-	// lines from the key's, which precedes the edit.
+// readRun reads the new text of the regions lo to hi of the level lv (the
+// value of the root's pair si, or the root when si is -1) as the pairs of
+// a block mapping at the level's column, on the text cut where the last
+// region ends, as the mapping would read them; it returns nil when that
+// might not give what a parse of the whole text gives.
+func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi int) *reparsePlan {
+	delta := n - (end - start)
+	a, b := max(lo, 0), hi+1
+	from, regionEnd := lv.bound(lo), lv.bound(hi+1)
+	cut := regionEnd + delta
+	if cut < from || !atLineStart(src, cut) || !printable(src[from:cut]) {
+		return nil
+	}
+	// The line index is not updated yet (in place, that would modify old
+	// before the decision): the parser counts lines from the run's start,
+	// which precedes the edit.
 	alloc := newSmallAllocator(16)
-	keyLine := lineStartOf(oldSrc, key.Start)
-	p := &fastParser{src: src[:newRegionEnd], alloc: alloc, depth: 2,
-		lineBase: old.Lines.LineOf(keyLine), lineBaseOff: keyLine}
-	var val *Node
+	depth := 2 // the root's and the section's mappings
+	if si < 0 {
+		depth = 1
+	}
+	p := &fastParser{src: src[:cut], alloc: alloc, depth: depth,
+		lineBase: old.Lines.LineOf(from), lineBaseOff: from}
+	var run Node
 	ok := func() (ok bool) {
 		defer func() {
 			if v := recover(); v != nil {
 				ok = false // bail, or a bug in the fast path: parse from scratch
 			}
 		}()
-		v, vend := p.blockNode(key.End+1, col, true)
-		if v.Start < 0 {
-			v.Start, v.End = key.End+1, key.End+1
-			v.ValueSpan = v.Span
+		i := from
+		if si >= 0 && lo < 0 {
+			// The rest of the section key's line, as the parser reads it
+			// after the colon: spaces, then a comment or the line break.
+			if i = p.skipSpaces(i); i < len(p.src) && p.src[i] != '\n' && p.src[i] != '\r' && p.src[i] != '#' {
+				return false
+			}
+			i = p.restOfLine(i)
 		}
-		if p.skipBlank(p.restOfLine(vend)) != len(p.src) {
+		j := p.skipBlank(i)
+		if j == len(p.src) {
+			return true // blank lines and comments
+		}
+		if p.indentAt(j) != lv.col {
 			return false
 		}
-		val = v
-		return true
+		key, colon := p.blockKey(j)
+		_, next := p.blockPairs(&run, key, colon, lv.col)
+		return next == len(p.src) // no line at a smaller column
 	}()
 	if !ok {
 		return nil
 	}
-	newEntry := alloc.pair()
-	newEntry.Key, newEntry.Value = key, val
+	pairs, oldPairs := run.Pairs, lv.pairs[a:b]
+	sameKeys := len(pairs) == len(oldPairs)
+	for k := 0; sameKeys && k < len(pairs); k++ {
+		sameKeys = pairs[k].Key.Value == oldPairs[k].Key.Value
+	}
+	if si < 0 {
+		// The root's pairs keep their keys, and are no sections of entries
+		// (whose entries make references and structs) before or after.
+		if !sameKeys {
+			return nil
+		}
+		for k, p := range pairs {
+			if entrySections[p.Key.Value] || p.Value.Kind == Mapping || oldPairs[k].Value.Kind == Mapping {
+				return nil
+			}
+		}
+	} else {
+		switch left := len(lv.pairs) - len(oldPairs) + len(pairs); {
+		case left == 0:
+			return nil // an empty section is null
+		case left == 1:
+			k := lv.pairs[0]
+			if len(pairs) == 1 {
+				k = pairs[0]
+			} else if a == 0 {
+				k = lv.pairs[b]
+			}
+			if isFunctionKey(k.Key.Value) {
+				return nil // a section whose one key is `Ref:` or `Fn::...:` is a call
+			}
+		}
+		if !sameKeys && repeatsKey(old, si, lv.pairs, a, b, pairs) {
+			return nil // a problem a parse reports, wherever the first one is
+		}
+	}
+	trivia := sameKeys
+	for k := 0; trivia && k < len(pairs); k++ {
+		trivia = sameButSpans(oldPairs[k].Key, pairs[k].Key) && sameButSpans(oldPairs[k].Value, pairs[k].Value)
+	}
+	lvNode := old.Root
+	if si >= 0 {
+		lvNode = old.Root.Pairs[si].Value
+	}
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
-		si: si, ei: ei, regionEnd: regionEnd, sec: sec, entry: entry, newEntry: newEntry, problems: p.problems, alloc: alloc}
+		si: si, lv: lvNode, a: a, b: b, pairs: pairs, from: from, regionEnd: regionEnd,
+		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}
+}
+
+// repeatsKey reports whether the new pairs that replace the section's pairs
+// [a, b) repeat a key: among themselves, or one of the section's other
+// pairs. The sections with a lookup by name are searched by it.
+func repeatsKey(t *Template, si int, section []*Pair, a, b int, pairs []*Pair) bool {
+	if len(pairs) > 1 {
+		seen := make(map[string]bool, len(pairs))
+		for _, p := range pairs {
+			if seen[p.Key.Value] {
+				return true
+			}
+			seen[p.Key.Value] = true
+		}
+	}
+	var index map[string]int
+	switch idx := modelSectionIndexes(t.Root); si {
+	case idx[secParameters]:
+		index = t.params
+	case idx[secConditions]:
+		index = t.conditions
+	case idx[secMappings]:
+		index = t.mappings
+	case idx[secResources]:
+		index = t.resources
+	}
+	for _, p := range pairs {
+		if index != nil {
+			if i, ok := index[p.Key.Value]; ok && (i < a || i >= b) {
+				return true
+			}
+			continue
+		}
+		for i, q := range section {
+			if (i < a || i >= b) && q.Key.Value == p.Key.Value {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameButSpans reports whether two nodes are equal in every field but their
+// spans (and the mark of an unsettled re-parse), below them included.
+func sameButSpans(x, y *Node) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	if x.Kind != y.Kind || x.ScalarType != y.ScalarType || x.Quoted != y.Quoted || x.Short != y.Short ||
+		x.Flow != y.Flow || x.InFlow != y.InFlow || x.Value != y.Value || x.Fn != y.Fn ||
+		len(x.Pairs) != len(y.Pairs) || (x.Pairs == nil) != (y.Pairs == nil) ||
+		len(x.Items) != len(y.Items) || (x.Items == nil) != (y.Items == nil) {
+		return false
+	}
+	for i, p := range x.Pairs {
+		if !sameButSpans(p.Key, y.Pairs[i].Key) || !sameButSpans(p.Value, y.Pairs[i].Value) {
+			return false
+		}
+	}
+	for i, it := range x.Items {
+		if !sameButSpans(it, y.Items[i]) {
+			return false
+		}
+	}
+	return sameButSpans(x.Arg, y.Arg)
 }
 
 // lastKeyAtOrBefore returns the index of the last pair whose key starts at
@@ -256,49 +496,64 @@ func columnOf(src []byte, off int) int {
 	return off - s
 }
 
-// delta returns the change the edit made to what follows it.
-func (pl *reparsePlan) makeDelta(oldRefs []Reference) *Delta {
-	return &Delta{Section: pl.sec.Key.Value, Index: pl.ei, Old: []*Pair{pl.entry}, New: 1, OldRefs: oldRefs,
-		Start: pl.start, OldEnd: pl.end, Shift: pl.delta}
+// section returns the key of the run's section, "" for root pairs.
+func (pl *reparsePlan) section() string {
+	if pl.si < 0 {
+		return ""
+	}
+	return pl.old.Root.Pairs[pl.si].Key.Value
 }
 
-// refRange returns the old entry's references: All[a:b] of the old index.
+// makeDelta returns the change the edit made, the run's old entries and
+// their references given.
+func (pl *reparsePlan) makeDelta(old []*Pair, oldRefs []Reference) *Delta {
+	return &Delta{Section: pl.section(), Index: pl.a, Old: old, New: len(pl.pairs), OldRefs: oldRefs,
+		Trivia: pl.trivia, Start: pl.start, OldEnd: pl.end, Shift: pl.delta}
+}
+
+// refRange returns the old entries' references: All[a:b] of the old index.
 // References are grouped by entry in document order, and a reference's node
-// lies inside its entry's value, so the first of them is the first
-// reference whose node starts after the entry's key.
+// lies inside its entry's value, so that those of the run are the ones
+// whose nodes start inside its text. (Within an entry, they are not in the
+// order of their nodes: its Condition and DependsOn come last.)
 func (pl *reparsePlan) refRange() (a, b int) {
 	all := pl.old.Refs.All
-	keyStart := pl.entry.Key.Start
-	a = sort.Search(len(all), func(i int) bool { return all[i].at > keyStart })
-	section, name := pl.sec.Key.Value, pl.entry.Key.Value
-	b = a
-	for b < len(all) && all[b].Section == section && all[b].From == name {
-		b++
-	}
+	a = sort.Search(len(all), func(i int) bool { return all[i].at >= pl.from })
+	b = a + sort.Search(len(all)-a, func(i int) bool { return all[a+i].at >= pl.regionEnd })
 	return a, b
 }
 
-// newRefs collects the new entry's references.
+// newRefs collects the new entries' references; the root's pairs a run
+// replaces make none (no section of entries is among them).
 func (pl *reparsePlan) newRefs() *RefIndex {
 	x := &RefIndex{}
-	c := refCollector{x: x}
-	c.entry(pl.sec.Key.Value, pl.newEntry)
+	if pl.si >= 0 {
+		c := refCollector{x: x}
+		section := pl.section()
+		for _, p := range pl.pairs {
+			c.entry(section, p)
+		}
+	}
 	return x
 }
 
-// sectionEnd is the end of a block mapping section's node after the edit of
-// the entry with the given key, as the parser computes it: the end of its
-// last pair, at least past the first key's colon (and the edited key's).
+// mappingEnd is the end of a block mapping's node, as the parser computes
+// it: the end of its last pair, whose value starts after its key's colon.
 // Pairs follow one another, so the last one ends last.
-func sectionEnd(m *Node, key *Node) int {
+func mappingEnd(m *Node) int {
 	last := m.Pairs[len(m.Pairs)-1]
-	return max(key.End+1, m.Pairs[0].Key.End+1, last.Key.End, last.Value.End)
+	return max(last.Key.End+1, last.Value.End)
 }
 
-// rootEnd is sectionEnd for the root mapping.
-func rootEnd(root *Node) int {
-	last := root.Pairs[len(root.Pairs)-1]
-	return max(last.Key.End, last.Value.End, root.Pairs[0].Key.End+1)
+// splicePairs returns the pairs of a mapping after the run: old's before
+// it, the run's new ones, then copy of each of old's after it.
+func (pl *reparsePlan) splicePairs(old []*Pair, copy func(*Pair) *Pair) []*Pair {
+	out := make([]*Pair, 0, len(old)-(pl.b-pl.a)+len(pl.pairs))
+	out = append(append(out, old[:pl.a]...), pl.pairs...)
+	for _, p := range old[pl.b:] {
+		out = append(out, copy(p))
+	}
+	return out
 }
 
 // The sections whose entries become structs of the model.
@@ -329,58 +584,55 @@ func modelSectionIndexes(root *Node) (idx [numModelSections]int) {
 }
 
 // copyApply builds the new template without modifying the old one: it
-// shares what precedes the edited entry, and copies what follows it with
-// shifted spans, allocating in chunks.
+// shares what precedes the run, and copies what follows it with shifted
+// spans, allocating in chunks.
 func (pl *reparsePlan) copyApply() (*Template, *Delta) {
-	old, si, ei := pl.old, pl.si, pl.ei
+	old, si := pl.old, pl.si
 	lines := old.Lines.spliced(pl.src, pl.start, pl.end, pl.n)
 
 	ox := old.Refs
-	a, b := pl.refRange()
+	ra, rb := pl.refRange()
 	nx := pl.newRefs()
-	x := &RefIndex{
-		All:  make([]Reference, 0, len(ox.All)-(b-a)+len(nx.All)),
-		ords: make([]int32, 0, len(ox.All)-(b-a)+len(nx.All)),
-	}
-	x.All = append(append(x.All, ox.All[:a]...), nx.All...)
-	x.ords = append(append(x.ords, ox.ords[:a]...), nx.ords...)
+	size := len(ox.All) - (rb - ra) + len(nx.All)
+	x := &RefIndex{All: make([]Reference, 0, size), ords: make([]int32, 0, size)}
+	x.All = append(append(x.All, ox.All[:ra]...), nx.All...)
+	x.ords = append(append(x.ords, ox.ords[:ra]...), nx.ords...)
 
-	// The tree: the nodes before the entry are shared, the entry is new,
-	// the nodes after it are copies with shifted spans (unless nothing
-	// moved), and the references made from them are the old ones moved to
-	// the copies.
-	c := &copier{delta: pl.delta, alloc: &allocator{}, refs: ox, next: b, out: x}
-	m := pl.sec.Value
-	newSec := c.alloc.node()
-	*newSec = *m
-	newSec.Pairs = make([]*Pair, len(m.Pairs))
-	copy(newSec.Pairs, m.Pairs[:ei])
-	newSec.Pairs[ei] = pl.newEntry
-	for i := ei + 1; i < len(m.Pairs); i++ {
-		newSec.Pairs[i] = c.entry(pl.sec.Key.Value, m.Pairs[i])
-	}
-	newSec.End = sectionEnd(newSec, pl.entry.Key)
-	secPair := c.alloc.pair()
-	secPair.Key, secPair.Value = pl.sec.Key, newSec
-
+	// The tree: the nodes before the run are shared, the run is new, the
+	// nodes after it are copies with shifted spans (unless nothing moved),
+	// and the references made from them are the old ones moved to the
+	// copies.
+	c := &copier{delta: pl.delta, alloc: &allocator{}, refs: ox, next: rb, out: x}
 	root := c.alloc.node()
 	*root = *old.Root
-	root.Pairs = make([]*Pair, len(old.Root.Pairs))
-	copy(root.Pairs, old.Root.Pairs[:si])
-	root.Pairs[si] = secPair
-	for i := si + 1; i < len(old.Root.Pairs); i++ {
-		root.Pairs[i] = c.section(old.Root.Pairs[i])
+	var newSec *Node
+	if si >= 0 {
+		sec := old.Root.Pairs[si]
+		newSec = c.alloc.node()
+		*newSec = *sec.Value
+		newSec.Pairs = pl.splicePairs(sec.Value.Pairs, func(p *Pair) *Pair { return c.entry(sec.Key.Value, p) })
+		newSec.Span = Span{newSec.Pairs[0].Key.Start, mappingEnd(newSec)}
+		secPair := c.alloc.pair()
+		secPair.Key, secPair.Value = sec.Key, newSec
+		root.Pairs = make([]*Pair, len(old.Root.Pairs))
+		copy(root.Pairs, old.Root.Pairs[:si])
+		root.Pairs[si] = secPair
+		for i := si + 1; i < len(old.Root.Pairs); i++ {
+			root.Pairs[i] = c.section(old.Root.Pairs[i])
+		}
+	} else {
+		root.Pairs = pl.splicePairs(old.Root.Pairs, c.section)
 	}
-	root.End = rootEnd(root)
+	root.Span = Span{root.Pairs[0].Key.Start, mappingEnd(root)}
 	if c.next != len(ox.All) {
 		panic("template: Reparse lost track of the references") // a bug: the differential tests catch it
 	}
-	x.byTarget = spliceTargets(ox.byTarget, a, b, ox.All[a:b], nx.All, false)
+	x.byTarget = spliceTargets(ox.byTarget, ra, rb, ox.All[ra:rb], nx.All, false)
 	x.normalize()
 
 	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: lines, Root: root, shared: new(atomic.Bool),
 		Problems: pl.problems, fastYAML: true, Refs: x,
-		Description: old.Description, Metadata: root.Get("Metadata"),
+		Description: root.Get("Description").Text(), Metadata: root.Get("Metadata"),
 		Sections: make(map[string]*Pair, len(root.Pairs)),
 		params:   old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
@@ -390,28 +642,42 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	for _, pr := range root.Pairs {
 		t.Sections[pr.Key.Value] = pr
 	}
-	// The structs of the model's sections: shared before the edited
-	// section, rebuilt in it from the edited entry on, rebuilt in the
-	// sections after it.
+	// The structs of the model's sections: shared before the run, rebuilt
+	// in its section from the run on, rebuilt in the sections after it.
+	// (A run of root pairs holds no section of the model.)
 	secIdx := modelSectionIndexes(root)
+	first := si
+	if si < 0 {
+		first = pl.a
+	}
 	from := func(k int) (pairs []*Pair, i int, ok bool) {
 		switch ki := secIdx[k]; {
-		case ki < si:
+		case ki < first:
 			return nil, 0, false
 		case ki == si:
-			return newSec.Pairs, ei, true
+			return newSec.Pairs, pl.a, true
 		default:
 			return sectionPairs(root.Pairs[ki].Value), 0, true
 		}
 	}
+	rebuilt := func(k int) bool { return si >= 0 && secIdx[k] == si && !pl.sameKeys }
 	if pairs, i, ok := from(secParameters); ok {
 		t.Parameters = rebuild(old.Parameters, pairs, i, (*Parameter).fill)
+		if rebuilt(secParameters) {
+			t.params = nameIndex(t.Parameters, func(p *Parameter) string { return p.Name })
+		}
 	}
 	if pairs, i, ok := from(secConditions); ok {
 		t.Conditions = rebuild(old.Conditions, pairs, i, (*Condition).fill)
+		if rebuilt(secConditions) {
+			t.conditions = nameIndex(t.Conditions, func(c *Condition) string { return c.Name })
+		}
 	}
 	if pairs, i, ok := from(secMappings); ok {
 		t.Mappings = rebuild(old.Mappings, pairs, i, (*Entry).fill)
+		if rebuilt(secMappings) {
+			t.mappings = nameIndex(t.Mappings, func(e *Entry) string { return e.Name })
+		}
 	}
 	if pairs, i, ok := from(secOutputs); ok {
 		t.Outputs = rebuild(old.Outputs, pairs, i, (*Entry).fill)
@@ -419,9 +685,21 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	if pairs, i, ok := from(secResources); ok {
 		t.Resources = rebuild(old.Resources, pairs, i, (*Resource).fill)
 		if secIdx[secResources] == si {
-			if ot, nt := old.Resources[ei].Type, t.Resources[ei].Type; ot != nt {
-				t.typeIdx = maps.Clone(old.typeIdx)
-				moveIndex(t.typeIdx, ot, nt, int32(ei), false)
+			if rebuilt(secResources) {
+				t.resources = nameIndex(t.Resources, func(r *Resource) string { return r.Name })
+			}
+			if len(pl.pairs) != pl.b-pl.a {
+				t.typeIdx = typeIndex(t.Resources)
+			} else {
+				cloned := false
+				for k := pl.a; k < pl.b; k++ {
+					if ot, nt := old.Resources[k].Type, t.Resources[k].Type; ot != nt {
+						if !cloned {
+							t.typeIdx, cloned = maps.Clone(old.typeIdx), true
+						}
+						moveIndex(t.typeIdx, ot, nt, int32(k), false)
+					}
+				}
 			}
 		}
 		t.byType = resourcesByType(t.Resources, t.typeIdx)
@@ -432,7 +710,25 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	// place from now on.
 	old.markShared()
 	t.markShared()
-	return t, pl.makeDelta(ox.All[a:b:b])
+	return t, pl.makeDelta(pl.lv.Pairs[pl.a:pl.b:pl.b], ox.All[ra:rb:rb])
+}
+
+// nameIndex returns the lookup by name of a section's structs.
+func nameIndex[T any](structs []*T, name func(*T) string) map[string]int {
+	out := make(map[string]int, len(structs))
+	for i, s := range structs {
+		out[name(s)] = i
+	}
+	return out
+}
+
+// typeIndex returns the indexes of each type's resources.
+func typeIndex(resources []*Resource) map[string][]int32 {
+	out := map[string][]int32{}
+	for i, r := range resources {
+		out[r.Type] = append(out[r.Type], int32(i))
+	}
+	return out
 }
 
 // rebuild returns the structs of a section whose pairs from index from on
@@ -737,88 +1033,219 @@ func spliceTargets(m map[refKey][]int, a, b int, oldRefs, refs []Reference, inPl
 }
 
 // inPlaceApply builds the new template from old's own structures: it
-// shifts the nodes after the edited entry where they are, and patches the
-// model and the indexes.
+// shifts the nodes after the run where they are, and patches the model and
+// the indexes.
 func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
-	old, si, ei, d := pl.old, pl.si, pl.ei, pl.delta
+	old, d := pl.old, pl.delta
 	x := old.Refs
-	a, b := pl.refRange()
-	oldRefs := slices.Clone(x.All[a:b])
+	ra, rb := pl.refRange()
+	oldRefs := slices.Clone(x.All[ra:rb])
 	nx := pl.newRefs()
+	oldPairs := slices.Clone(pl.lv.Pairs[pl.a:pl.b])
+	dc := len(pl.pairs) - len(oldPairs) // how far the entries after the run move
+	secIdx := modelSectionIndexes(old.Root)
+	// Where the first pair after the run starts, before anything moves: a
+	// mapping whose first pairs the run replaced by none starts there.
+	after := -1
+	if pl.b < len(pl.lv.Pairs) {
+		after = pl.lv.Pairs[pl.b].Key.Start + d
+	}
 
-	// The tree: the nodes after the entry move (when anything follows it:
-	// at the end of the document, the old value's last node may start at
-	// the region's end), and the new value's nodes replace the old one's in
+	// The tree: the nodes after the run move (when anything follows it: at
+	// the end of the document, the old value's last node may start at the
+	// region's end), and the new entries' nodes replace the old ones' in
 	// the arena.
-	m, root := pl.sec.Value, old.Root
 	var pending *pendingShift
 	if d != 0 && pl.regionEnd < len(old.Source) {
-		pending = &pendingShift{active: true, from: pl.regionEnd, d: d, arena: old.arena,
-			key: pl.entry.Key, alloc: pl.alloc}
-		pending.first = pl.moveAhead(pending, old.Resources)
+		pending = &pendingShift{active: true, from: pl.regionEnd, d: d, arena: old.arena, entries: pl.pairs, alloc: pl.alloc}
+		pl.moveAhead(pending, old.Resources)
 		for i := pending.first; i < len(old.keyStarts); i++ {
 			old.keyStarts[i] += d
 		}
 	} else {
-		old.arena.replaceEntry(pl.entry.Key, pl.alloc)
+		old.arena.add(pl.pairs, pl.alloc)
 	}
-	m.Pairs[ei] = pl.newEntry
-	m.End = sectionEnd(m, pl.entry.Key)
-	root.End = rootEnd(root)
+	old.arena.drop(oldPairs)
+	lv := pl.lv
+	lv.Pairs = slices.Replace(lv.Pairs, pl.a, pl.b, pl.pairs...)
+	if pl.a == 0 {
+		first := after
+		if len(pl.pairs) > 0 {
+			first = pl.pairs[0].Key.Start
+		}
+		lv = pl.setStart(lv, first, pending)
+	}
+	lv.End = mappingEnd(lv)
+	root := old.Root
+	if pl.si >= 0 {
+		root.Pairs[pl.si].Value = lv
+	} else {
+		root = lv
+	}
+	root.End = mappingEnd(root)
 
-	// The references: those after the entry move, the entry's are replaced.
+	// The references: those after the run move, the run's are replaced.
 	if d != 0 {
-		for i := b; i < len(x.All); i++ {
+		for i := rb; i < len(x.All); i++ {
 			x.All[i].Span = shiftSpan(x.All[i].Span, d)
 			x.All[i].at += d
 		}
 	}
-	x.byTarget = spliceTargets(x.byTarget, a, b, oldRefs, nx.All, true)
-	x.All = slices.Replace(x.All, a, b, nx.All...)
-	x.ords = slices.Replace(x.ords, a, b, nx.ords...)
+	x.byTarget = spliceTargets(x.byTarget, ra, rb, oldRefs, nx.All, true)
+	x.All = slices.Replace(x.All, ra, rb, nx.All...)
+	x.ords = slices.Replace(x.ords, ra, rb, nx.ords...)
 	x.normalize()
 
-	// The model: the edited entry's struct is refilled, the others point at
-	// the nodes they did.
-	secIdx := modelSectionIndexes(root)
-	switch si {
-	case secIdx[secParameters]:
-		old.Parameters[ei].fill(pl.newEntry)
-	case secIdx[secConditions]:
-		old.Conditions[ei].fill(pl.newEntry)
-	case secIdx[secMappings]:
-		old.Mappings[ei].fill(pl.newEntry)
-	case secIdx[secOutputs]:
-		old.Outputs[ei].fill(pl.newEntry)
-	case secIdx[secResources]:
-		r := old.Resources[ei]
-		ot := r.Type
-		r.fill(pl.newEntry)
-		if nt := r.Type; nt != ot {
-			moveIndex(old.typeIdx, ot, nt, int32(ei), true)
-			if l := old.byType[ot]; len(l) == 1 {
-				delete(old.byType, ot)
-			} else {
-				k := slices.Index(l, r)
-				old.byType[ot] = slices.Delete(l, k, k+1)
-			}
-			l := old.byType[nt]
-			k, _ := slices.BinarySearch(old.typeIdx[nt], int32(ei))
-			old.byType[nt] = slices.Insert(l, k, r)
+	// The model: the run's structs are refilled, added or removed, the
+	// others point at the nodes they did; the lookups move past the run.
+	a, b, same := pl.a, pl.b, pl.sameKeys
+	switch {
+	case pl.si < 0:
+		for _, p := range pl.pairs {
+			old.Sections[p.Key.Value] = p
+		}
+	case pl.si == secIdx[secParameters]:
+		old.Parameters = spliceStructs(old.Parameters, a, b, pl.pairs, (*Parameter).fill, func(p *Parameter) string { return p.Name }, old.params, same)
+	case pl.si == secIdx[secConditions]:
+		old.Conditions = spliceStructs(old.Conditions, a, b, pl.pairs, (*Condition).fill, func(c *Condition) string { return c.Name }, old.conditions, same)
+	case pl.si == secIdx[secMappings]:
+		old.Mappings = spliceStructs(old.Mappings, a, b, pl.pairs, (*Entry).fill, func(e *Entry) string { return e.Name }, old.mappings, same)
+	case pl.si == secIdx[secOutputs]:
+		old.Outputs = spliceStructs(old.Outputs, a, b, pl.pairs, (*Entry).fill, nil, nil, same)
+	case pl.si == secIdx[secResources]:
+		oldTypes := make([]string, 0, 4) // on the stack for a few
+		for _, r := range old.Resources[a:b] {
+			oldTypes = append(oldTypes, r.Type)
+		}
+		old.Resources = spliceStructs(old.Resources, a, b, pl.pairs, (*Resource).fill, func(r *Resource) string { return r.Name }, old.resources, same)
+		spliceTypes(old.typeIdx, old.byType, a, b, oldTypes, old.Resources[a:a+len(pl.pairs)])
+		if len(pl.pairs) != b-a {
+			old.keyStarts = slices.Replace(old.keyStarts, a, b, make([]int, len(pl.pairs))...)
+		}
+		for k, p := range pl.pairs {
+			old.keyStarts[a+k] = p.Key.Start
+		}
+		if pending != nil {
+			pending.first += dc // the resources after the run, in the new indexes
 		}
 	}
 	old.Lines.Splice(pl.src, pl.start, pl.end, pl.n)
 
 	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
 		Problems: pl.problems, fastYAML: true, arena: old.arena, Refs: x,
-		Description: old.Description, Metadata: old.Metadata, Sections: old.Sections,
+		Description: old.Description, Metadata: root.Get("Metadata"), Sections: old.Sections,
 		params: old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
 		Parameters: old.Parameters, Conditions: old.Conditions, Mappings: old.Mappings,
 		Resources: old.Resources, Outputs: old.Outputs, keyStarts: old.keyStarts, pending: pending,
 	}
+	if pl.si < 0 {
+		t.Description = root.Get("Description").Text()
+	}
 	t.IsCloudFormation = t.detectCloudFormation()
-	return t, pl.makeDelta(oldRefs)
+	return t, pl.makeDelta(oldPairs, oldRefs)
+}
+
+// setStart gives a mapping whose first pair the run replaced its new start,
+// and returns it. The bound of the chunk that holds it (see arenaChunk) may
+// not cover that start, so that the mapping is moved out of the chunks
+// (see nodeArena.looseNode); and when it lies at or after the region's end
+// (a new first entry may start where the old one did), the pass over the
+// chunks that settling makes would move it again: it is marked as moved.
+func (pl *reparsePlan) setStart(n *Node, start int, pending *pendingShift) *Node {
+	after := pending != nil && start >= pending.from
+	if start == n.Start && !after {
+		return n
+	}
+	n = pl.old.arena.looseNode(n)
+	n.Start = start
+	n.moved = after
+	return n
+}
+
+// spliceStructs returns the structs of a section after the run replaced the
+// entries [a, b) by pairs: the old structs are refilled for the first new
+// entries (an entry re-read keeps its struct's address), the others are
+// new. index, the lookup by name (nil for none), is updated unless the keys
+// stayed: the names of the run and the indexes after it.
+func spliceStructs[T any](s []*T, a, b int, pairs []*Pair, fill func(*T, *Pair), name func(*T) string, index map[string]int, sameKeys bool) []*T {
+	if index != nil && !sameKeys {
+		for _, st := range s[a:b] {
+			delete(index, name(st))
+		}
+	}
+	reuse := min(b-a, len(pairs))
+	for k := range reuse {
+		fill(s[a+k], pairs[k])
+	}
+	if len(pairs) != b-a {
+		structs := make([]*T, len(pairs))
+		copy(structs, s[a:a+reuse])
+		if extra := len(pairs) - reuse; extra > 0 {
+			backing := make([]T, extra)
+			for k := range extra {
+				fill(&backing[k], pairs[reuse+k])
+				structs[reuse+k] = &backing[k]
+			}
+		}
+		s = slices.Replace(s, a, b, structs...)
+	}
+	if index != nil && !sameKeys {
+		hi := a + len(pairs)
+		if len(pairs) != b-a {
+			hi = len(s) // the entries after the run move
+		}
+		for i := a; i < hi; i++ {
+			index[name(s[i])] = i
+		}
+	}
+	return s
+}
+
+// spliceTypes updates in place the lookups by type after the run replaced
+// the resources [a, b), whose types were oldTypes, by res: the old indexes
+// leave their types' lists, those after the run move by the change in
+// number, and the new ones join their types' lists, byType's lists keeping
+// the same positions as typeIdx's.
+func spliceTypes(typeIdx map[string][]int32, byType map[string][]*Resource, a, b int, oldTypes []string, res []*Resource) {
+	dc := len(res) - (b - a)
+	if dc == 0 {
+		same := true
+		for k, r := range res {
+			same = same && r.Type == oldTypes[k]
+		}
+		if same {
+			return
+		}
+	}
+	for k, ot := range oldTypes {
+		l := typeIdx[ot]
+		i, found := slices.BinarySearch(l, int32(a+k))
+		switch {
+		case !found:
+			panic("template: a resource missing from its type's list") // a bug: the differential tests catch it
+		case len(l) == 1:
+			delete(typeIdx, ot)
+			delete(byType, ot)
+		default:
+			typeIdx[ot] = slices.Delete(l, i, i+1)
+			byType[ot] = slices.Delete(byType[ot], i, i+1)
+		}
+	}
+	if dc != 0 {
+		for _, l := range typeIdx {
+			i, _ := slices.BinarySearch(l, int32(b))
+			for ; i < len(l); i++ {
+				l[i] += int32(dc)
+			}
+		}
+	}
+	for k, r := range res {
+		l := typeIdx[r.Type]
+		i, _ := slices.BinarySearch(l, int32(a+k))
+		typeIdx[r.Type] = slices.Insert(l, i, int32(a+k))
+		byType[r.Type] = slices.Insert(byType[r.Type], i, r)
+	}
 }
 
 // normalize makes an index without references hold nil slices, as a

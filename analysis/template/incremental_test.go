@@ -1,9 +1,11 @@
 package template
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -42,7 +44,11 @@ func reparseCorpus(t testing.TB) [][]byte {
 var editAlphabet = []string{"x", "1", " ", "  ", "\n", "\n    ", ":", ": ", "- ", "#", "'", "\"", "!Ref ", "!Sub ",
 	"{", "}", "[", "]", ",", "|", ">", "&a", "*a", "\t", "é", "\r\n", "Type: AWS::S3::Bucket", "\n  New:\n    Type: X\n",
 	"Condition: C", "DependsOn: A", "Ref", "Fn::GetAtt", "true", "~", "!GetAtt B.Arn", "${A}", "!Sub '${AWS::Region}-${B}'",
-	"DependsOn: [A, B]", "Condition: IsProd\n    ", "!If [C, 1, 2]"}
+	"DependsOn: [A, B]", "Condition: IsProd\n    ", "!If [C, 1, 2]",
+	// Whole lines, for the start of an entry's line: an entry (new, or one
+	// the synthetic templates have), comments, a root key.
+	"  NewQueue:\n    Type: AWS::SQS::Queue\n", "  Bucket0:\n    Type: AWS::S3::Bucket\n", "  # note\n", "# note\n",
+	"Outputs:\n", "  Tail:\r\n    Type: AWS::SNS::Topic"}
 
 // splice is one edit: the bytes [start, end) replaced by text.
 type splice struct {
@@ -73,7 +79,7 @@ func applyEdit(t *testing.T, cur *Template, e splice, re reparser, inPlace bool)
 			e, e.text, diff, want.Source)
 	}
 	if d != nil {
-		checkDelta(t, oldWant, d, e)
+		checkDelta(t, oldWant, want, d, e)
 	}
 	if inPlace && got.arena != nil {
 		checkArena(t, got)
@@ -86,70 +92,150 @@ func applyEdit(t *testing.T, cur *Template, e splice, re reparser, inPlace bool)
 	return got, d != nil
 }
 
-// checkDelta checks what a delta says against a parse from scratch of the
-// old text: the edited entry, intact, and its references.
-func checkDelta(t *testing.T, old *Template, d *Delta, e splice) {
+// checkDelta checks what a delta says against parses from scratch of the
+// old and the new text: the run of entries, as the old parse has them,
+// their references, the entries that replace them, and whether only
+// trivia changed.
+func checkDelta(t *testing.T, old, want *Template, d *Delta, e splice) {
 	t.Helper()
 	if d.Start != e.start || d.OldEnd != e.end || d.Shift != len(e.text)-(e.end-e.start) {
 		t.Fatalf("edit %+v: delta says [%d, %d) shifted by %d", e, d.Start, d.OldEnd, d.Shift)
 	}
-	sec := old.Root.Get(d.Section)
-	if sec == nil || sec.Kind != Mapping || d.Index < 0 || d.Index >= len(sec.Pairs) {
-		t.Fatalf("edit %+v: delta names entry %d of section %q, which the old template does not have", e, d.Index, d.Section)
+	pairsOf := func(tp *Template) []*Pair {
+		if d.Section == "" {
+			return tp.Root.Pairs
+		}
+		sec := tp.Root.Get(d.Section)
+		if sec == nil || sec.Kind != Mapping {
+			t.Fatalf("edit %+v: delta names section %q, which is no mapping", e, d.Section)
+		}
+		return sec.Pairs
 	}
-	entry := sec.Pairs[d.Index]
-	if entry.Key.End >= e.start || d.Index+1 < len(sec.Pairs) && sec.Pairs[d.Index+1].Key.Start <= e.end {
-		t.Fatalf("edit %+v is not inside entry %s of %s", e, entry.Key.Value, d.Section)
+	oldPairs, newPairs := pairsOf(old), pairsOf(want)
+	if d.Index < 0 || d.Index+len(d.Old) > len(oldPairs) || d.Index+d.New > len(newPairs) ||
+		len(oldPairs)-len(d.Old) != len(newPairs)-d.New {
+		t.Fatalf("edit %+v: delta replaces %d entries at %d of %q by %d, which had %d and has %d", e, len(d.Old), d.Index, d.Section, d.New, len(oldPairs), len(newPairs))
 	}
-	if len(d.Old) != 1 || d.New != 1 || !reflect.DeepEqual(d.Old[0], entry) {
-		t.Fatalf("edit %+v: Delta.Old is not the old entry %s as a parse of the old text has it", e, entry.Key.Value)
+	// The entries around the run are the same, and the edit lies between
+	// them.
+	after := d.Index + len(d.Old)
+	for i := range oldPairs {
+		if i >= d.Index && i < after {
+			continue
+		}
+		j := i
+		if i >= after {
+			j = i - len(d.Old) + d.New
+		}
+		if oldPairs[i].Key.Value != newPairs[j].Key.Value {
+			t.Fatalf("edit %+v: entry %s outside the run became %s", e, oldPairs[i].Key.Value, newPairs[j].Key.Value)
+		}
 	}
-	if want := old.Refs.From(d.Section, entry.Key.Value); len(want) != len(d.OldRefs) || len(want) > 0 && !reflect.DeepEqual(want, d.OldRefs) {
-		t.Fatalf("edit %+v: Delta.OldRefs\n%+v\nwant\n%+v", e, d.OldRefs, want)
+	if d.Index > 0 && oldPairs[d.Index-1].Value.End > e.start || after < len(oldPairs) && oldPairs[after].Key.Start < e.end {
+		t.Fatalf("edit %+v is not inside the run %d-%d of %q", e, d.Index, after, d.Section)
 	}
+	var wantRefs []Reference
+	for k, p := range d.Old {
+		if !reflect.DeepEqual(p, oldPairs[d.Index+k]) {
+			t.Fatalf("edit %+v: Delta.Old[%d] is not the old entry %s as a parse of the old text has it", e, k, oldPairs[d.Index+k].Key.Value)
+		}
+		if d.Section != "" {
+			wantRefs = append(wantRefs, old.Refs.From(d.Section, p.Key.Value)...)
+		}
+	}
+	if len(wantRefs) != len(d.OldRefs) || len(wantRefs) > 0 && !reflect.DeepEqual(wantRefs, d.OldRefs) {
+		t.Fatalf("edit %+v: Delta.OldRefs\n%+v\nwant\n%+v", e, d.OldRefs, wantRefs)
+	}
+	if d.Section == "" {
+		if len(d.Old) != d.New {
+			t.Fatalf("edit %+v: a run of root pairs changed their number", e)
+		}
+		for k, p := range d.Old {
+			if n := newPairs[d.Index+k]; n.Key.Value != p.Key.Value || entrySections[n.Key.Value] || n.Value.Kind == Mapping || p.Value.Kind == Mapping {
+				t.Fatalf("edit %+v: a run of root pairs replaced %s by %s", e, p.Key.Value, n.Key.Value)
+			}
+		}
+	}
+	trivia := len(d.Old) == d.New
+	for k := 0; trivia && k < d.New; k++ {
+		trivia = reflect.DeepEqual(withoutSpans(d.Old[k].Key), withoutSpans(newPairs[d.Index+k].Key)) &&
+			reflect.DeepEqual(withoutSpans(d.Old[k].Value), withoutSpans(newPairs[d.Index+k].Value))
+	}
+	if d.Trivia != trivia {
+		t.Fatalf("edit %+v (%q): Delta.Trivia is %v, want %v", e, e.text, d.Trivia, trivia)
+	}
+}
+
+// withoutSpans returns a deep copy of n with every span zeroed (and no
+// mark of an unsettled re-parse).
+func withoutSpans(n *Node) *Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Span, c.ValueSpan, c.FnSpan, c.moved = Span{}, Span{}, Span{}, false
+	if n.Pairs != nil {
+		c.Pairs = make([]*Pair, len(n.Pairs))
+		for i, p := range n.Pairs {
+			c.Pairs[i] = &Pair{Key: withoutSpans(p.Key), Value: withoutSpans(p.Value)}
+		}
+	}
+	if n.Items != nil {
+		c.Items = make([]*Node, len(n.Items))
+		for i, it := range n.Items {
+			c.Items[i] = withoutSpans(it)
+		}
+	}
+	c.Arg = withoutSpans(n.Arg)
+	return &c
 }
 
 // checkArena checks what ReparseInPlace relies on to move the spans after
 // an edit without walking the tree: every node of the tree is in one of the
-// arena's chunks, each chunk's bound holds, and the chunks of each entry
-// re-read in place hold its value.
+// arena's chunks or among its loose nodes, each chunk's bound holds, and
+// each run of entries re-read in place holds the nodes of its entries
+// still in the tree, and is dropped when none is.
 func checkArena(t *testing.T, tp *Template) {
 	t.Helper()
-	in := map[*Node]bool{}
-	chunks := func(cs []arenaChunk) {
+	in := map[*Node]int{} // the run holding each node, -1 for the parse
+	chunks := func(run int, cs []arenaChunk) {
 		for _, c := range cs {
 			for i := range c.nodes {
 				n := &c.nodes[i]
 				if c.maxStart != math.MaxInt && n.Start > c.maxStart {
 					t.Fatalf("a node starting at %d is in a chunk said to start by %d", n.Start, c.maxStart)
 				}
-				in[n] = true
+				in[n] = run
 			}
 		}
 	}
-	chunks(tp.arena.parse)
-	for i, e := range tp.arena.edits {
-		if tp.arena.entry[e.key] != i {
-			t.Fatalf("the arena's entry %d is not indexed", i)
+	chunks(-1, tp.arena.parse)
+	live := map[int]int{}
+	for _, i := range tp.arena.entry {
+		if i < 0 || i >= len(tp.arena.runs) {
+			t.Fatalf("the arena indexes an entry in run %d of %d", i, len(tp.arena.runs))
 		}
-		before := len(in)
-		chunks(e.chunks)
-		sec := tp.Root.Pairs[lastKeyAtOrBefore(tp.Root.Pairs, e.key.Start)].Value
-		if p := sec.Pairs[lastKeyAtOrBefore(sec.Pairs, e.key.Start)]; p.Key != e.key {
-			t.Fatalf("the arena holds the chunks of entry %s, which is not in the tree", e.key.Value)
-		} else if len(in) == before || !in[p.Value] {
-			t.Fatalf("the arena's chunks of entry %s do not hold its value", e.key.Value)
-		}
+		live[i]++
 	}
-	if len(tp.arena.entry) != len(tp.arena.edits) {
-		t.Fatalf("the arena indexes %d entries, has %d", len(tp.arena.entry), len(tp.arena.edits))
+	for i, r := range tp.arena.runs {
+		if r.live == 0 || r.live != live[i] {
+			t.Fatalf("the arena's run %d says %d entries live, %d are indexed", i, r.live, live[i])
+		}
+		chunks(i, r.chunks)
+	}
+	loose := map[*Node]bool{}
+	for _, n := range tp.arena.loose {
+		if _, ok := in[n]; ok {
+			t.Fatalf("a loose node is in a chunk too")
+		}
+		loose[n] = true
 	}
 	var walk func(path string, n *Node)
 	walk = func(path string, n *Node) {
 		if n == nil {
 			return
 		}
-		if !in[n] {
+		if _, ok := in[n]; !ok && !loose[n] {
 			t.Fatalf("node %s (%v at %v) is in none of the arena's chunks", path, n.Kind, n.Span)
 		}
 		for _, p := range n.Pairs {
@@ -162,6 +248,41 @@ func checkArena(t *testing.T, tp *Template) {
 		walk(path+" (argument)", n.Arg)
 	}
 	walk("$", tp.Root)
+	if tp.Root == nil {
+		if len(tp.arena.entry) > 0 {
+			t.Fatalf("the arena of a template without a tree indexes %d entries", len(tp.arena.entry))
+		}
+		return
+	}
+	// The entries the arena indexes are the tree's, their nodes in their
+	// runs' chunks: the root's pairs and the sections' entries.
+	for i, r := range tp.arena.runs {
+		for _, e := range r.entries {
+			if j, ok := tp.arena.entry[e.Key]; ok && j != i {
+				t.Fatalf("entry %s of run %d is indexed in run %d", e.Key.Value, i, j)
+			}
+		}
+	}
+	found := 0
+	entry := func(p *Pair) {
+		i, ok := tp.arena.entry[p.Key]
+		if !ok {
+			return
+		}
+		found++
+		if in[p.Key] != i || in[p.Value] != i {
+			t.Fatalf("the arena's run %d does not hold entry %s", i, p.Key.Value)
+		}
+	}
+	for _, sec := range tp.Root.Pairs {
+		entry(sec)
+		for _, e := range sectionPairs(sec.Value) {
+			entry(e)
+		}
+	}
+	if found != len(tp.arena.entry) {
+		t.Fatalf("the arena indexes %d entries, %d of them in the tree", len(tp.arena.entry), found)
+	}
 }
 
 // diffTemplates returns where an incremental template differs from a parse
@@ -314,17 +435,34 @@ func randomEdit(r *rand.Rand, src []byte) splice {
 // next edit's old template.
 func editSequences(t *testing.T, re reparser, inPlace bool, seed uint64, perTemplate int) {
 	r := rand.New(rand.NewPCG(seed, 2))
-	edits, incremental := 0, 0
+	edits, incremental, structural, structuralInc := 0, 0, 0, 0
+	kinds := map[string][2]int{} // the structural edits of each kind, and how many were incremental
 	for _, src := range reparseCorpus(t) {
 		cur := Parse("t.yaml", src)
 		for range perTemplate {
-			e := randomEdit(r, cur.Source)
+			// A third of the edits are of the structure: keys, entries,
+			// comments between them (see structuralEdit).
+			isStructural := r.IntN(3) == 0
+			e, kind := randomEdit(r, cur.Source), ""
+			if isStructural {
+				e, kind = structuralEdit(r, cur)
+			}
 			removed := string(cur.Source[e.start:e.end])
 			var inc bool
 			cur, inc = applyEdit(t, cur, e, re, inPlace)
 			edits++
 			if inc {
 				incremental++
+			}
+			if isStructural {
+				structural++
+				k := kinds[kind]
+				k[0]++
+				if inc {
+					structuralInc++
+					k[1]++
+				}
+				kinds[kind] = k
 			}
 			if len(cur.Problems) > 0 || cur.Root == nil {
 				// Undo, as users do after a syntax error.
@@ -336,9 +474,12 @@ func editSequences(t *testing.T, re reparser, inPlace bool, seed uint64, perTemp
 			}
 		}
 	}
-	t.Logf("%d edits, %d incremental", edits, incremental)
-	if incremental < edits/4 {
-		t.Errorf("only %d of %d edits took the incremental path", incremental, edits)
+	t.Logf("%d edits, %d incremental; of them %d of the structure, %d incremental", edits, incremental, structural, structuralInc)
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		t.Logf("%s: %d of %d incremental", cmp.Or(k, "random"), kinds[k][1], kinds[k][0])
+	}
+	if incremental < edits/4 || structuralInc < structural/3 {
+		t.Errorf("only %d of %d edits took the incremental path, %d of %d of the structure", incremental, edits, structuralInc, structural)
 	}
 }
 
@@ -384,8 +525,8 @@ func TestReparseOneCharacter(t *testing.T) {
 			}
 			// Each resource's old values leave the arena: the chunks it
 			// sweeps grow with the entries edited, not with the edits.
-			if edited := i/7 + 1; inPlace && len(cur.arena.edits) != edited {
-				t.Fatalf("after edits in %d resources, the arena holds the chunks of %d values", edited, len(cur.arena.edits))
+			if edited := i/7 + 1; inPlace && len(cur.arena.runs) != edited {
+				t.Fatalf("after edits in %d resources, the arena holds the chunks of %d runs", edited, len(cur.arena.runs))
 			}
 		}
 	}
@@ -451,18 +592,41 @@ func FuzzReparse(f *testing.F) {
 	})
 }
 
+// resourceEdit decodes one edit of FuzzReparseInPlace and
+// FuzzReparseInPlaceUnsettled from 5 bytes: 2 choosing a resource, 1 the
+// offset from the start of its key's line, 1 the deletion (up to 15 bytes,
+// or, from 0xF0 on, up to the line of the key of one of the next
+// resources, or a little past it, which deletes or joins entries), 1 the
+// inserted text.
+func resourceEdit(t *Template, script []byte) splice {
+	i := int(binary.LittleEndian.Uint16(script)) % len(t.Resources)
+	pos := min(len(t.Source), lineStartOf(t.Source, t.Resources[i].Key.Start)+int(script[2]))
+	end := min(len(t.Source), pos+int(script[3]%16))
+	if del := script[3]; del >= 0xF0 {
+		end = len(t.Source)
+		if j := i + 1 + int(del&3); j < len(t.Resources) {
+			end = lineStartOf(t.Source, t.Resources[j].Key.Start)
+			if del&4 != 0 {
+				end = t.Resources[j].Key.End // into the key
+			}
+		}
+		end = max(end, pos)
+	}
+	return splice{pos, end, editAlphabet[int(script[4])%len(editAlphabet)]}
+}
+
 // FuzzReparseInPlace chains ReparseInPlace over a synthetic template of
-// many chunks of nodes, with edits aimed inside its resources so that most
-// are incremental, and checks each result against a parse from scratch and
+// many chunks of nodes, with edits aimed at its resources so that most are
+// incremental (in their values, keys, or across entries: see
+// resourceEdit), and checks each result against a parse from scratch and
 // its arena (checkArena): the pass over the chunks must move exactly the
 // nodes after the edit, whichever chunks they and the re-read entries' new
-// values are in, and however often an entry is re-read. Each edit is 2
-// bytes choosing the resource, 1 the offset in it, 1 the deletion length,
-// 1 the inserted text.
+// nodes are in, and however often an entry is re-read, added or removed.
 func FuzzReparseInPlace(f *testing.F) {
 	f.Add([]byte{0, 0, 40, 0, 0})
 	f.Add([]byte{10, 0, 40, 0, 0, 10, 0, 41, 1, 2, 200, 0, 5, 3, 27})
 	f.Add([]byte{255, 255, 255, 15, 4, 0, 0, 20, 0, 26, 1, 0, 20, 0, 39})
+	f.Add([]byte{3, 0, 0, 0, 42, 7, 0, 2, 0, 0, 9, 0, 0, 0xF0, 2, 12, 0, 10, 0xF5, 2})
 	src := synth.YAML(8 << 10) // a few chunks, small enough to fuzz fast
 	f.Fuzz(func(t *testing.T, script []byte) {
 		cur := Parse("t.yaml", src)
@@ -473,11 +637,7 @@ func FuzzReparseInPlace(f *testing.F) {
 			if len(script) < 5 {
 				return
 			}
-			res := cur.Resources[int(binary.LittleEndian.Uint16(script))%len(cur.Resources)]
-			pos := min(len(cur.Source), res.Key.End+1+int(script[2]))
-			end := min(len(cur.Source), pos+int(script[3]%16))
-			e := splice{pos, end, editAlphabet[int(script[4])%len(editAlphabet)]}
-			cur, _ = applyEdit(t, cur, e, ReparseInPlace, true)
+			cur, _ = applyEdit(t, cur, resourceEdit(cur, script), ReparseInPlace, true)
 			if len(cur.Resources) == 0 {
 				return
 			}
@@ -509,8 +669,10 @@ func diffNil(path string, a, b *Node) string {
 }
 
 // reparseCasesTemplate has an entry of each section the model reads, with
-// every kind of reference, so that TestReparseCases can edit each.
+// every kind of reference, a description and a comment before the first
+// resource, so that TestReparseCases can edit each.
 const reparseCasesTemplate = `AWSTemplateFormatVersion: '2010-09-09'
+Description: Edit cases
 Parameters:
   Env:
     Type: String
@@ -526,6 +688,7 @@ Mappings:
     us-east-1:
       Ami: ami-1
 Resources:
+  # storage
   Bucket:
     Type: AWS::S3::Bucket
     Condition: IsProd
@@ -548,8 +711,12 @@ Outputs:
     Value: !GetAtt Bucket.Arn
 `
 
-// TestReparseCases makes each kind of edit inside an entry, with Reparse
-// and with ReparseInPlace: each must be incremental and equal a parse.
+// TestReparseCases makes each kind of edit inside an entry and of the
+// structure, with Reparse, ReparseInPlace and ReparseInPlaceUnsettled: each
+// must equal a parse, and be incremental, but for the edits a parse from
+// scratch must read (a section left empty, a key repeated, a root key
+// changed, a section key's line, a line at the root's column inside a
+// section).
 func TestReparseCases(t *testing.T) {
 	t.Run("LF", func(t *testing.T) { reparseCases(t, reparseCasesTemplate) })
 	t.Run("CRLF", func(t *testing.T) { reparseCases(t, strings.ReplaceAll(reparseCasesTemplate, "\n", "\r\n")) })
@@ -569,43 +736,66 @@ func reparseCases(t *testing.T, text string) {
 		}
 		return i
 	}
+	lines := func(s ...string) string { return strings.Join(s, nl) + nl }
 	cases := []struct {
-		name string
-		e    splice
+		name     string
+		e        splice
+		fallback bool // a parse from scratch
 	}{
-		{"a parameter's type, before every other section", splice{at("String"), at("String") + 6, "Number"}},
-		{"an allowed value added", splice{at("prod]"), at("prod]"), "prod, test, "}},
-		{"a condition's reference renamed", splice{at("!Ref Env, prod"), at("!Ref Env, prod") + 8, "!Ref Size"}},
-		{"a mapping's value", splice{at("ami-1"), at("ami-1") + 5, "ami-2"}},
-		{"a resource's type, to a new one", splice{at("AWS::S3::Bucket"), at("AWS::S3::Bucket") + 15, "AWS::S3::BucketPolicy"}},
-		{"a resource's type, overwritten in place", splice{at("Bucket\n    Condition") - 2, at("Bucket\n    Condition") - 1, "4"}},
-		{"a resource's condition removed", splice{at("    Condition: IsProd\n    Properties"), at("    Properties:\n      BucketName"), ""}},
-		{"a Sub variable added", splice{at("-bucket'"), at("-bucket'"), "-${Size}"}},
-		{"a DependsOn added", splice{at("DependsOn: [Bucket]") + 18, at("DependsOn: [Bucket]") + 18, ", Topic"}},
-		{"references removed", splice{at("!If [IsProd, 0, !Ref Size]"), at("!If [IsProd, 0, !Ref Size]") + 26, "5"}},
-		{"a reference's target, same length", splice{at("Queue.QueueName"), at("Queue.QueueName") + 5, "Qveue"}},
-		{"the last entry of the last section", splice{at("Bucket.Arn"), at("Bucket.Arn"), "My"}},
-		{"an output's condition", splice{at("    Condition: IsProd\n    Value"), at("    Condition: IsProd\n    Value") + 21, "    Condition: IsDev"}},
-		{"a duplicate key, a problem that says the first one's line", splice{at("      TopicName"), at("      TopicName"), "      TopicName: x" + nl}},
+		{"a parameter's type, before every other section", splice{at("String"), at("String") + 6, "Number"}, false},
+		{"an allowed value added", splice{at("prod]"), at("prod]"), "prod, test, "}, false},
+		{"a condition's reference renamed", splice{at("!Ref Env, prod"), at("!Ref Env, prod") + 8, "!Ref Size"}, false},
+		{"a mapping's value", splice{at("ami-1"), at("ami-1") + 5, "ami-2"}, false},
+		{"a resource's type, to a new one", splice{at("AWS::S3::Bucket"), at("AWS::S3::Bucket") + 15, "AWS::S3::BucketPolicy"}, false},
+		{"a resource's type, overwritten in place", splice{at("Bucket\n    Condition") - 2, at("Bucket\n    Condition") - 1, "4"}, false},
+		{"a resource's condition removed", splice{at("    Condition: IsProd\n    Properties"), at("    Properties:\n      BucketName"), ""}, false},
+		{"a Sub variable added", splice{at("-bucket'"), at("-bucket'"), "-${Size}"}, false},
+		{"a DependsOn added", splice{at("DependsOn: [Bucket]") + 18, at("DependsOn: [Bucket]") + 18, ", Topic"}, false},
+		{"references removed", splice{at("!If [IsProd, 0, !Ref Size]"), at("!If [IsProd, 0, !Ref Size]") + 26, "5"}, false},
+		{"a reference's target, same length", splice{at("Queue.QueueName"), at("Queue.QueueName") + 5, "Qveue"}, false},
+		{"the last entry of the last section", splice{at("Bucket.Arn"), at("Bucket.Arn"), "My"}, false},
+		{"an output's condition", splice{at("    Condition: IsProd\n    Value"), at("    Condition: IsProd\n    Value") + 21, "    Condition: IsDev"}, false},
+		{"a duplicate key, a problem that says the first one's line", splice{at("      TopicName"), at("      TopicName"), "      TopicName: x" + nl}, false},
+		// The structure.
+		{"a logical id typed in", splice{at("  Queue:") + 7, at("  Queue:") + 7, "2"}, false},
+		{"a parameter renamed", splice{at("  Size:") + 2, at("  Size:") + 6, "Count"}, false},
+		{"a letter of a condition's name deleted", splice{at("  IsDev:") + 2, at("  IsDev:") + 3, ""}, false},
+		{"an entry typed between two", splice{at("  Queue:"), at("  Queue:"), lines("  NewQueue:", "    Type: AWS::SQS::Queue")}, false},
+		{"an entry typed after the last resource", splice{at("Outputs:"), at("Outputs:"), lines("  Last:", "    Type: AWS::SNS::Topic")}, false},
+		{"a resource deleted", splice{at("  Queue:"), at("  Topic:"), ""}, false},
+		{"two resources joined", splice{at("SQS::Queue") + 3, at("SNS::Topic") + 3, ""}, false},
+		{"an edit across the next entry's key line", splice{at("!Ref Size]") + 10, at("  Topic:") + 3, nl + "  S"}, false},
+		{"a comment line above a resource", splice{at("  Queue:"), at("  Queue:"), lines("  # the queue")}, false},
+		{"a comment line above a section", splice{at("Resources:"), at("Resources:"), lines("# resources")}, false},
+		{"a blank line above a section", splice{at("Outputs:"), at("Outputs:"), nl}, false},
+		{"a comment at the top", splice{0, 0, lines("# top")}, false},
+		{"a letter typed in the comment before the first resource", splice{at("# storage") + 9, at("# storage") + 9, "x"}, false},
+		{"a comment line before the first parameter", splice{at("  Env:"), at("  Env:"), lines("  # parameters")}, false},
+		{"a comment after a section's key", splice{at("Resources:") + 10, at("Resources:") + 10, " # all"}, false},
+		{"the description", splice{at("Edit cases") + 4, at("Edit cases") + 4, "ed"}, false},
+		{"the format version", splice{at("2010-09-09"), at("2010-09-09") + 10, "2010-09-10"}, false},
+		{"an output added at the end without a final line break", splice{len(text), len(text), "  Second:" + nl + "    Value: x"}, false},
+		{"the only mapping removed, which leaves the section empty", splice{at("  Region:"), at("Resources:"), ""}, true},
+		{"a resource renamed as another", splice{at("  Topic:") + 2, at("  Topic:") + 7, "Queue"}, true},
+		{"an entry added with a key its section has", splice{at("  Topic:"), at("  Topic:"), lines("  Bucket:", "    Type: AWS::S3::Bucket")}, true},
+		{"a root key renamed", splice{at("Mappings:") + 7, at("Mappings:") + 8, ""}, true},
+		{"a root key added", splice{at("Outputs:"), at("Outputs:"), lines("Transform: AWS::Serverless-2016-10-31")}, true},
+		{"a section's key line", splice{at("Resources:") + 3, at("Resources:") + 3, "x"}, true},
+		{"a line at the root's column inside a section", splice{at("  Topic:"), at("  Topic:"), lines("Foo: 1")}, true},
+		{"a value after a section's key", splice{at("Resources:") + 10, at("Resources:") + 10, " x"}, true},
 	}
+	reparsers := map[string]reparser{"copy": ReparseDelta, "in place": ReparseInPlace,
+		"unsettled": unsettledReparser(t, func(n int) []int { return []int{n - 1} })}
 	for _, c := range cases {
-		for _, inPlace := range []bool{false, true} {
-			re := ReparseDelta
-			if inPlace {
-				re = ReparseInPlace
-			}
-			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, inPlace); !inc {
-				t.Errorf("%s (in place: %v) was not incremental", c.name, inPlace)
+		for mode, re := range reparsers {
+			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, mode != "copy"); inc == c.fallback {
+				t.Errorf("%s (%s): incremental is %v", c.name, mode, inc)
 			}
 		}
 	}
 	// The same edits one after another, each on the last one's result:
 	// offsets are found again in the current text.
-	for _, inPlace := range []bool{false, true} {
-		re := ReparseDelta
-		if inPlace {
-			re = ReparseInPlace
-		}
+	for mode, re := range reparsers {
 		cur := Parse("t.yaml", src)
 		for _, c := range cases {
 			old := string(src[c.e.start:c.e.end])
@@ -613,7 +803,7 @@ func reparseCases(t *testing.T, text string) {
 			if i < 0 {
 				continue // an earlier edit changed the place
 			}
-			cur, _ = applyEdit(t, cur, splice{i, i + len(old), c.e.text}, re, inPlace)
+			cur, _ = applyEdit(t, cur, splice{i, i + len(old), c.e.text}, re, mode != "copy")
 		}
 	}
 }

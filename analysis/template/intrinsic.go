@@ -48,12 +48,18 @@ func (a *allocator) longForm(m *Node) *Node {
 		return m
 	}
 	k := m.Pairs[0].Key
-	if k.Value != "Ref" && k.Value != "Condition" && !(strings.HasPrefix(k.Value, "Fn::") && functionSet[k.Value]) {
+	if !isFunctionKey(k.Value) {
 		return m
 	}
 	n := a.node()
 	*n = Node{Kind: Intrinsic, Span: m.Span, Fn: k.Value, Arg: m.Pairs[0].Value, FnSpan: k.Span, Flow: m.Flow}
 	return n
+}
+
+// isFunctionKey reports whether a mapping whose one key is k is a
+// long-form call.
+func isFunctionKey(k string) bool {
+	return k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") && functionSet[k]
 }
 
 // GetAtt decodes the argument of a Fn::GetAtt call in either of its forms,

@@ -69,8 +69,8 @@ type Node struct {
 	// block style and restricts plain scalars (and for all JSON nodes).
 	InFlow bool
 	// moved marks a node that an unsettled re-parse moved ahead of the
-	// others (see pendingShift), so that settling, which clears it, does
-	// not move it twice. It fits in the flags' word.
+	// others, or gave its final span (see pendingShift), so that settling,
+	// which clears it, does not move it twice. It fits in the flags' word.
 	moved bool
 
 	Span // the whole node, including a YAML tag or the braces of a long-form call

@@ -1,7 +1,7 @@
 package template
 
 // pendingShift is the part of an in-place re-parse's move of the spans that
-// follow the edited entry that ReparseInPlaceUnsettled leaves for later.
+// follow the re-read entries that ReparseInPlaceUnsettled leaves for later.
 //
 // Moving every node after an edit is one pass over the template's nodes,
 // most of it over resources that an incremental analysis never reads: a
@@ -15,9 +15,10 @@ package template
 // Settle, the same pass over the arena as before, which skips what was
 // moved ahead.
 //
-// A node moved ahead is marked (Node.moved) until Settle. Until then, the
-// template must not be shared with a reader that reads resources other than
-// through those methods.
+// A node moved ahead is marked (Node.moved) until Settle, and so is a
+// mapping whose start the re-parse set past the edit (see setStart). Until
+// then, the template must not be shared with a reader that reads resources
+// other than through those methods.
 type pendingShift struct {
 	active bool
 	// The nodes whose spans start at or after from, in the coordinates
@@ -28,10 +29,11 @@ type pendingShift struct {
 	// marks, from first on, the ones moved since.
 	first   int
 	settled []uint64
-	// The edited entry's new value goes into the arena once the others
-	// are moved, so that the pass does not move it.
-	key   *Node
-	alloc *allocator
+	// The run's new entries (and the allocator that holds their nodes) go
+	// into the arena once the others are moved, so that the pass does not
+	// move them.
+	entries []*Pair
+	alloc   *allocator
 	// moved counts the nodes moved ahead: see MovedAhead.
 	moved int
 }
@@ -93,7 +95,7 @@ func (t *Template) Settle() {
 	}
 	p.active = false
 	p.moved += p.arena.shift(p.from, p.d)
-	p.arena.replaceEntry(p.key, p.alloc)
+	p.arena.add(p.entries, p.alloc)
 }
 
 // SettleResource gives the nodes of resource i their final spans, if an
@@ -122,39 +124,39 @@ func (p *pendingShift) settle(i int, resources []*Resource) {
 	p.moveTree(resources[i].Value)
 }
 
-// moveAhead moves, of what follows the edited entry, everything but the
-// resource entries (see pendingShift), and returns the index of the first
-// resource whose entry then waits: len(resources) when none does. The
-// last resource moves too when it follows the edited one in Resources,
-// whose end is recomputed from it.
-func (pl *reparsePlan) moveAhead(p *pendingShift, resources []*Resource) int {
+// moveAhead moves, of what follows the run, everything but the resource
+// entries (see pendingShift), and sets the index of the first resource
+// whose entry then waits: len(resources) when none does. The last resource
+// moves too when it follows the run in Resources, whose end is recomputed
+// from it. The indexes are old's: the caller moves them by the change in
+// the number of resources.
+func (pl *reparsePlan) moveAhead(p *pendingShift, resources []*Resource) {
 	root := pl.old.Root
 	resSec := modelSectionIndexes(root)[secResources]
-	first := len(resources)
-	for si := pl.si; si < len(root.Pairs); si++ {
-		sec := root.Pairs[si]
-		from := 0
-		if si == pl.si {
-			from = pl.ei + 1 // the section's own nodes precede the edit
-		} else {
-			p.move(sec.Key)
-			if si != resSec || sec.Value.Kind != Mapping {
-				p.moveTree(sec.Value)
-				continue
-			}
-			p.move(sec.Value)
-		}
-		if si == resSec {
-			first = min(from, len(resources))
-			if si == pl.si && first < len(resources) {
+	p.first = len(resources)
+	next := pl.b // the first of the root's pairs after the run
+	if pl.si >= 0 {
+		if pl.si == resSec {
+			p.first = pl.b
+			if pl.b < len(resources) {
 				p.settle(len(resources)-1, resources)
 			}
+		} else {
+			for _, e := range pl.lv.Pairs[pl.b:] {
+				p.moveTree(e.Key)
+				p.moveTree(e.Value)
+			}
+		}
+		next = pl.si + 1
+	}
+	for i := next; i < len(root.Pairs); i++ {
+		sec := root.Pairs[i]
+		p.move(sec.Key)
+		if i != resSec || sec.Value.Kind != Mapping {
+			p.moveTree(sec.Value)
 			continue
 		}
-		for _, e := range sec.Value.Pairs[from:] {
-			p.moveTree(e.Key)
-			p.moveTree(e.Value)
-		}
+		p.move(sec.Value)
+		p.first = 0
 	}
-	return first
 }

@@ -1,7 +1,6 @@
 package template
 
 import (
-	"encoding/binary"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -145,11 +144,12 @@ func TestReparseInPlaceUnsettledRandomEdits(t *testing.T) {
 }
 
 // FuzzReparseInPlaceUnsettled is FuzzReparseInPlace through
-// ReparseInPlaceUnsettled, with a byte more per edit choosing which
-// resources are looked up before settling.
+// ReparseInPlaceUnsettled, with a byte more per edit (after resourceEdit's
+// 5) choosing which resources are looked up before settling.
 func FuzzReparseInPlaceUnsettled(f *testing.F) {
 	f.Add([]byte{0, 0, 40, 0, 0, 1})
 	f.Add([]byte{10, 0, 40, 0, 0, 7, 10, 0, 41, 1, 2, 0, 200, 0, 5, 3, 27, 255})
+	f.Add([]byte{3, 0, 0, 0, 42, 1, 7, 0, 2, 0, 0, 2, 9, 0, 0, 0xF0, 2, 3, 12, 0, 10, 0xF5, 2, 5})
 	src := synth.YAML(8 << 10)
 	f.Fuzz(func(t *testing.T, script []byte) {
 		cur := Parse("t.yaml", src)
@@ -157,10 +157,7 @@ func FuzzReparseInPlaceUnsettled(f *testing.F) {
 			if len(script) < 6 {
 				return
 			}
-			res := cur.Resources[int(binary.LittleEndian.Uint16(script))%len(cur.Resources)]
-			pos := min(len(cur.Source), res.Key.End+1+int(script[2]))
-			end := min(len(cur.Source), pos+int(script[3]%16))
-			e := splice{pos, end, editAlphabet[int(script[4])%len(editAlphabet)]}
+			e := resourceEdit(cur, script)
 			stride := int(script[5]%16) + 1
 			pick := func(n int) []int {
 				var out []int

@@ -39,8 +39,8 @@ type fastParser struct {
 	flowMin  int // lines inside the outermost flow collection must be indented beyond this
 	depth    int // nesting of collections, bounded so that recursion stays shallow
 	types    map[string]ScalarType
-	// When lines is nil (Reparse reads one entry before it updates the
-	// line index), lineBase is the 0-based line that starts at offset
+	// When lines is nil (Reparse reads the edited entries before it
+	// updates the line index), lineBase is the 0-based line of offset
 	// lineBaseOff, and line numbers are counted from there.
 	lineBase, lineBaseOff int
 }
@@ -406,9 +406,20 @@ func (p *fastParser) blockMapping(first *Node, colon, col int) (*Node, int) {
 	m := p.alloc.node()
 	m.Kind = Mapping
 	m.Pairs = make([]*Pair, 0, 4)
+	end, _ := p.blockPairs(m, first, colon, col)
+	m.Span = Span{first.Start, end}
+	return p.alloc.longForm(m), end
+}
+
+// blockPairs reads the pairs of a block mapping at column col into m, from
+// the key first, whose ':' is at colon, to the first line at a smaller
+// column or the end of the text. It returns the end of the pairs and the
+// offset of that line's content (len(src) at the end of the text). Reparse
+// reads a run of a section's entries with it.
+func (p *fastParser) blockPairs(m, first *Node, colon, col int) (end, next int) {
 	var seen map[string]*Node
 	key := first
-	end := colon + 1
+	end = colon + 1
 	for {
 		p.checkKey(key)
 		val, vend := p.blockNode(colon+1, col, true)
@@ -420,23 +431,28 @@ func (p *fastParser) blockMapping(first *Node, colon, col int) (*Node, int) {
 		end = max(end, val.End, key.End)
 		j, ind := p.nextLine(vend)
 		if ind < col {
-			break
+			return end, j
 		}
 		if ind > col {
 			p.bail()
 		}
-		switch p.src[j] {
-		case '&', '*', '?', '!', '[', '{', '|', '>', '%', '@', '`', '-':
-			p.bail()
-		}
-		next, kend := p.inlineScalar(j)
-		if kend >= len(p.src) || p.src[kend] != ':' || !(kend+1 == len(p.src) || isYAMLSpace(p.src[kend+1])) {
-			p.bail()
-		}
-		key, colon = next, kend
+		key, colon = p.blockKey(j)
 	}
-	m.Span = Span{first.Start, end}
-	return p.alloc.longForm(m), end
+}
+
+// blockKey reads the key of a block mapping's pair that starts at j, and
+// returns it with the offset of its ':'. `key :` is valid YAML, but rare
+// enough to leave to yaml.v3.
+func (p *fastParser) blockKey(j int) (*Node, int) {
+	switch p.src[j] {
+	case '&', '*', '?', '!', '[', '{', '|', '>', '%', '@', '`', '-':
+		p.bail()
+	}
+	key, kend := p.inlineScalar(j)
+	if kend >= len(p.src) || p.src[kend] != ':' || !(kend+1 == len(p.src) || isYAMLSpace(p.src[kend+1])) {
+		p.bail()
+	}
+	return key, kend
 }
 
 // checkKey gives up on keys the converter treats specially.
