@@ -15,24 +15,28 @@ import (
 // the entries of Parameters, Conditions, Mappings and Outputs (reads), an
 // index from what was read to the checks that read it (readIndex), its
 // active and suppressed findings, sorted, each with the check that
-// reported it, and the template's suppressions. When an edit changed only
-// the value of one entry of those sections (template.ReparseDelta says
-// so), the next analysis re-runs the checks of that entry if it is a
-// resource, the checks the index says may have read it (by name, by type,
-// through references it makes or made, or as one of every entry of its
+// reported it, and the template's suppressions. When the re-parse replaced
+// a run of entries of one of those sections (template.Delta: a value
+// edited, a key renamed, entries added, deleted or pasted), the next
+// analysis re-runs the checks of the new resources, the checks the index
+// says may have read the old or new entries (by name, by type, through
+// references they make or made, or as one of every entry of their
 // section), and any check with a finding whose offsets fall inside the
-// edited bytes; it then builds the new sorted findings from the previous
-// ones by dropping the re-run checks', moving the spans after the edit and
-// merging in the new ones (splice), and updates the suppressions from the
-// edited entry (supCache.update, resplit). Its cost is that of the checks
-// it re-runs plus tight passes over the flat meta of the findings: it
-// visits no other check. Edits anywhere else (Metadata, a new resource...)
-// re-run every check, as do engines that build fixes, whose edits are not
-// tracked.
+// edited bytes; when resources came or went, the ids of the checks after
+// them move (renumber). It then builds the new sorted findings from the
+// previous ones by dropping the re-run checks', moving the spans after the
+// edit and merging in the new ones (splice), and updates the suppressions
+// from the edited entries (supCache.update, resplit). Its cost is that of
+// the checks it re-runs plus tight passes over the flat meta of the
+// findings: it visits no other check. A top-level edit of nothing but
+// comments and layout re-runs no check; edits anywhere else (Metadata,
+// Description, a parse from scratch) re-run every check, as do engines
+// that build fixes, whose edits are not tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
 // result to a from-scratch analysis of the same text;
-// TestKeystrokeCostStaysSmall and TestEntryEditCostStaysSmall hold the
-// checks it visits to the few it re-runs.
+// TestKeystrokeCostStaysSmall, TestEntryEditCostStaysSmall and
+// TestStructuralEditCostStaysSmall hold the checks it visits to the few it
+// re-runs.
 
 // runCache is what an analysis keeps for the next one.
 type runCache struct {
