@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/soc2ls/soc2ls/analysis"
 	"github.com/soc2ls/soc2ls/analysis/template"
@@ -409,13 +410,31 @@ func isBaseline(pass *analysis.Pass) bool {
 // switch or elsewhere.
 func toggleParameter(t *template.Template, patterns ...string) *template.Parameter {
 	for _, p := range t.AllParameters() {
-		for _, pat := range patterns {
-			if regexp.MustCompile(`(?i)` + pat).MatchString(p.Name) {
-				return p
-			}
+		if isToggleName(p.Name, patterns) {
+			return p
 		}
 	}
 	return nil
+}
+
+// toggleRegexps holds the compiled toggle patterns (pattern ->
+// *regexp.Regexp): rules run concurrently over templates, and compiling a
+// pattern per parameter was most of what an edit of a parameter cost them.
+var toggleRegexps sync.Map
+
+// isToggleName reports whether a parameter name matches one of the toggle
+// patterns, as toggleParameter matches them.
+func isToggleName(name string, patterns []string) bool {
+	for _, pat := range patterns {
+		re, ok := toggleRegexps.Load(pat)
+		if !ok {
+			re, _ = toggleRegexps.LoadOrStore(pat, regexp.MustCompile(`(?i)`+pat))
+		}
+		if re.(*regexp.Regexp).MatchString(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // resourcesOfTypes returns the resources of the given types in document

@@ -259,6 +259,9 @@ func kmsKeyAdminStatement(param string) edit.Value {
 	)
 }
 
+// kmsAccountID is an account id written alone, which designates the account's root.
+var kmsAccountID = regexp.MustCompile(`^\d{12}$`)
+
 var kmsRootPrincipalARN = regexp.MustCompile(`^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::(\$\{AWS::AccountId\}|\d{12}):root$`)
 
 // kmsIsRootStatement reports whether a statement is AWS's default one: Allow
@@ -295,7 +298,7 @@ func kmsIsAccountRoot(n *template.Node) bool {
 	case n.IsFn("Ref"):
 		return n.Arg.Text() == "AWS::AccountId"
 	case n.IsScalar():
-		return kmsRootPrincipalARN.MatchString(n.Value) || regexp.MustCompile(`^\d{12}$`).MatchString(n.Value)
+		return kmsRootPrincipalARN.MatchString(n.Value) || kmsAccountID.MatchString(n.Value)
 	}
 	s, ok := kmsStringPattern(n)
 	return ok && (kmsRootPrincipalARN.MatchString(s) || s == "${AWS::AccountId}")

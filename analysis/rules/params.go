@@ -582,17 +582,6 @@ func checkSingletonToggle(pass *analysis.Pass) {
 	pass.Report(f)
 }
 
-// isToggleName reports whether a parameter name matches one of the toggle
-// patterns, as toggleParameter matches them.
-func isToggleName(name string, patterns []string) bool {
-	for _, pat := range patterns {
-		if regexp.MustCompile(`(?i)` + pat).MatchString(name) {
-			return true
-		}
-	}
-	return false
-}
-
 // toggleCondition makes sure the toggle's condition exists and returns its
 // name: an existing condition on the template's toggle parameter, or the
 // F12 one (and a local one for Security Hub, which F12 lacks).
