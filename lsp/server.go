@@ -96,9 +96,10 @@ type Server struct {
 	// analysisSlots bounds the analyses running at once (scheduler.go).
 	analysisSlots chan struct{}
 	// changeHook and publishHook, when set (tests), are called when a
-	// didChange arrives, before it is applied, and when the publication of a
-	// version's diagnostics has been written: the benchmarks time the
-	// server's part of a keystroke with them, apart from the client's.
+	// didOpen or didChange arrives, before it is applied, and when the
+	// publication of a version's diagnostics has been written: the
+	// benchmarks time the server's part of an open or a keystroke with them,
+	// apart from the client's.
 	changeHook, publishHook func(uri string, version int32)
 }
 
@@ -290,6 +291,9 @@ func (s *Server) exit() {
 
 func (s *Server) didOpen(ctx context.Context, p *protocol.DidOpenTextDocumentParams) error {
 	td := p.TextDocument
+	if s.changeHook != nil {
+		s.changeHook(string(td.URI), td.Version)
+	}
 	d := newDocument(td.URI, string(td.LanguageID), td.Version, td.Text)
 	d.sched = newScheduler(s, d)
 	if old := s.docs.put(d); old != nil && old.close() {
