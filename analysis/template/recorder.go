@@ -188,65 +188,48 @@ func (t *Template) Section(name string) *Node {
 
 // Parameter returns the parameter with the given name, or nil.
 func (t *Template) Parameter(name string) *Parameter {
-	if t.recorder != nil {
-		t.recorder.ReadEntry("Parameters", name)
-	}
-	if i, ok := t.params[name]; ok {
-		return t.Parameters[i]
-	}
-	return nil
+	return lookupEntry(t, "Parameters", t.params, t.Parameters, name)
 }
 
 // Condition returns the condition with the given name, or nil.
 func (t *Template) Condition(name string) *Condition {
-	if t.recorder != nil {
-		t.recorder.ReadEntry("Conditions", name)
-	}
-	if i, ok := t.conditions[name]; ok {
-		return t.Conditions[i]
-	}
-	return nil
+	return lookupEntry(t, "Conditions", t.conditions, t.Conditions, name)
 }
 
 // Mapping returns the mapping with the given name, or nil.
 func (t *Template) Mapping(name string) *Entry {
+	return lookupEntry(t, "Mappings", t.mappings, t.Mappings, name)
+}
+
+// lookupEntry finds an entry of a section by name through the section's
+// index, telling the recorder whether it is found or not.
+func lookupEntry[T any](t *Template, section string, index map[string]int, entries []*T, name string) *T {
 	if t.recorder != nil {
-		t.recorder.ReadEntry("Mappings", name)
+		t.recorder.ReadEntry(section, name)
 	}
-	if i, ok := t.mappings[name]; ok {
-		return t.Mappings[i]
+	if i, ok := index[name]; ok {
+		return entries[i]
 	}
 	return nil
 }
 
 // AllParameters returns t.Parameters, telling the recorder.
-func (t *Template) AllParameters() []*Parameter {
-	if t.recorder != nil {
-		t.recorder.ReadSection("Parameters")
-	}
-	return t.Parameters
-}
+func (t *Template) AllParameters() []*Parameter { return allEntries(t, "Parameters", t.Parameters) }
 
 // AllConditions returns t.Conditions, telling the recorder.
-func (t *Template) AllConditions() []*Condition {
-	if t.recorder != nil {
-		t.recorder.ReadSection("Conditions")
-	}
-	return t.Conditions
-}
+func (t *Template) AllConditions() []*Condition { return allEntries(t, "Conditions", t.Conditions) }
 
 // AllMappings returns t.Mappings, telling the recorder.
-func (t *Template) AllMappings() []*Entry {
-	if t.recorder != nil {
-		t.recorder.ReadSection("Mappings")
-	}
-	return t.Mappings
-}
+func (t *Template) AllMappings() []*Entry { return allEntries(t, "Mappings", t.Mappings) }
 
 // AllOutputs returns t.Outputs, telling the recorder.
-func (t *Template) AllOutputs() []*Entry {
+func (t *Template) AllOutputs() []*Entry { return allEntries(t, "Outputs", t.Outputs) }
+
+// allEntries returns the entries of a section, telling the recorder that
+// every one of them was read.
+func allEntries[T any](t *Template, section string, entries []T) []T {
 	if t.recorder != nil {
-		t.recorder.ReadSection("Outputs")
+		t.recorder.ReadSection(section)
 	}
-	return t.Outputs
+	return entries
 }
