@@ -16,7 +16,7 @@ import (
 // index from what was read to the checks that read it (readIndex), its
 // active and suppressed findings, sorted, each with the check that
 // reported it, and the template's suppressions. When the re-parse replaced
-// a run of entries of one of those sections (template.Delta: a value
+// a run of entries of one of those sections (or of Metadata) (template.Delta: a value
 // edited, a key renamed, entries added, deleted or pasted), the next
 // analysis re-runs the checks of the new resources, the checks the index
 // says may have read the old or new entries (by name, by type, through
@@ -28,10 +28,11 @@ import (
 // edit and merging in the new ones (splice), and updates the suppressions
 // from the edited entries (supCache.update, resplit). Its cost is that of
 // the checks it re-runs plus tight passes over the flat meta of the
-// findings: it visits no other check. A top-level edit of nothing but
-// comments and layout re-runs no check; edits anywhere else (Metadata,
-// Description, a parse from scratch) re-run every check, as do engines
-// that build fixes, whose edits are not tracked.
+// findings: it visits no other check. An edit of the template's Metadata
+// re-runs the checks that read it. A top-level edit of nothing but
+// comments and layout re-runs no check; edits anywhere else (Description,
+// a parse from scratch) re-run every check, as do engines that build
+// fixes, whose edits are not tracked.
 // TestReanalyzeMatchesAnalyze and FuzzReanalyze (analysis/rules) hold the
 // result to a from-scratch analysis of the same text;
 // TestKeystrokeCostStaysSmall, TestEntryEditCostStaysSmall and
@@ -575,10 +576,10 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 			return nil
 		}
 		u.change = &change{trivia: true}
-	case "Resources", "Parameters", "Conditions", "Mappings", "Outputs":
+	case "Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata":
 		// Checks record which resources and which of the other entries
-		// they read (reads); an edit of the other sections (Metadata...)
-		// re-runs every check.
+		// they read (reads); an edit of the other top-level pairs
+		// (Description...) re-runs every check.
 		sec := t.Sections[d.Section]
 		if sec == nil || sec.Value.Kind != template.Mapping || d.Index+d.New > len(sec.Value.Pairs) {
 			return nil

@@ -146,7 +146,7 @@ func (r *reads) addFact(f *reads) {
 // entries made before and after (which are what RefsTo of their targets
 // returns).
 type change struct {
-	section string // "Resources", "Parameters", "Conditions", "Mappings" or "Outputs"
+	section string // "Resources", "Parameters", "Conditions", "Mappings", "Outputs" or "Metadata"
 	names   []string
 	types   []string
 	// typesChanged says that a resource's type changed, or a resource came

@@ -96,9 +96,9 @@ var Crosswalk = map[string][]string{}
 var KnownRules = map[string]bool{}
 
 // supCache is the suppressions written in a template, by where they are
-// written, kept by an analysis for the next: an edit of one resource's
-// entry changes only that resource's metadata and the comments on the
-// entry's lines.
+// written, kept by an analysis for the next: an edit of resources' entries
+// changes only their metadata and the comments on the entries' lines, an
+// edit of the template's Metadata only the template's.
 type supCache struct {
 	template  []*Suppression // in the template's Metadata
 	resources []resourceSups // in resources' Metadata, in template order
@@ -164,6 +164,9 @@ func (c *supCache) update(t *template.Template, u *reuse, lineShift int) *supCac
 		return out
 	}
 	n := &supCache{template: move(c.template)}
+	if u.delta.Section == "Metadata" {
+		n.template = metadataSuppressions(t.Metadata, "") // the template's own, edited
+	}
 	// The re-read resources' metadata is read again; the others' moves.
 	var edited []resourceSups
 	for i := u.first; i < u.first+u.count; i++ {

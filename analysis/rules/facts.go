@@ -383,7 +383,7 @@ var baselineDescription = regexp.MustCompile(`(?i)baseline|landing.?zone|securit
 func isBaseline(pass *analysis.Pass) bool {
 	return pass.Memo("isBaseline", func() any {
 		t := pass.Template
-		switch strings.ToLower(t.Metadata.Path("soc2ls", "profile").Text()) {
+		switch strings.ToLower(t.Section("Metadata").Path("soc2ls", "profile").Text()) {
 		case "baseline":
 			return true
 		case "workload":

@@ -62,8 +62,8 @@ type anEdit struct {
 }
 
 // hurtfulEdit picks an edit inside the value of one entry of Resources,
-// Parameters, Conditions, Mappings or Outputs (a third of the time one of
-// the last four, when the template has any): most often a scalar replaced
+// Parameters, Conditions, Mappings, Outputs or Metadata (a third of the
+// time one of the last five, when the template has any): most often a scalar replaced
 // by another scalar of the template, else a character typed or deleted, a
 // comment line inserted (which moves every later line: a message that
 // quoted a line number would go stale), or a suppression comment written
@@ -116,7 +116,7 @@ func valueEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	var pool []string
 	var inResources, inOthers []*template.Node
 	var resourceValues, otherValues []template.Span
-	for _, sec := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+	for _, sec := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata"} {
 		if v := tp.Root.Get(sec); v != nil && v.Kind == template.Mapping && !v.Flow {
 			for _, e := range v.Pairs {
 				sp := template.Span{Start: e.Key.End, End: e.Value.End}
@@ -190,14 +190,14 @@ func valueEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 }
 
 // structuralEdit picks an edit of the entries of Resources, Parameters,
-// Conditions, Mappings or Outputs themselves, as users make them: a
+// Conditions, Mappings, Outputs or Metadata themselves, as users make them: a
 // character typed at the end of an entry's key (a rename), a new entry
 // inserted above one, an entry deleted, an entry pasted again under a new
 // name. Names, types and the references to and from the entries change
 // under every check.
 func structuralEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	var secs []*template.Node
-	for _, name := range []string{"Resources", "Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+	for _, name := range []string{"Resources", "Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata"} {
 		if v := tp.Root.Get(name); v != nil && v.Kind == template.Mapping && !v.Flow && len(v.Pairs) > 0 {
 			secs = append(secs, v)
 		}
@@ -238,7 +238,7 @@ func structuralEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 			body = "\n" + indent + "  Type: String\n" + indent + "  Default: production"
 		case "Conditions":
 			body = " !Equals [!Ref " + target + ", production]"
-		case "Mappings":
+		case "Mappings", "Metadata":
 			body = "\n" + indent + "  A:\n" + indent + "    B: c"
 		default:
 			body = "\n" + indent + "  Value: !Ref " + target
@@ -260,7 +260,7 @@ func structuralEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 
 // sectionOf returns the name of the top-level section whose value is v.
 func sectionOf(tp *template.Template, v *template.Node) string {
-	for _, name := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs"} {
+	for _, name := range []string{"Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata"} {
 		if tp.Root.Get(name) == v {
 			return name
 		}

@@ -343,7 +343,7 @@ func mayBeTrue(t *template.Template, n *template.Node) bool {
 // regions: explicitly (Metadata: {soc2ls: {deployment: multi-region}}), or
 // by a condition that selects regions (!Equals [!Ref 'AWS::Region', ...]).
 func isMultiRegion(t *template.Template) bool {
-	if strings.EqualFold(t.Metadata.Path("soc2ls", "deployment").Text(), "multi-region") {
+	if strings.EqualFold(t.Section("Metadata").Path("soc2ls", "deployment").Text(), "multi-region") {
 		return true
 	}
 	for _, c := range t.AllConditions() {

@@ -700,7 +700,7 @@ only in the primary region.`,
 func checkGlobalResourcesGated(pass *analysis.Pass) {
 	t, o := pass.Template, pass.Options
 	hasParam := t.Parameter(o.PrimaryRegionParameter) != nil
-	if !hasParam && !strings.EqualFold(t.Metadata.Path("soc2ls", "deployment").Text(), "multi-region") {
+	if !hasParam && !strings.EqualFold(t.Section("Metadata").Path("soc2ls", "deployment").Text(), "multi-region") {
 		return
 	}
 	regional := func(r *template.Resource) bool {

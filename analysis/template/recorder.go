@@ -22,7 +22,7 @@ type ReadRecorder interface {
 	// "Mappings".
 	ReadEntry(section, name string)
 	// ReadSection is a read of every entry of Parameters, Conditions,
-	// Mappings or Outputs: their list, or the section's node.
+	// Mappings, Outputs or Metadata: their list, or the section's node.
 	ReadSection(section string)
 }
 
@@ -166,8 +166,8 @@ func (t *Template) AllRefs() []Reference {
 }
 
 // Section returns the value of a top-level section, or nil. The Resources
-// section reaches every resource, and Parameters, Conditions, Mappings and
-// Outputs every entry of theirs.
+// section reaches every resource, and Parameters, Conditions, Mappings,
+// Outputs and Metadata every entry of theirs.
 func (t *Template) Section(name string) *Node {
 	switch name {
 	case "Resources":
@@ -175,7 +175,7 @@ func (t *Template) Section(name string) *Node {
 			t.recorder.ReadAll()
 		}
 		t.Settle()
-	case "Parameters", "Conditions", "Mappings", "Outputs":
+	case "Parameters", "Conditions", "Mappings", "Outputs", "Metadata":
 		if t.recorder != nil {
 			t.recorder.ReadSection(name)
 		}
