@@ -61,36 +61,42 @@ type anEdit struct {
 	text       string
 }
 
-// hurtfulEdit picks an edit inside the value of one entry of Resources,
-// Parameters, Conditions, Mappings, Outputs or Metadata (a third of the
-// time one of the last five, when the template has any): most often a scalar replaced
-// by another scalar of the template, else a character typed or deleted, a
-// comment line inserted (which moves every later line: a message that
-// quoted a line number would go stale), or a suppression comment written
-// at the end of a line.
+// editKind says what part of a template a hurtful edit changes.
+type editKind int
+
+const (
+	editValue     editKind = iota // inside an entry's value (valueEdit)
+	editStructure                 // entries added, removed or renamed (structuralEdit)
+	editKeyLine                   // the lines around a resource's key (keyLineEdit)
+)
+
+// hurtfulEdit picks an edit that hurts the incremental analysis: most often
+// inside the value of one entry (valueEdit), else one that adds, removes or
+// renames entries (structuralEdit), or writes a comment or a suppression
+// around a resource's key (keyLineEdit).
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	e, _, ok := hurtfulEditOfKind(r, tp)
 	return e, ok
 }
 
-// hurtfulEditOfKind is hurtfulEdit that also says whether the edit adds,
-// removes or renames entries (structuralEdit).
-func hurtfulEditOfKind(r *rand.Rand, tp *template.Template) (e anEdit, structural, ok bool) {
+// hurtfulEditOfKind is hurtfulEdit that also says which kind of edit it
+// picked.
+func hurtfulEditOfKind(r *rand.Rand, tp *template.Template) (anEdit, editKind, bool) {
 	if len(tp.Resources) == 0 {
-		return anEdit{}, false, false
+		return anEdit{}, editValue, false
 	}
 	switch r.IntN(10) {
 	case 0, 1:
 		if e, ok := structuralEdit(r, tp); ok {
-			return e, true, true
+			return e, editStructure, true
 		}
 	case 2:
 		if e, ok := keyLineEdit(r, tp); ok {
-			return e, false, true
+			return e, editKeyLine, true
 		}
 	}
-	e, ok = valueEdit(r, tp)
-	return e, false, ok
+	e, ok := valueEdit(r, tp)
+	return e, editValue, ok
 }
 
 // keyLineEdit picks an edit of the lines around a resource's key that
@@ -111,7 +117,13 @@ func keyLineEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	return anEdit{at, at, " # soc2ls:ignore " + ids[r.IntN(len(ids))] + " accepted for this test"}, true
 }
 
-// valueEdit is the part of hurtfulEdit that edits inside an entry's value.
+// valueEdit picks an edit inside the value of one entry of Resources,
+// Parameters, Conditions, Mappings, Outputs or Metadata (a third of the
+// time one of the last five, when the template has any): most often a
+// scalar replaced by another scalar of the template, else a character typed
+// or deleted, a comment line inserted (which moves every later line: a
+// message that quoted a line number would go stale), or a suppression
+// comment written at the end of a line.
 func valueEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	var pool []string
 	var inResources, inOthers []*template.Node
@@ -332,17 +344,17 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	}
 	slices.Sort(names)
 	inPlace, consumed := false, 0
-	others, othersReused := 0, 0         // edits of parameters, conditions, mappings and outputs
+	others, othersReused := 0, 0         // edits of parameters, conditions, mappings, outputs and metadata
 	structural, structuralReused := 0, 0 // entries added, removed or renamed
 	for _, name := range names {
 		prev := eng.Analyze(name, corpus[name])
 		inPlace = !inPlace
 		for range 8 {
-			e, isStructural, ok := hurtfulEditOfKind(r, prev.Template)
+			e, kind, ok := hurtfulEditOfKind(r, prev.Template)
 			if !ok {
 				break
 			}
-			other := !isStructural && prev.Template.ResourceAt(e.start) == nil
+			other := kind == editValue && prev.Template.ResourceAt(e.start) == nil
 			next := checkReanalyze(t, eng, name, prev, e, inPlace)
 			if next.ConsumedPrevious {
 				consumed++
@@ -358,7 +370,7 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 					othersReused++
 				}
 			}
-			if isStructural {
+			if kind == editStructure {
 				structural++
 				if next.Reused > 0 {
 					structuralReused++
@@ -378,7 +390,7 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	if consumed < edits/6 {
 		t.Errorf("only %d of %d re-analyses re-read the template in place", consumed, edits)
 	}
-	t.Logf("%d edits of parameters, conditions, mappings and outputs; %d reused findings", others, othersReused)
+	t.Logf("%d edits of parameters, conditions, mappings, outputs and metadata; %d reused findings", others, othersReused)
 	if others < edits/10 || othersReused < others/2 {
 		t.Errorf("%d of %d edits were of other sections than Resources, and %d of those reused findings", others, edits, othersReused)
 	}
