@@ -110,8 +110,12 @@ func BenchmarkTypeInResource(b *testing.B) {
 // inside one resource's value, each made and undone in turn: a comment line
 // inserted inside a parameter ("param-line"), a character typed at the end
 // of the logical id of the resource in the middle ("rename-resource"), a
-// new entry's key line typed above it ("new-entry"), and a comment line
-// inserted above the Resources key ("above-section"). Each version's
+// new entry's key line typed above it ("new-entry"), a comment line
+// inserted above the Resources key ("above-section"), and a "[" typed
+// before the value of BenchmarkTypeInResource's tag, which leaves a flow
+// sequence open until it is deleted ("syntax-error": edit-ms is the
+// keystroke that breaks the template, undo-ms the one that repairs it).
+// Each version's
 // diagnostics differ from the last (names in messages, or positions), so
 // each is published.
 func BenchmarkEditKinds(b *testing.B) {
@@ -135,6 +139,8 @@ func BenchmarkEditKinds(b *testing.B) {
 		param := pos(tp.Parameter("RetentionDays").Key.End + 1) // the line after the key
 		param.Line, param.Character = param.Line+1, 0
 		section := pos(tp.Sections["Resources"].Key.Start)
+		bracket := typingPosition(b, src)
+		bracket.Character -= uint32(len("production"))
 		for _, k := range []struct {
 			name       string
 			edit, undo protocol.TextEdit
@@ -143,6 +149,7 @@ func BenchmarkEditKinds(b *testing.B) {
 			{"rename-resource", insert(afterKey, "x"), protocol.TextEdit{Range: protocol.Range{Start: afterKey, End: protocol.Position{Line: afterKey.Line, Character: afterKey.Character + 1}}}},
 			{"new-entry", insert(keyLine, "  X:\n"), deleteLine(keyLine)},
 			{"above-section", insert(section, "# x\n"), deleteLine(section)},
+			{"syntax-error", insert(bracket, "["), protocol.TextEdit{Range: protocol.Range{Start: bracket, End: protocol.Position{Line: bracket.Line, Character: bracket.Character + 1}}}},
 		} {
 			b.Run(fmt.Sprintf("%s/yaml-%dKB", k.name, size>>10), func(b *testing.B) {
 				s, timer := newTimedBenchSession(b)
@@ -189,6 +196,7 @@ type serverTimer struct {
 	mu       sync.Mutex
 	received map[int32]time.Time
 	took     []time.Duration
+	version  []int32 // of each took
 }
 
 // newTimedBenchSession is newBenchSession with a serverTimer on the server.
@@ -209,6 +217,7 @@ func newTimedBenchSession(b *testing.B) (*session, *serverTimer) {
 			t.mu.Lock()
 			if r, ok := t.received[v]; ok {
 				t.took = append(t.took, now.Sub(r))
+				t.version = append(t.version, v)
 				delete(t.received, v)
 			}
 			t.mu.Unlock()
@@ -262,16 +271,33 @@ func (c pipeConn) Close() error {
 	return c.r.Close()
 }
 
-// report reports the median of the server times as server-ms/op.
+// report reports the median of the server times as server-ms/op, and
+// those of the edits and of their undos (editAndUndo: the even and the odd
+// versions) as edit-ms and undo-ms.
 func (t *serverTimer) report(b *testing.B) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.took) == 0 {
 		return
 	}
-	took := slices.Clone(t.took)
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)/2])/1e6, "server-ms/op")
+	median := func(took []time.Duration) float64 {
+		took = slices.Clone(took)
+		slices.Sort(took)
+		return float64(took[len(took)/2]) / 1e6
+	}
+	b.ReportMetric(median(t.took), "server-ms/op")
+	var edits, undos []time.Duration
+	for i, d := range t.took {
+		if t.version[i]%2 == 0 {
+			edits = append(edits, d)
+		} else {
+			undos = append(undos, d)
+		}
+	}
+	if len(edits) > 0 && len(undos) > 0 {
+		b.ReportMetric(median(edits), "edit-ms")
+		b.ReportMetric(median(undos), "undo-ms")
+	}
 }
 
 // BenchmarkEncodeDiagnostics measures what the server does for a version

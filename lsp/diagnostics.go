@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"slices"
+	"sort"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -128,3 +130,72 @@ const bom = "\ufeff"
 // FuzzApplyChanges). Lines skips exactly the mark, so Offset(0, 0) is past
 // it only when there is one.
 func hasBOM(l *template.Lines) bool { return l.Offset(0, 0) == len(bom) }
+
+// movedFindings returns the findings of a text that are still to be shown
+// after the edits r: those whose span and related locations the edits do
+// not touch, moved as the edits moved the text (nothing is known after a
+// replacement of the whole text). good is not modified.
+//
+// While a text does not parse, its diagnostics are its syntax error and
+// the findings of the last text that did, moved through every edit since
+// (lastGoodFindings), instead of vanishing for a keystroke and coming back
+// with the next while a bracket or a quote is open. The analysis of the
+// repaired text replaces them.
+func movedFindings(good []analysis.Finding, r editRegion) []analysis.Finding {
+	if r.whole || len(good) == 0 {
+		return nil
+	}
+	oldEnd := r.end - r.delta
+	move := func(s template.Span) (template.Span, bool) {
+		switch {
+		case !r.any || s.End < r.start:
+			return s, true
+		case s.Start > oldEnd:
+			return template.Span{Start: s.Start + r.delta, End: s.End + r.delta}, true
+		}
+		return s, false
+	}
+	out := make([]analysis.Finding, 0, len(good))
+	var rel []analysis.Related // one array for the moved related locations
+findings:
+	for _, f := range good {
+		var ok bool
+		if f.Span, ok = move(f.Span); !ok {
+			continue
+		}
+		if len(f.Related) > 0 && r.any && r.delta != 0 {
+			at := len(rel)
+			for _, x := range f.Related {
+				if x.Span, ok = move(x.Span); !ok {
+					rel = rel[:at]
+					continue findings
+				}
+				rel = append(rel, x)
+			}
+			f.Related = rel[at:len(rel):len(rel)]
+		} else {
+			for _, x := range f.Related {
+				if _, ok := move(x.Span); !ok {
+					continue findings
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// lastGoodFindings returns the diagnostics of a text that does not parse:
+// its own findings (the syntax error) among the moved findings of the last
+// text that did (movedFindings), in the engine's order.
+func lastGoodFindings(own, moved []analysis.Finding) []analysis.Finding {
+	if len(moved) == 0 {
+		return own
+	}
+	out := slices.Clip(slices.Clone(moved))
+	for _, f := range own {
+		i := sort.Search(len(out), func(i int) bool { return out[i].Span.Start > f.Span.Start })
+		out = slices.Insert(out, i, f)
+	}
+	return out
+}

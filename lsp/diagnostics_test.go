@@ -2,13 +2,17 @@ package lsp
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"go.lsp.dev/protocol"
 
 	"github.com/soc2ls/soc2ls/analysis"
+	"github.com/soc2ls/soc2ls/analysis/template"
 )
 
 func version(p publishDiagnosticsParams) int32 {
@@ -231,10 +235,11 @@ func TestSyntaxError(t *testing.T) {
 	s.waitDiagnostics(d.uri, atVersion(1))
 	s.change(d, insertEdit(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
 	p := s.waitDiagnostics(d.uri, atVersion(2))
-	if len(p.Diagnostics) == 0 || p.Diagnostics[0].Code != "SOC2-PARSE-001" {
+	syntax := slices.IndexFunc(p.Diagnostics, func(d protocol.Diagnostic) bool { return d.Code == "SOC2-PARSE-001" })
+	if syntax < 0 {
 		t.Fatalf("want a syntax error, got %v", codes(p))
 	}
-	if line := p.Diagnostics[0].Range.Start.Line; line < 30 {
+	if line := p.Diagnostics[syntax].Range.Start.Line; line < 30 {
 		t.Errorf("syntax error at line %d, want near the inserted line (%d)", line, pos(t, d.text, "Broken", 0).Line)
 	}
 	var locs []protocol.Location
@@ -417,4 +422,151 @@ func diagnosticOf(t *testing.T, p publishDiagnosticsParams, code string) *protoc
 	}
 	t.Fatalf("no %s diagnostic in %v", code, codes(p))
 	return nil
+}
+
+// TestSyntaxErrorKeepsLastFindings holds the diagnostics of a template that
+// stops parsing to its syntax error and the last good findings, moved with
+// the edits made while it is broken and dropped where those edits touch
+// them; the repair re-reads only the edits since the last good text.
+func TestSyntaxErrorKeepsLastFindings(t *testing.T) {
+	results := make(chan *analysis.Result, 16)
+	s := newSession(t, func(srv *Server) { srv.resultHook = func(res *analysis.Result) { results <- res } })
+	s.initialize(t, nil)
+	d := s.open("file:///w/broken.yaml", trailTemplate)
+	good := s.waitDiagnostics(d.uri, atVersion(1)).Diagnostics
+	if got := codesOf(good); !slices.Equal(got, []string{"SOC2-CT-001", "SOC2-TAG-001", "SOC2-S3-001"}) {
+		t.Fatalf("the template's findings are %v: the test needs others", got)
+	}
+	moved := func(ds []protocol.Diagnostic, lines uint32) []protocol.Diagnostic {
+		out := slices.Clone(ds)
+		for i := range out {
+			out[i].Range.Start.Line += lines
+			out[i].Range.End.Line += lines
+		}
+		return out
+	}
+	// Diagnostics compares what a client shows: ranges, codes and messages.
+	same := func(step string, got, want []protocol.Diagnostic) {
+		t.Helper()
+		key := func(d protocol.Diagnostic) string { return fmt.Sprint(d.Range, d.Code, d.Message) }
+		var g, w []string
+		for _, d := range got {
+			if d.Code != "SOC2-PARSE-001" {
+				g = append(g, key(d))
+			}
+		}
+		for _, d := range want {
+			w = append(w, key(d))
+		}
+		if !slices.Equal(g, w) {
+			t.Errorf("%s: published\n%v\nwant the syntax error and\n%v", step, g, w)
+		}
+		if !slices.ContainsFunc(got, func(d protocol.Diagnostic) bool { return d.Code == "SOC2-PARSE-001" }) {
+			t.Errorf("%s: no syntax error in %v", step, codesOf(got))
+		}
+	}
+
+	// Broken above the findings: they move with the line added.
+	s.change(d, insertEdit(t, d.text, "  Environment:\n", "  Broken: [unclosed\n"))
+	same("broken", s.waitDiagnostics(d.uri, atVersion(2)).Diagnostics, moved(good, 1))
+
+	s.change(d, replaceEdit(t, d.text, "Value: production", "Value: productio"))
+	same("the tag edited", s.waitDiagnostics(d.uri, atVersion(3)).Diagnostics, moved([]protocol.Diagnostic{good[0], good[2]}, 1))
+
+	fresh := func(v int32) {
+		t.Helper()
+		p := s.waitDiagnostics(d.uri, atVersion(v))
+		res := analysis.NewEngine(testRules(t), nil).Analyze("broken.yaml", []byte(d.text))
+		if got, want := codesOf(p.Diagnostics), codesOfFindings(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("repaired: published %v, a fresh analysis finds %v", got, want)
+		}
+	}
+	s.change(d, replaceEdit(t, d.text, "  Broken: [unclosed\n", ""))
+	fresh(4)
+
+	// Broken and repaired inside one resource: the repair re-reads it
+	// and keeps the other checks.
+	s.change(d, replaceEdit(t, d.text, "IsLogging: true", "IsLogging: [true"))
+	s.waitDiagnostics(d.uri, atVersion(5))
+	next := func() *analysis.Result {
+		select {
+		case res := <-results:
+			return res
+		case <-time.After(10 * time.Second):
+			t.Fatal("no analysis result")
+		}
+		return nil
+	}
+	for string(next().Template.Source) != d.text { // up to version 5's
+	}
+	s.change(d, replaceEdit(t, d.text, "IsLogging: [true", "IsLogging: true"))
+	fresh(6)
+	if res := next(); res.Template.HasSyntaxError() || res.Reused == 0 {
+		t.Errorf("the repair re-ran every check (reused %d): it should re-read the edits since the last good text", res.Reused)
+	}
+}
+
+func codesOf(ds []protocol.Diagnostic) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, fmt.Sprint(d.Code))
+	}
+	return out
+}
+
+func codesOfFindings(fs []analysis.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.RuleID)
+	}
+	return out
+}
+
+// TestMovedFindings pins which of the last good findings a broken text
+// keeps: those wholly before or after the edited bytes, moved with them,
+// among its own findings in the engine's order.
+func TestMovedFindings(t *testing.T) {
+	f := func(id string, start, end int, related ...int) analysis.Finding {
+		out := analysis.Finding{RuleID: id, Span: template.Span{Start: start, End: end}}
+		for _, r := range related {
+			out.Related = append(out.Related, analysis.Related{Span: template.Span{Start: r, End: r + 1}, Message: "r"})
+		}
+		return out
+	}
+	ids := func(fs []analysis.Finding) []string {
+		var out []string
+		for _, g := range fs {
+			out = append(out, fmt.Sprint(g.RuleID, g.Span.Start, "-", g.Span.End))
+		}
+		return out
+	}
+	good := []analysis.Finding{f("before", 0, 5), f("touching-start", 5, 10), f("inside", 12, 14),
+		f("touching-end", 18, 20), f("after", 21, 25, 2), f("related-inside", 30, 31, 13)}
+	syntax := []analysis.Finding{f("syntax", 11, 12)}
+	// The bytes [10, 20) of the good text became 3 bytes: [10, 13).
+	var r editRegion
+	r.add(10, 20, 3)
+	moved := movedFindings(good, r)
+	got := lastGoodFindings(syntax, moved)
+	if want := []string{"before0-5", "syntax11-12", "after14-18"}; !slices.Equal(ids(got), want) {
+		t.Errorf("kept %v, want %v", ids(got), want)
+	}
+	if got[2].Related[0].Span.Start != 2 {
+		t.Errorf("a related location before the edit moved to %d", got[2].Related[0].Span.Start)
+	}
+	if good[4].Span.Start != 21 {
+		t.Errorf("the good findings were modified")
+	}
+	if got := lastGoodFindings(syntax, movedFindings(good, editRegion{whole: true})); len(got) != 1 {
+		t.Errorf("after a replacement of the whole text, kept %d findings", len(got))
+	}
+	// A second edit, far from the first, moves what the first kept.
+	var r2 editRegion
+	r2.add(10, 10, 2)
+	if got, want := ids(movedFindings(moved, r2)), []string{"before0-5", "after16-20"}; !slices.Equal(got, want) {
+		t.Errorf("after a second edit kept %v, want %v", got, want)
+	}
+	if got := movedFindings(moved, editRegion{}); len(got) != 2 {
+		t.Errorf("no edit (a new configuration) kept %d of 2", len(got))
+	}
 }

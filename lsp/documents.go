@@ -39,6 +39,16 @@ type document struct {
 	// that may see it (analysis.Engine.Reanalyze).
 	base  *analysis.Result
 	edits editRegion
+	// goodBase is the newest analysis whose text parsed (stale or not), and
+	// sinceGood the part of base's text that differs from goodBase's
+	// (nothing when base is goodBase's result): while the text does not
+	// parse, the next analysis re-reads the edits since goodBase, so that a
+	// keystroke costs the edited entries and the one that repairs the text
+	// takes the incremental path. stale are the last good findings that
+	// base's publication kept, in base's text (movedFindings).
+	goodBase  *snapshot
+	sinceGood editRegion
+	stale     []analysis.Finding
 
 	// snap is the newest analysis result (it may be older than gen); good is
 	// the newest one that parsed, kept for hover and navigation while the
@@ -291,6 +301,22 @@ func (r *editRegion) add(start, end, n int) {
 	r.start = min(r.start, start)
 	r.end = max(r.end, end) + d
 	r.delta += d
+}
+
+// then returns the region that differs from the marked text after the
+// changes r records and then those next records (marked at the text r
+// led to).
+func (r editRegion) then(next editRegion) editRegion {
+	switch {
+	case r.whole || next.whole:
+		return editRegion{whole: true}
+	case !next.any:
+		return r
+	case !r.any:
+		return next
+	}
+	r.add(next.start, next.end-next.delta, next.end-next.start)
+	return r
 }
 
 // offset converts an LSP position (0-based line, UTF-16 column) in the

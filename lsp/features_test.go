@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -328,7 +329,11 @@ func TestHoverDuringSyntaxError(t *testing.T) {
 	s.waitDiagnostics(d.uri, atVersion(1))
 	s.change(d, insertEdit(t, d.text, "Outputs:", "  Broken: [unclosed\n"))
 	p := s.waitDiagnostics(d.uri, atVersion(2))
-	h := s.hoverAt(t, d, p.Diagnostics[0].Range.Start)
+	syntax := slices.IndexFunc(p.Diagnostics, func(d protocol.Diagnostic) bool { return d.Code == "SOC2-PARSE-001" })
+	if syntax < 0 {
+		t.Fatalf("want a syntax error, got %v", codes(p))
+	}
+	h := s.hoverAt(t, d, p.Diagnostics[syntax].Range.Start)
 	if h == nil || !strings.Contains(h.Contents.Value, "SOC2-PARSE-001") {
 		t.Errorf("hover on the syntax error: %+v", h)
 	}

@@ -136,12 +136,22 @@ func (sc *scheduler) analyze() {
 	// src is the new mark: edits from now on are relative to it, and base
 	// is set again to its template once it is read.
 	d.base, d.edits = nil, editRegion{}
-	// With no request reading a snapshot, the analysis may re-read base's
+	// The analysis re-reads the edits since prev: base, or, while base's
+	// text does not parse, the last text that did (goodBase), so that a
+	// keystroke in a broken template re-reads the edited entries instead
+	// of the whole text, and the one that repairs it takes the incremental
+	// path.
+	goodBase, sinceGood, staleBefore := d.goodBase, d.sinceGood.then(edits), d.stale
+	prev, region := base, edits
+	if base != nil && goodBase != nil && base != goodBase.result && base.Template.HasSyntaxError() && edits.any && !sinceGood.whole {
+		prev, region = goodBase.result, sinceGood
+	}
+	// With no request reading a snapshot, the analysis may re-read prev's
 	// template in place (template.ReparseInPlace) instead of copying what
 	// follows the edit; until it is done, no request gets a snapshot of
 	// this document (they wait for the new one) and completion does without
-	// the model. Afterwards base's template belongs to the new result.
-	inPlace := base != nil && d.readers == 0
+	// the model. Afterwards prev's template belongs to the new result.
+	inPlace := prev != nil && d.readers == 0
 	d.consuming = inPlace
 	stable := stableTextOf(base, edits, d.lines)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -182,7 +192,21 @@ func (sc *scheduler) analyze() {
 	default:
 		// Diagnostics need no fix edits, and building them is most of an
 		// analysis: a code action builds them (snapshot.withFixes).
-		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, base, edits, inPlace)
+		res = analyzeSafely(ctx, s, engine.WithoutFixes(), d.filename, src, prev, region, inPlace)
+	}
+	// While the text does not parse, the diagnostics are the syntax error
+	// and the last good findings, moved by every edit since and dropped
+	// where one touched them (movedFindings), when the same configuration
+	// found them. A broken result never consumed base: base's findings are
+	// intact.
+	published, stale := res.Findings, []analysis.Finding(nil)
+	if res.Template.HasSyntaxError() && goodBase != nil && goodBase.engine == engine && !plan.config && !plan.ignored && size <= limit {
+		shown := staleBefore
+		if base != nil && !base.Template.HasSyntaxError() {
+			shown = base.Findings
+		}
+		stale = movedFindings(shown, edits)
+		published = lastGoodFindings(res.Findings, stale)
 	}
 	// An in-place re-read leaves most of the spans after the edit to move
 	// (template.ReparseInPlaceUnsettled): that is done after the
@@ -198,7 +222,7 @@ func (sc *scheduler) analyze() {
 		}
 	}()
 	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
-	pub := d.enc.encode(d.uri, res.Template, res.Findings, engine, stable, s.capabilities().diagFields())
+	pub := d.enc.encode(d.uri, res.Template, published, engine, stable, s.capabilities().diagFields())
 	payload := pub.diagnostics()
 
 	d.mu.Lock()
@@ -215,15 +239,20 @@ func (sc *scheduler) analyze() {
 	d.base = res
 	d.consuming = false
 	if res.ConsumedPrevious {
-		// The snapshots of base have lost their template to res: replace
+		// The snapshots of prev have lost their template to res: replace
 		// them, stale or not, with this newer one (requests wait for the
 		// current version anyway).
-		if d.snap != nil && d.snap.result == base {
+		if d.snap != nil && d.snap.result == prev {
 			d.snap = snap
 		}
-		if d.good != nil && d.good.result == base {
+		if d.good != nil && d.good.result == prev {
 			d.good = snap
 		}
+	}
+	if res.Template.HasSyntaxError() {
+		d.sinceGood, d.stale = sinceGood, stale
+	} else {
+		d.goodBase, d.sinceGood, d.stale = snap, editRegion{}, nil
 	}
 	if d.closed || d.gen != gen {
 		// A newer version (or configuration) arrived: this result is stale
