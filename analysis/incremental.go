@@ -570,16 +570,24 @@ func (e *Engine) reuseFor(prev *Result, wasCloudFormation bool, t *template.Temp
 	u.newHi = max(u.newHi, shiftOffset(oldHi, d))
 	switch d.Section {
 	case "":
-		// Top-level keys other than the sections of entries: only a change
-		// of nothing but comments and layout keeps any check.
-		if !d.Trivia {
+		// Top-level keys other than the sections of entries (Description,
+		// Transform, Globals...), which keep their keys: checks record the
+		// ones they read through Template.Section.
+		if d.Trivia {
+			u.change = &change{trivia: true}
+			break
+		}
+		if t.Root == nil || d.Index+d.New > len(t.Root.Pairs) || len(d.Old) != d.New {
 			return nil
 		}
-		u.change = &change{trivia: true}
+		pairs := t.Root.Pairs[d.Index : d.Index+d.New]
+		if len(pairs) > 0 {
+			u.newHi = max(u.newHi, pairs[len(pairs)-1].Value.End)
+		}
+		u.change = newChange(d, pairs, t)
 	case "Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata":
 		// Checks record which resources and which of the other entries
-		// they read (reads); an edit of the other top-level pairs
-		// (Description...) re-runs every check.
+		// they read (reads).
 		sec := t.Sections[d.Section]
 		if sec == nil || sec.Value.Kind != template.Mapping || d.Index+d.New > len(sec.Value.Pairs) {
 			return nil

@@ -229,6 +229,10 @@ func (x *readIndex) lookup(c *change, stamp uint64, values valueChanges) []int32
 		for _, t := range c.types {
 			keys = append(keys, readKey{kind: readType, name: t})
 		}
+	} else if c.section == "" {
+		for _, n := range c.names {
+			keys = append(keys, readKey{kind: readSection, name: n})
+		}
 	} else {
 		keys = append(keys, readKey{kind: readSection, name: c.section})
 		for _, n := range c.names {

@@ -48,7 +48,7 @@ func randomReads(r *rand.Rand, memos []*reads) *reads {
 		case 3:
 			x.addEntry([]string{"Parameters", "Conditions"}[r.IntN(2)], n)
 		case 4:
-			x.addSection([]string{"Parameters", "Outputs"}[r.IntN(2)])
+			x.addSection([]string{"Parameters", "Outputs", "Description", "Globals"}[r.IntN(4)])
 		default:
 			x.addType(fmt.Sprint("T", r.IntN(5)))
 		}
@@ -159,8 +159,8 @@ func (c keysChanged) factKeysChanged(f *Fact) map[string]bool { return c[f] }
 // TestLookupFindsEveryNodeThatSees: the index's lookup of a change must
 // return every node whose reads see it (reads.sees), or an incremental
 // analysis would keep that node's stale findings: for changes of resources
-// (by name, type, references, with and without a change of types) and of
-// the entries of the other sections.
+// (by name, type, references, with and without a change of types), of the
+// entries of the other sections and of top-level pairs.
 func TestLookupFindsEveryNodeThatSees(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var memos []*reads
@@ -177,9 +177,13 @@ func TestLookupFindsEveryNodeThatSees(t *testing.T) {
 	x := newReadIndex(nodes)
 	found := 0
 	for step := range 2000 {
-		c := &change{section: []string{"Resources", "Parameters", "Conditions", "Outputs"}[r.IntN(4)]}
+		c := &change{section: []string{"Resources", "Parameters", "Conditions", "Outputs", ""}[r.IntN(5)]}
 		for range 1 + r.IntN(2) {
-			c.names = append(c.names, fmt.Sprint("R", r.IntN(20)))
+			if c.section == "" { // top-level pairs, by key
+				c.names = append(c.names, []string{"Description", "Globals", "Transform"}[r.IntN(3)])
+			} else {
+				c.names = append(c.names, fmt.Sprint("R", r.IntN(20)))
+			}
 		}
 		if c.section == "Resources" {
 			c.types = []string{fmt.Sprint("T", r.IntN(5))}

@@ -10,12 +10,12 @@ import (
 // reads records what a check looked at besides its own resource: other
 // resources by logical id, by type, through references to a name, or all of
 // them; parameters, conditions and mappings by name; the entries of
-// Parameters, Conditions, Mappings or Outputs as a whole. It is what lets an
+// Parameters, Conditions, Mappings, Outputs or Metadata as a whole, and the
+// other top-level pairs (Description, Globals...) by key. It is what lets an
 // incremental analysis keep a check's findings when an edit changed one
-// entry the check never read. A check always depends on its own resource
-// and on the other sections (Metadata, Description, ...), whose edits re-run
-// every check. The lookup methods of the recording view a check gets are the
-// only way rules reach resources and those sections' entries
+// entry the check never read. A check always depends on its own resource.
+// The lookup methods of the recording view a check gets are the only way
+// rules reach resources, those sections' entries and the top-level pairs
 // (TestRulesReachResourcesThroughRecorder).
 type reads struct {
 	all     bool
@@ -146,7 +146,10 @@ func (r *reads) addFact(f *reads) {
 // entries made before and after (which are what RefsTo of their targets
 // returns).
 type change struct {
-	section string // "Resources", "Parameters", "Conditions", "Mappings", "Outputs" or "Metadata"
+	// section is "Resources", "Parameters", "Conditions", "Mappings",
+	// "Outputs" or "Metadata", or "" for top-level pairs (Description,
+	// Globals...), whose keys names then lists.
+	section string
 	names   []string
 	types   []string
 	// typesChanged says that a resource's type changed, or a resource came
@@ -174,6 +177,21 @@ func newChange(d *template.Delta, entries []*template.Pair, t *template.Template
 	}
 	for _, ref := range d.OldRefs {
 		add(&c.refs, ref.Target)
+	}
+	if d.Section == "" {
+		// Top-level pairs: their references are those of the entries of
+		// their values (a mapping: Globals...), indexed under their keys.
+		for _, e := range entries {
+			add(&c.names, e.Key.Value)
+			if e.Value.Kind == template.Mapping {
+				for _, ref := range t.Refs.All { // (targets only: no span is read, none needs settling)
+					if ref.Section == e.Key.Value {
+						add(&c.refs, ref.Target)
+					}
+				}
+			}
+		}
+		return c
 	}
 	for _, e := range entries {
 		add(&c.names, e.Key.Value)
@@ -240,6 +258,12 @@ func (r *reads) sees(c *change, stamp uint64, values valueChanges) bool {
 		}
 		for _, t := range c.types {
 			if slices.Contains(r.types, t) {
+				return true
+			}
+		}
+	} else if c.section == "" {
+		for _, n := range c.names {
+			if slices.Contains(r.sections, n) {
 				return true
 			}
 		}

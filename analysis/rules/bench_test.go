@@ -90,7 +90,8 @@ func BenchmarkReanalyze(b *testing.B) {
 // typed at the end of the logical id of the resource in the middle
 // ("rename-resource"), a new entry's key line typed above it
 // ("new-entry"), the resource deleted and typed back at once ("delete-entry"),
-// and a comment line inserted above the Resources key ("above-section").
+// a comment line inserted above the Resources key ("above-section"), and a
+// character typed at the end of the template's Description ("description").
 func BenchmarkReanalyzeEditKinds(b *testing.B) {
 	for _, size := range []int{30 << 10, 1 << 20} {
 		src := synth.YAML(size)
@@ -102,6 +103,7 @@ func BenchmarkReanalyzeEditKinds(b *testing.B) {
 		entry := string(src[line:next])
 		def := tp.Parameter("RetentionDays").Default.End
 		section := tp.Sections["Resources"].Key.Start
+		desc := tp.Sections["Description"].Value.End
 		for _, k := range []struct {
 			name       string
 			edit, undo anEdit
@@ -111,6 +113,7 @@ func BenchmarkReanalyzeEditKinds(b *testing.B) {
 			{"new-entry", anEdit{line, line, "  X:\n"}, anEdit{line, line + 5, ""}},
 			{"delete-entry", anEdit{line, next, ""}, anEdit{line, line, entry}},
 			{"above-section", anEdit{section, section, "# x\n"}, anEdit{section, section + 4, ""}},
+			{"description", anEdit{desc, desc, "s"}, anEdit{desc, desc + 1, ""}},
 		} {
 			b.Run(fmt.Sprintf("%s-yaml-%dKB", k.name, size>>10), func(b *testing.B) {
 				eng := analysis.NewEngine(All(), nil).WithoutFixes()

@@ -400,7 +400,7 @@ func isBaseline(pass *analysis.Pass) bool {
 				return true
 			}
 		}
-		return baselineDescription.MatchString(t.Description)
+		return baselineDescription.MatchString(t.Section("Description").Text())
 	}).(bool)
 }
 

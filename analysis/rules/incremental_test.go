@@ -68,12 +68,14 @@ const (
 	editValue     editKind = iota // inside an entry's value (valueEdit)
 	editStructure                 // entries added, removed or renamed (structuralEdit)
 	editKeyLine                   // the lines around a resource's key (keyLineEdit)
+	editTopLevel                  // the value of Description, Globals... (topLevelEdit)
 )
 
 // hurtfulEdit picks an edit that hurts the incremental analysis: most often
 // inside the value of one entry (valueEdit), else one that adds, removes or
-// renames entries (structuralEdit), or writes a comment or a suppression
-// around a resource's key (keyLineEdit).
+// renames entries (structuralEdit), writes a comment or a suppression
+// around a resource's key (keyLineEdit), or edits a top-level pair that is
+// no section of entries (topLevelEdit).
 func hurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	e, _, ok := hurtfulEditOfKind(r, tp)
 	return e, ok
@@ -94,9 +96,46 @@ func hurtfulEditOfKind(r *rand.Rand, tp *template.Template) (anEdit, editKind, b
 		if e, ok := keyLineEdit(r, tp); ok {
 			return e, editKeyLine, true
 		}
+	case 3:
+		if e, ok := topLevelEdit(r, tp); ok {
+			return e, editTopLevel, true
+		}
 	}
 	e, ok := valueEdit(r, tp)
 	return e, editValue, ok
+}
+
+// topLevelEdit picks an edit of the value of a top-level pair that is no
+// section of entries (Description, AWSTemplateFormatVersion, Transform,
+// Globals...): a scalar in it replaced by a description that makes the
+// template a security baseline (isBaseline reads it), or by another, or a
+// character typed into it.
+func topLevelEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
+	var scalars []*template.Node
+	for _, p := range tp.Root.Pairs {
+		switch p.Key.Value {
+		case "Resources", "Parameters", "Conditions", "Mappings", "Outputs", "Metadata", "Rules":
+			continue
+		}
+		p.Value.Walk(func(n *template.Node) bool {
+			if n.IsScalar() && n.ValueSpan.End > n.ValueSpan.Start {
+				scalars = append(scalars, n)
+			}
+			return true
+		})
+	}
+	if len(scalars) == 0 {
+		return anEdit{}, false
+	}
+	n := scalars[r.IntN(len(scalars))]
+	switch r.IntN(3) {
+	case 0:
+		return anEdit{n.Span.Start, n.Span.End, "'Security baseline: account bootstrap'"}, true
+	case 1:
+		return anEdit{n.Span.Start, n.Span.End, "'Orders service'"}, true
+	}
+	at := n.ValueSpan.Start + r.IntN(n.ValueSpan.End-n.ValueSpan.Start+1)
+	return anEdit{at, at, "x"}, true
 }
 
 // keyLineEdit picks an edit of the lines around a resource's key that
@@ -346,6 +385,7 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	inPlace, consumed := false, 0
 	others, othersReused := 0, 0         // edits of parameters, conditions, mappings, outputs and metadata
 	structural, structuralReused := 0, 0 // entries added, removed or renamed
+	topLevel, topLevelReused := 0, 0     // Description, Globals...
 	for _, name := range names {
 		prev := eng.Analyze(name, corpus[name])
 		inPlace = !inPlace
@@ -376,6 +416,12 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 					structuralReused++
 				}
 			}
+			if kind == editTopLevel {
+				topLevel++
+				if next.Reused > 0 {
+					topLevelReused++
+				}
+			}
 			prev = next
 			if prev.Template.Root == nil || len(prev.Template.Problems) > 0 {
 				prev = eng.Analyze(name, corpus[name])
@@ -397,6 +443,10 @@ func TestReanalyzeMatchesAnalyze(t *testing.T) {
 	t.Logf("%d edits added, removed or renamed entries; %d reused findings", structural, structuralReused)
 	if structural < edits/10 || structuralReused < structural/2 {
 		t.Errorf("%d of %d edits added, removed or renamed entries, and %d of those reused findings", structural, edits, structuralReused)
+	}
+	t.Logf("%d edits of Description, Globals and the other top-level pairs; %d reused findings", topLevel, topLevelReused)
+	if topLevel < edits/40 || topLevelReused < topLevel/2 {
+		t.Errorf("%d of %d edits were of top-level pairs, and %d of those reused findings", topLevel, edits, topLevelReused)
 	}
 }
 

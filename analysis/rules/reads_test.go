@@ -51,7 +51,7 @@ func TestRulesReachResourcesThroughRecorder(t *testing.T) {
 		t.Fatalf("type-checking the rules: %v", err)
 	}
 	banned := map[string]bool{"Resources": true, "Refs": true, "Root": true, "Sections": true,
-		"Parameters": true, "Conditions": true, "Mappings": true, "Outputs": true, "Metadata": true}
+		"Parameters": true, "Conditions": true, "Mappings": true, "Outputs": true, "Metadata": true, "Description": true}
 	for sel, s := range info.Selections {
 		if s.Kind() != types.FieldVal || !banned[sel.Sel.Name] {
 			continue

@@ -165,9 +165,9 @@ func (t *Template) AllRefs() []Reference {
 	return t.Refs.All
 }
 
-// Section returns the value of a top-level section, or nil. The Resources
-// section reaches every resource, and Parameters, Conditions, Mappings,
-// Outputs and Metadata every entry of theirs.
+// Section returns the value of a top-level pair (a section, Description,
+// Globals...), or nil. The Resources section reaches every resource, and
+// the other sections every entry of theirs.
 func (t *Template) Section(name string) *Node {
 	switch name {
 	case "Resources":
@@ -175,7 +175,9 @@ func (t *Template) Section(name string) *Node {
 			t.recorder.ReadAll()
 		}
 		t.Settle()
-	case "Parameters", "Conditions", "Mappings", "Outputs", "Metadata":
+	default:
+		// The other sections, and the other top-level pairs (Description,
+		// Globals...), by key.
 		if t.recorder != nil {
 			t.recorder.ReadSection(name)
 		}
