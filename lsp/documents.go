@@ -121,6 +121,9 @@ type snapshot struct {
 	// findings were computed without their fixes' edits (Engine.WithoutFixes):
 	// withFixes builds them when a client asks for a repair.
 	findings []analysis.Finding
+	// kept are the last good findings published with a syntax error
+	// (movedFindings), in this version's text: hover explains them.
+	kept []analysis.Finding
 
 	fixOnce sync.Once
 	fixed   []analysis.Finding

@@ -321,7 +321,8 @@ func contains(list []string, s string) bool {
 }
 
 // TestHoverDuringSyntaxError explains the syntax error from the current
-// text and Ref targets from the last good model.
+// text, the findings kept from the last good version, and Ref targets from
+// the last good model.
 func TestHoverDuringSyntaxError(t *testing.T) {
 	s := newSession(t, nil)
 	s.initialize(t, nil)
@@ -340,6 +341,13 @@ func TestHoverDuringSyntaxError(t *testing.T) {
 	h = s.hoverAt(t, d, pos(t, d.text, "!Ref Environment", 7))
 	if h == nil || !strings.Contains(h.Contents.Value, "**Parameter** `Environment`") || h.Range != nil {
 		t.Errorf("hover from the last good model: %+v", h)
+	}
+	// A finding kept from the last good version is explained, without the
+	// fixes the current text cannot take.
+	h = s.hoverAt(t, d, pos(t, d.text, "IsMultiRegionTrail: false", len("IsMultiRegionTrail: ")))
+	if h == nil || !strings.Contains(h.Contents.Value, "SOC2-CT-001") || !strings.Contains(h.Contents.Value, "last version that parsed") ||
+		strings.Contains(h.Contents.Value, "Quick fixes") {
+		t.Errorf("hover on a kept finding: %+v", h)
 	}
 }
 

@@ -45,6 +45,15 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 			cover(f.Span)
 		}
 	}
+	// While the text does not parse, the last good findings it shows are
+	// explained too, without fixes: those return once it parses.
+	for _, f := range cur.kept {
+		if curOff >= f.Span.Start && curOff <= f.Span.End {
+			f.Fixes = nil
+			parts = append(parts, findingHover(cur.engine, f)+"\n\n_Found in the last version that parsed; its fixes return once the template parses again._")
+			cover(f.Span)
+		}
+	}
 	if snap == nil {
 		snap = cur // nothing ever parsed: only ids in the text can be explained
 	}

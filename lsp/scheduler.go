@@ -221,7 +221,7 @@ func (sc *scheduler) analyze() {
 			d.mu.Unlock()
 		}
 	}()
-	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings}
+	snap := &snapshot{version: version, gen: gen, result: res, engine: engine, findings: res.Findings, kept: stale}
 	pub := d.enc.encode(d.uri, res.Template, published, engine, stable, s.capabilities().diagFields())
 	payload := pub.diagnostics()
 
