@@ -4,7 +4,8 @@
 --     nvim --headless --clean -u NONE --cmd 'set rtp^=editors/nvim' -c 'luafile testdata/lsp/nvim-session.lua'
 -- It sets the plugin up (require('soc2ls').setup, or with MODE=enable on
 -- 0.11+ vim.lsp.config and vim.lsp.enable through lsp/soc2ls.lua), opens
--- the template, waits for diagnostics, hovers a finding with
+-- the template, waits for diagnostics, leaves a bracket open (the syntax
+-- error and the last good findings are shown) and closes it, hovers a finding with
 -- vim.lsp.buf.hover, applies the preferred quick fix of
 -- SOC2-TAG-001 (requested with buf_request_sync) and of SOC2-CT-001 (through
 -- vim.lsp.buf.code_action), renames with vim.lsp.buf.rename, runs
@@ -117,6 +118,27 @@ local function session()
   check(vim.api.nvim_buf_get_lines(buf, tag.lnum, tag.lnum + 1, false)[1]:sub(tag.col + 1, tag.end_col) == "production",
     "SOC2-TAG-001 does not span the literal", tag)
   check(codes()["SOC2-VPC-001"] == nil, "SOC2-VPC-001 is reported although the settings turn it off")
+
+  -- A bracket left open: the syntax error is shown, and so are the findings
+  -- of the last version that parsed; closing it again brings the template
+  -- back without the syntax error.
+  local output
+  for i, l in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if l == "    Value: !GetAtt Trail.Arn" then
+      output = i - 1
+    end
+  end
+  check(output ~= nil, "no output line to break", text())
+  vim.api.nvim_buf_set_lines(buf, output, output + 1, false, { "    Value: [!GetAtt Trail.Arn" })
+  check(vim.wait(WAIT, function() return codes()["SOC2-PARSE-001"] ~= nil end, 20),
+    "no SOC2-PARSE-001 for the open bracket", vim.diagnostic.get(buf))
+  check(codes()["SOC2-TAG-001"] ~= nil and codes()["SOC2-CT-001"] ~= nil,
+    "the findings of the last version that parsed vanished with the syntax error", vim.diagnostic.get(buf))
+  vim.api.nvim_buf_set_lines(buf, output, output + 1, false, { "    Value: !GetAtt Trail.Arn" })
+  check(vim.wait(WAIT, function() return codes()["SOC2-PARSE-001"] == nil end, 20),
+    "SOC2-PARSE-001 stays after the bracket is removed", vim.diagnostic.get(buf))
+  check(codes()["SOC2-TAG-001"] ~= nil and codes()["SOC2-CT-001"] ~= nil, "the findings are gone", vim.diagnostic.get(buf))
+  tag = codes()["SOC2-TAG-001"]
 
   -- Hover through the built-in vim.lsp.buf.hover: a floating window with the
   -- finding's rule and criteria.
