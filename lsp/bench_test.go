@@ -161,6 +161,52 @@ func BenchmarkEditKinds(b *testing.B) {
 	}
 }
 
+// BenchmarkCodeActionAfterEdit is what VS Code does on every keystroke:
+// after BenchmarkTypeInResource's edit (made and undone in turn) is
+// published, it asks for the code actions at the cursor, which the server
+// answers with the fixes of the findings there, built for the new version.
+// It reports the median time from the request to its response as
+// action-ms.
+func BenchmarkCodeActionAfterEdit(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
+			src := synth.YAML(size)
+			at := typingPosition(b, src)
+			s, _ := newTimedBenchSession(b)
+			d := s.open("file:///bench/t.yaml", string(src))
+			s.waitVersion(b, d.uri, 1)
+			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
+			edit := protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}
+			undo := protocol.TextEdit{Range: protocol.Range{Start: at, End: after}}
+			took := make([]time.Duration, 0, b.N)
+			actions := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					s.change(d, edit)
+				} else {
+					s.change(d, undo)
+				}
+				s.waitVersion(b, d.uri, d.version)
+				var got []protocol.CodeAction
+				start := time.Now()
+				if err := s.call("textDocument/codeAction", map[string]any{"textDocument": map[string]any{"uri": d.uri},
+					"range": protocol.Range{Start: at, End: at}, "context": map[string]any{"diagnostics": []any{}}}, &got); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+				actions += len(got)
+			}
+			b.StopTimer()
+			if actions == 0 {
+				b.Fatal("no code action at the typing position")
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2])/1e6, "action-ms")
+		})
+	}
+}
+
 // typingPosition is where BenchmarkTypeInResource types: right after
 // "production" in the environment tag of the queue of the middle group of a
 // synth template.

@@ -49,11 +49,14 @@ func (s *Server) codeAction(ctx context.Context, p *protocol.CodeActionParams) (
 	}
 	if want(string(protocol.QuickFix)) {
 		start, end := toOffset(t.Lines, p.Range.Start), toOffset(t.Lines, p.Range.End)
-		for i, f := range snap.withFixes() {
-			if !(f.Span.Start <= end && start <= f.Span.End) && !mentioned(p.Context.Diagnostics, t, f) {
-				continue
+		var idx []int
+		for i, f := range snap.findings {
+			if f.Span.Start <= end && start <= f.Span.End || mentioned(p.Context.Diagnostics, t, f) {
+				idx = append(idx, i)
 			}
-			diag := snap.diagnostic(d.uri, i, s.capabilities().diagFields())
+		}
+		for k, f := range snap.fixesOf(idx) {
+			diag := snap.diagnostic(d.uri, idx[k], s.capabilities().diagFields())
 			for j, fx := range f.Fixes {
 				if len(fx.Edits) == 0 {
 					continue

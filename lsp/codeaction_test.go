@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -127,5 +129,62 @@ func TestCodeActionChanges(t *testing.T) {
 	a := findAction(s.codeActions(t, d, protocol.Range{Start: at, End: at}), "Set IsMultiRegionTrail")
 	if a == nil || a.Edit == nil || len(a.Edit.DocumentChanges) != 0 || len(a.Edit.Changes[protocol.DocumentURI(d.uri)]) == 0 {
 		t.Fatalf("want a changes edit, got %+v", a)
+	}
+}
+
+// TestConcurrentFixRequests asks for code actions and hovers on every
+// finding of one version at once: each builds its findings' fixes on the
+// shared template (snapshot.fixesOf), which must be safe for concurrent use
+// (go test -race) and give every request the fixes a lone request gets.
+func TestConcurrentFixRequests(t *testing.T) {
+	s := newSession(t, nil)
+	s.initialize(t, nil)
+	d := s.open("file:///w/concurrent.yaml", trailTemplate)
+	p := s.waitDiagnostics(d.uri, atVersion(1))
+	if len(p.Diagnostics) < 3 {
+		t.Fatalf("want findings to fix, got %v", codes(p))
+	}
+	params := func(dg protocol.Diagnostic) map[string]any {
+		return map[string]any{"textDocument": map[string]any{"uri": d.uri}, "range": dg.Range,
+			"position": dg.Range.Start, "context": map[string]any{"diagnostics": []any{}}}
+	}
+	var alone [][]protocol.CodeAction
+	for _, dg := range p.Diagnostics {
+		var got []protocol.CodeAction
+		if err := s.call("textDocument/codeAction", params(dg), &got); err != nil {
+			t.Fatal(err)
+		}
+		alone = append(alone, got)
+	}
+	var pending []<-chan *wireMsg
+	for round := range 4 {
+		for _, dg := range p.Diagnostics {
+			s.mu.Lock()
+			s.nextID++
+			id := s.nextID
+			s.mu.Unlock()
+			method := "textDocument/codeAction"
+			if round%2 == 1 {
+				method = "textDocument/hover"
+			}
+			pending = append(pending, s.start(id, method, params(dg)))
+		}
+	}
+	for k, ch := range pending {
+		round, i := k/len(p.Diagnostics), k%len(p.Diagnostics)
+		if round%2 == 1 {
+			var h protocol.Hover
+			if err := s.wait(ch, &h); err != nil || !strings.Contains(h.Contents.Value, fmt.Sprint(p.Diagnostics[i].Code)) {
+				t.Errorf("hover %d: %v %+v", k, err, h)
+			}
+			continue
+		}
+		var got []protocol.CodeAction
+		if err := s.wait(ch, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, alone[i]) {
+			t.Errorf("concurrent code actions for %v differ from a lone request's:\n%+v\n%+v", p.Diagnostics[i].Code, got, alone[i])
+		}
 	}
 }

@@ -129,9 +129,40 @@ type snapshot struct {
 	fixed   []analysis.Finding
 }
 
+// fixesOf returns the findings idx with their fixes built: only the checks
+// that reported them run again, with fixes (Engine.FixesOf), so that a code
+// action or a hover costs the resource under the cursor, not the template.
+// Diagnostics never wait for fixes.
+func (s *snapshot) fixesOf(idx []int) (fs []analysis.Finding) {
+	if len(idx) == 0 {
+		return nil
+	}
+	if s.result != nil && s.engine != nil {
+		ok := false
+		func() {
+			defer func() {
+				if recover() != nil {
+					ok = false // a bug in a fix costs the fixes, not the session
+				}
+			}()
+			fs, ok = s.engine.FixesOf(s.result, idx)
+		}()
+		if ok {
+			return fs
+		}
+	}
+	all := s.withFixes()
+	fs = make([]analysis.Finding, len(idx))
+	for k, i := range idx {
+		fs[k] = all[i]
+	}
+	return fs
+}
+
 // withFixes returns the findings, in the same order, with their fixes built:
 // the snapshot's template is checked again by the full engine, once, the
-// first time a fix is asked for. Diagnostics never wait for fixes.
+// first time a fix is asked for and fixesOf cannot tell which checks to
+// run.
 func (s *snapshot) withFixes() []analysis.Finding {
 	s.fixOnce.Do(func() {
 		s.fixed = s.findings

@@ -33,17 +33,17 @@ func (s *Server) hover(ctx context.Context, p *protocol.HoverParams) (any, error
 	// Findings come from the current version (while the text does not
 	// parse, that is the syntax error), so that their spans match the text.
 	curOff := toOffset(cur.tmpl().Lines, p.Position)
-	var fixed []analysis.Finding // built only when a finding is hovered
+	var hovered []int
 	for i, f := range cur.findings {
 		if curOff >= f.Span.Start && curOff <= f.Span.End {
-			// The hover lists the finding's fixes as a code action would
-			// offer them (some are only known once built).
-			if fixed == nil {
-				fixed = cur.withFixes()
-			}
-			parts = append(parts, findingHover(cur.engine, fixed[i]))
+			hovered = append(hovered, i)
 			cover(f.Span)
 		}
+	}
+	// The hover lists the findings' fixes as a code action would offer
+	// them (some are only known once built).
+	for _, f := range cur.fixesOf(hovered) {
+		parts = append(parts, findingHover(cur.engine, f))
 	}
 	// While the text does not parse, the last good findings it shows are
 	// explained too, without fixes: those return once it parses.
