@@ -257,7 +257,7 @@ func (lg *lastGood) edit(t *testing.T, e splice, inPlace bool, wider ...int) {
 	// applyEdit checks that a parse from scratch leaves the old template
 	// as it was: it stays the base of the next edits, unless the new one
 	// parses (or consumed it).
-	if got, inc := applyEdit(t, lg.good, region, re, inPlace); inc || got.fastYAML && len(got.Problems) == 0 {
+	if got, inc := applyEdit(t, lg.good, region, re, inPlace); inc || got.fastYAML && len(got.Problems) == 0 && got.Root != nil && len(got.Root.Pairs) > 0 {
 		lg.good = got
 	}
 }
@@ -283,7 +283,7 @@ func FuzzReparseBroken(f *testing.F) {
 			return
 		}
 		lg := &lastGood{good: good, text: src}
-		for step := 0; len(script) >= 5 && step < 8; step++ {
+		for step := 0; len(script) >= 5 && step < 8 && lg.good.Root != nil && len(lg.good.Root.Pairs) > 0; step++ {
 			e := fuzzBrokenEdit(lg.good, lg.text, script)
 			lg.edit(t, e, which&1 == 1, int(script[3]>>5), int(script[1]>>5))
 			script = script[5:]
