@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/soc2ls/soc2ls/analysis/synth"
@@ -64,14 +65,28 @@ var editKinds = []editKind{
 	}},
 }
 
+// brokenEditKinds are edits that break the template's syntax: the
+// benchmark re-parses the broken text relative to the good template in
+// each iteration, as the language server does while the text does not
+// parse.
+var brokenEditKinds = []editKind{
+	{"syntax-error", func(t *template.Template) (int, int, string) {
+		at := t.Resources[len(t.Resources)/2].TypeNode.Start
+		return at, at, "["
+	}},
+}
+
 // BenchmarkReparseEditKinds measures the re-parse of each kind of edit,
 // applied and undone in turn, each iteration editing the previous one's
 // result: with ReparseDelta (copy), ReparseInPlace (inplace) and
 // ReparseInPlaceUnsettled (unsettled, settled outside the timer, as the
 // language server settles after publishing). The edits that are not
-// incremental cost a Parse (BenchmarkParseYAML1MB).
+// incremental cost a Parse (BenchmarkParseYAML1MB), but for those that
+// break the syntax (syntax-error: each iteration re-parses the broken text
+// relative to the good template), which the syntax error's place decides.
 func BenchmarkReparseEditKinds(b *testing.B) {
-	for _, k := range editKinds {
+	for ki, k := range append(slices.Clone(editKinds), brokenEditKinds...) {
+		broken := ki >= len(editKinds)
 		for _, mode := range []string{"copy", "inplace", "unsettled"} {
 			for _, size := range []int{30 << 10, 1 << 20} {
 				b.Run(fmt.Sprintf("%s/%s/%dKB", k.name, mode, size>>10), func(b *testing.B) {
@@ -89,6 +104,16 @@ func BenchmarkReparseEditKinds(b *testing.B) {
 					}
 					b.ReportAllocs()
 					runtime.GC()
+					if broken {
+						good := cur
+						for b.Loop() {
+							// A parse from scratch leaves good as it was.
+							if t, d := re(good, with, start, end, len(text)); d != nil || !t.HasSyntaxError() {
+								b.Fatal("the edit did not break the template")
+							}
+						}
+						return
+					}
 					incremental, i := 0, 0
 					for b.Loop() {
 						var d *template.Delta

@@ -30,7 +30,9 @@ import (
 // all local; the section is in flow style; the re-read text holds a line at
 // a smaller column or anything but a plain `key:` at the section's column;
 // a new key repeats another of the section (a problem); the section is left
-// empty; JSON; anything the fast path gives up on. TestReparseRandomEdits,
+// empty; JSON; anything the fast path gives up on. When the new text has a
+// syntax error, reparseBroken (broken.go) gets it without parsing the
+// whole document, wherever that gives Parse's result. TestReparseRandomEdits,
 // TestReparseInPlaceRandomEdits, TestReparseCases and FuzzReparse hold the
 // result to Parse of the same text, model, spans, problems and indexes
 // included.
@@ -89,13 +91,27 @@ type Delta struct {
 }
 
 // ReparseDelta is Reparse that also says what changed: the delta is nil
-// when the document was parsed from scratch.
+// when the document was parsed from scratch, or has a syntax error.
 func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
 	old.Settle() // an unsettled template is its owner's alone
-	if pl := planReparse(old, src, start, end, n); pl != nil {
+	pl, unread := planReparse(old, src, start, end, n)
+	if pl != nil {
 		return pl.copyApply()
 	}
-	return Parse(old.Filename, src), nil
+	return parseFallback(old, src, start, end, n, unread), nil
+}
+
+// parseFallback is the template of src when the edit cannot be re-read
+// incrementally: Parse's, from reparseBroken when the edited text did not
+// read (unread) and has a syntax error it can place without parsing the
+// whole document (see broken.go).
+func parseFallback(old *Template, src []byte, start, end, n int, unread bool) *Template {
+	if unread {
+		if t := reparseBroken(old, src, start, end, n); t != nil {
+			return t
+		}
+	}
+	return Parse(old.Filename, src)
 }
 
 // ReparseInPlace is ReparseDelta that may consume old: the result and the
@@ -142,10 +158,10 @@ func ReparseInPlace(old *Template, src []byte, start, end, n int) (*Template, *D
 // its caller's alone, as old was. A later re-parse settles old first.
 func ReparseInPlaceUnsettled(old *Template, src []byte, start, end, n int) (*Template, *Delta) {
 	old.Settle()
-	pl := planReparse(old, src, start, end, n)
+	pl, unread := planReparse(old, src, start, end, n)
 	switch {
 	case pl == nil:
-		return Parse(old.Filename, src), nil
+		return parseFallback(old, src, start, end, n, unread), nil
 	case old.isShared() || old.arena == nil:
 		return pl.copyApply()
 	}
@@ -274,12 +290,15 @@ func sectionLevel(src []byte, root *Node, si int) (level, bool) {
 
 // planReparse decides whether the edit can be re-read incrementally and
 // reads the run of entries it touches; it returns nil when the edit needs
-// a parse from scratch.
-func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
+// a parse from scratch. unread then says that the new text of the run did
+// not read as entries of its level (the fast path gave up on it, or a line
+// is at another column), or that the edit touches a section's key line:
+// what a syntax error does, which reparseBroken looks for.
+func planReparse(old *Template, src []byte, start, end, n int) (pl *reparsePlan, unread bool) {
 	delta := n - (end - start)
 	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
-		return nil
+		return nil, false
 	}
 	// The root's pairs the edit touches: inside one section of entries,
 	// below its key line, it touches that section's entries.
@@ -287,16 +306,16 @@ func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
 	top := level{pairs: root.Pairs, end: len(old.Source)}
 	lo, hi, ok := top.run(src, start, end, delta)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	if lo == hi && lo >= 0 {
 		if lv, ok := sectionLevel(old.Source, root, lo); ok {
 			if start < lv.gap {
-				return nil // the section's key line
+				return nil, true // the section's key line
 			}
 			slo, shi, ok := lv.run(src, start, end, delta)
 			if !ok {
-				return nil
+				return nil, false
 			}
 			return readRun(old, src, start, end, n, lo, lv, slo, shi)
 		}
@@ -308,14 +327,15 @@ func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
 // value of the root's pair si, or the root when si is -1) as the pairs of
 // a block mapping at the level's column, on the text cut where the last
 // region ends, as the mapping would read them; it returns nil when that
-// might not give what a parse of the whole text gives.
-func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi int) *reparsePlan {
+// might not give what a parse of the whole text gives; unread then says
+// that the text did not read as such pairs (see planReparse).
+func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi int) (pl *reparsePlan, unread bool) {
 	delta := n - (end - start)
 	a, b := max(lo, 0), hi+1
 	from, regionEnd := lv.bound(lo), lv.bound(hi+1)
 	cut := regionEnd + delta
 	if cut < from || !atLineStart(src, cut) || !printable(src[from:cut]) {
-		return nil
+		return nil, true
 	}
 	// The line index is not updated yet (in place, that would modify old
 	// before the decision): the parser counts lines from the run's start,
@@ -355,7 +375,7 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 		return next == len(p.src) // no line at a smaller column
 	}()
 	if !ok {
-		return nil
+		return nil, true
 	}
 	pairs, oldPairs := run.Pairs, lv.pairs[a:b]
 	sameKeys := len(pairs) == len(oldPairs)
@@ -366,17 +386,17 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 		// The root's pairs keep their keys, and are no sections of entries
 		// (whose entries make references and structs) before or after.
 		if !sameKeys {
-			return nil
+			return nil, false
 		}
 		for k, p := range pairs {
 			if entrySections[p.Key.Value] || p.Value.Kind == Mapping || oldPairs[k].Value.Kind == Mapping {
-				return nil
+				return nil, false
 			}
 		}
 	} else {
 		switch left := len(lv.pairs) - len(oldPairs) + len(pairs); {
 		case left == 0:
-			return nil // an empty section is null
+			return nil, false // an empty section is null
 		case left == 1:
 			k := lv.pairs[0]
 			if len(pairs) == 1 {
@@ -385,11 +405,11 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 				k = lv.pairs[b]
 			}
 			if isFunctionKey(k.Key.Value) {
-				return nil // a section whose one key is `Ref:` or `Fn::...:` is a call
+				return nil, false // a section whose one key is `Ref:` or `Fn::...:` is a call
 			}
 		}
 		if !sameKeys && repeatsKey(old, si, lv.pairs, a, b, pairs) {
-			return nil // a problem a parse reports, wherever the first one is
+			return nil, false // a problem a parse reports, wherever the first one is
 		}
 	}
 	trivia := sameKeys
@@ -402,7 +422,7 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 	}
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
 		si: si, lv: lvNode, a: a, b: b, pairs: pairs, from: from, regionEnd: regionEnd,
-		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}
+		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}, false
 }
 
 // repeatsKey reports whether the new pairs that replace the section's pairs
