@@ -30,7 +30,8 @@ import (
 // all local; the section is in flow style; the re-read text holds a line at
 // a smaller column or anything but a plain `key:` at the section's column;
 // a new key repeats another of the section (a problem); the section is left
-// empty; JSON; anything the fast path gives up on. TestReparseRandomEdits,
+// empty; anything the fast path gives up on. (JSON has its own rules: see
+// jsonreparse.go.) TestReparseRandomEdits,
 // TestReparseInPlaceRandomEdits, TestReparseCases and FuzzReparse hold the
 // result to Parse of the same text, model, spans, problems and indexes
 // included.
@@ -276,6 +277,9 @@ func sectionLevel(src []byte, root *Node, si int) (level, bool) {
 // reads the run of entries it touches; it returns nil when the edit needs
 // a parse from scratch.
 func planReparse(old *Template, src []byte, start, end, n int) *reparsePlan {
+	if old.Format == JSON {
+		return planJSON(old, src, start, end, n) // see jsonreparse.go
+	}
 	delta := n - (end - start)
 	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
@@ -611,7 +615,7 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 		newSec = c.alloc.node()
 		*newSec = *sec.Value
 		newSec.Pairs = pl.splicePairs(sec.Value.Pairs, func(p *Pair) *Pair { return c.entry(sec.Key.Value, p) })
-		newSec.Span = Span{newSec.Pairs[0].Key.Start, mappingEnd(newSec)}
+		newSec.Span = pl.levelSpan(newSec, sec.Value.Span)
 		secPair := c.alloc.pair()
 		secPair.Key, secPair.Value = sec.Key, newSec
 		root.Pairs = make([]*Pair, len(old.Root.Pairs))
@@ -623,15 +627,15 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	} else {
 		root.Pairs = pl.splicePairs(old.Root.Pairs, c.section)
 	}
-	root.Span = Span{root.Pairs[0].Key.Start, mappingEnd(root)}
+	root.Span = pl.levelSpan(root, old.Root.Span)
 	if c.next != len(ox.All) {
 		panic("template: Reparse lost track of the references") // a bug: the differential tests catch it
 	}
 	x.byTarget = spliceTargets(ox.byTarget, ra, rb, ox.All[ra:rb], nx.All, false)
 	x.normalize()
 
-	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: lines, Root: root, shared: new(atomic.Bool),
-		Problems: pl.problems, fastYAML: true, Refs: x,
+	t := &Template{Filename: old.Filename, Format: old.Format, Source: pl.src, Lines: lines, Root: root, shared: new(atomic.Bool),
+		Problems: pl.problems, fastYAML: old.fastYAML, Refs: x,
 		Description: root.Get("Description").Text(), Metadata: root.Get("Metadata"),
 		Sections: make(map[string]*Pair, len(root.Pairs)),
 		params:   old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
@@ -1037,6 +1041,7 @@ func spliceTargets(m map[refKey][]int, a, b int, oldRefs, refs []Reference, inPl
 // the indexes.
 func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	old, d := pl.old, pl.delta
+	lvSpan, rootSpan := pl.lv.Span, old.Root.Span
 	x := old.Refs
 	ra, rb := pl.refRange()
 	oldRefs := slices.Clone(x.All[ra:rb])
@@ -1068,21 +1073,21 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	old.arena.drop(oldPairs)
 	lv := pl.lv
 	lv.Pairs = slices.Replace(lv.Pairs, pl.a, pl.b, pl.pairs...)
-	if pl.a == 0 {
+	if pl.a == 0 && old.Format == YAML { // a JSON object starts at its brace
 		first := after
 		if len(pl.pairs) > 0 {
 			first = pl.pairs[0].Key.Start
 		}
 		lv = pl.setStart(lv, first, pending)
 	}
-	lv.End = mappingEnd(lv)
+	lv.End = pl.levelSpan(lv, lvSpan).End
 	root := old.Root
 	if pl.si >= 0 {
 		root.Pairs[pl.si].Value = lv
 	} else {
 		root = lv
 	}
-	root.End = mappingEnd(root)
+	root.End = pl.levelSpan(root, rootSpan).End
 
 	// The references: those after the run move, the run's are replaced.
 	if d != 0 {
@@ -1131,8 +1136,8 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	}
 	old.Lines.Splice(pl.src, pl.start, pl.end, pl.n)
 
-	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
-		Problems: pl.problems, fastYAML: true, arena: old.arena, Refs: x,
+	t := &Template{Filename: old.Filename, Format: old.Format, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
+		Problems: pl.problems, fastYAML: old.fastYAML, arena: old.arena, Refs: x,
 		Description: old.Description, Metadata: root.Get("Metadata"), Sections: old.Sections,
 		params: old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,
