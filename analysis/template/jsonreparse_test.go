@@ -559,7 +559,12 @@ func FuzzReparseJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, script []byte) {
 		src := corpus[int(which)%len(corpus)]
 		cur, curIP := Parse("t.json", src), Parse("t.json", src)
-		unsettled := unsettledReparser(t, func(n int) []int { return []int{n / 2} })
+		unsettled := unsettledReparser(t, func(n int) []int {
+			if n == 0 {
+				return nil
+			}
+			return []int{n / 2}
+		})
 		for range 12 {
 			if len(script) < 6 {
 				return
@@ -589,4 +594,27 @@ func fuzzJSONEdit(t *Template, script []byte) splice {
 	}
 	end := min(n, pos+int(script[4]%16))
 	return splice{pos, end, jsonEditAlphabet[int(script[5])%len(jsonEditAlphabet)]}
+}
+
+// TestReparseJSONNestingLimit edits a resource whose value nests arrays up
+// to the parser's limit: the re-read must count the levels around the
+// member (the root's and the section's objects), so that one more level
+// fails there as in a parse, and one less is incremental.
+func TestReparseJSONNestingLimit(t *testing.T) {
+	// The root, Resources and the resource are 3 levels: the arrays, the
+	// value of Properties, take the rest.
+	k := maxDepth - 3
+	text := `{"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": ` + strings.Repeat("[", k) + strings.Repeat("]", k) + `}}}`
+	if tp := Parse("t.json", []byte(text)); len(tp.Problems) > 0 {
+		t.Fatalf("the template at the limit does not parse: %s", tp.Problems[0].Message)
+	}
+	mid := strings.Index(text, "[]")
+	for _, re := range []reparser{ReparseDelta, ReparseInPlace} {
+		if _, d := applyEditDelta(t, Parse("t.json", []byte(text)), splice{mid + 1, mid + 1, "[]"}, re, true); d != nil {
+			t.Error("a level past the limit was re-read incrementally")
+		}
+		if _, d := applyEditDelta(t, Parse("t.json", []byte(text)), splice{mid, mid + 2, "1"}, re, true); d == nil {
+			t.Error("a level less was parsed from scratch")
+		}
+	}
 }
