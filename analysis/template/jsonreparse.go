@@ -1,16 +1,17 @@
 package template
 
-// Incremental re-parsing of JSON templates. A JSON document is context-free
-// and every value in it is delimited: a member of an object, `"key":
-// value`, is read the same wherever it stands, from its key's opening quote
-// to its value's last byte, and what follows it (a comma or a closing brace,
-// after whitespace) cannot extend it. So an edit that lies strictly inside
-// one member of a section (after its key's opening quote, before its
-// value's last byte: an edit inside the value, the key's text, or the
-// whitespace between them) changes that member alone, provided the member's
-// new text still reads as one member ending exactly where the unchanged
-// text resumes; and the rest of the document reads as before, its spans
-// moved by the change in length. planJSON re-reads that member with the
+// Incremental re-parsing of JSON templates. A JSON document is context-free:
+// a member of an object, `"key": value`, reads the same wherever it stands,
+// from its key's opening quote to its value's last byte, and what follows
+// it in a document that parses (whitespace, a comma or a closing bracket)
+// cannot extend any token. So an edit that lies within one member of a
+// section (from its key's opening quote to its value's end: inside the
+// value, the key's text, the whitespace between them, or the whole key or
+// value replaced) changes that member alone, provided its new text, read
+// from the same opening quote, is one member that ends exactly where the
+// unchanged text resumes; the text before it is unchanged, and so is the
+// parser's state when it reaches it. The rest of the document reads as
+// before, its spans moved by the change in length. planJSON re-reads that member with the
 // JSON parser, and the plan replaces the one entry it was, as the YAML path
 // replaces a run of entries, applied by copyApply or inPlaceApply
 // (JSON templates own an arena of their nodes as the YAML fast path's do).
@@ -28,9 +29,9 @@ package template
 //     key must stay.
 //
 // Everything else parses from scratch: the old template has problems or
-// no object at its root, or was read as YAML; the edit touches a key's
-// opening quote or a value's last byte, or lies between members (commas,
-// whitespace), in a section's key, or across members; the member's new text
+// no object at its root, or was read as YAML; the edit starts before a
+// member's key or ends after its value (between members, in a section's
+// key, across members); the member's new text does not start with a quote,
 // does not parse, or ends before or after the unchanged suffix begins.
 // Inside the member, the parser reports what a parse would (duplicate keys
 // inside the value, with the line of the first one): the old template had
@@ -87,11 +88,11 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 }
 
 // memberAt returns the index of the member of pairs (an object's, in
-// document order) that the edit [start, end) lies strictly inside: after its
-// key's first byte, before its value's last. It returns -1 for none.
+// document order) that the edit [start, end) lies within: from its key's
+// start to its value's end. It returns -1 for none.
 func memberAt(pairs []*Pair, start, end int) int {
 	k := lastKeyAtOrBefore(pairs, start)
-	if k < 0 || pairs[k].Key.Start == start || end >= pairs[k].Value.End {
+	if k < 0 || end > pairs[k].Value.End {
 		return -1
 	}
 	return k

@@ -165,15 +165,17 @@ type jsonEdit struct {
 	valid   bool
 }
 
-// jsonMemberEdit picks an edit strictly inside a member of t, as users make
-// them: a letter typed in a string or a letter of it deleted (valid), a
-// scalar replaced by another value (valid), whitespace or a line break
-// typed between tokens (valid), a member inserted at the start of an
-// object below the entry (valid unless its key repeats one: then a
-// problem), a letter typed in the entry's key (a rename), syntax broken (a
-// quote, a brace or a comma typed anywhere inside), or a random edit inside
-// the member from jsonEditAlphabet. ok is false when t has no member to
-// edit.
+// jsonMemberEdit picks an edit within a member of t (from its key's
+// opening quote to its value's end), as users make them: a letter typed in
+// a string or a letter of it deleted (valid), a scalar replaced by another
+// value (valid), whitespace or a line break typed between tokens (valid),
+// a member inserted at the start of an object below the entry (valid
+// unless its key repeats one: then a problem), the entry's whole value
+// replaced (valid, but for a top-level member's by an object), a letter
+// typed in the entry's key or the whole key replaced (a rename), syntax
+// broken (a quote, a brace or a comma typed anywhere within), or a random
+// edit within the member from jsonEditAlphabet. ok is false when t has no
+// member to edit.
 func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	section, index, p := jsonMember(r, t)
 	if p == nil {
@@ -181,6 +183,7 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	}
 	je.section, je.index = section, index
 	nodes := jsonNodes(p)
+	// Strictly inside, where whitespace and tokens stay in the member.
 	inside := func(at int) bool { return at > p.Key.Start && at < p.Value.End }
 	letter := string(rune('a' + r.IntN(26)))
 	keys := map[*Node]bool{}
@@ -204,7 +207,9 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 			gaps = append(gaps, n) // a token with room around it
 		}
 	}
-	switch k := r.IntN(10); {
+	values := []string{`"x"`, "42", "true", "null", `{"Ref": "Env"}`, `["a", 1]`, "{}", "-0.5e-3", `"\u00e9\n"`,
+		`{"Type": "AWS::SNS::Topic", "DependsOn": ["Bucket"]}`}
+	switch k := r.IntN(12); {
 	case k < 3 && len(strs) > 0: // a letter typed in a string, or deleted
 		s := strs[r.IntN(len(strs))]
 		at := s.ValueSpan.Start + r.IntN(s.ValueSpan.End-s.ValueSpan.Start+1)
@@ -217,8 +222,7 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	case k == 3 && len(scalars) > 0: // a scalar replaced
 		s := scalars[r.IntN(len(scalars))]
 		if inside(s.Start) && inside(s.End) {
-			vals := []string{`"x"`, "42", "true", "null", `{"Ref": "Env"}`, `["a", 1]`, "{}", "-0.5e-3", `"\u00e9\n"`}
-			return jsonEdit{splice{s.Start, s.End, vals[r.IntN(len(vals))]}, "scalar replaced", section, index, true}, true
+			return jsonEdit{splice{s.Start, s.End, values[r.IntN(len(values))]}, "scalar replaced", section, index, true}, true
 		}
 	case k == 4 && len(gaps) > 0: // whitespace between tokens
 		g := gaps[r.IntN(len(gaps))]
@@ -243,15 +247,20 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	case k == 6: // a letter typed in the key: a rename
 		at := p.Key.ValueSpan.Start + r.IntN(p.Key.ValueSpan.End-p.Key.ValueSpan.Start+1)
 		return jsonEdit{splice{at, at, letter}, "key typed", section, index, false}, true
-	case k == 7: // the syntax broken
-		at := p.Key.Start + 1 + r.IntN(p.Value.End-p.Key.Start-1)
+	case k == 7: // the whole key replaced: a rename
+		return jsonEdit{splice{p.Key.Start, p.Key.End, `"` + p.Key.Value + letter + `"`}, "key replaced", section, index, false}, true
+	case k == 8: // the whole value replaced
+		v := values[r.IntN(len(values))]
+		return jsonEdit{splice{p.Value.Start, p.Value.End, v}, "value replaced", section, index, section != "" || v[0] != '{'}, true
+	case k == 9: // the syntax broken
+		at := p.Key.Start + r.IntN(p.Value.End-p.Key.Start+1)
 		breaks := []string{`"`, "{", "}", ",", "]", ":", "\\"}
 		return jsonEdit{splice{at, at, breaks[r.IntN(len(breaks))]}, "syntax broken", section, index, false}, true
 	}
-	// A random edit inside the member.
-	at := p.Key.Start + 1 + r.IntN(p.Value.End-p.Key.Start-1)
-	end := min(p.Value.End-1, at+r.IntN(6))
-	return jsonEdit{splice{at, end, jsonEditAlphabet[r.IntN(len(jsonEditAlphabet))]}, "random inside", section, index, false}, true
+	// A random edit within the member.
+	at := p.Key.Start + r.IntN(p.Value.End-p.Key.Start+1)
+	end := min(p.Value.End, at+r.IntN(6))
+	return jsonEdit{splice{at, end, jsonEditAlphabet[r.IntN(len(jsonEditAlphabet))]}, "random within", section, index, false}, true
 }
 
 // applyEditDelta is applyEdit that also returns the delta.
@@ -358,6 +367,7 @@ func reparseJSONCases(t *testing.T, text string) {
 		return i
 	}
 	at1 := func(s string) int { return at(s) + 1 } // after a key's opening quote
+	topic := Parse("t.json", src).Resources[2].Value.Span
 	type want struct {
 		section string
 		index   int
@@ -409,8 +419,17 @@ func reparseJSONCases(t *testing.T, text string) {
 		{"the format version", splice{at("2010-09-09"), at("2010-09-09") + 10, "2010-09-10"}, want{"", 0, false}},
 		{"a transform added", splice{at(`Extensions"]`) + 11, at(`Extensions"]`) + 11, `, "AWS::Serverless-2016-10-31"`}, want{"", 2, false}},
 		{"a space in the transform", splice{at(`["AWS::Lang`) + 1, at(`["AWS::Lang`) + 1, " "}, want{"", 2, true}},
+		// Whole keys and values.
+		{"a key replaced whole", splice{at(`"Queue": {`), at(`"Queue": {`) + 7, `"Queue2"`}, want{"Resources", 1, false}},
+		{"a key replaced by itself", splice{at(`"Queue": {`), at(`"Queue": {`) + 7, `"Queue"`}, want{"Resources", 1, true}},
+		{"a value replaced whole", splice{at(`"Edit cases"`), at(`"Edit cases"`) + 12, `"Other"`}, want{"", 1, false}},
+		{"a resource replaced whole", splice{topic.Start, topic.End, `{"Type": "AWS::SNS::Topic"}`}, want{"Resources", 2, false}},
+		{"a member replaced whole", splice{at(`"Size": {`), at(`"Size": {`) + 40, `"Size": {"Type": "String"}`}, want{"Parameters", 1, false}},
+		{"a value's closing brace retyped", splice{at(`"ami-1"}}`) + 8, at(`"ami-1"}}`) + 9, "}"}, want{"Mappings", 0, true}},
 		// From scratch.
 		{"a key's opening quote", splice{at(`"Queue": {`), at(`"Queue": {`) + 1, "'"}, fallback},
+		{"a member inserted before a key", splice{at(`"Queue": {`), at(`"Queue": {`), `"New": 1, `}, fallback},
+		{"a member deleted whole", splice{at(`"Size": {`), at(`"Size": {`) + 40, ""}, fallback},
 		{"a value's closing brace", splice{at("\"Ami\": \"ami-1\"}}") + 15, at("\"Ami\": \"ami-1\"}}") + 16, ""}, fallback},
 		{"a space before an entry's key", splice{at(`"Queue": {`), at(`"Queue": {`), " "}, fallback},
 		{"a space after an entry's value", splice{at("\"Ami\": \"ami-1\"}}") + 16, at("\"Ami\": \"ami-1\"}}") + 16, " "}, fallback},
