@@ -173,8 +173,10 @@ type jsonEdit struct {
 // unless its key repeats one: then a problem), the entry's whole value
 // replaced (valid, but for a top-level member's by an object), a letter
 // typed in the entry's key or the whole key replaced (a rename), syntax
-// broken (a quote, a brace or a comma typed anywhere within), or a random
-// edit within the member from jsonEditAlphabet. ok is false when t has no
+// broken (a quote, a brace or a comma typed anywhere within), an edit from
+// within the member to past its end (which a parse must read: the comma or
+// bracket after it, the next key), or a random edit within the member from
+// jsonEditAlphabet. ok is false when t has no
 // member to edit.
 func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	section, index, p := jsonMember(r, t)
@@ -209,7 +211,7 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	}
 	values := []string{`"x"`, "42", "true", "null", `{"Ref": "Env"}`, `["a", 1]`, "{}", "-0.5e-3", `"\u00e9\n"`,
 		`{"Type": "AWS::SNS::Topic", "DependsOn": ["Bucket"]}`}
-	switch k := r.IntN(12); {
+	switch k := r.IntN(13); {
 	case k < 3 && len(strs) > 0: // a letter typed in a string, or deleted
 		s := strs[r.IntN(len(strs))]
 		at := s.ValueSpan.Start + r.IntN(s.ValueSpan.End-s.ValueSpan.Start+1)
@@ -252,6 +254,10 @@ func jsonMemberEdit(r *rand.Rand, t *Template) (je jsonEdit, ok bool) {
 	case k == 8: // the whole value replaced
 		v := values[r.IntN(len(values))]
 		return jsonEdit{splice{p.Value.Start, p.Value.End, v}, "value replaced", section, index, section != "" || v[0] != '{'}, true
+	case k == 10: // across the member's end: its comma or bracket, or the next key
+		at := p.Key.Start + r.IntN(p.Value.End-p.Key.Start+1)
+		end := min(len(t.Source), p.Value.End+1+r.IntN(3))
+		return jsonEdit{splice{at, end, jsonEditAlphabet[r.IntN(len(jsonEditAlphabet))]}, "across the end", section, index, false}, true
 	case k == 9: // the syntax broken
 		at := p.Key.Start + r.IntN(p.Value.End-p.Key.Start+1)
 		breaks := []string{`"`, "{", "}", ",", "]", ":", "\\"}
@@ -430,6 +436,9 @@ func reparseJSONCases(t *testing.T, text string) {
 		{"a key's opening quote", splice{at(`"Queue": {`), at(`"Queue": {`) + 1, "'"}, fallback},
 		{"a member inserted before a key", splice{at(`"Queue": {`), at(`"Queue": {`), `"New": 1, `}, fallback},
 		{"a member deleted whole", splice{at(`"Size": {`), at(`"Size": {`) + 40, ""}, fallback},
+		{"the comma after a value replaced by a bracket", splice{at(`"none"},`) + 7, at(`"none"},`) + 8, "]"}, fallback},
+		{"the comma after an entry replaced by a space", splice{at(`"none"},`) + 7, at(`"none"},`) + 8, " "}, fallback},
+		{"the comma after an entry and the next key", splice{at(`"Default": 3}`) + 13, at(`"Default": 3}`) + 20, ""}, fallback},
 		{"a value's closing brace", splice{at("\"Ami\": \"ami-1\"}}") + 15, at("\"Ami\": \"ami-1\"}}") + 16, ""}, fallback},
 		{"a space before an entry's key", splice{at(`"Queue": {`), at(`"Queue": {`), " "}, fallback},
 		{"a space after an entry's value", splice{at("\"Ami\": \"ami-1\"}}") + 16, at("\"Ami\": \"ami-1\"}}") + 16, " "}, fallback},
