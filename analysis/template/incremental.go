@@ -31,10 +31,9 @@ import (
 // a smaller column or anything but a plain `key:` at the section's column;
 // a new key repeats another of the section (a problem); the section is left
 // empty; anything the fast path gives up on. (JSON has its own rules: see
-// jsonreparse.go.) TestReparseRandomEdits,
-// TestReparseInPlaceRandomEdits, TestReparseCases and FuzzReparse hold the
-// result to Parse of the same text, model, spans, problems and indexes
-// included.
+// jsonreparse.go.) TestReparseRandomEdits, TestReparseInPlaceRandomEdits,
+// TestReparseCases and FuzzReparse hold the result to Parse of the same
+// text, model, spans, problems and indexes included.
 //
 // The rest is either shared (what precedes the run), rebuilt (the run's
 // entries: their structs, their references) or shifted (what follows it):

@@ -286,7 +286,8 @@ func applyEditDelta(t *testing.T, cur *Template, e splice, re reparser, inPlace 
 // each on the last one's result, and checks after each that the template
 // equals a parse of the same text from scratch, and the delta and the old
 // template what they must be (applyEdit); that every edit jsonMemberEdit
-// calls valid took the incremental path, with the delta naming the one
+// calls valid took the incremental path when the new text parses (with
+// duplicate keys inside the entry or not), with the delta naming the one
 // entry edited; and that most edits inside members did. Some edits are
 // anywhere (randomEdit), to cover the fallbacks; an edit that leaves
 // problems is undone, as users do.
@@ -316,7 +317,7 @@ func jsonEditSequences(t *testing.T, re reparser, inPlace bool, seed uint64, per
 					t.Fatalf("template %d: edit %+v (%s, %q) in entry %d of %q gave a delta of %d entries at %d of %q, replaced by %d",
 						ti, je.e, je.kind, je.e.text, je.index, je.section, len(d.Old), d.Index, d.Section, d.New)
 				}
-			case je.valid && clean && len(cur.Problems) == 0:
+			case je.valid && clean && cur.Root != nil:
 				t.Fatalf("template %d: edit %+v (%s, %q) inside entry %d of %q, whose new text parses, was parsed from scratch",
 					ti, je.e, je.kind, je.e.text, je.index, je.section)
 			}
@@ -346,6 +347,18 @@ func TestReparseJSONRandomEdits(t *testing.T) { jsonEditSequences(t, ReparseDelt
 
 func TestReparseJSONInPlaceRandomEdits(t *testing.T) {
 	jsonEditSequences(t, ReparseInPlace, true, 1, 25)
+}
+
+// TestReparseJSONUnsettledRandomEdits runs other sequences with
+// ReparseInPlaceUnsettled, checking what it settles at once before it
+// settles the rest (see unsettledReparser).
+func TestReparseJSONUnsettledRandomEdits(t *testing.T) {
+	jsonEditSequences(t, unsettledReparser(t, func(n int) []int {
+		if n == 0 {
+			return nil
+		}
+		return []int{0, n / 2, n - 1}
+	}), true, 5, 12)
 }
 
 // TestReparseJSONCases makes each kind of edit of a JSON template, with
