@@ -142,3 +142,73 @@ func BenchmarkReparseEditKinds(b *testing.B) {
 		}
 	}
 }
+
+// jsonEditKinds are the edits BenchmarkReparseJSON measures in a synthetic
+// JSON template, around the resource in the middle: a character typed in a
+// value (before the closing quote of its Type), in its logical id, and in
+// the template's one parameter's default (a section before Resources).
+var jsonEditKinds = []editKind{
+	{"value", func(t *template.Template) (int, int, string) {
+		at := t.Resources[len(t.Resources)/2].TypeNode.End - 1
+		return at, at, "x"
+	}},
+	{"rename", func(t *template.Template) (int, int, string) {
+		at := t.Resources[len(t.Resources)/2].Key.End - 1
+		return at, at, "x"
+	}},
+	{"param", func(t *template.Template) (int, int, string) {
+		at := t.Parameter("Environment").Default.End - 1
+		return at, at, "x"
+	}},
+}
+
+// BenchmarkReparseJSON is BenchmarkReparseEditKinds for a JSON template
+// (synth.JSON): each edit typed and deleted in turn, each iteration editing
+// the previous one's result. incr is the share of the edits re-parsed
+// incrementally; the others cost a Parse (BenchmarkParseJSON1MB).
+func BenchmarkReparseJSON(b *testing.B) {
+	for _, k := range jsonEditKinds {
+		for _, mode := range []string{"copy", "inplace", "unsettled"} {
+			for _, size := range []int{30 << 10, 1 << 20} {
+				b.Run(fmt.Sprintf("%s/%s/%dKB", k.name, mode, size>>10), func(b *testing.B) {
+					cur := template.Parse("t.json", synth.JSON(size))
+					start, end, text := k.at(cur)
+					without := cur.Source
+					with := append(append(append(make([]byte, 0, len(without)+len(text)), without[:start]...), text...), without[end:]...)
+					removed := len(without[start:end])
+					re := template.ReparseDelta
+					switch mode {
+					case "inplace":
+						re = template.ReparseInPlace
+					case "unsettled":
+						re = template.ReparseInPlaceUnsettled
+					}
+					b.ReportAllocs()
+					runtime.GC()
+					incremental, i := 0, 0
+					for b.Loop() {
+						var d *template.Delta
+						if i%2 == 0 {
+							cur, d = re(cur, with, start, end, len(text))
+						} else {
+							cur, d = re(cur, without, start, start+len(text), removed)
+						}
+						if d != nil {
+							incremental++
+						}
+						if mode == "unsettled" {
+							b.StopTimer()
+							cur.Settle()
+							b.StartTimer()
+						}
+						i++
+					}
+					b.ReportMetric(float64(incremental)/float64(i), "incr")
+					if len(cur.Problems) > 0 || cur.Format != template.JSON {
+						b.Fatal("the edits broke the template")
+					}
+				})
+			}
+		}
+	}
+}

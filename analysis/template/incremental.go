@@ -30,9 +30,10 @@ import (
 // all local; the section is in flow style; the re-read text holds a line at
 // a smaller column or anything but a plain `key:` at the section's column;
 // a new key repeats another of the section (a problem); the section is left
-// empty; JSON; anything the fast path gives up on. When the new text has a
-// syntax error, reparseBroken (broken.go) gets it without parsing the
-// whole document, wherever that gives Parse's result. TestReparseRandomEdits,
+// empty; anything the fast path gives up on. (JSON has its own rules: see
+// jsonreparse.go.) When the new text has a syntax error, reparseBroken
+// (broken.go) gets it without parsing the whole document, wherever that
+// gives Parse's result. TestReparseRandomEdits,
 // TestReparseInPlaceRandomEdits, TestReparseCases and FuzzReparse hold the
 // result to Parse of the same text, model, spans, problems and indexes
 // included.
@@ -82,8 +83,14 @@ type Delta struct {
 	// those of the new template's Refs.From(Section, key) for their keys.
 	OldRefs []Reference
 	// Trivia says that the new entries equal the old ones but for their
-	// positions: the same number, keys and node trees (every field but the
-	// spans). Only comments, blank lines or layout changed.
+	// positions, which moved as offsets around the edit move: the same
+	// number, keys and node trees (every field but the spans), and every
+	// bound of a span either stays (before the edit) or moves by Shift
+	// (after it), none starting inside the edited bytes. Only comments,
+	// blank lines or layout changed, and a finding on any of their nodes
+	// moves with its offsets as they are. A value spelled differently
+	// (`"a\u0062"` for `"ab"`, other quotes) or whitespace typed right
+	// before a node is no trivia: the node's own span changed.
 	Trivia bool
 	// The edit, in old's coordinates: the bytes [Start, OldEnd) were
 	// replaced, and what followed them moved by Shift bytes.
@@ -295,6 +302,9 @@ func sectionLevel(src []byte, root *Node, si int) (level, bool) {
 // is at another column), or that the edit touches a section's key line:
 // what a syntax error does, which reparseBroken looks for.
 func planReparse(old *Template, src []byte, start, end, n int) (pl *reparsePlan, unread bool) {
+	if old.Format == JSON {
+		return planJSON(old, src, start, end, n), false // see jsonreparse.go
+	}
 	delta := n - (end - start)
 	if !old.fastYAML || old.Root == nil || old.Root.Kind != Mapping || old.Root.Flow ||
 		len(old.Problems) > 0 || start < 0 || end < start || end > len(old.Source) || len(src) != len(old.Source)+delta {
@@ -414,7 +424,7 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 	}
 	trivia := sameKeys
 	for k := 0; trivia && k < len(pairs); k++ {
-		trivia = sameButSpans(oldPairs[k].Key, pairs[k].Key) && sameButSpans(oldPairs[k].Value, pairs[k].Value)
+		trivia = onlyMoved(oldPairs[k], pairs[k], start, end, delta)
 	}
 	lvNode := old.Root
 	if si >= 0 {
@@ -465,29 +475,56 @@ func repeatsKey(t *Template, si int, section []*Pair, a, b int, pairs []*Pair) b
 	return false
 }
 
-// sameButSpans reports whether two nodes are equal in every field but their
-// spans (and the mark of an unsettled re-parse), below them included.
-func sameButSpans(x, y *Node) bool {
+// onlyMoved reports whether the pair y, read from the new text, is the
+// pair x of the old text moved by the edit [start, end) whose length
+// changed by shift, as Delta.Trivia says: equal in every field but the
+// spans (and the mark of an unsettled re-parse), below them included, with
+// each bound of a span at or before end kept, those after it moved by
+// shift, and no node starting inside the edited bytes (whose line a
+// change of line breaks there could move).
+func onlyMoved(x, y *Pair, start, end, shift int) bool {
+	m := mover{start: start, end: end, shift: shift}
+	return m.same(x.Key, y.Key) && m.same(x.Value, y.Value)
+}
+
+// mover compares nodes across an edit for onlyMoved.
+type mover struct{ start, end, shift int }
+
+func (m mover) moved(x, y Span, node bool) bool {
+	if node && x.Start > m.start && x.Start <= m.end {
+		return false
+	}
+	at := func(o int) int {
+		if o > m.end {
+			return o + m.shift
+		}
+		return o
+	}
+	return y.Start == at(x.Start) && y.End == at(x.End)
+}
+
+func (m mover) same(x, y *Node) bool {
 	if x == nil || y == nil {
 		return x == y
 	}
 	if x.Kind != y.Kind || x.ScalarType != y.ScalarType || x.Quoted != y.Quoted || x.Short != y.Short ||
 		x.Flow != y.Flow || x.InFlow != y.InFlow || x.Value != y.Value || x.Fn != y.Fn ||
 		len(x.Pairs) != len(y.Pairs) || (x.Pairs == nil) != (y.Pairs == nil) ||
-		len(x.Items) != len(y.Items) || (x.Items == nil) != (y.Items == nil) {
+		len(x.Items) != len(y.Items) || (x.Items == nil) != (y.Items == nil) ||
+		!m.moved(x.Span, y.Span, true) || !m.moved(x.ValueSpan, y.ValueSpan, false) || !m.moved(x.FnSpan, y.FnSpan, false) {
 		return false
 	}
 	for i, p := range x.Pairs {
-		if !sameButSpans(p.Key, y.Pairs[i].Key) || !sameButSpans(p.Value, y.Pairs[i].Value) {
+		if !m.same(p.Key, y.Pairs[i].Key) || !m.same(p.Value, y.Pairs[i].Value) {
 			return false
 		}
 	}
 	for i, it := range x.Items {
-		if !sameButSpans(it, y.Items[i]) {
+		if !m.same(it, y.Items[i]) {
 			return false
 		}
 	}
-	return sameButSpans(x.Arg, y.Arg)
+	return m.same(x.Arg, y.Arg)
 }
 
 // lastKeyAtOrBefore returns the index of the last pair whose key starts at
@@ -631,7 +668,7 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 		newSec = c.alloc.node()
 		*newSec = *sec.Value
 		newSec.Pairs = pl.splicePairs(sec.Value.Pairs, func(p *Pair) *Pair { return c.entry(sec.Key.Value, p) })
-		newSec.Span = Span{newSec.Pairs[0].Key.Start, mappingEnd(newSec)}
+		newSec.Span = pl.levelSpan(newSec, sec.Value.Span)
 		secPair := c.alloc.pair()
 		secPair.Key, secPair.Value = sec.Key, newSec
 		root.Pairs = make([]*Pair, len(old.Root.Pairs))
@@ -643,15 +680,15 @@ func (pl *reparsePlan) copyApply() (*Template, *Delta) {
 	} else {
 		root.Pairs = pl.splicePairs(old.Root.Pairs, c.section)
 	}
-	root.Span = Span{root.Pairs[0].Key.Start, mappingEnd(root)}
+	root.Span = pl.levelSpan(root, old.Root.Span)
 	if c.next != len(ox.All) {
 		panic("template: Reparse lost track of the references") // a bug: the differential tests catch it
 	}
 	x.byTarget = spliceTargets(ox.byTarget, ra, rb, ox.All[ra:rb], nx.All, false)
 	x.normalize()
 
-	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: lines, Root: root, shared: new(atomic.Bool),
-		Problems: pl.problems, fastYAML: true, Refs: x,
+	t := &Template{Filename: old.Filename, Format: old.Format, Source: pl.src, Lines: lines, Root: root, shared: new(atomic.Bool),
+		Problems: pl.problems, fastYAML: old.fastYAML, Refs: x,
 		Description: root.Get("Description").Text(), Metadata: root.Get("Metadata"),
 		Sections: make(map[string]*Pair, len(root.Pairs)),
 		params:   old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
@@ -1057,6 +1094,7 @@ func spliceTargets(m map[refKey][]int, a, b int, oldRefs, refs []Reference, inPl
 // the indexes.
 func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	old, d := pl.old, pl.delta
+	lvSpan, rootSpan := pl.lv.Span, old.Root.Span
 	x := old.Refs
 	ra, rb := pl.refRange()
 	oldRefs := slices.Clone(x.All[ra:rb])
@@ -1088,21 +1126,21 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	old.arena.drop(oldPairs)
 	lv := pl.lv
 	lv.Pairs = slices.Replace(lv.Pairs, pl.a, pl.b, pl.pairs...)
-	if pl.a == 0 {
+	if pl.a == 0 && old.Format == YAML { // a JSON object starts at its brace
 		first := after
 		if len(pl.pairs) > 0 {
 			first = pl.pairs[0].Key.Start
 		}
 		lv = pl.setStart(lv, first, pending)
 	}
-	lv.End = mappingEnd(lv)
+	lv.End = pl.levelSpan(lv, lvSpan).End
 	root := old.Root
 	if pl.si >= 0 {
 		root.Pairs[pl.si].Value = lv
 	} else {
 		root = lv
 	}
-	root.End = mappingEnd(root)
+	root.End = pl.levelSpan(root, rootSpan).End
 
 	// The references: those after the run move, the run's are replaced.
 	if d != 0 {
@@ -1151,8 +1189,8 @@ func (pl *reparsePlan) inPlaceApply() (*Template, *Delta) {
 	}
 	old.Lines.Splice(pl.src, pl.start, pl.end, pl.n)
 
-	t := &Template{Filename: old.Filename, Format: YAML, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
-		Problems: pl.problems, fastYAML: true, arena: old.arena, Refs: x,
+	t := &Template{Filename: old.Filename, Format: old.Format, Source: pl.src, Lines: old.Lines, Root: root, shared: new(atomic.Bool),
+		Problems: pl.problems, fastYAML: old.fastYAML, arena: old.arena, Refs: x,
 		Description: old.Description, Metadata: root.Get("Metadata"), Sections: old.Sections,
 		params: old.params, conditions: old.conditions, resources: old.resources, mappings: old.mappings,
 		byType: old.byType, typeIdx: old.typeIdx,

@@ -20,7 +20,11 @@ type jsonParser struct {
 	i        int
 	depth    int
 	problems []Problem
-	alloc    allocator
+	alloc    *allocator // holds every node of the tree
+	// When lines is nil (an incremental re-parse reads an entry before it
+	// updates the line index), lineBase is the 0-based line of offset
+	// lineBaseOff, and line numbers are counted from there.
+	lineBase, lineBaseOff int
 }
 
 type jsonError struct {
@@ -28,8 +32,9 @@ type jsonError struct {
 	msg string
 }
 
-func parseJSON(src []byte, lines *Lines) (root *Node, problems []Problem) {
-	p := &jsonParser{src: src, lines: lines}
+// parseJSON parses src, a JSON document, allocating its nodes from alloc.
+func parseJSON(src []byte, lines *Lines, alloc *allocator) (root *Node, problems []Problem) {
+	p := &jsonParser{src: src, lines: lines, alloc: alloc}
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(jsonError)
@@ -62,6 +67,34 @@ func parseJSON(src []byte, lines *Lines) (root *Node, problems []Problem) {
 		p.fail("unexpected %s after the end of the document", p.describe())
 	}
 	return root, p.problems
+}
+
+// line returns the 1-based line of offset off, as p.lines.Position would.
+func (p *jsonParser) line(off int) int {
+	if p.lines != nil {
+		return p.lines.Position(off).Line
+	}
+	// Count the line starts in (lineBaseOff, off], as NewLines finds them:
+	// after an LF, and after a CR that no LF follows.
+	n := p.lineBase
+	for i := p.lineBaseOff; i < off; i++ {
+		switch p.src[i] {
+		case '\n':
+			n++
+		case '\r':
+			if i+1 >= len(p.src) || p.src[i+1] != '\n' {
+				n++
+			}
+		}
+	}
+	return n + 1
+}
+
+// node returns a new node from the allocator, set to n.
+func (p *jsonParser) node(n Node) *Node {
+	out := p.alloc.node()
+	*out = n
+	return out
 }
 
 func (p *jsonParser) fail(format string, args ...any) {
@@ -123,7 +156,7 @@ func (p *jsonParser) enter() {
 func (p *jsonParser) object() *Node {
 	p.enter()
 	defer func() { p.depth-- }()
-	n := &Node{Kind: Mapping, Flow: true, Span: Span{Start: p.i}}
+	n := p.node(Node{Kind: Mapping, Flow: true, Span: Span{Start: p.i}})
 	p.i++
 	p.ws()
 	var seen map[string]*Node
@@ -134,31 +167,22 @@ func (p *jsonParser) object() *Node {
 	}
 	for {
 		p.ws()
-		if p.i >= len(p.src) || p.src[p.i] != '"' {
-			p.fail("unexpected %s: a quoted key was expected", p.describe())
-		}
-		key := p.string()
-		p.ws()
-		if p.i >= len(p.src) || p.src[p.i] != ':' {
-			p.fail("unexpected %s: ':' was expected after key %q", p.describe(), key.Value)
-		}
-		p.i++
-		p.ws()
-		val := p.value()
+		pr := p.member()
+		key := pr.Key
 		if seen == nil {
 			seen = map[string]*Node{}
 		}
 		if first, dup := seen[key.Value]; dup {
-			fl := p.lines.Position(first.Start).Line
+			fl := p.line(first.Start)
 			p.problems = append(p.problems, Problem{Code: ProblemDuplicateKey, Span: key.Span,
 				Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key.Value, fl)})
 		} else {
 			seen[key.Value] = key
 		}
-		n.Pairs = append(n.Pairs, &Pair{Key: key, Value: val})
+		n.Pairs = append(n.Pairs, pr)
 		p.ws()
 		if p.i >= len(p.src) {
-			p.fail("unexpected end of file: '}' was expected to close the object opened at line %d", p.lines.Position(n.Start).Line)
+			p.fail("unexpected end of file: '}' was expected to close the object opened at line %d", p.line(n.Start))
 		}
 		switch p.src[p.i] {
 		case ',':
@@ -173,10 +197,29 @@ func (p *jsonParser) object() *Node {
 	}
 }
 
+// member reads one member of an object, `"key": value`, from its key's
+// opening quote to the end of its value. Reparse reads an edited entry
+// with it.
+func (p *jsonParser) member() *Pair {
+	if p.i >= len(p.src) || p.src[p.i] != '"' {
+		p.fail("unexpected %s: a quoted key was expected", p.describe())
+	}
+	key := p.string()
+	p.ws()
+	if p.i >= len(p.src) || p.src[p.i] != ':' {
+		p.fail("unexpected %s: ':' was expected after key %q", p.describe(), key.Value)
+	}
+	p.i++
+	p.ws()
+	pr := p.alloc.pair()
+	pr.Key, pr.Value = key, p.value()
+	return pr
+}
+
 func (p *jsonParser) array() *Node {
 	p.enter()
 	defer func() { p.depth-- }()
-	n := &Node{Kind: Sequence, Flow: true, Span: Span{Start: p.i}}
+	n := p.node(Node{Kind: Sequence, Flow: true, Span: Span{Start: p.i}})
 	p.i++
 	p.ws()
 	if p.i < len(p.src) && p.src[p.i] == ']' {
@@ -189,7 +232,7 @@ func (p *jsonParser) array() *Node {
 		n.Items = append(n.Items, p.value())
 		p.ws()
 		if p.i >= len(p.src) {
-			p.fail("unexpected end of file: ']' was expected to close the array opened at line %d", p.lines.Position(n.Start).Line)
+			p.fail("unexpected end of file: ']' was expected to close the array opened at line %d", p.line(n.Start))
 		}
 		switch p.src[p.i] {
 		case ',':
@@ -210,7 +253,7 @@ func (p *jsonParser) literal(word string, t ScalarType) *Node {
 		p.fail("unexpected %s: a value was expected", p.describe())
 	}
 	p.i += len(word)
-	return &Node{Kind: Scalar, ScalarType: t, Value: word, Span: Span{start, p.i}, ValueSpan: Span{start, p.i}}
+	return p.node(Node{Kind: Scalar, ScalarType: t, Value: word, Span: Span{start, p.i}, ValueSpan: Span{start, p.i}})
 }
 
 func (p *jsonParser) number() *Node {
@@ -244,7 +287,7 @@ func (p *jsonParser) number() *Node {
 		}
 	}
 	s := Span{start, p.i}
-	return &Node{Kind: Scalar, ScalarType: Number, Value: string(p.src[start:p.i]), Span: s, ValueSpan: s}
+	return p.node(Node{Kind: Scalar, ScalarType: Number, Value: string(p.src[start:p.i]), Span: s, ValueSpan: s})
 }
 
 func (p *jsonParser) string() *Node {
@@ -267,7 +310,7 @@ func (p *jsonParser) string() *Node {
 				v = string(append(buf, p.src[plainFrom:p.i]...))
 			}
 			p.i++
-			return &Node{Kind: Scalar, Quoted: true, Value: v, Span: Span{start, p.i}, ValueSpan: Span{start + 1, p.i - 1}}
+			return p.node(Node{Kind: Scalar, Quoted: true, Value: v, Span: Span{start, p.i}, ValueSpan: Span{start + 1, p.i - 1}})
 		case b == '\\':
 			buf = append(buf, p.src[plainFrom:p.i]...)
 			p.i++

@@ -92,11 +92,12 @@ type Template struct {
 	Refs *RefIndex
 
 	// fastYAML records that the fast YAML path read the whole document, so
-	// that every span is exact and local, which Reparse relies on.
+	// that every span is exact and local, which Reparse relies on. (The
+	// JSON parser's spans always are: see planJSON.)
 	fastYAML bool
 	// arena holds every node of the tree, for ReparseInPlace to move their
 	// spans in one pass; nil when the template may not be modified in place
-	// (a copying Reparse's) or is not incremental (JSON, yaml.v3).
+	// (a copying Reparse's) or is not incremental (yaml.v3).
 	arena *nodeArena
 	// keyStarts holds where each resource's key starts (Resources[i].Key
 	// .Start) in one array, which an in-place re-parse moves without
@@ -176,7 +177,11 @@ func Parse(filename string, src []byte) *Template {
 	t := &Template{Filename: filename, Source: src, Lines: NewLines(src), shared: new(atomic.Bool)}
 	t.Format = sniffFormat(filename, src)
 	if t.Format == JSON {
-		t.Root, t.Problems = parseJSON(src, t.Lines)
+		alloc := &allocator{record: true}
+		t.Root, t.Problems = parseJSON(src, t.Lines, alloc)
+		if t.Root != nil {
+			t.arena = newArena(alloc)
+		}
 		if t.Root == nil && len(t.Problems) > 0 && !strings.EqualFold(filepath.Ext(filename), ".json") {
 			// Flow-style YAML can start with '{' too.
 			if root, problems := parseYAML(src, t.Lines); root != nil {
