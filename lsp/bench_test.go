@@ -91,14 +91,19 @@ func BenchmarkEditInResource(b *testing.B) {
 // reports with the literal in its message ("productionx", then "production"
 // again) and its range: the diagnostics of every version differ from the
 // last, so every version is published, and no line is added, so the
-// positions of the other diagnostics stay put.
+// positions of the other diagnostics stay put. The JSON variants type into
+// the same tag of synth.JSON.
 func BenchmarkTypeInResource(b *testing.B) {
-	for _, size := range []int{30 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("yaml-%dKB", size>>10), func(b *testing.B) {
-			src := synth.YAML(size)
+	for _, c := range []struct {
+		format string
+		size   int
+		gen    func(int) []byte
+	}{{"yaml", 30 << 10, synth.YAML}, {"yaml", 1 << 20, synth.YAML}, {"json", 30 << 10, synth.JSON}, {"json", 1 << 20, synth.JSON}} {
+		b.Run(fmt.Sprintf("%s-%dKB", c.format, c.size>>10), func(b *testing.B) {
+			src := c.gen(c.size)
 			at := typingPosition(b, src)
 			s, timer := newTimedBenchSession(b)
-			d := s.open("file:///bench/t.yaml", string(src))
+			d := s.open("file:///bench/t."+c.format, string(src))
 			s.waitVersion(b, d.uri, 1)
 			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
 			editAndUndo(b, s, d, timer, len(src), protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
@@ -232,7 +237,11 @@ func BenchmarkRequestAfterEdit(b *testing.B) {
 // "production" in the environment tag of the queue of the middle group of a
 // synth template.
 func typingPosition(b *testing.B, src []byte) protocol.Position {
-	tp := template.Parse("t.yaml", src)
+	name, value := "t.yaml", "Value: production"
+	if len(src) > 0 && src[0] == '{' {
+		name, value = "t.json", `"Value": "production`
+	}
+	tp := template.Parse(name, src)
 	groups := 0
 	for _, r := range tp.Resources {
 		if r.Type == "AWS::SQS::Queue" {
@@ -243,7 +252,6 @@ func typingPosition(b *testing.B, src []byte) protocol.Position {
 	if res == nil {
 		b.Fatalf("no queue in the middle of the synth template (%d groups)", groups)
 	}
-	const value = "Value: production"
 	i := bytes.Index(src[res.TypeNode.Start:], []byte(value))
 	if i < 0 {
 		b.Fatalf("no %q in %s", value, res.Name)

@@ -45,16 +45,27 @@ func BenchmarkAnalyzeNoFixesYAML30KB(b *testing.B) {
 // the resource in the middle of the template, re-analysed from the previous
 // result without fixes, with the copying re-parse (copy) and with the one
 // that consumes the previous template (inplace), which the server uses
-// when no request reads it.
+// when no request reads it, in YAML and JSON templates.
 func BenchmarkReanalyze(b *testing.B) {
-	for _, c := range []struct {
-		mode string
-		size int
-	}{{"copy", 30 << 10}, {"copy", 1 << 20}, {"inplace", 30 << 10}, {"inplace", 1 << 20}, {"unsettled", 30 << 10}, {"unsettled", 1 << 20}} {
+	type variant struct {
+		mode, format string
+		size         int
+	}
+	var variants []variant
+	for _, format := range []string{"yaml", "json"} {
+		for _, mode := range []string{"copy", "inplace", "unsettled"} {
+			variants = append(variants, variant{mode, format, 30 << 10}, variant{mode, format, 1 << 20})
+		}
+	}
+	for _, c := range variants {
 		size := c.size
-		b.Run(fmt.Sprintf("%s-yaml-%dKB", c.mode, size>>10), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s-%s-%dKB", c.mode, c.format, size>>10), func(b *testing.B) {
 			eng := analysis.NewEngine(All(), nil).WithoutFixes()
-			prev := eng.Analyze("t.yaml", synth.YAML(size))
+			src := synth.YAML(size)
+			if c.format == "json" {
+				src = synth.JSON(size)
+			}
+			prev := eng.Analyze("t."+c.format, src)
 			at := typingSpot(prev.Template)
 			b.ReportAllocs()
 			reused := 0
