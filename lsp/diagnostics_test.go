@@ -570,3 +570,72 @@ func TestMovedFindings(t *testing.T) {
 		t.Errorf("no edit (a new configuration) kept %d of 2", len(got))
 	}
 }
+
+// TestDuplicateKeyRepairIsIncremental renames a resource to another's name
+// (a duplicate key, which parses from scratch) and back, as a rename by
+// backspacing does: the keystroke that removes the duplicate re-reads the
+// edits since the last template without problems instead of the whole
+// text, and publishes what a fresh analysis finds.
+func TestDuplicateKeyRepairIsIncremental(t *testing.T) {
+	results := make(chan *analysis.Result, 16)
+	s := newSession(t, func(srv *Server) { srv.resultHook = func(res *analysis.Result) { results <- res } })
+	s.initialize(t, nil)
+	d := s.open("file:///w/dup.yaml", trailTemplate)
+	s.waitDiagnostics(d.uri, atVersion(1))
+	next := func() *analysis.Result {
+		t.Helper()
+		select {
+		case res := <-results:
+			return res
+		case <-time.After(10 * time.Second):
+			t.Fatal("no analysis result")
+		}
+		return nil
+	}
+	for string(next().Template.Source) != d.text {
+	}
+	fresh := func(v int32) {
+		t.Helper()
+		p := s.waitDiagnostics(d.uri, atVersion(v))
+		res := analysis.NewEngine(testRules(t), nil).Analyze("dup.yaml", []byte(d.text))
+		if got, want := codesOf(p.Diagnostics), codesOfFindings(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("version %d: published %v, a fresh analysis finds %v", v, got, want)
+		}
+	}
+	s.change(d, replaceEdit(t, d.text, "  Logs:\n    Type: AWS::S3::Bucket", "  Trail:\n    Type: AWS::S3::Bucket"))
+	fresh(2)
+	if res := next(); !slices.ContainsFunc(res.Findings, func(f analysis.Finding) bool { return f.RuleID == "SOC2-PARSE-002" }) {
+		t.Fatalf("the renamed resource is no duplicate: %v", codesOfFindings(res.Findings))
+	}
+	s.change(d, replaceEdit(t, d.text, "  Trail:\n    Type: AWS::S3::Bucket", "  Logs:\n    Type: AWS::S3::Bucket"))
+	fresh(3)
+	if res := next(); len(res.Template.Problems) > 0 || res.Reused == 0 {
+		t.Errorf("the repair re-ran every check (reused %d, problems %v): it should re-read the edits since the last template without problems", res.Reused, res.Template.Problems)
+	}
+	// Again, with an edit of the other resource while the duplicate
+	// stands: both resources are re-read, so every check of this small
+	// template runs again, but on a template re-read from the last one
+	// without problems, which it consumed.
+	s.change(d, replaceEdit(t, d.text, "  Logs:\n    Type: AWS::S3::Bucket", "  Trail:\n    Type: AWS::S3::Bucket"))
+	fresh(4)
+	next()
+	s.change(d, replaceEdit(t, d.text, "Value: production", "Value: productio"))
+	fresh(5)
+	next()
+	s.change(d, replaceEdit(t, d.text, "  Trail:\n    Type: AWS::S3::Bucket", "  Logs:\n    Type: AWS::S3::Bucket"))
+	fresh(6)
+	if res := next(); len(res.Template.Problems) > 0 || !res.ConsumedPrevious {
+		t.Errorf("the second repair parsed the whole text")
+	}
+	// A key repeated inside one resource: the re-read of that resource
+	// finds it in place, consuming the last template without problems;
+	// the next keystrokes must not re-read from it.
+	s.change(d, replaceEdit(t, d.text, "      IsLogging: true\n", "      IsLogging: true\n      IsLogging: false\n"))
+	fresh(7)
+	next()
+	s.change(d, replaceEdit(t, d.text, "Value: productio", "Value: production"))
+	fresh(8)
+	next()
+	s.change(d, replaceEdit(t, d.text, "      IsLogging: false\n", ""))
+	fresh(9)
+}

@@ -39,13 +39,18 @@ type document struct {
 	// that may see it (analysis.Engine.Reanalyze).
 	base  *analysis.Result
 	edits editRegion
-	// goodBase is the newest analysis whose text parsed (stale or not), and
-	// sinceGood the part of base's text that differs from goodBase's
-	// (nothing when base is goodBase's result): while the text does not
-	// parse, the next analysis re-reads the edits since goodBase, so that a
-	// keystroke costs the edited entries and the one that repairs the text
-	// takes the incremental path. stale are the last good findings that
-	// base's publication kept, in base's text (movedFindings).
+	// baseEngine is the engine base was analysed with: the findings kept
+	// while the text does not parse must come from the same configuration.
+	baseEngine *analysis.Engine
+	// goodBase is the newest analysis whose template had no problems (stale
+	// or not), and sinceGood the part of base's text that differs from
+	// goodBase's (nothing when base is goodBase's result): while base's
+	// template has problems (a syntax error, a duplicate key), which the
+	// re-parse does not take as a starting point, the next analysis
+	// re-reads the edits since goodBase, so that a keystroke costs the
+	// edited entries and the one that repairs the text takes the
+	// incremental path. stale are the last good findings that base's
+	// publication kept, in base's text (movedFindings).
 	goodBase  *snapshot
 	sinceGood editRegion
 	stale     []analysis.Finding

@@ -65,7 +65,7 @@ func (sc *scheduler) coolDown() {
 	if d.closed || d.snap == nil || d.snap.gen != d.gen {
 		return
 	}
-	d.snap, d.good, d.base, d.goodBase, d.sinceGood, d.stale = nil, nil, nil, nil, editRegion{}, nil
+	d.snap, d.good, d.base, d.baseEngine, d.goodBase, d.sinceGood, d.stale = nil, nil, nil, nil, nil, editRegion{}, nil
 	d.cold = true
 	d.hotBytes.Store(0)
 	// The published payload lives in one of the encoder's buffers: keep its

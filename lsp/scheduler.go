@@ -132,18 +132,18 @@ func (sc *scheduler) analyze() {
 	if size <= limit {
 		src = bytes.Clone(d.text) // the template keeps its source: it gets its own copy
 	}
-	base, edits := d.base, d.edits
+	base, baseEngine, edits := d.base, d.baseEngine, d.edits
 	// src is the new mark: edits from now on are relative to it, and base
 	// is set again to its template once it is read.
 	d.base, d.edits = nil, editRegion{}
 	// The analysis re-reads the edits since prev: base, or, while base's
-	// text does not parse, the last text that did (goodBase), so that a
-	// keystroke in a broken template re-reads the edited entries instead
-	// of the whole text, and the one that repairs it takes the incremental
-	// path.
+	// template has problems (it does not parse, or repeats a key), the last
+	// one without (goodBase), so that a keystroke in a broken template
+	// re-reads the edited entries instead of the whole text, and the one
+	// that repairs it takes the incremental path.
 	goodBase, sinceGood, staleBefore := d.goodBase, d.sinceGood.then(edits), d.stale
 	prev, region := base, edits
-	if base != nil && goodBase != nil && base != goodBase.result && base.Template.HasSyntaxError() && edits.any && !sinceGood.whole {
+	if base != nil && goodBase != nil && base != goodBase.result && len(base.Template.Problems) > 0 && edits.any && !sinceGood.whole {
 		prev, region = goodBase.result, sinceGood
 	}
 	// With no request reading a snapshot, the analysis may re-read prev's
@@ -200,7 +200,7 @@ func (sc *scheduler) analyze() {
 	// found them. A broken result never consumed base: base's findings are
 	// intact.
 	published, stale := res.Findings, []analysis.Finding(nil)
-	if res.Template.HasSyntaxError() && goodBase != nil && goodBase.engine == engine && !plan.config && !plan.ignored && size <= limit {
+	if res.Template.HasSyntaxError() && base != nil && baseEngine == engine && !plan.config && !plan.ignored && size <= limit {
 		shown := staleBefore
 		if base != nil && !base.Template.HasSyntaxError() {
 			shown = base.Findings
@@ -236,7 +236,7 @@ func (sc *scheduler) analyze() {
 	}()
 	// Stale or not, res holds the template of src, the text the edits
 	// since are relative to.
-	d.base = res
+	d.base, d.baseEngine = res, engine
 	d.consuming = false
 	if res.ConsumedPrevious {
 		// The snapshots of prev have lost their template to res: replace
@@ -249,10 +249,15 @@ func (sc *scheduler) analyze() {
 			d.good = snap
 		}
 	}
-	if res.Template.HasSyntaxError() {
-		d.sinceGood, d.stale = sinceGood, stale
-	} else {
+	switch {
+	case len(res.Template.Problems) == 0:
 		d.goodBase, d.sinceGood, d.stale = snap, editRegion{}, nil
+	case res.ConsumedPrevious && goodBase != nil && prev == goodBase.result:
+		// (A re-read of one entry may find a problem inside it, in place.)
+		// goodBase's template is now res's: nothing is left to re-read from.
+		d.goodBase, d.sinceGood, d.stale = nil, editRegion{}, stale
+	default:
+		d.sinceGood, d.stale = sinceGood, stale
 	}
 	if d.closed || d.gen != gen {
 		// A newer version (or configuration) arrived: this result is stale
