@@ -119,7 +119,9 @@ func BenchmarkTypeInResource(b *testing.B) {
 // inserted above the Resources key ("above-section"), and a "[" typed
 // before the value of BenchmarkTypeInResource's tag, which leaves a flow
 // sequence open until it is deleted ("syntax-error": edit-ms is the
-// keystroke that breaks the template, undo-ms the one that repairs it).
+// keystroke that breaks the template, undo-ms the one that repairs it),
+// and the last character of a logical id deleted, which makes it another's
+// (a duplicate key) until it is typed back ("duplicate-key").
 // Each version's
 // diagnostics differ from the last (names in messages, or positions), so
 // each is published.
@@ -146,6 +148,20 @@ func BenchmarkEditKinds(b *testing.B) {
 		section := pos(tp.Sections["Resources"].Key.Start)
 		bracket := typingPosition(b, src)
 		bracket.Character -= uint32(len("production"))
+		// A resource from the middle on whose logical id, less its last
+		// character, is another's (Queue12 and Queue1).
+		var dupEnd protocol.Position
+		var dupChar string
+		for _, r := range tp.Resources[mid:] {
+			if n := r.Key.Value; len(n) > 1 && tp.Resource(n[:len(n)-1]) != nil {
+				dupEnd, dupChar = pos(r.Key.End), n[len(n)-1:]
+				break
+			}
+		}
+		if dupEnd.Line == 0 {
+			b.Fatal("no logical id of the synth template is another's plus one character")
+		}
+		dupLast := protocol.Position{Line: dupEnd.Line, Character: dupEnd.Character - 1}
 		for _, k := range []struct {
 			name       string
 			edit, undo protocol.TextEdit
@@ -155,6 +171,7 @@ func BenchmarkEditKinds(b *testing.B) {
 			{"new-entry", insert(keyLine, "  X:\n"), deleteLine(keyLine)},
 			{"above-section", insert(section, "# x\n"), deleteLine(section)},
 			{"syntax-error", insert(bracket, "["), protocol.TextEdit{Range: protocol.Range{Start: bracket, End: protocol.Position{Line: bracket.Line, Character: bracket.Character + 1}}}},
+			{"duplicate-key", protocol.TextEdit{Range: protocol.Range{Start: dupLast, End: dupEnd}}, insert(dupLast, dupChar)},
 		} {
 			b.Run(fmt.Sprintf("%s/yaml-%dKB", k.name, size>>10), func(b *testing.B) {
 				s, timer := newTimedBenchSession(b)
