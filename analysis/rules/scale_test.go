@@ -35,7 +35,8 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 }
 
 // TestKeystrokeCostStaysSmall guards the incremental path: a character
-// typed in a value of one resource keeps all but a handful of checks, and
+// typed in a value of one resource, in YAML and in JSON, keeps all but a
+// handful of checks, and
 // costs a small fraction of a whole analysis. The checks it examines to
 // decide what to run again (Result.Visited) do not grow with the template:
 // it finds them through the index of what checks read, never by asking
@@ -46,8 +47,8 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 // shows up here.
 func TestKeystrokeCostStaysSmall(t *testing.T) {
 	eng := analysis.NewEngine(All(), nil).WithoutFixes()
-	cost := func(size int, typ string) (allocs float64, kept, visited, checks int) {
-		prev := eng.Analyze("t.yaml", synth.YAML(size))
+	cost := func(format string, size int, typ string) (allocs float64, kept, visited, checks int) {
+		prev := eng.Analyze("t."+format, generate(format, size))
 		at := typingSpotIn(prev.Template, typ)
 		checks = len(prev.Template.Resources)
 		i := 0
@@ -62,25 +63,37 @@ func TestKeystrokeCostStaysSmall(t *testing.T) {
 		})
 		return allocs, prev.Reused, visited, checks
 	}
-	src := synth.YAML(400 << 10)
-	full := testing.AllocsPerRun(2, func() { eng.Analyze("t.yaml", src) })
-	for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::S3::Bucket"} {
-		small, keptSmall, visitedSmall, _ := cost(100<<10, typ)
-		large, keptLarge, visitedLarge, checks := cost(400<<10, typ)
-		t.Logf("%s: %.0f allocations at 100 KB, %.0f at 400 KB; %d and %d checks visited", typ, small, large, visitedSmall, visitedLarge)
-		if large > 2*small {
-			t.Errorf("%s: a keystroke makes %.0f allocations at 400 KB against %.0f at 100 KB: something grows with the template", typ, large, small)
-		}
-		if large > full/50 {
-			t.Errorf("%s: a keystroke makes %.0f allocations, a whole analysis %.0f", typ, large, full)
-		}
-		if keptLarge < checks-10 || keptSmall == 0 {
-			t.Errorf("%s: a keystroke kept %d checks of about %d", typ, keptLarge, checks)
-		}
-		if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 10 {
-			t.Errorf("%s: a keystroke visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", typ, visitedSmall, visitedLarge)
+	for _, format := range []string{"yaml", "json"} {
+		src := generate(format, 400<<10)
+		full := testing.AllocsPerRun(2, func() { eng.Analyze("t."+format, src) })
+		for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::S3::Bucket"} {
+			typ := format + " " + typ
+			small, keptSmall, visitedSmall, _ := cost(format, 100<<10, typ[len(format)+1:])
+			large, keptLarge, visitedLarge, checks := cost(format, 400<<10, typ[len(format)+1:])
+			t.Logf("%s: %.0f allocations at 100 KB, %.0f at 400 KB; %d and %d checks visited", typ, small, large, visitedSmall, visitedLarge)
+			if large > 2*small {
+				t.Errorf("%s: a keystroke makes %.0f allocations at 400 KB against %.0f at 100 KB: something grows with the template", typ, large, small)
+			}
+			if large > full/50 {
+				t.Errorf("%s: a keystroke makes %.0f allocations, a whole analysis %.0f", typ, large, full)
+			}
+			if keptLarge < checks-10 || keptSmall == 0 {
+				t.Errorf("%s: a keystroke kept %d checks of about %d", typ, keptLarge, checks)
+			}
+			if visitedSmall == 0 || visitedLarge > visitedSmall || visitedLarge > 10 {
+				t.Errorf("%s: a keystroke visited %d checks at 100 KB and %d at 400 KB: finding the checks to run again must not grow with the template", typ, visitedSmall, visitedLarge)
+			}
 		}
 	}
+}
+
+// generate returns a synthetic template of about size bytes in format
+// ("yaml" or "json").
+func generate(format string, size int) []byte {
+	if format == "json" {
+		return synth.JSON(size)
+	}
+	return synth.YAML(size)
 }
 
 // TestKeystrokeRecomputesOnlyTheEditedResourcesFacts guards the facts that
