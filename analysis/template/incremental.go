@@ -109,14 +109,20 @@ func ReparseDelta(old *Template, src []byte, start, end, n int) (*Template, *Del
 }
 
 // parseFallback is the template of src when the edit cannot be re-read
-// incrementally: Parse's, from reparseBroken when the edited text did not
+// incrementally: Parse's, from reparseBroken when the edited YAML did not
 // read (unread) and has a syntax error it can place without parsing the
-// whole document (see broken.go).
+// whole document (see broken.go), and from reparseBrokenJSON when the
+// JSON has one it finds from the edited member on (jsonbroken.go).
 func parseFallback(old *Template, src []byte, start, end, n int, unread bool) *Template {
-	if unread {
-		if t := reparseBroken(old, src, start, end, n); t != nil {
-			return t
-		}
+	var t *Template
+	switch {
+	case old.Format == JSON:
+		t = reparseBrokenJSON(old, src, start, end, n)
+	case unread:
+		t = reparseBroken(old, src, start, end, n)
+	}
+	if t != nil {
+		return t
 	}
 	return Parse(old.Filename, src)
 }

@@ -25,6 +25,10 @@ type jsonParser struct {
 	// updates the line index), lineBase is the 0-based line of offset
 	// lineBaseOff, and line numbers are counted from there.
 	lineBase, lineBaseOff int
+	// synced, when set, is asked before each member of an object after
+	// the first whether the parse has caught up with the text before an
+	// edit (jsonbroken.go); it then stops with jsonSynced.
+	synced func(object *Node) bool
 }
 
 type jsonError struct {
@@ -41,17 +45,7 @@ func parseJSON(src []byte, lines *Lines, alloc *allocator) (root *Node, problems
 			if !ok {
 				panic(r)
 			}
-			end := e.at + 1
-			if end > len(src) {
-				end = len(src)
-			}
-			if e.at > len(src) {
-				e.at = len(src)
-			}
-			pos := lines.Position(e.at)
-			root = nil
-			problems = append(p.problems, Problem{Code: ProblemSyntax, Span: Span{e.at, end},
-				Message: fmt.Sprintf("JSON syntax error at line %d, column %d: %s", pos.Line, pos.Column, e.msg)})
+			root, problems = nil, append(p.problems, e.problem(src, lines))
 		}
 	}()
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
@@ -67,6 +61,14 @@ func parseJSON(src []byte, lines *Lines, alloc *allocator) (root *Node, problems
 		p.fail("unexpected %s after the end of the document", p.describe())
 	}
 	return root, p.problems
+}
+
+// problem is the syntax problem of the error e in src.
+func (e jsonError) problem(src []byte, lines *Lines) Problem {
+	at := min(e.at, len(src))
+	pos := lines.Position(at)
+	return Problem{Code: ProblemSyntax, Span: Span{at, min(e.at+1, len(src))},
+		Message: fmt.Sprintf("JSON syntax error at line %d, column %d: %s", pos.Line, pos.Column, e.msg)}
 }
 
 // line returns the 1-based line of offset off, as p.lines.Position would.
@@ -159,14 +161,25 @@ func (p *jsonParser) object() *Node {
 	n := p.node(Node{Kind: Mapping, Flow: true, Span: Span{Start: p.i}})
 	p.i++
 	p.ws()
-	var seen map[string]*Node
 	if p.i < len(p.src) && p.src[p.i] == '}' {
 		p.i++
 		n.End = p.i
 		return n
 	}
-	for {
+	p.members(n, nil)
+	return p.alloc.longForm(n)
+}
+
+// members reads the members of the object n, from the one at p.i to the
+// closing brace, which it consumes; seen holds the keys of the members
+// before (nil for none), for the duplicates. A re-read of a broken
+// document resumes an object with it (jsonbroken.go).
+func (p *jsonParser) members(n *Node, seen map[string]*Node) {
+	for first := true; ; first = false {
 		p.ws()
+		if !first && p.synced != nil && p.synced(n) {
+			panic(jsonSynced{})
+		}
 		pr := p.member()
 		key := pr.Key
 		if seen == nil {
@@ -180,21 +193,31 @@ func (p *jsonParser) object() *Node {
 			seen[key.Value] = key
 		}
 		n.Pairs = append(n.Pairs, pr)
-		p.ws()
-		if p.i >= len(p.src) {
-			p.fail("unexpected end of file: '}' was expected to close the object opened at line %d", p.line(n.Start))
-		}
-		switch p.src[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			n.End = p.i
-			return p.alloc.longForm(n)
-		default:
-			p.fail("unexpected %s: ',' or '}' was expected", p.describe())
+		if p.closes(n) {
+			return
 		}
 	}
+}
+
+// closes reads what follows a member of the object n: a comma, after which
+// it reports false, or the closing brace, which it consumes, reporting
+// true.
+func (p *jsonParser) closes(n *Node) bool {
+	p.ws()
+	if p.i >= len(p.src) {
+		p.fail("unexpected end of file: '}' was expected to close the object opened at line %d", p.line(n.Start))
+	}
+	switch p.src[p.i] {
+	case ',':
+		p.i++
+		return false
+	case '}':
+		p.i++
+		n.End = p.i
+		return true
+	}
+	p.fail("unexpected %s: ',' or '}' was expected", p.describe())
+	return false
 }
 
 // member reads one member of an object, `"key": value`, from its key's
