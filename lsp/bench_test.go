@@ -183,6 +183,25 @@ func BenchmarkEditKinds(b *testing.B) {
 	}
 }
 
+// BenchmarkJSONSyntaxError is BenchmarkEditKinds/syntax-error in a JSON
+// template (synth.JSON): an "x" typed before the value of
+// BenchmarkTypeInResource's tag, a bad token until it is deleted (edit-ms
+// breaks the template, undo-ms repairs it).
+func BenchmarkJSONSyntaxError(b *testing.B) {
+	for _, size := range []int{30 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("json-%dKB", size>>10), func(b *testing.B) {
+			src := synth.JSON(size)
+			at := typingPosition(b, src)
+			at.Character -= uint32(len(`"production`))
+			s, timer := newTimedBenchSession(b)
+			d := s.open("file:///bench/t.json", string(src))
+			s.waitVersion(b, d.uri, 1)
+			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
+			editAndUndo(b, s, d, timer, len(src), protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
+		})
+	}
+}
+
 // BenchmarkRequestAfterEdit is what an editor does around every
 // keystroke: after BenchmarkTypeInResource's edit (made and undone in turn)
 // is published, it asks for something at the cursor, for the new version:
