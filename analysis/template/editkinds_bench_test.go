@@ -146,7 +146,8 @@ func BenchmarkReparseEditKinds(b *testing.B) {
 // jsonEditKinds are the edits BenchmarkReparseJSON measures in a synthetic
 // JSON template, around the resource in the middle: a character typed in a
 // value (before the closing quote of its Type), in its logical id, and in
-// the template's one parameter's default (a section before Resources).
+// the template's one parameter's default (a section before Resources), and
+// a resource pasted before it (a run of entries).
 var jsonEditKinds = []editKind{
 	{"value", func(t *template.Template) (int, int, string) {
 		at := t.Resources[len(t.Resources)/2].TypeNode.End - 1
@@ -159,6 +160,10 @@ var jsonEditKinds = []editKind{
 	{"param", func(t *template.Template) (int, int, string) {
 		at := t.Parameter("Environment").Default.End - 1
 		return at, at, "x"
+	}},
+	{"paste-entry", func(t *template.Template) (int, int, string) {
+		at := t.Resources[len(t.Resources)/2].Key.Start
+		return at, at, `"Pasted": {"Type": "AWS::SQS::Queue"}, `
 	}},
 }
 

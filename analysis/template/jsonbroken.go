@@ -31,9 +31,11 @@ import (
 // member too, it has caught up (synced): the parser is in the state the
 // old parse was in there, and the rest of the text is the old text, which
 // parsed; the document has no syntax error, and Parse decides, having cost
-// little more than the edited members. A parse that meets no error and
-// never catches up (a bracket typed and its match deleted far apart) has
-// read to the end of the text for nothing, and Parse reads it again.
+// little more than the edited members (planJSONRun has turned down such an
+// edit already: it crosses sections, or repeats a key). A parse that meets
+// no error and never catches up (a bracket typed and its match deleted far
+// apart) has read to the end of the text for nothing, and Parse reads it
+// again.
 //
 // It gives up (Parse decides) unless the old template was read as JSON,
 // from a file named .json (Parse reads other files whose JSON does not

@@ -103,8 +103,9 @@ func TestReparseBrokenJSONCases(t *testing.T) {
 // TestReparseBrokenJSONIsLocal checks the cost of the edits that break a
 // 400 KB JSON template in its middle resource: reparseBrokenJSON must
 // answer each and read a few KB from the edited member, not the rest of the
-// document; an edit that leaves the text parsing must be left to Parse
-// after a few KB too (the parse catches up with the unchanged text).
+// document; an edit that leaves the text parsing (with a duplicate key,
+// which the incremental re-read turns down) must be left to Parse after a
+// few KB too (the parse catches up with the unchanged text).
 func TestReparseBrokenJSONIsLocal(t *testing.T) {
 	src := synth.JSON(400 << 10)
 	good := Parse("t.json", src)
@@ -131,12 +132,14 @@ func TestReparseBrokenJSONIsLocal(t *testing.T) {
 			t.Errorf("edit %+v (%q): the resumed parse read %d bytes of a %d-byte text", e, e.text, fed, len(src))
 		}
 	}
-	paste := splice{next.Key.Start, next.Key.Start, `"New": {"Type": "AWS::SQS::Queue"}, `}
+	// A resource pasted under the name of the next one: a duplicate key,
+	// which the re-read of the run turns down, and no syntax error.
+	paste := splice{next.Key.Start, next.Key.Start, `"` + next.Key.Value + `": {"Type": "AWS::SQS::Queue"}, `}
 	fed := brokenStats.fed.Load()
 	// (Not compared with Parse: reflect over 400 KB of nodes is slow, and
 	// the random edits compare such pastes.)
 	if got, _ := ReparseDelta(good, paste.apply(src), paste.start, paste.end, len(paste.text)); got.HasSyntaxError() {
-		t.Fatal("the pasted resource broke the template")
+		t.Fatal("the pasted resource broke the syntax")
 	}
 	if fed = brokenStats.fed.Load() - fed; fed > 4<<10 {
 		t.Errorf("a pasted resource: the resumed parse read %d bytes before leaving the text to Parse", fed)

@@ -61,16 +61,21 @@ func (e anEdit) apply(src []byte) []byte {
 // of its value replaced by another of the template's values (a resource's
 // name, a type, a parameter's value...) or by a reference to a parameter or
 // a resource, a member of an object inside it deleted, a letter typed in a
-// string, the entry's key renamed (sometimes as another entry), or
-// whitespace typed. ok is false when tp has no member to edit.
+// string, the entry's key renamed (sometimes as another entry), whitespace
+// typed, or a section's entry deleted or pasted again under a new name (a
+// run of entries). ok is false when tp has no member to edit.
 func jsonHurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 	if tp.Root == nil || tp.Root.Kind != template.Mapping {
 		return anEdit{}, false
 	}
 	var members []*template.Pair
+	prevOf := map[*template.Pair]*template.Pair{} // a section's entry: the one before it
 	for _, p := range tp.Root.Pairs {
 		if p.Value.Kind == template.Mapping {
 			members = append(members, p.Value.Pairs...)
+			for i := 1; i < len(p.Value.Pairs); i++ {
+				prevOf[p.Value.Pairs[i]] = p.Value.Pairs[i-1]
+			}
 		} else {
 			members = append(members, p)
 		}
@@ -108,7 +113,7 @@ func jsonHurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 		}
 		return true
 	})
-	switch k := r.IntN(10); {
+	switch k := r.IntN(12); {
 	case k < 4 && len(scalars) > 0:
 		s := scalars[r.IntN(len(scalars))]
 		return anEdit{s.Start, s.End, pool[r.IntN(len(pool))]}, true
@@ -128,6 +133,10 @@ func jsonHurtfulEdit(r *rand.Rand, tp *template.Template) (anEdit, bool) {
 			name = members[r.IntN(len(members))].Key.Value
 		}
 		return anEdit{p.Key.Start, p.Key.End, quote(name)}, true
+	case k == 8 && prevOf[p] != nil: // an entry deleted with the comma before it: a run of entries
+		return anEdit{prevOf[p].Value.End, p.Value.End, ""}, true
+	case k == 9 && prevOf[p] != nil: // an entry pasted after another, under a new name
+		return anEdit{p.Value.End, p.Value.End, ", " + quote(p.Key.Value+"Copy") + ": " + string(tp.Source[p.Value.Start:p.Value.End])}, true
 	case k == 7:
 		at := p.Value.Start
 		if len(scalars) > 0 {

@@ -1,5 +1,7 @@
 package template
 
+import "sort"
+
 // Incremental re-parsing of JSON templates. A JSON document is context-free:
 // a member of an object, `"key": value`, reads the same wherever it stands,
 // from its key's opening quote to its value's last byte, and what follows
@@ -27,13 +29,19 @@ package template
 //   - a top-level member whose value is no object before or after the edit
 //     and whose key is none of the sections of entries (Description,
 //     AWSTemplateFormatVersion, Transform...): Delta.Section is "", and the
-//     key must stay.
+//     key must stay;
+//   - a run of entries of a section, for an edit inside the section's
+//     object that is no edit of one entry (entries pasted, deleted, split
+//     or joined, blanks between them): planJSONRun reads entries from the
+//     one the edit starts in until the parse stands, after a comma, at an
+//     old entry's key after the edit, or at the section's closing brace,
+//     where the old parse stood in the same state with the same text ahead.
 //
 // Everything else parses from scratch: the old template has problems or
 // no object at its root, or was read as YAML; the edit starts before a
-// member's key or ends after its value (between members, in a section's
-// key, across members); the member's new text does not start with a quote,
-// does not parse, or ends before or after the unchanged suffix begins.
+// section's first key, in a section's key, or across sections or top-level
+// members; the new text does not read as one member (or, in a section, as
+// entries up to such a point).
 // Inside the member, the parser reports what a parse would (duplicate keys
 // inside the value, with the line of the first one): the old template had
 // no problems, so those are all the new one has.
@@ -56,7 +64,7 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 	if sec := root.Pairs[k].Value; sec.Kind == Mapping {
 		e := memberAt(sec.Pairs, start, end)
 		if e < 0 {
-			return nil // a section's key, or between its entries
+			return planJSONRun(old, src, start, end, n, k) // between or across the section's entries
 		}
 		si, lv, k = k, sec, e
 	}
@@ -64,6 +72,9 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 	from, regionEnd := oldPair.Key.Start, oldPair.Value.End
 	pair, problems, alloc := readMember(old, src, from, regionEnd+delta, si)
 	if pair == nil {
+		if si >= 0 {
+			return planJSONRun(old, src, start, end, n, si) // the entry's text no longer reads as one entry
+		}
 		return nil
 	}
 	sameKeys := pair.Key.Value == oldPair.Key.Value
@@ -86,6 +97,87 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
 		si: si, lv: lv, a: k, b: k + 1, pairs: pairs, from: from, regionEnd: regionEnd,
 		sameKeys: sameKeys, trivia: trivia, problems: problems, alloc: alloc}
+}
+
+// planJSONRun is planJSON for an edit of the section si's object that is
+// no edit of one entry: entries pasted, deleted, split or joined. It reads
+// the entries from the one the edit starts in (the last whose key starts at
+// or before it) until the parse catches up with the unchanged text: after
+// a comma, at the key of an old entry after the run's first that starts
+// after the edit, or at the section's closing brace when the edit ends
+// before it. Then the parser stands where the old parse stood, in the same
+// state (the section's object, at the same depth), with the same text
+// ahead, and the entries read replace the old ones before that point. It
+// returns nil when the text does not read as entries up to such a point,
+// or when the new entries repeat a key or leave a section of one call key.
+func planJSONRun(old *Template, src []byte, start, end, n, si int) (pl *reparsePlan) {
+	delta := n - (end - start)
+	sec := old.Root.Pairs[si].Value
+	pairs := sec.Pairs
+	a := lastKeyAtOrBefore(pairs, start)
+	closing := sec.End - 1 // the old closing brace
+	if a < 0 || end > closing {
+		return nil
+	}
+	from := pairs[a].Key.Start
+	alloc := newSmallAllocator(16)
+	p := &jsonParser{src: src, i: from, depth: 2, alloc: alloc, lineBase: old.Lines.LineOf(from), lineBaseOff: from}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(jsonError); !ok {
+				panic(r) // a bug: the differential tests and the fuzzers find it
+			}
+			pl = nil // a syntax error: reparseBrokenJSON finds it
+		}
+	}()
+	var read []*Pair
+	b, regionEnd := -1, 0
+	for b < 0 {
+		p.ws()
+		read = append(read, p.member())
+		p.ws()
+		if p.i >= len(src) {
+			return nil
+		}
+		switch src[p.i] {
+		case ',':
+			p.i++
+			p.ws()
+			// An old entry after the run's first, after the edit, whose key
+			// the parse stands at?
+			j := sort.Search(len(pairs), func(j int) bool { return pairs[j].Key.Start+delta >= p.i })
+			switch {
+			case j < len(pairs) && j > a && pairs[j].Key.Start >= end && pairs[j].Key.Start+delta == p.i:
+				b, regionEnd = j, pairs[j].Key.Start
+			case p.i > closing+delta:
+				return nil
+			}
+		case '}':
+			if p.i != closing+delta {
+				return nil // the section closes elsewhere: the root reads on differently
+			}
+			b, regionEnd = len(pairs), closing
+		default:
+			return nil // a syntax error: reparseBrokenJSON finds it
+		}
+	}
+	if len(pairs)-(b-a) == 0 && len(read) == 1 && isFunctionKey(read[0].Key.Value) {
+		return nil // a section whose one key is `Ref` or `Fn::...` is a call
+	}
+	sameKeys := len(read) == b-a
+	for k := 0; sameKeys && k < len(read); k++ {
+		sameKeys = read[k].Key.Value == pairs[a+k].Key.Value
+	}
+	if !sameKeys && repeatsKey(old, si, pairs, a, b, read) {
+		return nil // a problem a parse reports, wherever the first one is
+	}
+	trivia := sameKeys
+	for k := 0; trivia && k < len(read); k++ {
+		trivia = onlyMoved(pairs[a+k], read[k], start, end, delta)
+	}
+	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
+		si: si, lv: sec, a: a, b: b, pairs: read, from: from, regionEnd: regionEnd,
+		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}
 }
 
 // memberAt returns the index of the member of pairs (an object's, in

@@ -392,6 +392,10 @@ func reparseJSONCases(t *testing.T, text string) {
 		index   int
 		trivia  bool
 	}
+	// The cases whose delta replaces a run of entries: how many old ones
+	// by how many new ones (one by one for the others).
+	runs := map[string][2]int{"a member inserted before a key": {1, 2}, "an entry's value closed early, a member after it": {1, 2},
+		"a resource deleted": {2, 1}, "the last resource cut with its comma": {2, 1}, "two resources pasted at the end": {1, 3}}
 	fallback := want{index: -1}
 	cases := []struct {
 		name string
@@ -450,14 +454,17 @@ func reparseJSONCases(t *testing.T, text string) {
 		{"a value spelled with an escape", splice{at(`"ami-1"}}`), at(`"ami-1"}}`) + 7, `"ami\u002d1"`}, want{"Mappings", 0, false}},
 		// From scratch.
 		{"a key's opening quote", splice{at(`"Queue": {`), at(`"Queue": {`) + 1, "'"}, fallback},
-		{"a member inserted before a key", splice{at(`"Queue": {`), at(`"Queue": {`), `"New": 1, `}, fallback},
+		{"a member inserted before a key", splice{at(`"Queue": {`), at(`"Queue": {`), `"New": 1, `}, want{"Resources", 1, false}},
 		{"a member deleted whole", splice{at(`"Size": {`), at(`"Size": {`) + 40, ""}, fallback},
 		{"the comma after a value replaced by a bracket", splice{at(`"none"},`) + 7, at(`"none"},`) + 8, "]"}, fallback},
 		{"the comma after an entry replaced by a space", splice{at(`"none"},`) + 7, at(`"none"},`) + 8, " "}, fallback},
 		{"the comma after an entry and the next key", splice{at(`"Default": 3}`) + 13, at(`"Default": 3}`) + 20, ""}, fallback},
 		{"a value's closing brace", splice{at("\"Ami\": \"ami-1\"}}") + 15, at("\"Ami\": \"ami-1\"}}") + 16, ""}, fallback},
-		{"a space before an entry's key", splice{at(`"Queue": {`), at(`"Queue": {`), " "}, fallback},
-		{"a space after an entry's value", splice{at("\"Ami\": \"ami-1\"}}") + 16, at("\"Ami\": \"ami-1\"}}") + 16, " "}, fallback},
+		{"a resource deleted", splice{at(`"Queue": {`), at(`"Topic": {`), ""}, want{"Resources", 1, false}},
+		{"the last resource cut with its comma", splice{topic.Start - len("},\n    \"Topic\": ") - len(nl) + 2, topic.End, ""}, want{"Resources", 1, false}},
+		{"two resources pasted at the end", splice{topic.End, topic.End, `, "A": {"Type": "AWS::SQS::Queue"}, "B": {"Type": "AWS::SQS::Queue"}`}, want{"Resources", 2, false}},
+		{"a space before an entry's key", splice{at(`"Queue": {`), at(`"Queue": {`), " "}, want{"Resources", 1, false}},
+		{"a space after an entry's value", splice{at("\"Ami\": \"ami-1\"}}") + 16, at("\"Ami\": \"ami-1\"}}") + 16, " "}, want{"Mappings", 0, true}},
 		{"across two entries", splice{at(`"Env"}, "prod"]}`) + 10, at1(`"IsDev"`) + 2, ""}, fallback},
 		{"a section's key", splice{at1(`"Outputs"`), at1(`"Outputs"`), "x"}, fallback},
 		{"a root key renamed", splice{at1(`"Description"`), at1(`"Description"`) + 1, "d"}, fallback},
@@ -466,7 +473,7 @@ func reparseJSONCases(t *testing.T, text string) {
 		{"the only mapping renamed as a function", splice{at1(`"Region": {`), at1(`"Region": {`) + 6, "Ref"}, fallback},
 		{"a syntax error in a value", splice{at("ami-1") + 5, at("ami-1") + 5, `"`}, fallback},
 		{"a value ended early", splice{at(`"Notes": "none"`), at(`"Notes": "none"`), "}, \"X\": {"}, fallback},
-		{"an entry's value closed early, a member after it", splice{at("\"Condition\": \"IsProd\",\n      \"Properties"), at("\"Condition\": \"IsProd\",\n      \"Properties"), `"A": 1}, "B": {`}, fallback},
+		{"an entry's value closed early, a member after it", splice{at("\"Condition\": \"IsProd\",\n      \"Properties"), at("\"Condition\": \"IsProd\",\n      \"Properties"), `"A": 1}, "B": {`}, want{"Resources", 0, false}},
 		{"trailing text after a value", splice{at("3}"), at("3}") + 1, "3 4"}, fallback},
 	}
 	reparsers := map[string]reparser{"copy": ReparseDelta, "in place": ReparseInPlace,
@@ -480,9 +487,9 @@ func reparseJSONCases(t *testing.T, text string) {
 			case c.want.index < 0:
 			case d == nil:
 				t.Errorf("%s (%s): parsed from scratch", c.name, mode)
-			case d.Section != c.want.section || d.Index != c.want.index || len(d.Old) != 1 || d.New != 1 || d.Trivia != c.want.trivia:
-				t.Errorf("%s (%s): delta replaces %d entries at %d of %q by %d (trivia %v), want 1 at %d of %q (trivia %v)",
-					c.name, mode, len(d.Old), d.Index, d.Section, d.New, d.Trivia, c.want.index, c.want.section, c.want.trivia)
+			case d.Section != c.want.section || d.Index != c.want.index || len(d.Old) != max(runs[c.name][0], 1) || d.New != max(runs[c.name][1], 1) || d.Trivia != c.want.trivia:
+				t.Errorf("%s (%s): delta replaces %d entries at %d of %q by %d (trivia %v), want %d at %d of %q by %d (trivia %v)",
+					c.name, mode, len(d.Old), d.Index, d.Section, d.New, d.Trivia, max(runs[c.name][0], 1), c.want.index, c.want.section, max(runs[c.name][1], 1), c.want.trivia)
 			}
 		}
 	}
