@@ -287,8 +287,8 @@ func atLineStart(src []byte, off int) bool {
 func sectionLevel(src []byte, root *Node, si int) (level, bool) {
 	sec := root.Pairs[si]
 	m := sec.Value
-	if m.Kind != Mapping || m.Flow || len(m.Pairs) == 0 {
-		return level{}, false
+	if m.Kind != Mapping || m.Flow || len(m.Pairs) == 0 || sec.Key.Value == "" {
+		return level{}, false // (a delta names the root's pairs as the section "")
 	}
 	col := columnOf(src, m.Pairs[0].Key.Start)
 	if col <= 0 {

@@ -58,8 +58,8 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 	}
 	// The member of the root, then of its section, the edit lies in.
 	si, lv, k := -1, root, memberAt(root.Pairs, start, end)
-	if k < 0 {
-		return nil
+	if k < 0 || root.Pairs[k].Key.Value == "" {
+		return nil // (a delta names the root's pairs as the section "")
 	}
 	if sec := root.Pairs[k].Value; sec.Kind == Mapping {
 		e := memberAt(sec.Pairs, start, end)
