@@ -602,40 +602,33 @@ func TestDuplicateKeyRepairIsIncremental(t *testing.T) {
 			t.Errorf("version %d: published %v, a fresh analysis finds %v", v, got, want)
 		}
 	}
-	s.change(d, replaceEdit(t, d.text, "  Logs:\n    Type: AWS::S3::Bucket", "  Trail:\n    Type: AWS::S3::Bucket"))
-	fresh(2)
-	if res := next(); !slices.ContainsFunc(res.Findings, func(f analysis.Finding) bool { return f.RuleID == "SOC2-PARSE-002" }) {
+	// Logs renamed Trail (a duplicate), and back.
+	logs, trail := "  Logs:\n    Type: AWS::S3::Bucket", "  Trail:\n    Type: AWS::S3::Bucket"
+	edit := func(v int32, from, to string) *analysis.Result {
+		t.Helper()
+		s.change(d, replaceEdit(t, d.text, from, to))
+		fresh(v)
+		return next()
+	}
+	if res := edit(2, logs, trail); !slices.ContainsFunc(res.Findings, func(f analysis.Finding) bool { return f.RuleID == "SOC2-PARSE-002" }) {
 		t.Fatalf("the renamed resource is no duplicate: %v", codesOfFindings(res.Findings))
 	}
-	s.change(d, replaceEdit(t, d.text, "  Trail:\n    Type: AWS::S3::Bucket", "  Logs:\n    Type: AWS::S3::Bucket"))
-	fresh(3)
-	if res := next(); len(res.Template.Problems) > 0 || res.Reused == 0 {
+	if res := edit(3, trail, logs); len(res.Template.Problems) > 0 || res.Reused == 0 {
 		t.Errorf("the repair re-ran every check (reused %d, problems %v): it should re-read the edits since the last template without problems", res.Reused, res.Template.Problems)
 	}
 	// Again, with an edit of the other resource while the duplicate
 	// stands: both resources are re-read, so every check of this small
 	// template runs again, but on a template re-read from the last one
 	// without problems, which it consumed.
-	s.change(d, replaceEdit(t, d.text, "  Logs:\n    Type: AWS::S3::Bucket", "  Trail:\n    Type: AWS::S3::Bucket"))
-	fresh(4)
-	next()
-	s.change(d, replaceEdit(t, d.text, "Value: production", "Value: productio"))
-	fresh(5)
-	next()
-	s.change(d, replaceEdit(t, d.text, "  Trail:\n    Type: AWS::S3::Bucket", "  Logs:\n    Type: AWS::S3::Bucket"))
-	fresh(6)
-	if res := next(); len(res.Template.Problems) > 0 || !res.ConsumedPrevious {
+	edit(4, logs, trail)
+	edit(5, "Value: production", "Value: productio")
+	if res := edit(6, trail, logs); len(res.Template.Problems) > 0 || !res.ConsumedPrevious {
 		t.Errorf("the second repair parsed the whole text")
 	}
 	// A key repeated inside one resource: the re-read of that resource
 	// finds it in place, consuming the last template without problems;
 	// the next keystrokes must not re-read from it.
-	s.change(d, replaceEdit(t, d.text, "      IsLogging: true\n", "      IsLogging: true\n      IsLogging: false\n"))
-	fresh(7)
-	next()
-	s.change(d, replaceEdit(t, d.text, "Value: productio", "Value: production"))
-	fresh(8)
-	next()
-	s.change(d, replaceEdit(t, d.text, "      IsLogging: false\n", ""))
-	fresh(9)
+	edit(7, "      IsLogging: true\n", "      IsLogging: true\n      IsLogging: false\n")
+	edit(8, "Value: productio", "Value: production")
+	edit(9, "      IsLogging: false\n", "")
 }

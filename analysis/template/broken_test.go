@@ -199,17 +199,7 @@ func TestReparseBrokenIsLocal(t *testing.T) {
 			old, re = goodIP, ReparseInPlace
 		}
 		for _, e := range edits {
-			hits, fed := brokenStats.hits.Load(), brokenStats.fed.Load()
-			got, d := reparseAndCompare(t, old, e, re)
-			fed = brokenStats.fed.Load() - fed
-			switch {
-			case d != nil || !got.HasSyntaxError():
-				t.Fatalf("edit %+v (%q) did not break the template", e, e.text)
-			case brokenStats.hits.Load() == hits:
-				t.Errorf("edit %+v (%q): the syntax error %q was found by a parse of the whole text", e, e.text, got.Problems[0].Message)
-			case fed > 16<<10:
-				t.Errorf("edit %+v (%q): reparseBroken fed yaml.v3 %d bytes of a %d-byte text", e, e.text, fed, len(src))
-			}
+			breaksLocally(t, old, e, re, 16<<10)
 		}
 	}
 	// (diffTemplates would compare 400 KB of nodes with reflect, slowly.)
@@ -218,6 +208,24 @@ func TestReparseBrokenIsLocal(t *testing.T) {
 		if !bytes.Equal(tp.Source, src) || !slices.Equal(tp.Lines.starts, want.Lines.starts) || diffNodes("$", tp.Root, want.Root) != "" {
 			t.Fatal("the edits modified the template they were made on")
 		}
+	}
+}
+
+// breaksLocally applies e, an edit that breaks the syntax of old, with re,
+// and checks that the result is Parse's, found by reparseBroken or
+// reparseBrokenJSON after reading at most limit bytes of the new text.
+func breaksLocally(t *testing.T, old *Template, e splice, re reparser, limit int64) {
+	t.Helper()
+	hits, fed := brokenStats.hits.Load(), brokenStats.fed.Load()
+	got, d := reparseAndCompare(t, old, e, re)
+	fed = brokenStats.fed.Load() - fed
+	switch {
+	case d != nil || !got.HasSyntaxError():
+		t.Fatalf("edit %+v (%q) did not break the template", e, e.text)
+	case brokenStats.hits.Load() == hits:
+		t.Errorf("edit %+v (%q): the syntax error %q was found by a parse of the whole text", e, e.text, got.Problems[len(got.Problems)-1].Message)
+	case fed > limit:
+		t.Errorf("edit %+v (%q): the error was found after reading %d bytes of a %d-byte text", e, e.text, fed, len(got.Source))
 	}
 }
 

@@ -73,23 +73,7 @@ func (e jsonError) problem(src []byte, lines *Lines) Problem {
 
 // line returns the 1-based line of offset off, as p.lines.Position would.
 func (p *jsonParser) line(off int) int {
-	if p.lines != nil {
-		return p.lines.Position(off).Line
-	}
-	// Count the line starts in (lineBaseOff, off], as NewLines finds them:
-	// after an LF, and after a CR that no LF follows.
-	n := p.lineBase
-	for i := p.lineBaseOff; i < off; i++ {
-		switch p.src[i] {
-		case '\n':
-			n++
-		case '\r':
-			if i+1 >= len(p.src) || p.src[i+1] != '\n' {
-				n++
-			}
-		}
-	}
-	return n + 1
+	return lineOf(p.src, p.lines, p.lineBase, p.lineBaseOff, off)
 }
 
 // node returns a new node from the allocator, set to n.

@@ -269,3 +269,26 @@ func (l *Lines) splice(src []byte, start, end, n int, inPlace bool) []int {
 	}
 	return out
 }
+
+// lineOf returns the 1-based line of offset off of src, as lines.Position
+// would. When lines is nil (an incremental re-parse reads an entry before
+// it updates the line index), base is the 0-based line of offset baseOff,
+// which precedes off, and the line starts in (baseOff, off] are counted as
+// NewLines finds them: after an LF, and after a CR that no LF follows.
+func lineOf(src []byte, lines *Lines, base, baseOff, off int) int {
+	if lines != nil {
+		return lines.Position(off).Line
+	}
+	n := base
+	for i := baseOff; i < off; i++ {
+		switch src[i] {
+		case '\n':
+			n++
+		case '\r':
+			if i+1 >= len(src) || src[i+1] != '\n' {
+				n++
+			}
+		}
+	}
+	return n + 1
+}

@@ -65,23 +65,7 @@ func (p *fastParser) bail() { panic(bail{}) }
 
 // line returns the 1-based line of offset off, as p.lines.Position would.
 func (p *fastParser) line(off int) int {
-	if p.lines != nil {
-		return p.lines.Position(off).Line
-	}
-	// Count the line starts in (lineBaseOff, off], as NewLines finds them:
-	// after an LF, and after a CR that no LF follows.
-	n := p.lineBase
-	for i := p.lineBaseOff; i < off; i++ {
-		switch p.src[i] {
-		case '\n':
-			n++
-		case '\r':
-			if i+1 >= len(p.src) || p.src[i+1] != '\n' {
-				n++
-			}
-		}
-	}
-	return n + 1
+	return lineOf(p.src, p.lines, p.lineBase, p.lineBaseOff, off)
 }
 
 // hasLineBreak reports whether b holds a line break.
