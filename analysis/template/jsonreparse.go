@@ -102,7 +102,8 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 // planJSONRun is planJSON for an edit of the section si's object that is
 // no edit of one entry: entries pasted, deleted, split or joined. It reads
 // the entries from the one the edit starts in (the last whose key starts at
-// or before it) until the parse catches up with the unchanged text: after
+// or before it, or the first when the edit starts before it) until the
+// parse catches up with the unchanged text: after
 // a comma, at the key of an old entry after the run's first that starts
 // after the edit, or at the section's closing brace when the edit ends
 // before it. Then the parser stands where the old parse stood, in the same
@@ -116,10 +117,18 @@ func planJSONRun(old *Template, src []byte, start, end, n, si int) (pl *reparseP
 	pairs := sec.Pairs
 	a := lastKeyAtOrBefore(pairs, start)
 	closing := sec.End - 1 // the old closing brace
-	if a < 0 || end > closing {
+	if start <= sec.Start || end > closing {
 		return nil
 	}
-	from := pairs[a].Key.Start
+	from := sec.Start + 1
+	if a >= 0 {
+		from = pairs[a].Key.Start
+	} else {
+		// Between the section's opening brace and its first key: the run
+		// reads from the brace on, the first entry included (the parse of
+		// the object's first member skips the same blanks).
+		a = 0
+	}
 	alloc := newSmallAllocator(16)
 	p := &jsonParser{src: src, i: from, depth: 2, alloc: alloc, lineBase: old.Lines.LineOf(from), lineBaseOff: from}
 	defer func() {

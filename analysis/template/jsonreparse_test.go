@@ -395,7 +395,7 @@ func reparseJSONCases(t *testing.T, text string) {
 	// The cases whose delta replaces a run of entries: how many old ones
 	// by how many new ones (one by one for the others).
 	runs := map[string][2]int{"a member inserted before a key": {1, 2}, "an entry's value closed early, a member after it": {1, 2},
-		"a resource deleted": {2, 1}, "the last resource cut with its comma": {2, 1}, "two resources pasted at the end": {1, 3}}
+		"a resource typed before the first": {1, 2}, "a resource deleted": {2, 1}, "the last resource cut with its comma": {2, 1}, "two resources pasted at the end": {1, 3}}
 	fallback := want{index: -1}
 	cases := []struct {
 		name string
@@ -460,6 +460,8 @@ func reparseJSONCases(t *testing.T, text string) {
 		{"the comma after an entry replaced by a space", splice{at(`"none"},`) + 7, at(`"none"},`) + 8, " "}, fallback},
 		{"the comma after an entry and the next key", splice{at(`"Default": 3}`) + 13, at(`"Default": 3}`) + 20, ""}, fallback},
 		{"a value's closing brace", splice{at("\"Ami\": \"ami-1\"}}") + 15, at("\"Ami\": \"ami-1\"}}") + 16, ""}, fallback},
+		{"a resource typed before the first", splice{at(`"Resources": {`) + 14, at(`"Resources": {`) + 14, nl + `    "First": {"Type": "AWS::SQS::Queue"},`}, want{"Resources", 0, false}},
+		{"a blank line after a section's brace", splice{at(`"Parameters": {`) + 15, at(`"Parameters": {`) + 15, nl}, want{"Parameters", 0, true}},
 		{"a resource deleted", splice{at(`"Queue": {`), at(`"Topic": {`), ""}, want{"Resources", 1, false}},
 		{"the last resource cut with its comma", splice{topic.Start - len("},\n    \"Topic\": ") - len(nl) + 2, topic.End, ""}, want{"Resources", 1, false}},
 		{"two resources pasted at the end", splice{topic.End, topic.End, `, "A": {"Type": "AWS::SQS::Queue"}, "B": {"Type": "AWS::SQS::Queue"}`}, want{"Resources", 2, false}},
