@@ -2,6 +2,7 @@ package template
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -29,8 +30,10 @@ import (
 // text has problems, or was read by the yaml.v3 path, whose spans are not
 // all local; the section is in flow style; the re-read text holds a line at
 // a smaller column or anything but a plain `key:` at the section's column;
-// a new key repeats another of the section (a problem); the section is left
-// empty; anything the fast path gives up on. (JSON has its own rules: see
+// the section is left empty; anything the fast path gives up on. A new key
+// that repeats another of the section is re-read, its problem reported as
+// a parse reports it (withDuplicates), except in place (see
+// ReparseInPlaceUnsettled). (JSON has its own rules: see
 // jsonreparse.go.) When the new text has a syntax error, reparseBroken
 // (broken.go) gets it without parsing the whole document, wherever that
 // gives Parse's result. TestReparseRandomEdits,
@@ -175,6 +178,12 @@ func ReparseInPlaceUnsettled(old *Template, src []byte, start, end, n int) (*Tem
 	switch {
 	case pl == nil:
 		return parseFallback(old, src, start, end, n, unread), nil
+	case pl.dups:
+		// A key repeated in its section: the language server keeps the
+		// last template without problems to re-read the next edits from
+		// (it does not re-read a template with problems), which consuming
+		// it, or sharing it with a copy, would take away.
+		return Parse(old.Filename, src), nil
 	case old.isShared() || old.arena == nil:
 		return pl.copyApply()
 	}
@@ -200,7 +209,10 @@ type reparsePlan struct {
 	sameKeys        bool // pairs have the replaced pairs' keys, in order
 	trivia          bool // see Delta.Trivia
 	problems        []Problem
-	alloc           *allocator // holds the new pairs' nodes
+	// dups says that the new pairs repeat keys of their section (among
+	// problems): see ReparseInPlaceUnsettled.
+	dups  bool
+	alloc *allocator // holds the new pairs' nodes
 }
 
 // entrySections are the root keys whose values are sections of entries:
@@ -424,9 +436,10 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 				return nil, false // a section whose one key is `Ref:` or `Fn::...:` is a call
 			}
 		}
-		if !sameKeys && repeatsKey(old, si, lv.pairs, a, b, pairs) {
-			return nil, false // a problem a parse reports, wherever the first one is
-		}
+	}
+	problems, dups := p.problems, false
+	if si >= 0 && !sameKeys {
+		problems, dups = withDuplicates(old, src, si, a, b, pairs, problems, from, delta)
 	}
 	trivia := sameKeys
 	for k := 0; trivia && k < len(pairs); k++ {
@@ -438,47 +451,118 @@ func readRun(old *Template, src []byte, start, end, n, si int, lv level, lo, hi 
 	}
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
 		si: si, lv: lvNode, a: a, b: b, pairs: pairs, from: from, regionEnd: regionEnd,
-		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}, false
+		sameKeys: sameKeys, trivia: trivia, problems: problems, dups: dups, alloc: alloc}, false
 }
 
-// repeatsKey reports whether the new pairs that replace the section's pairs
-// [a, b) repeat a key: among themselves, or one of the section's other
-// pairs. The sections with a lookup by name are searched by it.
-func repeatsKey(t *Template, si int, section []*Pair, a, b int, pairs []*Pair) bool {
-	if len(pairs) > 1 {
-		seen := make(map[string]bool, len(pairs))
-		for _, p := range pairs {
-			if seen[p.Key.Value] {
-				return true
-			}
-			seen[p.Key.Value] = true
-		}
-	}
+// withDuplicates returns the problems of the template in which the new
+// pairs, read from src at from on, replace the section si's pairs [a, b):
+// nested, the problems found inside the new pairs' values (in the order the
+// parse found them), with the duplicate keys of the section that the new
+// pairs make, as a parse of the whole text reports them. The old template
+// had no problems, so every repeated key is a new pair's: among the new
+// pairs, or one of the section's other pairs (the one outside the run that
+// has it, found through the section's lookup by name when it has one). A
+// parse reports each occurrence after the first, with the first one's line,
+// when it adds that pair to the section, after the problems inside its
+// value; the pairs before the run have none, and those after it none but
+// their duplicates. The repeats among the new pairs that the run's parse
+// reported are reported again, with the rest.
+func withDuplicates(old *Template, src []byte, si, a, b int, pairs []*Pair, nested []Problem, from, delta int) ([]Problem, bool) {
+	section := old.Root.Pairs[si].Value.Pairs
 	var index map[string]int
-	switch idx := modelSectionIndexes(t.Root); si {
+	switch idx := modelSectionIndexes(old.Root); si {
 	case idx[secParameters]:
-		index = t.params
+		index = old.params
 	case idx[secConditions]:
-		index = t.conditions
+		index = old.conditions
 	case idx[secMappings]:
-		index = t.mappings
+		index = old.mappings
 	case idx[secResources]:
-		index = t.resources
+		index = old.resources
 	}
-	for _, p := range pairs {
+	// outside returns the index of the section's pair outside the run that
+	// has key, or -1.
+	outside := func(key string) int {
 		if index != nil {
-			if i, ok := index[p.Key.Value]; ok && (i < a || i >= b) {
-				return true
+			if i, ok := index[key]; ok && (i < a || i >= b) {
+				return i
 			}
-			continue
+			return -1
 		}
 		for i, q := range section {
-			if (i < a || i >= b) && q.Key.Value == p.Key.Value {
-				return true
+			if (i < a || i >= b) && q.Key.Value == key {
+				return i
 			}
 		}
+		return -1
 	}
-	return false
+	line := func(off int) int { // 1-based, in src, for an offset before the run's end
+		if off < from {
+			return old.Lines.LineOf(off) + 1
+		}
+		return lineOf(src, nil, old.Lines.LineOf(from), from, off)
+	}
+	// The first occurrence of each key the new pairs have, and whether it
+	// repeats.
+	type first struct {
+		off      int // in src
+		repeated bool
+	}
+	firsts := make(map[string]*first, len(pairs))
+	var after []Problem // the duplicates after the run
+	for _, p := range pairs {
+		k := p.Key.Value
+		if f := firsts[k]; f != nil {
+			f.repeated = true
+			continue
+		}
+		f := &first{off: p.Key.Start}
+		firsts[k] = f
+		switch i := outside(k); {
+		case i < 0:
+		case i < a:
+			f.off, f.repeated = section[i].Key.Start, true
+		default:
+			f.repeated = true
+			key := section[i].Key
+			after = append(after, duplicateKey(k, Span{key.Start + delta, key.End + delta}, line(p.Key.Start)))
+		}
+	}
+	if len(after) == 0 && len(firsts) == len(pairs) {
+		repeated := false
+		for _, f := range firsts {
+			repeated = repeated || f.repeated
+		}
+		if !repeated {
+			return nested, false
+		}
+	}
+	// The run's own parse may have reported repeats among the new pairs,
+	// without those outside: they are all reported again here.
+	keys := make(map[Span]bool, len(pairs))
+	for _, p := range pairs {
+		keys[p.Key.Span] = true
+	}
+	nested = slices.DeleteFunc(slices.Clone(nested), func(pr Problem) bool { return pr.Code == ProblemDuplicateKey && keys[pr.Span] })
+	out := make([]Problem, 0, len(nested)+len(pairs)+len(after))
+	for _, p := range pairs {
+		for len(nested) > 0 && nested[0].Span.Start <= p.Value.End {
+			out, nested = append(out, nested[0]), nested[1:]
+		}
+		if f := firsts[p.Key.Value]; f.repeated && f.off != p.Key.Start {
+			out = append(out, duplicateKey(p.Key.Value, p.Key.Span, line(f.off)))
+		}
+	}
+	out = append(out, nested...) // (none: each lies in a new pair)
+	sort.SliceStable(after, func(i, j int) bool { return after[i].Span.Start < after[j].Span.Start })
+	return append(out, after...), true
+}
+
+// duplicateKey is the problem of a key repeated at span whose first
+// occurrence is on line firstLine (1-based), as the parsers report it.
+func duplicateKey(key string, span Span, firstLine int) Problem {
+	return Problem{Code: ProblemDuplicateKey, Span: span,
+		Message: fmt.Sprintf("duplicate key %q (first defined on line %d): CloudFormation rejects templates with duplicate keys", key, firstLine)}
 }
 
 // onlyMoved reports whether the pair y, read from the new text, is the
@@ -1260,7 +1344,11 @@ func spliceStructs[T any](s []*T, a, b int, pairs []*Pair, fill func(*T, *Pair),
 			hi = len(s) // the entries after the run move
 		}
 		for i := a; i < hi; i++ {
-			index[name(s[i])] = i
+			// A key repeated keeps its last occurrence, as a parse's lookup
+			// does: a new entry does not take the name from a later one.
+			if j, ok := index[name(s[i])]; !ok || j < i || i >= a+len(pairs) {
+				index[name(s[i])] = i
+			}
 		}
 	}
 	return s

@@ -766,9 +766,10 @@ Outputs:
 // TestReparseCases makes each kind of edit inside an entry and of the
 // structure, with Reparse, ReparseInPlace and ReparseInPlaceUnsettled: each
 // must equal a parse, and be incremental, but for the edits a parse from
-// scratch must read (a section left empty, a key repeated, a root key
-// changed, a section key's line, a line at the root's column inside a
-// section).
+// scratch must read (a section left empty, a root key changed, a section
+// key's line, a line at the root's column inside a section). A key
+// repeated in its section is incremental when copying: the re-read reports
+// it.
 func TestReparseCases(t *testing.T) {
 	t.Run("LF", func(t *testing.T) { reparseCases(t, reparseCasesTemplate) })
 	t.Run("CRLF", func(t *testing.T) { reparseCases(t, strings.ReplaceAll(reparseCasesTemplate, "\n", "\r\n")) })
@@ -828,8 +829,8 @@ func reparseCases(t *testing.T, text string) {
 		{"the format version", splice{at("2010-09-09"), at("2010-09-09") + 10, "2010-09-10"}, false},
 		{"an output added at the end without a final line break", splice{len(text), len(text), "  Second:" + nl + "    Value: x"}, false},
 		{"the only mapping removed, which leaves the section empty", splice{at("  Region:"), at("Resources:"), ""}, true},
-		{"a resource renamed as another", splice{at("  Topic:") + 2, at("  Topic:") + 7, "Queue"}, true},
-		{"an entry added with a key its section has", splice{at("  Topic:"), at("  Topic:"), lines("  Bucket:", "    Type: AWS::S3::Bucket")}, true},
+		{"a resource renamed as another", splice{at("  Topic:") + 2, at("  Topic:") + 7, "Queue"}, false},
+		{"an entry added with a key its section has", splice{at("  Topic:"), at("  Topic:"), lines("  Bucket:", "    Type: AWS::S3::Bucket")}, false},
 		{"a root key renamed", splice{at("Mappings:") + 7, at("Mappings:") + 8, ""}, true},
 		{"a root key added", splice{at("Outputs:"), at("Outputs:"), lines("Transform: AWS::Serverless-2016-10-31")}, true},
 		{"a section's key line", splice{at("Resources:") + 3, at("Resources:") + 3, "x"}, true},
@@ -838,9 +839,13 @@ func reparseCases(t *testing.T, text string) {
 	}
 	reparsers := map[string]reparser{"copy": ReparseDelta, "in place": ReparseInPlace,
 		"unsettled": unsettledReparser(t, func(n int) []int { return []int{n - 1} })}
+	// A key repeated in its section is re-read when copying; in place, it
+	// parses from scratch (see ReparseInPlaceUnsettled).
+	repeats := map[string]bool{"a resource renamed as another": true, "an entry added with a key its section has": true}
 	for _, c := range cases {
 		for mode, re := range reparsers {
-			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, mode != "copy"); inc == c.fallback {
+			fallback := c.fallback || repeats[c.name] && mode != "copy"
+			if _, inc := applyEdit(t, Parse("t.yaml", src), c.e, re, mode != "copy"); inc == fallback {
 				t.Errorf("%s (%s): incremental is %v", c.name, mode, inc)
 			}
 		}

@@ -23,9 +23,10 @@ import "sort"
 //   - an entry of a section, a top-level key whose value is a non-empty
 //     object (Resources, Parameters, Conditions, Mappings, Outputs,
 //     Metadata, Rules, Globals...): Delta.Section is the section's key,
-//     Index the entry's; its key may change (a rename), unless it becomes
-//     another key of the section (a duplicate, which a parse reports) or the
-//     function key of a section of one entry (which then reads as a call);
+//     Index the entry's; its key may change (a rename, another key of the
+//     section included, whose duplicate is reported as a parse reports it),
+//     unless it becomes the function key of a section of one entry (which
+//     then reads as a call);
 //   - a top-level member whose value is no object before or after the edit
 //     and whose key is none of the sections of entries (Description,
 //     AWSTemplateFormatVersion, Transform...): Delta.Section is "", and the
@@ -79,6 +80,7 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 	}
 	sameKeys := pair.Key.Value == oldPair.Key.Value
 	pairs := []*Pair{pair}
+	dups := false
 	if si < 0 {
 		// As for YAML: a top-level member is none of the sections, whose
 		// entries make structs and references, before or after.
@@ -89,14 +91,12 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 		if len(lv.Pairs) == 1 && isFunctionKey(pair.Key.Value) {
 			return nil // a section whose one key is `Ref` or `Fn::...` is a call
 		}
-		if repeatsKey(old, si, lv.Pairs, k, k+1, pairs) {
-			return nil // a problem a parse reports, wherever the first one is
-		}
+		problems, dups = withDuplicates(old, src, si, k, k+1, pairs, problems, from, delta)
 	}
 	trivia := sameKeys && onlyMoved(oldPair, pair, start, end, delta)
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
 		si: si, lv: lv, a: k, b: k + 1, pairs: pairs, from: from, regionEnd: regionEnd,
-		sameKeys: sameKeys, trivia: trivia, problems: problems, alloc: alloc}
+		sameKeys: sameKeys, trivia: trivia, problems: problems, dups: dups, alloc: alloc}
 }
 
 // planJSONRun is planJSON for an edit of the section si's object that is
@@ -110,7 +110,8 @@ func planJSON(old *Template, src []byte, start, end, n int) *reparsePlan {
 // state (the section's object, at the same depth), with the same text
 // ahead, and the entries read replace the old ones before that point. It
 // returns nil when the text does not read as entries up to such a point,
-// or when the new entries repeat a key or leave a section of one call key.
+// or when the new entries leave a section of one call key. Keys repeated
+// in the section are reported as a parse reports them (withDuplicates).
 func planJSONRun(old *Template, src []byte, start, end, n, si int) (pl *reparsePlan) {
 	delta := n - (end - start)
 	sec := old.Root.Pairs[si].Value
@@ -177,8 +178,9 @@ func planJSONRun(old *Template, src []byte, start, end, n, si int) (pl *reparseP
 	for k := 0; sameKeys && k < len(read); k++ {
 		sameKeys = read[k].Key.Value == pairs[a+k].Key.Value
 	}
-	if !sameKeys && repeatsKey(old, si, pairs, a, b, read) {
-		return nil // a problem a parse reports, wherever the first one is
+	problems, dups := p.problems, false
+	if !sameKeys {
+		problems, dups = withDuplicates(old, src, si, a, b, read, problems, from, delta)
 	}
 	trivia := sameKeys
 	for k := 0; trivia && k < len(read); k++ {
@@ -186,7 +188,7 @@ func planJSONRun(old *Template, src []byte, start, end, n, si int) (pl *reparseP
 	}
 	return &reparsePlan{old: old, src: src, start: start, end: end, n: n, delta: delta,
 		si: si, lv: sec, a: a, b: b, pairs: read, from: from, regionEnd: regionEnd,
-		sameKeys: sameKeys, trivia: trivia, problems: p.problems, alloc: alloc}
+		sameKeys: sameKeys, trivia: trivia, problems: problems, dups: dups, alloc: alloc}
 }
 
 // memberAt returns the index of the member of pairs (an object's, in

@@ -75,18 +75,26 @@ func checkUnsettled(t *testing.T, got, want *Template, look []int) {
 		if k == len(look)-1 {
 			how = 4
 		}
+		// (A lookup by name finds the last resource of that name, when a
+		// key is repeated: so does want's.)
 		switch how {
 		case 0:
-			r = got.Resource(w.Name)
+			r, w = got.Resource(w.Name), want.Resource(w.Name)
 		case 4:
-			for _, x := range got.ResourcesOfType(w.Type) {
+			typ := w.Type
+			for _, x := range got.ResourcesOfType(typ) {
 				if x.Name == w.Name {
 					r = x
 				}
 			}
+			for _, x := range want.ResourcesOfType(typ) {
+				if x.Name == w.Name {
+					w = x
+				}
+			}
 		case 1:
 			r = got.Resource(w.Name) // twice: the second settles nothing
-			r = got.Resource(w.Name)
+			r, w = got.Resource(w.Name), want.Resource(w.Name)
 		case 2:
 			got.NodeAt(w.Key.Start)
 			r = got.Resources[i]
