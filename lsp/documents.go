@@ -78,11 +78,13 @@ type document struct {
 	hotBytes atomic.Int64
 	lastUse  atomic.Int64
 
-	// readers counts the requests using a snapshot of the document (pin);
-	// consuming is set while an analysis re-reads the last analysed
+	// readers counts the requests using a snapshot of the document (pin),
+	// and idle is closed when their count falls back to 0 (nil while it is
+	// 0); consuming is set while an analysis re-reads the last analysed
 	// template in place, which it does only when no request reads it
-	// (scheduler.analyze). Both are guarded by mu.
+	// (scheduler.analyze). All are guarded by mu.
 	readers   int
+	idle      chan struct{}
 	consuming bool
 
 	sched *scheduler
@@ -106,12 +108,18 @@ func (d *document) changed() {
 // pin records a request using the document's snapshots, and returns the
 // function that ends that use. d.mu must be held; release takes it.
 func (d *document) pin() (release func()) {
+	if d.readers == 0 {
+		d.idle = make(chan struct{})
+	}
 	d.readers++
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			d.mu.Lock()
-			d.readers--
+			if d.readers--; d.readers == 0 {
+				close(d.idle)
+				d.idle = nil
+			}
 			d.mu.Unlock()
 		})
 	}

@@ -137,3 +137,36 @@ func TestInPlaceWaitsForReaders(t *testing.T) {
 		t.Error("the current snapshot's model does not match its text")
 	}
 }
+
+// TestInPlaceAfterShortReads: an analysis that finds a request reading a
+// snapshot waits a little for it (defaultReaderWait; long enough here for
+// a loaded machine) instead of copying at once,
+// since a copy's edits are copied too from then on: the edit made while a
+// short request runs is re-read in place, moving the nodes after it where
+// they are (MovedAhead).
+func TestInPlaceAfterShortReads(t *testing.T) {
+	results := make(chan *analysis.Result, 16)
+	s := newSession(t, func(srv *Server) {
+		srv.resultHook = func(res *analysis.Result) { results <- res }
+		srv.readerWait = timeout
+	})
+	s.initialize(t, map[string]any{"diagnosticsDelayMs": 0})
+	d := s.open("file:///w/t.yaml", trailTemplate)
+	<-results
+	_, _, release, err := s.srv.current(context.Background(), protocol.DocumentURI(d.uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := pos(t, d.text, "IsLogging: ", len("IsLogging: "))
+	s.change(d, protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "t"})
+	time.Sleep(time.Millisecond)
+	release()
+	select {
+	case res := <-results:
+		if res.Template.MovedAhead() == 0 {
+			t.Error("the edit made while a request read a snapshot was copied, not re-read in place")
+		}
+	case <-time.After(timeout):
+		t.Fatal("no analysis")
+	}
+}

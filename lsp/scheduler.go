@@ -117,11 +117,36 @@ func (sc *scheduler) debounce() bool {
 	}
 }
 
+// defaultReaderWait bounds how long an analysis waits for the requests
+// reading a snapshot of its document before it copies the last template
+// instead of re-reading it in place.
+const defaultReaderWait = 10 * time.Millisecond
+
 // analyze runs the engine on the newest text and stores and publishes the
 // result, unless the document changed or closed meanwhile.
 func (sc *scheduler) analyze() {
 	d, s := sc.d, sc.s
 	d.mu.Lock()
+	if d.readers > 0 && d.base != nil {
+		// A request reads a snapshot: the analysis would copy the last
+		// template instead of re-reading it in place, and a copy's edits
+		// are copied too from then on (it owns no arena of its nodes).
+		// Requests take a millisecond or so: wait for them, a little.
+		idle := d.idle
+		d.mu.Unlock()
+		limit := defaultReaderWait
+		if s.readerWait > 0 {
+			limit = s.readerWait
+		}
+		wait := time.NewTimer(limit)
+		select {
+		case <-idle:
+		case <-wait.C:
+		case <-sc.quit:
+		}
+		wait.Stop()
+		d.mu.Lock()
+	}
 	if d.closed || (d.snap != nil && d.snap.gen == d.gen) || (d.cold && !sc.warm.Swap(false)) {
 		d.mu.Unlock()
 		return

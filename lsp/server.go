@@ -93,6 +93,8 @@ type Server struct {
 	// stale) and settled.
 	coolHook   func(uri string)
 	resultHook func(*analysis.Result)
+	// readerWait, when set (tests), replaces defaultReaderWait.
+	readerWait time.Duration
 	// analysisSlots bounds the analyses running at once (scheduler.go).
 	analysisSlots chan struct{}
 	// changeHook and publishHook, when set (tests), are called when a
