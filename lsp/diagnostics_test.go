@@ -488,15 +488,7 @@ func TestSyntaxErrorKeepsLastFindings(t *testing.T) {
 	// and keeps the other checks.
 	s.change(d, replaceEdit(t, d.text, "IsLogging: true", "IsLogging: [true"))
 	s.waitDiagnostics(d.uri, atVersion(5))
-	next := func() *analysis.Result {
-		select {
-		case res := <-results:
-			return res
-		case <-time.After(10 * time.Second):
-			t.Fatal("no analysis result")
-		}
-		return nil
-	}
+	next := func() *analysis.Result { return nextResult(t, results) }
 	for string(next().Template.Source) != d.text { // up to version 5's
 	}
 	s.change(d, replaceEdit(t, d.text, "IsLogging: [true", "IsLogging: true"))
@@ -504,6 +496,18 @@ func TestSyntaxErrorKeepsLastFindings(t *testing.T) {
 	if res := next(); res.Template.HasSyntaxError() || res.Reused == 0 {
 		t.Errorf("the repair re-ran every check (reused %d): it should re-read the edits since the last good text", res.Reused)
 	}
+}
+
+// nextResult returns the next analysis result a resultHook sent.
+func nextResult(t *testing.T, results <-chan *analysis.Result) *analysis.Result {
+	t.Helper()
+	select {
+	case res := <-results:
+		return res
+	case <-time.After(10 * time.Second):
+		t.Fatal("no analysis result")
+	}
+	return nil
 }
 
 func codesOf(ds []protocol.Diagnostic) []string {
@@ -582,16 +586,7 @@ func TestDuplicateKeyRepairIsIncremental(t *testing.T) {
 	s.initialize(t, nil)
 	d := s.open("file:///w/dup.yaml", trailTemplate)
 	s.waitDiagnostics(d.uri, atVersion(1))
-	next := func() *analysis.Result {
-		t.Helper()
-		select {
-		case res := <-results:
-			return res
-		case <-time.After(10 * time.Second):
-			t.Fatal("no analysis result")
-		}
-		return nil
-	}
+	next := func() *analysis.Result { return nextResult(t, results) }
 	for string(next().Template.Source) != d.text {
 	}
 	fresh := func(v int32) {
