@@ -1344,11 +1344,7 @@ func spliceStructs[T any](s []*T, a, b int, pairs []*Pair, fill func(*T, *Pair),
 			hi = len(s) // the entries after the run move
 		}
 		for i := a; i < hi; i++ {
-			// A key repeated keeps its last occurrence, as a parse's lookup
-			// does: a new entry does not take the name from a later one.
-			if j, ok := index[name(s[i])]; !ok || j < i || i >= a+len(pairs) {
-				index[name(s[i])] = i
-			}
+			index[name(s[i])] = i // (no key repeats: see ReparseInPlaceUnsettled)
 		}
 	}
 	return s
