@@ -101,12 +101,7 @@ func BenchmarkTypeInResource(b *testing.B) {
 	}{{"yaml", 30 << 10, synth.YAML}, {"yaml", 1 << 20, synth.YAML}, {"json", 30 << 10, synth.JSON}, {"json", 1 << 20, synth.JSON}} {
 		b.Run(fmt.Sprintf("%s-%dKB", c.format, c.size>>10), func(b *testing.B) {
 			src := c.gen(c.size)
-			at := typingPosition(b, src)
-			s, timer := newTimedBenchSession(b)
-			d := s.open("file:///bench/t."+c.format, string(src))
-			s.waitVersion(b, d.uri, 1)
-			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
-			editAndUndo(b, s, d, timer, len(src), protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
+			typeAndDelete(b, c.format, src, typingPosition(b, src))
 		})
 	}
 }
@@ -193,13 +188,19 @@ func BenchmarkJSONSyntaxError(b *testing.B) {
 			src := synth.JSON(size)
 			at := typingPosition(b, src)
 			at.Character -= uint32(len(`"production`))
-			s, timer := newTimedBenchSession(b)
-			d := s.open("file:///bench/t.json", string(src))
-			s.waitVersion(b, d.uri, 1)
-			after := protocol.Position{Line: at.Line, Character: at.Character + 1}
-			editAndUndo(b, s, d, timer, len(src), protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
+			typeAndDelete(b, "json", src, at)
 		})
 	}
+}
+
+// typeAndDelete opens src (a template in format) in a timed session and
+// types an "x" at at, then deletes it, alternately (editAndUndo).
+func typeAndDelete(b *testing.B, format string, src []byte, at protocol.Position) {
+	s, timer := newTimedBenchSession(b)
+	d := s.open("file:///bench/t."+format, string(src))
+	s.waitVersion(b, d.uri, 1)
+	after := protocol.Position{Line: at.Line, Character: at.Character + 1}
+	editAndUndo(b, s, d, timer, len(src), protocol.TextEdit{Range: protocol.Range{Start: at, End: at}, NewText: "x"}, protocol.TextEdit{Range: protocol.Range{Start: at, End: after}})
 }
 
 // BenchmarkRequestAfterEdit is what an editor does around every

@@ -10,10 +10,12 @@ import (
 )
 
 // TestReanalyzeSameValueNewSpelling re-analyses edits that spell a value
-// differently (an escape, other quotes) without changing it: the
-// re-parse then says that only positions changed (Delta.Trivia), and the
-// findings on that very value, which start where the edit starts, must
-// still end where a from-scratch analysis ends them.
+// differently (an escape, other quotes) without changing it, in resources,
+// against Analyze. Such an edit is no trivia (Delta.Trivia): the value's own
+// span changed, and checkDelta holds every re-parse to that. Here the
+// edited resource's checks run again, so this checks the whole path, not
+// the engine's reuse of findings under trivia, which only top-level pairs
+// get and on whose nodes no rule reports today.
 func TestReanalyzeSameValueNewSpelling(t *testing.T) {
 	for _, c := range []struct{ src, from, to string }{
 		{`{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "Environment", "Value": "pro\u0064uction"}]}}}}`, `"pro\u0064uction"`, `"production"`},
